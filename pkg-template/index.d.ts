@@ -1,0 +1,174 @@
+/**
+ * spa-login: OAuth 2.0 implicit flow and OpenID Connect login for single-page apps, with every
+ * ID token verified (signature, claims, nonce, at_hash) before anything is stored.
+ */
+
+/** Parameters sent to the provider's authorization endpoint. */
+export interface AuthorizationParams {
+  /** Where the provider sends the browser back. Default: `window.location.origin + '/'`. Exact, no fragment. */
+  redirect_uri?: string;
+  /** What to ask for. Default `'id_token token'`. */
+  response_type?: 'id_token token' | 'id_token' | 'token';
+  /** Space-separated scopes. Default `'openid profile email'`; `openid` is added whenever an ID token is asked for. */
+  scope?: string;
+  /** The API the access token is for (Auth0 and others use it to pick the API). Sent as-is. */
+  audience?: string;
+  /** `none`, `login`, `consent` or `select_account`. */
+  prompt?: string;
+  /** Maximum age of the provider session in seconds; the ID token's `auth_time` is then checked. */
+  max_age?: number;
+  login_hint?: string;
+  ui_locales?: string;
+  /** Auth0 organization. */
+  organization?: string;
+  /** Auth0 connection. */
+  connection?: string;
+  /** Any other parameter, passed through to `/authorize`. `client_id`, `state` and `nonce` are the library's. */
+  [custom: string]: string | number | undefined;
+}
+
+/** Provider metadata (OpenID Connect Discovery 1.0). */
+export interface ProviderMetadata {
+  issuer: string;
+  authorization_endpoint: string;
+  jwks_uri: string;
+  end_session_endpoint?: string;
+  userinfo_endpoint?: string;
+  /** Only these algorithms are accepted for ID tokens (default `['RS256']`). */
+  id_token_signing_alg_values_supported?: string[];
+  response_modes_supported?: string[];
+  [other: string]: unknown;
+}
+
+export interface ClientOptions {
+  /** An Auth0-style domain: `'tenant.example.com'` means the issuer `'https://tenant.example.com/'`. `domain` or `issuer` is required. */
+  domain?: string;
+  /** The issuer URL exactly as the provider states it (a trailing slash matters). https only, except loopback hosts for development. */
+  issuer?: string;
+  /** The application's client id at the provider. Required. */
+  clientId: string;
+  /** Defaults for every authorization request. */
+  authorizationParams?: AuthorizationParams;
+  /** Where the hidden iframe's `prompt=none` request returns. Default: `authorizationParams.redirect_uri`. */
+  silentRedirectUri?: string;
+  /** Where tokens live. Default `'memory'` (lost on reload, out of reach of other scripts' storage reads); `'localstorage'` is opt-in. */
+  cacheLocation?: 'memory' | 'localstorage';
+  /** Clock skew allowance in seconds. Default 60. */
+  leeway?: number;
+  /** Time limit of silent and popup flows in seconds. Default 60. */
+  authorizeTimeoutInSeconds?: number;
+  /** The clock, in milliseconds since the epoch. Default `Date.now`. */
+  nowProvider?: () => number;
+  /** Provider metadata that overrides discovery; with `issuer`, `authorization_endpoint` and `jwks_uri` given, discovery is skipped. */
+  metadata?: Partial<ProviderMetadata>;
+}
+
+export interface RedirectLoginOptions {
+  /** Any JSON-serializable value, returned unchanged by `handleRedirectCallback`. */
+  appState?: unknown;
+  /** Overrides of the client's `authorizationParams` for this request. */
+  authorizationParams?: AuthorizationParams;
+  /** How to leave for the provider. Default: `window.location.assign(url)`. */
+  openUrl?: (url: string) => void | Promise<void>;
+}
+
+export interface RedirectLoginResult {
+  /** The `appState` given to `loginWithRedirect`. */
+  appState?: unknown;
+}
+
+export interface GetAccessTokenOptions {
+  /** Which token: tokens are cached per (audience, scope). Defaults come from the client's options. */
+  authorizationParams?: { audience?: string; scope?: string };
+  /** `'on'` (default): a cached token if valid; `'cache-only'`: `undefined` instead of renewing; `'off'`: skip the cache. */
+  cacheMode?: 'on' | 'off' | 'cache-only';
+}
+
+export interface LogoutOptions {
+  logoutParams?: {
+    /** Absolute URL the provider returns to (sent as `post_logout_redirect_uri`, or `returnTo` to Auth0). */
+    returnTo?: string;
+    [other: string]: string | undefined;
+  };
+  /** `false`: clear the local session only. A function: how to go to the provider. Default: `window.location.assign`. */
+  openUrl?: false | ((url: string) => void | Promise<void>);
+}
+
+/** The user's profile: the ID token's claims without the protocol ones. */
+export interface User {
+  sub: string;
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  nickname?: string;
+  preferred_username?: string;
+  picture?: string;
+  email?: string;
+  email_verified?: boolean;
+  locale?: string;
+  updated_at?: string | number;
+  [claim: string]: unknown;
+}
+
+/** Every claim of the validated ID token, plus the token itself as `__raw`. */
+export interface IdTokenClaims extends User {
+  __raw: string;
+  iss: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  nonce?: string;
+  azp?: string;
+  auth_time?: number;
+  at_hash?: string;
+}
+
+export interface Client {
+  /** Sends the browser to the provider's login page (stores a single-use transaction first). */
+  loginWithRedirect(options?: RedirectLoginOptions): Promise<void>;
+  /**
+   * Validates the provider's response (default: the current URL) completely, then stores the
+   * tokens; on any failure nothing is stored and the promise rejects with an `AuthError`. When
+   * the URL is read from the address bar, the response is removed from it either way.
+   */
+  handleRedirectCallback(url?: string): Promise<RedirectLoginResult>;
+  /** An access token for the (audience, scope) asked for, from the cache. */
+  getAccessToken(options?: GetAccessTokenOptions): Promise<string | undefined>;
+  /** Alias of `getAccessToken`, for apps coming from auth0-spa-js. */
+  getTokenSilently(options?: GetAccessTokenOptions): Promise<string | undefined>;
+  getUser(): Promise<User | undefined>;
+  getIdTokenClaims(): Promise<IdTokenClaims | undefined>;
+  isAuthenticated(): Promise<boolean>;
+  /** Forgets this client's tokens, then (unless `openUrl: false`) goes to the provider's logout. */
+  logout(options?: LogoutOptions): Promise<void>;
+}
+
+/** Validates the options (rejecting with `invalid_configuration`) and makes a client. */
+export function createClient(options: ClientOptions): Promise<Client>;
+
+/** Every failure the package reports. */
+export class AuthError extends Error {
+  /**
+   * `invalid_configuration`, `invalid_state`, `invalid_response`, `invalid_id_token`,
+   * `storage_unavailable`, `network_error`, `timeout`, `popup_cancelled`, `popup_blocked`,
+   * `login_required`, or the provider's own code (`access_denied`, `consent_required`, ...).
+   */
+  error: string;
+  /** Human text, never HTML. */
+  error_description: string;
+  /** The state of the response, where there was one. */
+  state?: string;
+  /** The appState of that transaction, where known. */
+  appState?: unknown;
+  constructor(error: string, error_description?: string, state?: string, appState?: unknown);
+}
+
+/** `error === 'timeout'`. */
+export class TimeoutError extends AuthError {
+  constructor(error_description?: string, state?: string, appState?: unknown);
+}
+
+/** `error === 'popup_cancelled'`. */
+export class PopupCancelledError extends AuthError {
+  constructor(error_description?: string, state?: string, appState?: unknown);
+}

@@ -1,0 +1,108 @@
+// The package entry. It loads the WebAssembly module lazily (the first createClient call),
+// defines the error classes of the API, and wraps the wasm client so every failure arrives as
+// an AuthError. It works as-is in a browser <script type="module">, in Vite and in webpack 5:
+// the `new URL(..., import.meta.url)` below is the form all three understand.
+import init, { createClient as createWasmClient } from './spa_login.js';
+
+let loading;
+
+function load() {
+  loading ??= init({ module_or_path: new URL('./spa_login_bg.wasm', import.meta.url) }).catch((e) => {
+    loading = undefined; // let a later call try again (the wasm may have failed to download)
+    throw new AuthError('network_error', `the spa-login WebAssembly module could not be loaded: ${e && e.message}`);
+  });
+  return loading;
+}
+
+/** Every failure the package reports. */
+export class AuthError extends Error {
+  constructor(error, error_description = '', state, appState) {
+    super(error_description ? `${error}: ${error_description}` : error);
+    this.name = 'AuthError';
+    this.error = error;
+    this.error_description = error_description;
+    if (state !== undefined) this.state = state;
+    if (appState !== undefined) this.appState = appState;
+  }
+}
+
+export class TimeoutError extends AuthError {
+  constructor(description = 'the flow did not finish in time', state, appState) {
+    super('timeout', description, state, appState);
+    this.name = 'TimeoutError';
+  }
+}
+
+export class PopupCancelledError extends AuthError {
+  constructor(description = 'the popup was closed', state, appState) {
+    super('popup_cancelled', description, state, appState);
+    this.name = 'PopupCancelledError';
+  }
+}
+
+// The wasm side rejects with plain objects marked __spaLogin; anything else (an exception of
+// the app's own openUrl, say) passes through untouched.
+function toAuthError(e) {
+  if (!e || !e.__spaLogin) return e;
+  const { error, error_description, state, appState } = e;
+  if (error === 'timeout') return new TimeoutError(error_description, state, appState);
+  if (error === 'popup_cancelled') return new PopupCancelledError(error_description, state, appState);
+  return new AuthError(error, error_description, state, appState);
+}
+
+async function call(f) {
+  try {
+    return await f();
+  } catch (e) {
+    throw toAuthError(e);
+  }
+}
+
+class Client {
+  #wasm;
+
+  constructor(wasm) {
+    this.#wasm = wasm;
+  }
+
+  loginWithRedirect(options) {
+    return call(() => this.#wasm.loginWithRedirect(options));
+  }
+
+  handleRedirectCallback(url) {
+    return call(() => this.#wasm.handleRedirectCallback(url));
+  }
+
+  getAccessToken(options) {
+    return call(() => this.#wasm.getAccessToken(options));
+  }
+
+  /** Alias of getAccessToken, for apps coming from auth0-spa-js. */
+  getTokenSilently(options) {
+    return this.getAccessToken(options);
+  }
+
+  async getUser() {
+    return this.#wasm.getUser();
+  }
+
+  async getIdTokenClaims() {
+    return this.#wasm.getIdTokenClaims();
+  }
+
+  async isAuthenticated() {
+    return this.#wasm.isAuthenticated();
+  }
+
+  logout(options) {
+    return call(() => this.#wasm.logout(options));
+  }
+}
+
+/** Validates the options and makes a client; loads the WebAssembly module on first use. */
+export async function createClient(options) {
+  return call(async () => {
+    await load();
+    return new Client(await createWasmClient(options));
+  });
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what building and testing spa-login needs, skipping whatever is already there, so it
+# is cheap to run before every build. `--browser` also installs Debian's Chromium and
+# ChromeDriver for the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*"; }
+
+with_browser=false
+[ "${1:-}" = "--browser" ] && with_browser=true
+
+command -v cargo >/dev/null || { say "cargo is missing: install Rust with rustup first"; exit 1; }
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! command -v wasm-pack >/dev/null; then
+  say "installing wasm-pack (a few minutes, once)"
+  cargo install wasm-pack --locked
+fi
+
+# wasm-pack uses the wasm-bindgen on PATH only when its version equals the pinned crate's.
+bindgen_version=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+  say "installing wasm-bindgen-cli $bindgen_version (a few minutes, once)"
+  # Not --locked: its lock file names a crate version the registry may not serve.
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+if $with_browser && { ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; }; then
+  say "installing Chromium and ChromeDriver from Debian"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+fi
+
+# Root tools: binaryen's wasm-opt (Debian's is too old for current wasm-bindgen output), the
+# local OpenID provider, playwright-core. `npm install` is quick when nothing changed.
+if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ] || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
+  say "installing npm packages"
+  npm install --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,358 @@
+//! The flows of API.md, written against the `Ports` traits: no browser in sight.
+
+use super::authorize::{authorize_url, request_params, RANDOM_BYTES};
+use super::base64url;
+use super::cache::{AccessTokenEntry, IdTokenEntry, TokenCache};
+use super::config::{check_redirect_uri, CacheLocation, Config, ResponseType};
+use super::error::{AuthError, Result};
+use super::id_token::{self, Expected};
+use super::jwks::{self, Jwks, Selection};
+use super::jws;
+use super::metadata::{self, ProviderMetadata};
+use super::ports::Ports;
+use super::response;
+use super::transaction::{self, Transaction, TRANSACTION_TTL_MS};
+use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use url::Url;
+
+/// A JWKS younger than this is not fetched again for an unknown `kid` (key rotation is rare;
+/// a stream of unknown kids must not become a stream of requests).
+pub const JWKS_REFETCH_INTERVAL_MS: f64 = 1000.0;
+
+/// Discovery documents and key sets, per issuer, shared by every client of the page.
+#[derive(Default)]
+pub struct ProviderCache {
+    metadata: RefCell<HashMap<String, Rc<ProviderMetadata>>>,
+    jwks: RefCell<HashMap<String, (Rc<Jwks>, f64)>>,
+}
+
+/// `getAccessToken`'s `cacheMode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheMode {
+    On,
+    Off,
+    CacheOnly,
+}
+
+impl CacheMode {
+    pub fn parse(s: Option<&str>) -> Result<CacheMode> {
+        match s {
+            None | Some("on") => Ok(CacheMode::On),
+            Some("off") => Ok(CacheMode::Off),
+            Some("cache-only") => Ok(CacheMode::CacheOnly),
+            Some(other) => Err(AuthError::config(format!("cacheMode must be 'on', 'off' or 'cache-only', not '{other}'"))),
+        }
+    }
+}
+
+pub struct Client<P: Ports> {
+    pub config: Config,
+    pub ports: P,
+    provider: Rc<ProviderCache>,
+    cache: RefCell<TokenCache>,
+}
+
+impl<P: Ports> Client<P> {
+    pub fn new(config: Config, ports: P, provider: Rc<ProviderCache>) -> Self {
+        let cache = RefCell::new(TokenCache::load(ports.tokens(), &config.client_id));
+        Client { config, ports, provider, cache }
+    }
+
+    fn now_secs(&self) -> f64 {
+        self.ports.now_ms() / 1000.0
+    }
+
+    fn leeway_ms(&self) -> f64 {
+        self.config.leeway_secs as f64 * 1000.0
+    }
+
+    /// The provider's metadata: cached per issuer, discovered when first needed.
+    pub async fn metadata(&self) -> Result<Rc<ProviderMetadata>> {
+        let issuer = &self.config.issuer;
+        if let Some(md) = self.provider.metadata.borrow().get(issuer) {
+            return Ok(md.clone());
+        }
+        let discovered = if self.config.metadata.is_complete() {
+            None
+        } else {
+            let url = metadata::discovery_url(issuer);
+            Some(self.ports.fetch_text(&url).await.map_err(|e| AuthError::network(format!("discovery at {url} failed: {e}")))?)
+        };
+        let md = Rc::new(metadata::resolve(discovered.as_deref(), &self.config.metadata, issuer)?);
+        self.provider.metadata.borrow_mut().insert(issuer.clone(), md.clone());
+        Ok(md)
+    }
+
+    async fn fetch_jwks(&self, md: &ProviderMetadata) -> Result<Rc<Jwks>> {
+        let text = self
+            .ports
+            .fetch_text(&md.jwks_uri)
+            .await
+            .map_err(|e| AuthError::network(format!("the JWKS at {} could not be fetched: {e}", md.jwks_uri)))?;
+        let set = Rc::new(jwks::parse(&text).ok_or_else(|| AuthError::network("the JWKS is not a JSON Web Key Set"))?);
+        self.provider.jwks.borrow_mut().insert(self.config.issuer.clone(), (set.clone(), self.ports.now_ms()));
+        Ok(set)
+    }
+
+    /// `loginWithRedirect`: stores a new transaction and returns the URL to send the browser to.
+    pub async fn login_url(&self, app_state: Option<String>, overrides: Option<&Value>) -> Result<String> {
+        let params = request_params(&self.config, overrides)?;
+        let md = self.metadata().await?;
+        let (state, nonce) = self.state_and_nonce()?;
+        let now = self.ports.now_ms();
+        let tx = Transaction {
+            state,
+            nonce,
+            redirect_uri: params["redirect_uri"].clone(),
+            response_type: params["response_type"].clone(),
+            scope: params["scope"].clone(),
+            audience: params.get("audience").cloned(),
+            max_age: params.get("max_age").and_then(|m| m.parse().ok()),
+            app_state,
+            expires_at: now + TRANSACTION_TTL_MS,
+        };
+        let url = authorize_url(&md, &self.config.client_id, &params, &tx)?;
+        let store = self.ports.transactions();
+        transaction::sweep_expired(store, &self.config.client_id, now);
+        transaction::save(store, &self.config.client_id, &tx)?;
+        Ok(url)
+    }
+
+    /// Fresh `state` and `nonce`, 256 bits each, never equal (Core 15.5.2).
+    fn state_and_nonce(&self) -> Result<(String, String)> {
+        let mut bytes = [0u8; 2 * RANDOM_BYTES];
+        loop {
+            self.ports
+                .random(&mut bytes)
+                .map_err(|e| AuthError::config(format!("no secure random source: {e}")))?;
+            let (a, b) = bytes.split_at(RANDOM_BYTES);
+            if a != b {
+                return Ok((base64url::encode(a), base64url::encode(b)));
+            }
+        }
+    }
+
+    /// `handleRedirectCallback`: validates the whole response, then stores the tokens; on any
+    /// failure nothing is stored. Returns the transaction's `appState` (JSON text).
+    pub async fn handle_callback(&self, url: &str) -> Result<Option<String>> {
+        let params = response::params_from_url(url)?;
+        let state = params
+            .state
+            .clone()
+            .ok_or_else(|| AuthError::state("the response has no state; its tokens were dropped"))?;
+        let tx = transaction::take(self.ports.transactions(), &self.config.client_id, &state, self.ports.now_ms())
+            .map_err(|e| e.with_context(Some(&state), None))?;
+        self.complete(&params, &tx)
+            .await
+            .map_err(|e| e.with_context(Some(&state), tx.app_state.as_deref()))?;
+        Ok(tx.app_state)
+    }
+
+    async fn complete(&self, params: &response::ResponseParams, tx: &Transaction) -> Result<()> {
+        if let Some(error) = response::provider_error(params) {
+            return Err(error);
+        }
+        let response_type = ResponseType::parse(&tx.response_type)
+            .ok_or_else(|| AuthError::state("the stored login transaction is unreadable"))?;
+        let tokens = response::check_tokens(params, response_type, &self.config.issuer)?;
+        let id_token = match &tokens.id_token {
+            Some(raw) => {
+                let claims = self.verify_id_token(raw, tx, tokens.access_token.as_deref()).await?;
+                Some(IdTokenEntry { raw: raw.clone(), claims })
+            }
+            None => None,
+        };
+        let now = self.ports.now_ms();
+        let access_token = tokens.access_token.map(|token| AccessTokenEntry {
+            access_token: token,
+            audience: tx.audience.clone(),
+            scope: tokens.scope.unwrap_or_else(|| tx.scope.clone()),
+            expires_at: now + tokens.expires_in as f64 * 1000.0,
+        });
+        self.cache.borrow_mut().save(self.ports.tokens(), id_token, access_token, now)
+    }
+
+    /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
+    /// and `at_hash` when an access token came with it. Returns the claims.
+    pub async fn verify_id_token(&self, raw: &str, tx: &Transaction, access_token: Option<&str>) -> Result<Map<String, Value>> {
+        let jws = jws::decode(raw)?;
+        let md = self.metadata().await?;
+        if !md.id_token_signing_alg_values_supported.iter().any(|a| a == jws.alg.name()) {
+            return Err(AuthError::id_token(format!(
+                "the ID token's alg {} is not one the provider lists in id_token_signing_alg_values_supported",
+                jws.alg.name()
+            )));
+        }
+        self.verify_signature(&jws, &md).await?;
+        id_token::validate_claims(
+            &jws.claims,
+            &Expected {
+                issuer: &self.config.issuer,
+                client_id: &self.config.client_id,
+                nonce: &tx.nonce,
+                now_secs: self.now_secs(),
+                leeway_secs: self.config.leeway_secs as f64,
+                max_age: tx.max_age,
+            },
+        )?;
+        if let Some(token) = access_token {
+            let hash = jws.alg.hash();
+            let digest = self
+                .ports
+                .digest(hash, token.as_bytes())
+                .await
+                .map_err(|e| AuthError::id_token(format!("the access token could not be hashed: {e}")))?;
+            id_token::check_at_hash(&jws.claims, hash, &digest)?;
+        }
+        Ok(jws.claims)
+    }
+
+    async fn verify_signature(&self, jws: &jws::DecodedJws<'_>, md: &ProviderMetadata) -> Result<()> {
+        let cached = self.provider.jwks.borrow().get(&self.config.issuer).cloned();
+        let (mut set, fetched_at) = match cached {
+            Some(entry) => entry,
+            None => (self.fetch_jwks(md).await?, self.ports.now_ms()),
+        };
+        let kid = jws.kid.as_deref();
+        if jwks::select(&set, jws.alg, kid) == Selection::UnknownKid
+            && self.ports.now_ms() - fetched_at >= JWKS_REFETCH_INTERVAL_MS
+        {
+            // The provider may have rotated its keys since we fetched the set.
+            set = self.fetch_jwks(md).await?;
+        }
+        let candidates = match jwks::select(&set, jws.alg, kid) {
+            Selection::UnknownKid => {
+                return Err(AuthError::id_token(format!("the issuer's JWKS has no key with kid '{}'", kid.unwrap_or(""))))
+            }
+            Selection::Candidates(keys) if keys.is_empty() => {
+                return Err(AuthError::id_token(format!("the issuer's JWKS has no key usable for {}", jws.alg.name())))
+            }
+            Selection::Candidates(keys) => keys,
+        };
+        for key in candidates {
+            // A key WebCrypto refuses to import is not the signer; try the next one.
+            if let Ok(true) = self.ports.verify(jws.alg, key, jws.signing_input.as_bytes(), &jws.signature).await {
+                return Ok(());
+            }
+        }
+        Err(AuthError::id_token("the ID token's signature does not verify with the issuer's keys"))
+    }
+
+    /// `getAccessToken`: a cached token for the (audience, scope) asked for.
+    pub fn cached_access_token(&self, overrides: Option<&Value>, mode: CacheMode) -> Result<Option<String>> {
+        let params = request_params(&self.config, overrides)?;
+        let found = match mode {
+            CacheMode::Off => None,
+            CacheMode::On | CacheMode::CacheOnly => self
+                .cache
+                .borrow()
+                .find(params.get("audience").map(String::as_str), &params["scope"], self.ports.now_ms(), self.leeway_ms())
+                .map(|t| t.access_token.clone()),
+        };
+        match (found, mode) {
+            (Some(token), _) => Ok(Some(token)),
+            (None, CacheMode::CacheOnly) => Ok(None),
+            // Silent renewal (hidden iframe) comes with the session lifecycle work.
+            (None, _) => Err(AuthError::new(
+                super::error::ErrorCode::LoginRequired,
+                "no valid access token in the cache for this audience and scope; log in again",
+            )),
+        }
+    }
+
+    /// The cached ID token's claims while it has not expired.
+    pub fn id_token_claims(&self) -> Option<IdTokenEntry> {
+        let cache = self.cache.borrow();
+        let entry = cache.session().id_token.as_ref()?;
+        let exp = entry.claims.get("exp").and_then(Value::as_f64)?;
+        (exp * 1000.0 + self.leeway_ms() > self.ports.now_ms()).then(|| entry.clone())
+    }
+
+    pub fn user(&self) -> Option<Map<String, Value>> {
+        self.id_token_claims().map(|e| id_token::user_claims(&e.claims))
+    }
+
+    /// Logged in: a valid ID token, or (for `response_type: 'token'`) a valid access token.
+    pub fn is_authenticated(&self) -> bool {
+        if self.id_token_claims().is_some() {
+            return true;
+        }
+        let now = self.ports.now_ms();
+        self.cache.borrow().session().access_tokens.iter().any(|t| t.expires_at > now)
+    }
+
+    /// `logout`: forgets this client's tokens, then returns where to send the browser (the
+    /// provider's end_session_endpoint, Auth0's `/v2/logout` for a `domain` client without
+    /// one), or `None` when the logout is local only.
+    pub async fn logout(&self, logout_params: Option<&Value>, navigate: bool) -> Result<Option<String>> {
+        let mut extra = Map::new();
+        match logout_params {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) => extra = map.clone(),
+            Some(_) => return Err(AuthError::config("logoutParams must be an object")),
+        }
+        let return_to = match extra.remove("returnTo") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(url)) => {
+                check_redirect_uri("logoutParams.returnTo", &url)?;
+                Some(url)
+            }
+            Some(_) => return Err(AuthError::config("logoutParams.returnTo must be a string")),
+        };
+        let id_token_hint = self.cache.borrow().session().id_token.as_ref().map(|t| t.raw.clone());
+        self.cache.borrow_mut().clear(self.ports.tokens())?;
+        if !navigate {
+            return Ok(None);
+        }
+        let md = self.metadata().await?;
+        let mut url = match (&md.end_session_endpoint, &self.config.domain) {
+            (Some(endpoint), _) => {
+                let mut url = Url::parse(endpoint).map_err(|_| AuthError::network("end_session_endpoint is not a URL"))?;
+                {
+                    let mut q = url.query_pairs_mut();
+                    if let Some(hint) = &id_token_hint {
+                        q.append_pair("id_token_hint", hint);
+                    }
+                    q.append_pair("client_id", &self.config.client_id);
+                    if let Some(to) = &return_to {
+                        q.append_pair("post_logout_redirect_uri", to);
+                    }
+                }
+                url
+            }
+            (None, Some(_)) => {
+                let mut url = Url::parse(&format!("{}v2/logout", self.config.issuer))
+                    .map_err(|_| AuthError::config("the domain does not make a logout URL"))?;
+                {
+                    let mut q = url.query_pairs_mut();
+                    q.append_pair("client_id", &self.config.client_id);
+                    if let Some(to) = &return_to {
+                        q.append_pair("returnTo", to);
+                    }
+                }
+                url
+            }
+            (None, None) => return Ok(None),
+        };
+        {
+            let mut q = url.query_pairs_mut();
+            for (name, value) in &extra {
+                match value {
+                    Value::Null => {}
+                    Value::String(s) => {
+                        q.append_pair(name, s);
+                    }
+                    _ => return Err(AuthError::config(format!("logoutParams.{name} must be a string"))),
+                }
+            }
+        }
+        Ok(Some(url.into()))
+    }
+
+    pub fn uses_local_storage(&self) -> bool {
+        self.config.cache_location == CacheLocation::LocalStorage
+    }
+}

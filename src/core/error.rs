@@ -1,0 +1,99 @@
+//! Typed errors. Every failure the package reports is an `AuthError` whose `code` is one of the
+//! strings of API.md; the browser shell turns it into the JS `AuthError` class.
+
+use std::fmt;
+
+/// The `AuthError.error` codes of API.md.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidConfiguration,
+    InvalidState,
+    InvalidResponse,
+    InvalidIdToken,
+    StorageUnavailable,
+    NetworkError,
+    Timeout,
+    PopupCancelled,
+    PopupBlocked,
+    /// No usable token and no way to get one without the user (also a provider code).
+    LoginRequired,
+    /// An error response of the provider (with a matching state), passed through.
+    Provider(String),
+}
+
+impl ErrorCode {
+    pub fn as_str(&self) -> &str {
+        match self {
+            ErrorCode::InvalidConfiguration => "invalid_configuration",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::InvalidResponse => "invalid_response",
+            ErrorCode::InvalidIdToken => "invalid_id_token",
+            ErrorCode::StorageUnavailable => "storage_unavailable",
+            ErrorCode::NetworkError => "network_error",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::PopupCancelled => "popup_cancelled",
+            ErrorCode::PopupBlocked => "popup_blocked",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::Provider(code) => code,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthError {
+    pub code: ErrorCode,
+    /// Human text, never HTML.
+    pub description: String,
+    /// The `state` of the response, where there was one.
+    pub state: Option<String>,
+    /// The JSON text of the transaction's `appState`, where known.
+    pub app_state: Option<String>,
+}
+
+impl AuthError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        AuthError { code, description: description.into(), state: None, app_state: None }
+    }
+    pub fn config(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidConfiguration, description)
+    }
+    pub fn state(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidState, description)
+    }
+    pub fn response(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidResponse, description)
+    }
+    pub fn id_token(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidIdToken, description)
+    }
+    pub fn storage(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::StorageUnavailable, description)
+    }
+    pub fn network(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NetworkError, description)
+    }
+    pub fn code(&self) -> &str {
+        self.code.as_str()
+    }
+    /// Attaches the response's state and the transaction's appState (API.md: both are reported
+    /// with the error where known).
+    pub fn with_context(mut self, state: Option<&str>, app_state: Option<&str>) -> Self {
+        if self.state.is_none() {
+            self.state = state.map(str::to_owned);
+        }
+        if self.app_state.is_none() {
+            self.app_state = app_state.map(str::to_owned);
+        }
+        self
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.description)
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+pub type Result<T> = std::result::Result<T, AuthError>;

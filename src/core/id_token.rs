@@ -1,0 +1,136 @@
+//! ID token claim checks (OpenID Connect Core 3.1.3.7 and 3.2.2.11), run only after the
+//! signature has been verified.
+
+use super::base64url;
+use super::error::{AuthError, Result};
+use super::jws::HashAlg;
+use serde_json::{Map, Value};
+
+/// What the claims must match: the client, the transaction and the clock.
+pub struct Expected<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub nonce: &'a str,
+    pub now_secs: f64,
+    pub leeway_secs: f64,
+    pub max_age: Option<u64>,
+}
+
+fn number(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .filter(|n| n.is_finite())
+            .map(Some)
+            .ok_or_else(|| AuthError::id_token(format!("the ID token's {name} is not a number"))),
+    }
+}
+
+fn required_number(claims: &Map<String, Value>, name: &str) -> Result<f64> {
+    number(claims, name)?.ok_or_else(|| AuthError::id_token(format!("the ID token has no {name}")))
+}
+
+pub fn validate_claims(claims: &Map<String, Value>, expected: &Expected) -> Result<()> {
+    // 3.1.3.7 step 2: the issuer, exactly (a trailing slash matters).
+    match claims.get("iss") {
+        Some(Value::String(iss)) if iss == expected.issuer => {}
+        Some(Value::String(iss)) => {
+            return Err(AuthError::id_token(format!(
+                "the ID token's iss '{iss}' is not the issuer '{}'",
+                expected.issuer
+            )))
+        }
+        _ => return Err(AuthError::id_token("the ID token has no iss")),
+    }
+    // sub: a non-empty string of at most 255 ASCII characters (Core 2).
+    match claims.get("sub") {
+        Some(Value::String(sub)) if !sub.is_empty() && sub.len() <= 255 => {}
+        Some(Value::String(_)) => return Err(AuthError::id_token("the ID token's sub is empty or too long")),
+        _ => return Err(AuthError::id_token("the ID token has no sub")),
+    }
+    // Step 3: aud is or contains the client id; step 4: several audiences need azp.
+    let audiences: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(aud)) => vec![aud.as_str()],
+        Some(Value::Array(list)) if !list.is_empty() => {
+            let all: Option<Vec<&str>> = list.iter().map(Value::as_str).collect();
+            all.ok_or_else(|| AuthError::id_token("the ID token's aud has a member that is not a string"))?
+        }
+        _ => return Err(AuthError::id_token("the ID token has no aud")),
+    };
+    if !audiences.contains(&expected.client_id) {
+        return Err(AuthError::id_token("the ID token's aud does not contain this client's id"));
+    }
+    // Step 5: azp, when present, is this client; with several audiences it must be present.
+    match claims.get("azp") {
+        Some(Value::String(azp)) if azp == expected.client_id => {}
+        Some(_) => return Err(AuthError::id_token("the ID token's azp is not this client's id")),
+        None if audiences.len() > 1 => {
+            return Err(AuthError::id_token("the ID token has several audiences and no azp"))
+        }
+        None => {}
+    }
+    // Step 9: not expired; step 10: not issued in the future. `nbf` as RFC 7519 4.1.5 says.
+    let now = expected.now_secs;
+    let leeway = expected.leeway_secs;
+    let exp = required_number(claims, "exp")?;
+    let iat = required_number(claims, "iat")?;
+    if exp <= now - leeway {
+        return Err(AuthError::id_token("the ID token has expired (exp)"));
+    }
+    if iat > now + leeway {
+        return Err(AuthError::id_token("the ID token was issued in the future (iat)"));
+    }
+    if let Some(nbf) = number(claims, "nbf")? {
+        if nbf > now + leeway {
+            return Err(AuthError::id_token("the ID token is not valid yet (nbf)"));
+        }
+    }
+    // Step 11 and 3.2.2.11: the nonce of this transaction, always (implicit flow).
+    match claims.get("nonce") {
+        Some(Value::String(nonce)) if nonce == expected.nonce => {}
+        Some(_) => return Err(AuthError::id_token("the ID token's nonce is not this login's nonce")),
+        None => return Err(AuthError::id_token("the ID token has no nonce")),
+    }
+    // Step 13: with max_age, auth_time must be there and recent enough.
+    if let Some(max_age) = expected.max_age {
+        let auth_time = number(claims, "auth_time")?
+            .ok_or_else(|| AuthError::id_token("max_age was requested and the ID token has no auth_time"))?;
+        if auth_time + max_age as f64 + leeway < now {
+            return Err(AuthError::id_token("the ID token's auth_time is older than max_age allows"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks `at_hash` against the digest of the access token (Core 3.2.2.9): base64url of the
+/// left half of the hash, byte for byte.
+pub fn check_at_hash(claims: &Map<String, Value>, hash: HashAlg, digest: &[u8]) -> Result<()> {
+    let at_hash = match claims.get("at_hash") {
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(AuthError::id_token("the ID token's at_hash is not a string")),
+        None => return Err(AuthError::id_token("the ID token has no at_hash for the access token")),
+    };
+    if digest.len() != hash.len() {
+        return Err(AuthError::id_token("the access token's digest has the wrong length"));
+    }
+    if *at_hash != base64url::encode(&digest[..digest.len() / 2]) {
+        return Err(AuthError::id_token("the ID token's at_hash does not match the access token"));
+    }
+    Ok(())
+}
+
+/// Claims that describe the token rather than the user: left out of `getUser()`.
+const PROTOCOL_CLAIMS: &[&str] = &[
+    "iss", "aud", "exp", "nbf", "iat", "jti", "azp", "nonce", "auth_time", "at_hash", "c_hash",
+    "acr", "amr", "sub_jwk", "cnf", "sid", "s_hash",
+];
+
+/// The user's profile: the ID token's claims without the protocol ones (as auth0-spa-js does).
+pub fn user_claims(claims: &Map<String, Value>) -> Map<String, Value> {
+    claims
+        .iter()
+        .filter(|(k, _)| !PROTOCOL_CLAIMS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}

@@ -1,0 +1,115 @@
+//! The issuer's JSON Web Key Set (RFC 7517) and choosing the key for an ID token.
+//!
+//! Keys come only from the issuer's `jwks_uri`: `jwk`, `jku`, `x5u` and `x5c` in a token header
+//! are never looked at (RFC 8725 3.10).
+
+use super::base64url;
+use super::jws::{JwsAlg, KeyType};
+use serde_json::{json, Map, Value};
+
+/// The smallest RSA modulus we accept (RFC 7518 3.3 asks for 2048 bits or more).
+const MIN_RSA_BITS: usize = 2048;
+
+/// One public key of the set, as published.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Jwk {
+    pub kid: Option<String>,
+    members: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// Parses a JWK Set. Members that are not objects are skipped, so one odd key (a type we do
+/// not know, say) does not break login with the others. `None` when the document is no set.
+pub fn parse(text: &str) -> Option<Jwks> {
+    let doc: Value = serde_json::from_str(text).ok()?;
+    let keys = doc.get("keys")?.as_array()?;
+    Some(Jwks {
+        keys: keys
+            .iter()
+            .filter_map(Value::as_object)
+            .map(|members| Jwk {
+                kid: members.get("kid").and_then(Value::as_str).map(str::to_owned),
+                members: members.clone(),
+            })
+            .collect(),
+    })
+}
+
+impl Jwk {
+    fn text(&self, name: &str) -> Option<&str> {
+        self.members.get(name).and_then(Value::as_str)
+    }
+
+    /// Whether this key may verify a signature made with `alg`: right type and curve, not
+    /// marked for encryption, `key_ops` allowing verify, its own `alg` (if any) the same, and an
+    /// RSA modulus of at least 2048 bits.
+    pub fn usable_for(&self, alg: JwsAlg) -> bool {
+        if self.text("use").is_some_and(|u| u != "sig") {
+            return false;
+        }
+        if let Some(ops) = self.members.get("key_ops") {
+            let verify = ops.as_array().is_some_and(|ops| ops.iter().any(|o| o == "verify"));
+            if !verify {
+                return false;
+            }
+        }
+        if let Some(key_alg) = self.text("alg") {
+            let same = key_alg == alg.name()
+                || (matches!(alg, JwsAlg::EdDSA | JwsAlg::Ed25519) && matches!(key_alg, "EdDSA" | "Ed25519"));
+            if !same {
+                return false;
+            }
+        }
+        match alg.key_type() {
+            KeyType::Rsa => self.text("kty") == Some("RSA") && self.rsa_bits().is_some_and(|b| b >= MIN_RSA_BITS) && self.text("e").is_some(),
+            KeyType::Ec(crv) => self.text("kty") == Some("EC") && self.text("crv") == Some(crv) && self.text("x").is_some() && self.text("y").is_some(),
+            KeyType::Okp(crv) => self.text("kty") == Some("OKP") && self.text("crv") == Some(crv) && self.text("x").is_some(),
+        }
+    }
+
+    fn rsa_bits(&self) -> Option<usize> {
+        let n = base64url::decode(self.text("n")?)?;
+        let first = n.iter().position(|b| *b != 0)?;
+        Some((n.len() - first) * 8 - n[first].leading_zeros() as usize)
+    }
+
+    /// The public members only, as WebCrypto's `importKey('jwk', ...)` wants them: extra
+    /// members such as `use` or `alg` of another spelling would make the import fail.
+    pub fn public_jwk(&self) -> Value {
+        let m = |name: &str| self.members.get(name).cloned().unwrap_or(Value::Null);
+        match self.text("kty") {
+            Some("RSA") => json!({ "kty": "RSA", "n": m("n"), "e": m("e") }),
+            Some("EC") => json!({ "kty": "EC", "crv": m("crv"), "x": m("x"), "y": m("y") }),
+            _ => json!({ "kty": m("kty"), "crv": m("crv"), "x": m("x") }),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Selection<'a> {
+    /// The keys to try, in order (empty: none usable).
+    Candidates(Vec<&'a Jwk>),
+    /// The token names a `kid` the set does not have: the set may have rotated.
+    UnknownKid,
+}
+
+/// Chooses the keys that may have signed a token with `alg` and `kid` (Core 10.1: with a `kid`,
+/// that key; without one, the usable keys, tried each in turn).
+pub fn select<'a>(jwks: &'a Jwks, alg: JwsAlg, kid: Option<&str>) -> Selection<'a> {
+    let usable = |k: &&Jwk| k.usable_for(alg);
+    match kid {
+        Some(kid) => {
+            let named: Vec<&Jwk> = jwks.keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).collect();
+            if named.is_empty() {
+                Selection::UnknownKid
+            } else {
+                Selection::Candidates(named.into_iter().filter(usable).collect())
+            }
+        }
+        None => Selection::Candidates(jwks.keys.iter().filter(usable).collect()),
+    }
+}

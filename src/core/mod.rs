@@ -1,0 +1,16 @@
+//! The protocol, sans IO: every decision of the implicit flow, testable natively.
+
+pub mod authorize;
+pub mod base64url;
+pub mod cache;
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod id_token;
+pub mod json;
+pub mod jwks;
+pub mod jws;
+pub mod metadata;
+pub mod ports;
+pub mod response;
+pub mod transaction;

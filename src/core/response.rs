@@ -1,0 +1,229 @@
+//! The authorization response in the URL fragment (RFC 6749 4.2.2 and 4.2.2.1, OpenID Connect
+//! Core 3.2.2.5 and 3.2.2.6): strict decoding, then the checks that need no keys.
+
+use super::config::ResponseType;
+use super::error::{AuthError, ErrorCode, Result};
+
+/// Responses larger than this are refused before decoding.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+/// And so are responses with more parameters than this.
+pub const MAX_PARAMS: usize = 100;
+/// The lifetime assumed when the provider sends no `expires_in`.
+pub const DEFAULT_EXPIRES_IN: u64 = 3600;
+/// A year: an `expires_in` beyond it is a bug or an attack, not a lifetime.
+const MAX_EXPIRES_IN: u64 = 366 * 24 * 3600;
+
+/// The parameters we read. Anything else (`__proto__`, `session_state`, ...) is ignored, as
+/// RFC 6749 4.2.2 says; each of these may appear once at most.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResponseParams {
+    pub state: Option<String>,
+    pub access_token: Option<String>,
+    pub token_type: Option<String>,
+    pub expires_in: Option<String>,
+    pub scope: Option<String>,
+    pub id_token: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub iss: Option<String>,
+}
+
+impl ResponseParams {
+    fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
+        Some(match name {
+            "state" => &mut self.state,
+            "access_token" => &mut self.access_token,
+            "token_type" => &mut self.token_type,
+            "expires_in" => &mut self.expires_in,
+            "scope" => &mut self.scope,
+            "id_token" => &mut self.id_token,
+            "error" => &mut self.error,
+            "error_description" => &mut self.error_description,
+            "iss" => &mut self.iss,
+            _ => return None,
+        })
+    }
+
+    pub fn has_tokens(&self) -> bool {
+        self.access_token.is_some() || self.id_token.is_some()
+    }
+}
+
+/// Decodes `application/x-www-form-urlencoded` text strictly: `+` is a space, a bad percent
+/// sequence or invalid UTF-8 is an error, a known parameter given twice is an error.
+pub fn parse_params(text: &str) -> Result<ResponseParams> {
+    if text.len() > MAX_RESPONSE_BYTES {
+        return Err(AuthError::response(format!("the response is larger than {MAX_RESPONSE_BYTES} bytes")));
+    }
+    let mut params = ResponseParams::default();
+    for (count, pair) in text.split('&').filter(|p| !p.is_empty()).enumerate() {
+        if count >= MAX_PARAMS {
+            return Err(AuthError::response(format!("the response has more than {MAX_PARAMS} parameters")));
+        }
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = decode_component(name)?;
+        // Unknown parameters are decoded too: a malformed response is malformed anywhere.
+        let value = decode_component(value)?;
+        if let Some(slot) = params.slot(&name) {
+            if slot.is_some() {
+                return Err(AuthError::response(format!("the response repeats the parameter {name}")));
+            }
+            *slot = Some(value);
+        }
+    }
+    Ok(params)
+}
+
+fn decode_component(text: &str) -> Result<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex
+                    .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| AuthError::response("the response has a malformed percent-encoding"))?;
+                out.push(byte);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| AuthError::response("the response is not valid UTF-8"))
+}
+
+/// Where a callback URL's response is: the fragment. Tokens in the query are refused (they leak
+/// into logs and Referer headers); an error response in the query is read when the fragment is
+/// empty, since some providers send errors that way.
+pub fn params_from_url(url: &str) -> Result<ResponseParams> {
+    let (before_fragment, fragment) = url.split_once('#').unwrap_or((url, ""));
+    let query = before_fragment.split_once('?').map_or("", |(_, q)| q);
+    let from_query = parse_params(query)?;
+    if from_query.has_tokens() {
+        return Err(AuthError::response("tokens arrived in the query instead of the fragment"));
+    }
+    let from_fragment = parse_params(fragment)?;
+    if fragment.is_empty() && from_query.error.is_some() {
+        return Ok(from_query);
+    }
+    Ok(from_fragment)
+}
+
+/// True when `url` carries something `handleRedirectCallback` should look at.
+pub fn url_has_response(url: &str) -> bool {
+    params_from_url(url).is_ok_and(|p| p.state.is_some() || p.error.is_some() || p.has_tokens())
+}
+
+/// An error response with a matching state (RFC 6749 4.2.2.1): the provider's own code, and its
+/// description as plain text. `error_uri` is never followed.
+pub fn provider_error(params: &ResponseParams) -> Option<AuthError> {
+    let code = params.error.as_deref()?;
+    // RFC 6749 allows only printable ASCII without `"` and `\` in error codes.
+    let valid = !code.is_empty() && code.bytes().all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E));
+    if !valid {
+        return Some(AuthError::response("the provider's error code has characters RFC 6749 forbids"));
+    }
+    let description: String = params
+        .error_description
+        .as_deref()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(1000)
+        .collect();
+    Some(AuthError::new(ErrorCode::Provider(code.to_owned()), description))
+}
+
+/// The tokens of a successful response, checked against the request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenResponse {
+    pub id_token: Option<String>,
+    pub access_token: Option<String>,
+    pub expires_in: u64,
+    /// The scope granted, when the provider says (else the one requested).
+    pub scope: Option<String>,
+}
+
+/// Everything about a successful response that needs no key: the tokens the response type
+/// requires are there and nothing else is, `token_type`, `expires_in`, and the `iss` parameter.
+pub fn check_tokens(params: &ResponseParams, response_type: ResponseType, issuer: &str) -> Result<TokenResponse> {
+    if let Some(iss) = &params.iss {
+        // RFC 9207: a response naming another issuer is a mix-up attack.
+        if iss != issuer {
+            return Err(AuthError::response(format!("the response's iss '{iss}' is not the issuer")));
+        }
+    }
+    match (response_type.wants_id_token(), &params.id_token) {
+        (true, None) => return Err(AuthError::response("the response has no id_token")),
+        (false, Some(_)) => return Err(AuthError::response("the response has an id_token that was not asked for")),
+        _ => {}
+    }
+    match (response_type.wants_access_token(), &params.access_token) {
+        (true, None) => return Err(AuthError::response("the response has no access_token")),
+        (false, Some(_)) => {
+            return Err(AuthError::response("the response has an access_token that was not asked for"))
+        }
+        _ => {}
+    }
+    if let Some(token) = &params.access_token {
+        // RFC 6750 2.1: a bearer token is a b64token, or it cannot go in an Authorization header.
+        let body = token.trim_end_matches('=');
+        let b64token = !body.is_empty()
+            && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+        if !b64token {
+            return Err(AuthError::response("the access_token has characters a bearer token cannot have"));
+        }
+        match params.token_type.as_deref() {
+            Some(t) if t.eq_ignore_ascii_case("bearer") => {}
+            Some(t) => return Err(AuthError::response(format!("token_type '{t}' is not Bearer"))),
+            None => return Err(AuthError::response("the response has no token_type")),
+        }
+    }
+    let expires_in = match params.expires_in.as_deref() {
+        None => DEFAULT_EXPIRES_IN,
+        Some(text) => parse_expires_in(text)
+            .ok_or_else(|| AuthError::response(format!("expires_in '{text}' is not a positive whole number of seconds")))?,
+    };
+    Ok(TokenResponse {
+        id_token: params.id_token.clone(),
+        access_token: params.access_token.clone(),
+        expires_in,
+        scope: params.scope.clone(),
+    })
+}
+
+/// A plain positive decimal integer of sane size: no sign, space, exponent or fraction.
+fn parse_expires_in(text: &str) -> Option<u64> {
+    if text.is_empty() || text.len() > 10 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value: u64 = text.parse().ok()?;
+    (1..=MAX_EXPIRES_IN).contains(&value).then_some(value)
+}
+
+/// Query parameters that belong to an authorization response, removed by `clean_url`.
+const RESPONSE_QUERY_PARAMS: &[&str] = &["state", "error", "error_description", "error_uri", "iss", "session_state"];
+
+/// The callback URL with the response taken out: no fragment, and no response parameters in
+/// the query (where an error response may have come). Other query parameters stay.
+pub fn clean_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.split('#').next().unwrap_or_default().to_owned();
+    };
+    parsed.set_fragment(None);
+    let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+    if pairs.iter().any(|(k, _)| RESPONSE_QUERY_PARAMS.contains(&k.as_str())) {
+        let kept: Vec<_> = pairs.into_iter().filter(|(k, _)| !RESPONSE_QUERY_PARAMS.contains(&k.as_str())).collect();
+        if kept.is_empty() {
+            parsed.set_query(None);
+        } else {
+            parsed.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    parsed.into()
+}

@@ -1,0 +1,9 @@
+//! spa-login: OAuth 2.0 implicit flow and OpenID Connect login for single-page apps.
+//!
+//! `core` holds the protocol and never touches the browser; `web` is the thin wasm32 shell that
+//! gives the core storage, fetch, WebCrypto and the address bar, and exports the JS API.
+
+pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+mod web;
