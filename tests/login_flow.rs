@@ -1,0 +1,665 @@
+//! The login flow through the sans-IO core, natively: options, the authorization request, the
+//! callback with every check that guards it, the token cache and logout.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use serde_json::{json, Value};
+use spa_login::core::client::CacheMode;
+use spa_login::core::config::Config;
+use spa_login::core::error::AuthError;
+use spa_login::core::jws::{HashAlg, JwsAlg};
+use spa_login::core::ports::KeyValueStore;
+use support::*;
+
+fn callback_err(client: &spa_login::core::client::Client<FakePorts>, url: &str) -> AuthError {
+    block_on(client.handle_callback(url)).expect_err("the callback must fail")
+}
+
+fn config_err(options: Value) -> AuthError {
+    Config::from_options(&options, "https://app.example/").expect_err("the options must be refused")
+}
+
+// ---- options ---------------------------------------------------------------------------------
+
+#[test]
+fn options_require_client_id_and_issuer_or_domain() {
+    let e = config_err(json!({ "issuer": ISSUER }));
+    assert_eq!(e.code(), "invalid_configuration");
+    assert!(e.description.contains("clientId"));
+    let e = config_err(json!({ "clientId": "x" }));
+    assert!(e.description.contains("domain or issuer"));
+    assert_eq!(config_err(json!({ "issuer": ISSUER, "clientId": 7 })).code(), "invalid_configuration");
+}
+
+#[test]
+fn options_issuer_must_be_https_except_on_loopback() {
+    let e = config_err(json!({ "issuer": "http://op.example", "clientId": "x" }));
+    assert!(e.description.contains("https"), "{}", e.description);
+    for ok in ["http://localhost:4000", "http://127.0.0.1:4000", "http://[::1]:4000", "https://op.example/tenant/"] {
+        Config::from_options(&json!({ "issuer": ok, "clientId": "x" }), "https://app.example/").expect(ok);
+    }
+    assert_eq!(config_err(json!({ "issuer": "not a url", "clientId": "x" })).code(), "invalid_configuration");
+    assert_eq!(config_err(json!({ "issuer": "https://op.example/?a=1", "clientId": "x" })).code(), "invalid_configuration");
+}
+
+#[test]
+fn options_domain_means_an_https_issuer_with_trailing_slash() {
+    let c = Config::from_options(&json!({ "domain": "tenant.example.com", "clientId": "x" }), "https://app.example/").unwrap();
+    assert_eq!(c.issuer, "https://tenant.example.com/");
+    assert_eq!(c.domain.as_deref(), Some("tenant.example.com"));
+}
+
+#[test]
+fn options_reject_unknown_response_type_and_bad_values_naming_them() {
+    let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "response_type": "code" } }));
+    assert!(e.description.contains("response_type"));
+    let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "cacheLocation": "cookie" }));
+    assert!(e.description.contains("cacheLocation"));
+    let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "leeway": -1 }));
+    assert!(e.description.contains("leeway"));
+    let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "redirect_uri": "https://app.example/#x" } }));
+    assert!(e.description.contains("redirect_uri"));
+    let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "state": "mine" } }));
+    assert!(e.description.contains("state"));
+    let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "metadata": { "jwks_uri": "http://op.example/jwks" } }));
+    assert!(e.description.contains("metadata.jwks_uri"));
+}
+
+// ---- discovery -------------------------------------------------------------------------------
+
+#[test]
+fn discovery_issuer_must_equal_the_configured_issuer_exactly() {
+    let ports = FakePorts::new();
+    ports.serve(&format!("{ISSUER}/.well-known/openid-configuration"), &discovery(&format!("{ISSUER}/")).to_string());
+    let client = client_with(options(), ports);
+    let e = block_on(client.login_url(None, None)).unwrap_err();
+    assert_eq!(e.code(), "invalid_configuration");
+    assert!(e.description.contains("issuer"));
+}
+
+#[test]
+fn discovery_is_fetched_once_and_a_complete_metadata_option_skips_it() {
+    let client = client();
+    start_login(&client, None, None);
+    start_login(&client, None, None);
+    assert_eq!(client.ports.fetch_count(&format!("{ISSUER}/.well-known/openid-configuration")), 1);
+
+    let mut o = options();
+    o["metadata"] = json!({ "issuer": ISSUER, "authorization_endpoint": "https://op.example/other-authorize", "jwks_uri": "https://op.example/jwks" });
+    let client = client_with(o, FakePorts::new());
+    let url = block_on(client.login_url(None, None)).unwrap();
+    assert!(url.starts_with("https://op.example/other-authorize?"));
+    assert!(client.ports.fetched.borrow().is_empty());
+}
+
+#[test]
+fn discovery_failure_is_a_network_error() {
+    let ports = FakePorts::new();
+    ports.documents.borrow_mut().clear();
+    let client = client_with(options(), ports);
+    assert_eq!(block_on(client.login_url(None, None)).unwrap_err().code(), "network_error");
+}
+
+// ---- the request -----------------------------------------------------------------------------
+
+#[test]
+fn request_carries_every_parameter_and_fresh_distinct_state_and_nonce() {
+    let client = client();
+    let over = json!({ "audience": "https://api.example", "prompt": "login", "max_age": 300, "login_hint": "alice", "ui_locales": "fr", "organization": "org_1", "connection": "github", "custom_thing": "yes" });
+    let url = block_on(client.login_url(None, Some(&over))).unwrap();
+    assert_eq!(param(&url, "client_id").as_deref(), Some(CLIENT_ID));
+    assert_eq!(param(&url, "response_type").as_deref(), Some("id_token token"));
+    assert_eq!(param(&url, "redirect_uri").as_deref(), Some(REDIRECT_URI));
+    assert_eq!(param(&url, "scope").as_deref(), Some("openid profile email"));
+    for (k, v) in [("audience", "https://api.example"), ("prompt", "login"), ("max_age", "300"), ("login_hint", "alice"), ("ui_locales", "fr"), ("organization", "org_1"), ("connection", "github"), ("custom_thing", "yes")] {
+        assert_eq!(param(&url, k).as_deref(), Some(v), "{k}");
+    }
+    let state = param(&url, "state").unwrap();
+    let nonce = param(&url, "nonce").unwrap();
+    assert_ne!(state, nonce);
+    for v in [&state, &nonce] {
+        let bytes = spa_login::core::base64url::decode(v).expect("base64url");
+        assert!(bytes.len() * 8 >= 128);
+    }
+    let (state2, nonce2) = start_login(&client, None, None);
+    assert_ne!(state, state2);
+    assert_ne!(nonce, nonce2);
+}
+
+#[test]
+fn request_scope_always_contains_openid_when_an_id_token_is_asked_for() {
+    let client = client();
+    let url = block_on(client.login_url(None, Some(&json!({ "scope": "profile" })))).unwrap();
+    assert_eq!(param(&url, "scope").as_deref(), Some("openid profile"));
+    let url = block_on(client.login_url(None, Some(&json!({ "scope": "read", "response_type": "token" })))).unwrap();
+    assert_eq!(param(&url, "scope").as_deref(), Some("read"));
+}
+
+#[test]
+fn transactions_are_stored_per_state_with_an_expiry() {
+    let client = client();
+    let (s1, _) = start_login(&client, Some("{\"a\":1}"), None);
+    let (s2, _) = start_login(&client, None, None);
+    let keys = client.ports.transactions.inner.keys().unwrap();
+    assert!(keys.contains(&format!("spa-login.tx.{CLIENT_ID}.{s1}")));
+    assert!(keys.contains(&format!("spa-login.tx.{CLIENT_ID}.{s2}")));
+    let text = client.ports.transactions.inner.get(&format!("spa-login.tx.{CLIENT_ID}.{s1}")).unwrap().unwrap();
+    let tx: Value = serde_json::from_str(&text).unwrap();
+    assert!(tx["expires_at"].as_f64().unwrap() > NOW_MS);
+    assert_eq!(tx["app_state"], "{\"a\":1}");
+}
+
+#[test]
+fn request_fails_with_storage_unavailable_when_session_storage_throws() {
+    let client = client();
+    client.ports.transactions.fail_writes.set(true);
+    assert_eq!(block_on(client.login_url(None, None)).unwrap_err().code(), "storage_unavailable");
+}
+
+// ---- the callback: success ---------------------------------------------------------------------
+
+#[test]
+fn callback_stores_verified_tokens_and_returns_app_state() {
+    let client = client();
+    let (state, nonce) = start_login(&client, Some("{\"returnTo\":\"/x\"}"), None);
+    let r = Response::valid(&state, &nonce);
+    let app_state = block_on(client.handle_callback(&r.url())).unwrap();
+    assert_eq!(app_state.as_deref(), Some("{\"returnTo\":\"/x\"}"));
+    assert!(client.is_authenticated());
+    let user = client.user().unwrap();
+    assert_eq!(user["sub"], "alice");
+    assert_eq!(user["email"], "alice@example.com");
+    assert!(user.get("nonce").is_none() && user.get("iss").is_none());
+    assert_eq!(client.id_token_claims().unwrap().raw, r.id_token);
+    assert_eq!(client.cached_access_token(None, CacheMode::On).unwrap().as_deref(), Some("at-0123456789"));
+}
+
+#[test]
+fn callback_accepts_id_token_only_responses() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, Some(json!({ "response_type": "id_token" })));
+    let token = sign("rsa1", JwsAlg::RS256, Some("k1"), &Value::Object(claims(&nonce)));
+    block_on(client.handle_callback(&format!("{REDIRECT_URI}#id_token={token}&state={state}"))).unwrap();
+    assert!(client.is_authenticated());
+    assert_eq!(client.cached_access_token(None, CacheMode::CacheOnly).unwrap(), None);
+}
+
+// ---- the callback: state -----------------------------------------------------------------------
+
+#[test]
+fn state_is_single_use_and_a_replayed_fragment_is_rejected() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let r = Response::valid(&state, &nonce);
+    block_on(client.handle_callback(&r.url())).unwrap();
+    let e = callback_err(&client, &r.url());
+    assert_eq!(e.code(), "invalid_state");
+    assert_eq!(e.state.as_deref(), Some(state.as_str()));
+}
+
+#[test]
+fn state_missing_or_unknown_is_invalid_state_and_stores_nothing() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let mut r = Response::valid(&state, &nonce);
+    r.state = "not-the-state".into();
+    assert_eq!(callback_err(&client, &r.url()).code(), "invalid_state");
+    let no_state = format!("{REDIRECT_URI}#access_token=a&token_type=Bearer&id_token={}", r.id_token);
+    assert_eq!(callback_err(&client, &no_state).code(), "invalid_state");
+    assert_eq!(stored_session(&client), None);
+    assert!(!client.is_authenticated());
+}
+
+#[test]
+fn state_of_an_expired_transaction_is_invalid_state() {
+    let client = client();
+    let (state, nonce) = start_login(&client, Some("{\"k\":2}"), None);
+    client.ports.now_ms.set(NOW_MS + 2.0 * 3600.0 * 1000.0);
+    let e = callback_err(&client, &Response::valid(&state, &nonce).url());
+    assert_eq!(e.code(), "invalid_state");
+    assert_eq!(e.app_state.as_deref(), Some("{\"k\":2}"));
+}
+
+#[test]
+fn transaction_is_consumed_on_failure_too() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let mut r = Response::valid(&state, &nonce);
+    r.id_token.push('x');
+    assert_eq!(callback_err(&client, &r.url()).code(), "invalid_id_token");
+    assert_eq!(callback_err(&client, &Response::valid(&state, &nonce).url()).code(), "invalid_state");
+}
+
+// ---- the callback: error responses -------------------------------------------------------------
+
+#[test]
+fn error_response_with_matching_state_passes_the_provider_code_through() {
+    let client = client();
+    let (state, _) = start_login(&client, Some("{\"p\":1}"), None);
+    let url = format!("{REDIRECT_URI}#error=access_denied&error_description=The+user+said+%3Cno%3E&error_uri=https%3A%2F%2Fevil.example&state={state}");
+    let e = callback_err(&client, &url);
+    assert_eq!(e.code(), "access_denied");
+    assert_eq!(e.description, "The user said <no>");
+    assert_eq!(e.state.as_deref(), Some(state.as_str()));
+    assert_eq!(e.app_state.as_deref(), Some("{\"p\":1}"));
+}
+
+#[test]
+fn error_response_without_matching_state_is_invalid_state() {
+    let client = client();
+    start_login(&client, None, None);
+    assert_eq!(callback_err(&client, &format!("{REDIRECT_URI}#error=login_required")).code(), "invalid_state");
+    assert_eq!(callback_err(&client, &format!("{REDIRECT_URI}#error=login_required&state=zzz")).code(), "invalid_state");
+}
+
+// ---- the callback: fragment rules --------------------------------------------------------------
+
+#[test]
+fn tokens_in_the_query_are_invalid_response() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let r = Response::valid(&state, &nonce);
+    let url = format!("{REDIRECT_URI}?access_token={}&token_type=Bearer&id_token={}&state={state}", r.access_token, r.id_token);
+    assert_eq!(callback_err(&client, &url).code(), "invalid_response");
+}
+
+#[test]
+fn repeated_parameters_and_bad_encoding_are_invalid_response() {
+    for extra in ["&state=again", "&access_token=b", "&id_token=x", "&token_type=Bearer", "&expires_in=10", "&error=x&error=y", "&junk=%E0%A4", "&junk=%zz", "&x=%"] {
+        let client = client();
+        let (state, nonce) = start_login(&client, None, None);
+        let mut r = Response::valid(&state, &nonce);
+        r.extra = extra.into();
+        let e = callback_err(&client, &r.url());
+        assert_eq!(e.code(), "invalid_response", "{extra}");
+        assert_eq!(stored_session(&client), None);
+    }
+}
+
+#[test]
+fn unknown_parameters_are_ignored() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let mut r = Response::valid(&state, &nonce);
+    r.extra = "&__proto__=x&constructor=y&session_state=z&__proto__=again".into();
+    block_on(client.handle_callback(&r.url())).unwrap();
+}
+
+#[test]
+fn token_type_must_be_bearer_in_any_case() {
+    for (tt, ok) in [("Bearer", true), ("bearer", true), ("BEARER", true), ("mac", false), ("", false)] {
+        let client = client();
+        let (state, nonce) = start_login(&client, None, None);
+        let r = Response::valid(&state, &nonce);
+        let url = r.url().replace("token_type=Bearer", &format!("token_type={tt}"));
+        let result = block_on(client.handle_callback(&url));
+        assert_eq!(result.is_ok(), ok, "{tt}");
+        if !ok {
+            assert_eq!(result.unwrap_err().code(), "invalid_response");
+        }
+    }
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let url = Response::valid(&state, &nonce).url().replace("token_type=Bearer&", "");
+    assert_eq!(callback_err(&client, &url).code(), "invalid_response");
+}
+
+#[test]
+fn expires_in_must_be_a_plain_positive_integer() {
+    for bad in ["0", "-1", "abc", "1e3", "3600.5", "+3600", "%203600", "12345678901234567890", ""] {
+        let client = client();
+        let (state, nonce) = start_login(&client, None, None);
+        let url = Response::valid(&state, &nonce).url().replace("expires_in=3600", &format!("expires_in={bad}"));
+        assert_eq!(callback_err(&client, &url).code(), "invalid_response", "{bad}");
+    }
+    // Absent: a finite default.
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let url = Response::valid(&state, &nonce).url().replace("expires_in=3600&", "");
+    block_on(client.handle_callback(&url)).unwrap();
+    client.ports.now_ms.set(NOW_MS + 3600.0 * 1000.0);
+    assert_eq!(client.cached_access_token(None, CacheMode::CacheOnly).unwrap(), None);
+}
+
+#[test]
+fn tokens_missing_or_not_asked_for_are_invalid_response() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let r = Response::valid(&state, &nonce);
+    let url = format!("{REDIRECT_URI}#id_token={}&state={state}", r.id_token);
+    assert_eq!(callback_err(&client, &url).code(), "invalid_response");
+
+    let client = support::client();
+    let (state, nonce) = start_login(&client, None, Some(json!({ "response_type": "id_token" })));
+    let r = Response::valid(&state, &nonce);
+    assert_eq!(callback_err(&client, &r.url()).code(), "invalid_response");
+}
+
+#[test]
+fn iss_parameter_must_equal_the_issuer() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let mut r = Response::valid(&state, &nonce);
+    r.extra = "&iss=https%3A%2F%2Fevil.example".into();
+    assert_eq!(callback_err(&client, &r.url()).code(), "invalid_response");
+    let (state, nonce) = start_login(&client, None, None);
+    let mut r = Response::valid(&state, &nonce);
+    r.extra = "&iss=https%3A%2F%2Fop.example".into();
+    block_on(client.handle_callback(&r.url())).unwrap();
+}
+
+#[test]
+fn oversized_responses_are_rejected_before_decoding() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let mut r = Response::valid(&state, &nonce);
+    r.extra = format!("&pad={}", "a".repeat(70 * 1024));
+    assert_eq!(callback_err(&client, &r.url()).code(), "invalid_response");
+    let mut r = Response::valid(&state, &nonce);
+    r.extra = "&p=1".repeat(120);
+    assert_eq!(callback_err(&client, &r.url()).code(), "invalid_response");
+}
+
+// ---- the ID token ------------------------------------------------------------------------------
+
+fn token_err(client: &spa_login::core::client::Client<FakePorts>, state: &str, id_token: String) -> AuthError {
+    let r = Response { state: state.into(), id_token, access_token: "at-0123456789".into(), extra: String::new() };
+    callback_err(client, &r.url())
+}
+
+fn with_claims(nonce: &str, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Value {
+    let mut c = claims(nonce);
+    c.insert("at_hash".into(), json!(at_hash(HashAlg::Sha256, "at-0123456789")));
+    edit(&mut c);
+    Value::Object(c)
+}
+
+#[test]
+fn id_token_claim_checks_reject_with_invalid_id_token_naming_the_check() {
+    let now = (NOW_MS / 1000.0) as u64;
+    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Map<String, Value>)>)> = vec![
+        ("iss", Box::new(|c| { c.insert("iss".into(), json!("https://op.example/")); })),
+        ("iss", Box::new(|c| { c.remove("iss"); })),
+        ("sub", Box::new(|c| { c.remove("sub"); })),
+        ("sub", Box::new(|c| { c.insert("sub".into(), json!("")); })),
+        ("aud", Box::new(|c| { c.insert("aud".into(), json!("someone-else")); })),
+        ("azp", Box::new(|c| { c.insert("aud".into(), json!([CLIENT_ID, "other"])); })),
+        ("azp", Box::new(|c| { c.insert("azp".into(), json!("other")); })),
+        ("exp", Box::new(move |c| { c.insert("exp".into(), json!(now - 61)); })),
+        ("exp", Box::new(|c| { c.remove("exp"); })),
+        ("exp", Box::new(|c| { c.insert("exp".into(), json!("tomorrow")); })),
+        ("iat", Box::new(|c| { c.remove("iat"); })),
+        ("iat", Box::new(move |c| { c.insert("iat".into(), json!(now + 61)); })),
+        ("nbf", Box::new(move |c| { c.insert("nbf".into(), json!(now + 61)); })),
+        ("nonce", Box::new(|c| { c.insert("nonce".into(), json!("other")); })),
+        ("nonce", Box::new(|c| { c.remove("nonce"); })),
+        ("at_hash", Box::new(|c| { c.insert("at_hash".into(), json!("AAAAAAAAAAAAAAAAAAAAAA")); })),
+        ("at_hash", Box::new(|c| { c.remove("at_hash"); })),
+    ];
+    for (check, edit) in cases {
+        let client = client();
+        let (state, nonce) = start_login(&client, None, None);
+        let token = sign("rsa1", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |c| edit(c)));
+        let e = token_err(&client, &state, token);
+        assert_eq!(e.code(), "invalid_id_token", "{check}");
+        assert!(e.description.contains(check), "{check}: {}", e.description);
+        assert_eq!(stored_session(&client), None);
+    }
+}
+
+#[test]
+fn id_token_within_leeway_is_accepted() {
+    let now = (NOW_MS / 1000.0) as u64;
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let token = sign("rsa1", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |c| {
+        c.insert("exp".into(), json!(now - 30));
+        c.insert("iat".into(), json!(now + 30));
+        c.insert("aud".into(), json!([CLIENT_ID, "api"]));
+        c.insert("azp".into(), json!(CLIENT_ID));
+    }));
+    let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+    block_on(client.handle_callback(&r.url())).unwrap();
+}
+
+#[test]
+fn id_token_bad_signature_is_rejected_and_an_earlier_session_survives() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    let before = stored_session(&client);
+
+    let (state, nonce) = start_login(&client, None, None);
+    let good = Response::valid(&state, &nonce).id_token;
+    let (head, sig) = good.rsplit_once('.').unwrap();
+    let flipped = if sig.starts_with('A') { sig.replacen('A', "B", 1) } else { format!("A{}", &sig[1..]) };
+    let e = token_err(&client, &state, format!("{head}.{flipped}"));
+    assert_eq!(e.code(), "invalid_id_token");
+    assert!(e.description.contains("signature"));
+    assert_eq!(stored_session(&client), before);
+    assert!(client.is_authenticated());
+}
+
+#[test]
+fn id_token_signed_by_another_key_is_rejected() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let token = sign("rsa2", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |_| {}));
+    assert_eq!(token_err(&client, &state, token).code(), "invalid_id_token");
+}
+
+#[test]
+fn id_token_alg_none_hs256_and_unlisted_algs_are_rejected() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let body = with_claims(&nonce, |_| {}).to_string();
+    for header in [r#"{"alg":"none"}"#, r#"{"alg":"None"}"#, r#"{"alg":"HS256","kid":"k1"}"#, r#"{"alg":"RS384","kid":"k1"}"#] {
+        let (state, _) = (state.clone(), ());
+        let client2 = support::client();
+        let (state2, nonce2) = start_login(&client2, None, None);
+        let body2 = body.replace(&nonce, &nonce2);
+        let e = token_err(&client2, &state2, sign_raw(header, &body2));
+        assert_eq!(e.code(), "invalid_id_token", "{header}");
+        assert!(e.description.contains("alg"), "{header}: {}", e.description);
+        let _ = state;
+    }
+}
+
+#[test]
+fn id_token_structure_is_strict() {
+    let client = client();
+    let (_, nonce) = start_login(&client, None, None);
+    let good = sign("rsa1", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |_| {}));
+    let parts: Vec<&str> = good.split('.').collect();
+    let dup = sign_raw(r#"{"alg":"RS256","kid":"k1"}"#, &format!(r#"{{"sub":"a",{}}}"#, &with_claims(&nonce, |_| {}).to_string()[1..]));
+    for bad in [
+        format!("{}.{}", parts[0], parts[1]),
+        format!("{good}.x.y"),
+        format!("{}..{}", parts[0], parts[2]),
+        format!("{}.{}.{}=", parts[0], parts[1], parts[2]),
+        format!("{}.{}+.{}", parts[0], parts[1], parts[2]),
+        dup,
+        sign_raw(r#"{"alg":"RS256","kid":"k1","crit":["exp"],"exp":1}"#, &with_claims(&nonce, |_| {}).to_string()),
+    ] {
+        let client = support::client();
+        let (state, nonce2) = start_login(&client, None, None);
+        let bad = if bad.contains(&nonce) { bad } else { bad.replace(&nonce2, &nonce) };
+        assert_eq!(token_err(&client, &state, bad).code(), "invalid_id_token");
+    }
+}
+
+#[test]
+fn id_token_with_unknown_kid_refetches_the_jwks_once_so_rotation_works() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    let jwks_url = format!("{ISSUER}/jwks");
+    assert_eq!(client.ports.fetch_count(&jwks_url), 1);
+
+    // The provider rotates to a new key.
+    client.ports.serve(&jwks_url, &json!({ "keys": [public_jwk("rsa2", Some("k2"))] }).to_string());
+    client.ports.now_ms.set(NOW_MS + 5000.0);
+    let (state, nonce) = start_login(&client, None, None);
+    let mut c = with_claims(&nonce, |_| {});
+    c["iat"] = json!((NOW_MS / 1000.0) as u64 + 5);
+    let token = sign("rsa2", JwsAlg::RS256, Some("k2"), &c);
+    let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+    block_on(client.handle_callback(&r.url())).unwrap();
+    assert_eq!(client.ports.fetch_count(&jwks_url), 2);
+
+    // A kid nobody has: one refetch at most, then invalid_id_token.
+    client.ports.now_ms.set(NOW_MS + 10_000.0);
+    let (state, nonce) = start_login(&client, None, None);
+    let token = sign("rsa2", JwsAlg::RS256, Some("k9"), &with_claims(&nonce, |_| {}));
+    let e = token_err(&client, &state, token);
+    assert_eq!(e.code(), "invalid_id_token");
+    assert!(e.description.contains("kid"));
+    assert_eq!(client.ports.fetch_count(&jwks_url), 3);
+}
+
+#[test]
+fn id_token_without_kid_uses_the_one_usable_key_among_others() {
+    let ports = FakePorts::new();
+    let mut enc = public_jwk("rsa2", None);
+    enc["use"] = json!("enc");
+    ports.serve(&format!("{ISSUER}/jwks"), &json!({ "keys": [enc, public_jwk("ec256", None), public_jwk("rsa1", None)] }).to_string());
+    let client = client_with(options(), ports);
+    let (state, nonce) = start_login(&client, None, None);
+    let token = sign("rsa1", JwsAlg::RS256, None, &with_claims(&nonce, |_| {}));
+    let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+    block_on(client.handle_callback(&r.url())).unwrap();
+}
+
+#[test]
+fn id_token_rsa_keys_under_2048_bits_are_not_used() {
+    let ports = FakePorts::new();
+    ports.serve(&format!("{ISSUER}/jwks"), &json!({ "keys": [public_jwk("rsa1024", Some("k1"))] }).to_string());
+    let client = client_with(options(), ports);
+    let (state, nonce) = start_login(&client, None, None);
+    let token = sign("rsa1024", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |_| {}));
+    let e = token_err(&client, &state, token);
+    assert_eq!(e.code(), "invalid_id_token");
+    assert!(e.description.contains("usable"));
+}
+
+#[test]
+fn id_token_es256_verifies_when_the_provider_lists_it() {
+    let ports = FakePorts::new();
+    ports.serve(&format!("{ISSUER}/jwks"), &json!({ "keys": [public_jwk("ec256", Some("e1"))] }).to_string());
+    let client = client_with(options(), ports);
+    let (state, nonce) = start_login(&client, None, None);
+    let token = sign("ec256", JwsAlg::ES256, Some("e1"), &with_claims(&nonce, |_| {}));
+    let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+    block_on(client.handle_callback(&r.url())).unwrap();
+}
+
+#[test]
+fn max_age_requires_a_recent_auth_time() {
+    let now = (NOW_MS / 1000.0) as u64;
+    for (auth_time, ok) in [(None, false), (Some(now - 10_000), false), (Some(now - 100), true)] {
+        let client = client();
+        let (state, nonce) = start_login(&client, None, Some(json!({ "max_age": 300 })));
+        let token = sign("rsa1", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |c| {
+            if let Some(t) = auth_time {
+                c.insert("auth_time".into(), json!(t));
+            }
+        }));
+        let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+        let result = block_on(client.handle_callback(&r.url()));
+        assert_eq!(result.is_ok(), ok, "{auth_time:?}");
+        if !ok {
+            assert!(result.unwrap_err().description.contains("auth_time"));
+        }
+    }
+}
+
+#[test]
+fn storage_that_throws_on_save_is_storage_unavailable_and_nothing_is_half_stored() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    client.ports.tokens.fail_writes.set(true);
+    let e = callback_err(&client, &Response::valid(&state, &nonce).url());
+    assert_eq!(e.code(), "storage_unavailable");
+    assert!(!client.is_authenticated());
+    assert_eq!(stored_session(&client), None);
+}
+
+// ---- the token cache ---------------------------------------------------------------------------
+
+#[test]
+fn cache_is_per_audience_and_scope_and_respects_leeway() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, Some(json!({ "audience": "https://api.example", "scope": "openid read:x" })));
+    block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    let for_api = json!({ "audience": "https://api.example", "scope": "read:x" });
+    assert_eq!(client.cached_access_token(Some(&for_api), CacheMode::On).unwrap().as_deref(), Some("at-0123456789"));
+    // The token covers "openid read:x", so a request for the client's default scope set is a miss.
+    assert_eq!(client.cached_access_token(Some(&json!({ "audience": "https://api.example" })), CacheMode::CacheOnly).unwrap(), None);
+    assert_eq!(client.cached_access_token(Some(&json!({ "audience": "https://other.example", "scope": "read:x" })), CacheMode::CacheOnly).unwrap(), None);
+    assert_eq!(client.cached_access_token(Some(&for_api), CacheMode::Off).unwrap_err().code(), "login_required");
+
+    client.ports.now_ms.set(NOW_MS + (3600.0 - 59.0) * 1000.0);
+    assert_eq!(client.cached_access_token(Some(&for_api), CacheMode::CacheOnly).unwrap(), None);
+    assert_eq!(client.cached_access_token(Some(&for_api), CacheMode::On).unwrap_err().code(), "login_required");
+}
+
+#[test]
+fn cache_in_local_storage_survives_a_new_client() {
+    let mut o = options();
+    o["cacheLocation"] = json!("localstorage");
+    let client = client_with(o.clone(), FakePorts::new());
+    let (state, nonce) = start_login(&client, None, None);
+    block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    let stored = stored_session(&client).unwrap();
+
+    let ports = FakePorts::new();
+    ports.tokens.inner.set(&format!("spa-login.session.{CLIENT_ID}"), &stored).unwrap();
+    let again = client_with(o, ports);
+    assert!(again.is_authenticated());
+    assert_eq!(again.cached_access_token(None, CacheMode::On).unwrap().as_deref(), Some("at-0123456789"));
+}
+
+// ---- logout ------------------------------------------------------------------------------------
+
+#[test]
+fn logout_clears_tokens_and_goes_to_end_session_with_hint_and_return_to() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let r = Response::valid(&state, &nonce);
+    block_on(client.handle_callback(&r.url())).unwrap();
+    let url = block_on(client.logout(Some(&json!({ "returnTo": "https://app.example/bye" })), true)).unwrap().unwrap();
+    assert!(url.starts_with("https://op.example/logout?"));
+    assert_eq!(param(&url, "id_token_hint"), Some(r.id_token));
+    assert_eq!(param(&url, "client_id").as_deref(), Some(CLIENT_ID));
+    assert_eq!(param(&url, "post_logout_redirect_uri").as_deref(), Some("https://app.example/bye"));
+    assert!(!client.is_authenticated());
+    assert_eq!(stored_session(&client), None);
+    assert_eq!(client.cached_access_token(None, CacheMode::CacheOnly).unwrap(), None);
+}
+
+#[test]
+fn logout_without_navigation_is_local_and_return_to_must_be_absolute() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    assert_eq!(block_on(client.logout(Some(&json!({ "returnTo": "/relative" })), true)).unwrap_err().code(), "invalid_configuration");
+    assert!(client.is_authenticated(), "a refused logout changes nothing");
+    assert_eq!(block_on(client.logout(None, false)).unwrap(), None);
+    assert!(!client.is_authenticated());
+    assert!(client.ports.fetched.borrow().iter().all(|u| !u.contains("logout")));
+}
+
+#[test]
+fn logout_of_a_domain_client_without_end_session_uses_auth0_v2_logout() {
+    let ports = FakePorts::new();
+    let issuer = "https://tenant.example.com/";
+    let mut doc = discovery(issuer);
+    doc.as_object_mut().unwrap().remove("end_session_endpoint");
+    ports.serve("https://tenant.example.com/.well-known/openid-configuration", &doc.to_string());
+    let client = client_with(json!({ "domain": "tenant.example.com", "clientId": CLIENT_ID }), ports);
+    let url = block_on(client.logout(Some(&json!({ "returnTo": "https://app.example/" })), true)).unwrap().unwrap();
+    assert!(url.starts_with("https://tenant.example.com/v2/logout?"), "{url}");
+    assert_eq!(param(&url, "returnTo").as_deref(), Some("https://app.example/"));
+    assert_eq!(param(&url, "client_id").as_deref(), Some(CLIENT_ID));
+}

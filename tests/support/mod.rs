@@ -1,0 +1,274 @@
+//! Native test kit: a fake provider (discovery, JWKS, tokens signed with the keys in
+//! tests/fixtures by jsonwebtoken) and fake ports (clock, randomness, storage, fetch).
+
+#![allow(dead_code)] // each test file uses its own part of the kit
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use serde_json::{json, Map, Value};
+use sha2::Digest;
+use spa_login::core::cache::MemoryStore;
+use spa_login::core::client::{Client, ProviderCache};
+use spa_login::core::config::Config;
+use spa_login::core::jwks::Jwk;
+use spa_login::core::jws::{HashAlg, JwsAlg};
+use spa_login::core::ports::{KeyValueStore, Ports};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+pub const ISSUER: &str = "https://op.example";
+pub const CLIENT_ID: &str = "client-1";
+pub const REDIRECT_URI: &str = "https://app.example/callback";
+/// 2026-01-01T00:00:00Z, the fixed clock of the tests.
+pub const NOW_MS: f64 = 1_767_225_600_000.0;
+
+pub fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+pub fn public_jwk(name: &str, kid: Option<&str>) -> Value {
+    let mut jwk: Value = serde_json::from_str(&fixture(&format!("{name}.jwk.json"))).unwrap();
+    if let Some(kid) = kid {
+        jwk["kid"] = json!(kid);
+    }
+    jwk
+}
+
+/// A Web Storage stand-in that can be told to throw, as a blocked or full storage does.
+#[derive(Default)]
+pub struct FaultyStore {
+    pub inner: MemoryStore,
+    pub fail_writes: Cell<bool>,
+    pub fail_reads: Cell<bool>,
+}
+
+impl KeyValueStore for FaultyStore {
+    fn get(&self, key: &str) -> Result<Option<String>, String> {
+        if self.fail_reads.get() {
+            return Err("SecurityError: storage is blocked".into());
+        }
+        self.inner.get(key)
+    }
+    fn set(&self, key: &str, value: &str) -> Result<(), String> {
+        if self.fail_writes.get() {
+            return Err("QuotaExceededError: storage is full".into());
+        }
+        self.inner.set(key, value)
+    }
+    fn remove(&self, key: &str) -> Result<(), String> {
+        if self.fail_writes.get() {
+            return Err("SecurityError: storage is blocked".into());
+        }
+        self.inner.remove(key)
+    }
+    fn keys(&self) -> Result<Vec<String>, String> {
+        if self.fail_reads.get() {
+            return Err("SecurityError: storage is blocked".into());
+        }
+        self.inner.keys()
+    }
+}
+
+pub struct FakePorts {
+    pub now_ms: Cell<f64>,
+    pub transactions: FaultyStore,
+    pub tokens: FaultyStore,
+    /// URL -> body; a missing URL is a network failure.
+    pub documents: RefCell<HashMap<String, String>>,
+    pub fetched: RefCell<Vec<String>>,
+    counter: Cell<u8>,
+}
+
+impl FakePorts {
+    pub fn new() -> Self {
+        let ports = FakePorts {
+            now_ms: Cell::new(NOW_MS),
+            transactions: FaultyStore::default(),
+            tokens: FaultyStore::default(),
+            documents: RefCell::default(),
+            fetched: RefCell::default(),
+            counter: Cell::new(0),
+        };
+        ports.serve(&format!("{ISSUER}/.well-known/openid-configuration"), &discovery(ISSUER).to_string());
+        ports.serve(&format!("{ISSUER}/jwks"), &json!({ "keys": [public_jwk("rsa1", Some("k1"))] }).to_string());
+        ports
+    }
+
+    pub fn serve(&self, url: &str, body: &str) {
+        self.documents.borrow_mut().insert(url.into(), body.into());
+    }
+
+    pub fn fetch_count(&self, url: &str) -> usize {
+        self.fetched.borrow().iter().filter(|u| *u == url).count()
+    }
+}
+
+pub fn discovery(issuer: &str) -> Value {
+    json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{ISSUER}/authorize"),
+        "jwks_uri": format!("{ISSUER}/jwks"),
+        "end_session_endpoint": format!("{ISSUER}/logout"),
+        "response_types_supported": ["id_token token", "id_token"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+    })
+}
+
+fn jwt_alg(alg: JwsAlg) -> Algorithm {
+    match alg {
+        JwsAlg::RS256 => Algorithm::RS256,
+        JwsAlg::RS384 => Algorithm::RS384,
+        JwsAlg::RS512 => Algorithm::RS512,
+        JwsAlg::PS256 => Algorithm::PS256,
+        JwsAlg::PS384 => Algorithm::PS384,
+        JwsAlg::PS512 => Algorithm::PS512,
+        JwsAlg::ES256 => Algorithm::ES256,
+        JwsAlg::ES384 => Algorithm::ES384,
+        JwsAlg::EdDSA | JwsAlg::Ed25519 => Algorithm::EdDSA,
+        JwsAlg::ES512 => panic!("jsonwebtoken has no ES512"),
+    }
+}
+
+impl Ports for FakePorts {
+    fn now_ms(&self) -> f64 {
+        self.now_ms.get()
+    }
+    fn random(&self, buf: &mut [u8]) -> Result<(), String> {
+        // Deterministic but different on every call, as tests need to tell requests apart.
+        let n = self.counter.get().wrapping_add(1);
+        self.counter.set(n);
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(31).wrapping_add(n);
+        }
+        Ok(())
+    }
+    fn transactions(&self) -> &dyn KeyValueStore {
+        &self.transactions
+    }
+    fn tokens(&self) -> &dyn KeyValueStore {
+        &self.tokens
+    }
+    async fn fetch_text(&self, url: &str) -> Result<String, String> {
+        self.fetched.borrow_mut().push(url.into());
+        self.documents.borrow().get(url).cloned().ok_or_else(|| "connection refused".into())
+    }
+    async fn verify(&self, alg: JwsAlg, jwk: &Jwk, signing_input: &[u8], signature: &[u8]) -> Result<bool, String> {
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.public_jwk()).map_err(|e| e.to_string())?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
+        let sig = spa_login::core::base64url::encode(signature);
+        jsonwebtoken::crypto::verify(&sig, signing_input, &key, jwt_alg(alg)).map_err(|e| e.to_string())
+    }
+    async fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, String> {
+        Ok(hash(alg, data))
+    }
+}
+
+pub fn hash(alg: HashAlg, data: &[u8]) -> Vec<u8> {
+    match alg {
+        HashAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
+        HashAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
+        HashAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
+    }
+}
+
+pub fn at_hash(alg: HashAlg, access_token: &str) -> String {
+    let h = hash(alg, access_token.as_bytes());
+    spa_login::core::base64url::encode(&h[..h.len() / 2])
+}
+
+/// Signs `claims` with a fixture key.
+pub fn sign(key: &str, alg: JwsAlg, kid: Option<&str>, claims: &Value) -> String {
+    let mut header = Header::new(jwt_alg(alg));
+    header.kid = kid.map(str::to_owned);
+    let pem = fixture(&format!("{key}.pem"));
+    let key = match alg {
+        JwsAlg::ES256 | JwsAlg::ES384 => EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
+        _ => EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+    };
+    jsonwebtoken::encode(&header, claims, &key).unwrap()
+}
+
+/// Builds a token from any header and claims and a signature over them by `key` with RS256:
+/// for tokens jsonwebtoken would refuse to make (duplicate keys, odd headers).
+pub fn sign_raw(header_json: &str, claims_json: &str) -> String {
+    use spa_login::core::base64url::encode;
+    let input = format!("{}.{}", encode(header_json.as_bytes()), encode(claims_json.as_bytes()));
+    let pem = fixture("rsa1.pem");
+    let key = EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::RS256).unwrap();
+    format!("{input}.{sig}")
+}
+
+/// The claims of a good ID token for `nonce` at the test clock.
+pub fn claims(nonce: &str) -> Map<String, Value> {
+    let now = (NOW_MS / 1000.0) as u64;
+    json!({
+        "iss": ISSUER, "sub": "alice", "aud": CLIENT_ID, "exp": now + 3600, "iat": now,
+        "nonce": nonce, "name": "Alice", "email": "alice@example.com",
+    })
+    .as_object()
+    .unwrap()
+    .clone()
+}
+
+pub fn options() -> Value {
+    json!({ "issuer": ISSUER, "clientId": CLIENT_ID, "authorizationParams": { "redirect_uri": REDIRECT_URI } })
+}
+
+pub fn client_with(options: Value, ports: FakePorts) -> Client<FakePorts> {
+    let config = Config::from_options(&options, "https://app.example/").expect("valid options");
+    Client::new(config, ports, Rc::new(ProviderCache::default()))
+}
+
+pub fn client() -> Client<FakePorts> {
+    client_with(options(), FakePorts::new())
+}
+
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    pollster::block_on(f)
+}
+
+/// Query parameter of a URL.
+pub fn param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url).unwrap().query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// Starts a login and returns (state, nonce).
+pub fn start_login(client: &Client<FakePorts>, app_state: Option<&str>, overrides: Option<Value>) -> (String, String) {
+    let url = block_on(client.login_url(app_state.map(str::to_owned), overrides.as_ref())).expect("login url");
+    (param(&url, "state").unwrap(), param(&url, "nonce").unwrap())
+}
+
+/// A complete, valid `id_token token` response for a login started with `start_login`.
+pub struct Response {
+    pub state: String,
+    pub id_token: String,
+    pub access_token: String,
+    pub extra: String,
+}
+
+impl Response {
+    pub fn valid(state: &str, nonce: &str) -> Response {
+        let access_token = "at-0123456789".to_string();
+        let mut c = claims(nonce);
+        c.insert("at_hash".into(), json!(at_hash(HashAlg::Sha256, &access_token)));
+        Response {
+            state: state.into(),
+            id_token: sign("rsa1", JwsAlg::RS256, Some("k1"), &Value::Object(c)),
+            access_token,
+            extra: String::new(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!(
+            "{REDIRECT_URI}#access_token={}&token_type=Bearer&expires_in=3600&id_token={}&state={}{}",
+            self.access_token, self.id_token, self.state, self.extra
+        )
+    }
+}
+
+/// Everything this client has stored, for "nothing was stored" checks.
+pub fn stored_session(client: &Client<FakePorts>) -> Option<String> {
+    client.ports.tokens.inner.get(&format!("spa-login.session.{CLIENT_ID}")).unwrap()
+}
