@@ -6,4 +6,5 @@
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]
-mod web;
+#[doc(hidden)] // the JS API is the public face; Rust access is for the browser tests
+pub mod web;

@@ -1,10 +1,10 @@
 //! The browser shell: implements the core's ports with web-sys and exports the JS API. It makes
 //! no protocol decisions; `pkg-template/index.js` wraps it into the documented classes.
 
-mod crypto;
-mod http;
-mod navigation;
-mod storage;
+pub mod crypto;
+pub mod http;
+pub mod navigation;
+pub mod storage;
 
 use crate::core::cache::MemoryStore;
 use crate::core::client::{CacheMode, Client, ProviderCache};

@@ -90,9 +90,11 @@ async function check(mounts) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    const problems = []; // console errors and uncaught exceptions
+    const problems = []; // console errors and warnings (a MIME fallback, say), uncaught exceptions
     const wasm = []; // responses of .wasm requests
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('response', (r) => { if (new URL(r.url()).pathname.endsWith('.wasm')) wasm.push(r); });
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test layer, in order: the protocol core natively, the browser shell in headless
+# Chromium, then the built package in Vite, webpack and a plain page, and the sample apps end to
+# end against a real OpenID provider.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --browser
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+echo "== 1/4 protocol core: cargo test"
+cargo test
+
+echo "== 2/4 browser shell in headless Chromium: wasm-pack test"
+wasm-pack test --headless --chrome
+
+echo "== 3/4 build the package"
+node scripts/build.mjs
+
+echo "== 4/4 the package in bundlers and the samples end to end: node --test"
+node --test tests/bundlers/ tests/e2e/
