@@ -55,11 +55,11 @@ pub fn parse_params(text: &str) -> Result<ResponseParams> {
     if text.len() > MAX_RESPONSE_BYTES {
         return Err(AuthError::response(format!("the response is larger than {MAX_RESPONSE_BYTES} bytes")));
     }
+    if text.split('&').filter(|p| !p.is_empty()).count() > MAX_PARAMS {
+        return Err(AuthError::response(format!("the response has more than {MAX_PARAMS} parameters")));
+    }
     let mut params = ResponseParams::default();
-    for (count, pair) in text.split('&').filter(|p| !p.is_empty()).enumerate() {
-        if count >= MAX_PARAMS {
-            return Err(AuthError::response(format!("the response has more than {MAX_PARAMS} parameters")));
-        }
+    for pair in text.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = decode_component(name)?;
         // Unknown parameters are decoded too: a malformed response is malformed anywhere.

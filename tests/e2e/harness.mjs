@@ -1,0 +1,419 @@
+// Shared machinery of the end-to-end tests: the local provider, API and one sample app on free
+// loopback ports, one headless Chromium per test file, a fresh browser context per test, and
+// the steps and checks the sample suites share. Needs a built package (node scripts/build.mjs).
+//
+// defineSampleSuite(app) declares the whole suite for one sample; each *.test.mjs file calls
+// it for its app, so node's test runner gives every sample its own process and browser.
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { buildSample, CLIENT_ID, DEMO_USER, startApi, startApp, startProvider } from '../../www/servers.mjs';
+
+const PKG_ENTRY = fileURLToPath(new URL('../../pkg/index.js', import.meta.url));
+
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+// How long one awaited condition may take (a page load, a redirect, a text to appear).
+export const WAIT_MS = 15_000;
+// One test: a login through the provider's forms plus the checks.
+const TEST_TIMEOUT_MS = 60_000;
+// Installing and building a React or Vue sample with Vite.
+const BUILD_TIMEOUT_MS = 240_000;
+
+// A port the OS considers free on localhost right now. The provider's issuer must name its port,
+// so the port is chosen before the server starts (a tiny race with other processes, accepted).
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, 'localhost', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// Provider, API and app server for one sample. The app's origin is the redirect URI and the
+// post-logout return address registered with the provider, and the one origin the API allows.
+export async function startStack(app) {
+  const [providerPort, apiPort, appPort] = await distinctFreePorts(3);
+  const appUrl = `http://localhost:${appPort}`;
+  const closers = [];
+  try {
+    const provider = await startProvider({
+      port: providerPort,
+      redirectUris: [`${appUrl}/`],
+      postLogoutRedirectUris: [`${appUrl}/`],
+    });
+    closers.push(provider.close);
+    const api = await startApi({ port: apiPort, issuer: provider.issuer, allowedOrigins: [appUrl] });
+    closers.push(api.close);
+    const web = await startApp({
+      port: appPort,
+      app,
+      config: { issuer: provider.issuer, clientId: CLIENT_ID, apiUrl: api.url },
+    });
+    closers.push(web.close);
+    assert.equal(web.url, appUrl);
+    return {
+      issuer: provider.issuer,
+      apiUrl: api.url,
+      appUrl,
+      close: () => Promise.all(closers.map((close) => close())),
+    };
+  } catch (e) {
+    await Promise.all(closers.map((close) => close()));
+    throw e;
+  }
+}
+
+async function distinctFreePorts(n) {
+  const ports = new Set();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
+export function launchChromium() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Waiting and checking
+
+// Polls `read` until `accept` holds for its value, or fails after `timeout` with the last value
+// seen. This is how a check waits for the page; no fixed sleeps stand in for a condition.
+export async function eventually(read, accept, { timeout = WAIT_MS, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  let lastError;
+  for (;;) {
+    try {
+      last = await read();
+      lastError = undefined;
+      if (accept(last)) return last;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() >= deadline) {
+      const seen = lastError ? `an error: ${lastError.message}` : JSON.stringify(last);
+      throw new assert.AssertionError({ message: `timed out after ${timeout} ms waiting for ${what}; last saw ${seen}` });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`);
+
+// The (trimmed) text of a data-testid element once it satisfies `expected`: a string it must
+// equal, a RegExp it must match, or a predicate.
+export function testIdText(page, id, expected) {
+  const accept = typeof expected === 'string' ? (t) => t === expected
+    : expected instanceof RegExp ? (t) => expected.test(t) : expected;
+  return eventually(async () => (await byTestId(page, id).textContent({ timeout: WAIT_MS })).trim(), accept,
+    { what: `[data-testid=${id}] to be ${expected}` });
+}
+
+// The status line once the app has finished starting (it shows "Loading" until then).
+export function settledStatus(page) {
+  return eventually(async () => (await byTestId(page, 'status').textContent({ timeout: WAIT_MS })).trim(),
+    (t) => t === 'Logged in' || t === 'Logged out', { what: 'the status to leave "Loading"' });
+}
+
+// Everything in both Web Storage areas of the page's origin, as { local, session } maps.
+export function webStorage(page) {
+  return page.evaluate(() => {
+    const dump = (s) => Object.fromEntries(Array.from({ length: s.length }, (_, i) => [s.key(i), s.getItem(s.key(i))]));
+    return { local: dump(localStorage), session: dump(sessionStorage) };
+  });
+}
+
+// Fails if any Web Storage entry contains one of `secrets` (token strings).
+export function assertStorageHoldsNone(storage, secrets, message) {
+  const tokens = secrets.filter(Boolean);
+  assert.ok(tokens.length > 0, 'the check needs at least one token to look for');
+  for (const [area, entries] of Object.entries(storage)) {
+    for (const [key, value] of Object.entries(entries)) {
+      for (const token of tokens) {
+        assert.ok(!value.includes(token) && !key.includes(token),
+          `${message}: ${area}Storage["${key}"] holds a token`);
+      }
+    }
+  }
+}
+
+// The parameters of a callback URL's fragment (the URL's own text, decoded as a form).
+export function fragmentParams(url) {
+  return new URLSearchParams(new URL(url).hash.slice(1));
+}
+
+// Replaces the raw (still encoded) value of one fragment parameter in a callback URL, leaving
+// every other byte as the provider sent it.
+export function replaceFragmentParam(url, name, change) {
+  const re = new RegExp(`([#&]${name}=)([^&]*)`);
+  const match = re.exec(url);
+  assert.ok(match, `the callback ${url} has no ${name} parameter to change`);
+  const changed = change(match[2]);
+  assert.notEqual(changed, match[2], `the change of ${name} must change it`);
+  return url.replace(re, `$1${changed}`);
+}
+
+// A different base64url character in the middle of a JWS's signature segment: the token keeps
+// its shape (three base64url segments of the same lengths) and only the signature is wrong.
+export function corruptSignature(jws) {
+  const parts = jws.split('.');
+  assert.equal(parts.length, 3, 'an ID token is three segments');
+  const sig = parts[2];
+  const i = Math.floor(sig.length / 2);
+  const swapped = sig[i] === 'A' ? 'B' : 'A';
+  parts[2] = sig.slice(0, i) + swapped + sig.slice(i + 1);
+  return parts.join('.');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Driving the provider
+
+// Records every redirect the provider sends to the app (its Location, fragment included).
+// Passive: the browser follows the redirects itself.
+export function recordCallbacks(page, stack) {
+  const seen = [];
+  page.on('response', (response) => {
+    const location = response.headers().location;
+    if (response.url().startsWith(`${stack.issuer}/`) && location?.startsWith(`${stack.appUrl}/`)) seen.push(location);
+  });
+  return seen;
+}
+
+// Rewrites the provider's final redirect to the app. Playwright routes only the first request
+// of a redirect chain, and the chain that ends at the app starts with the consent form's POST
+// (then the provider's /auth/<uid> resume step). So each navigation to the provider is made
+// here with the browser context's own request client (same cookie jar), following the
+// provider's internal resume redirects one at a time; a redirect that leaves for the app has
+// its Location (the real callback URL, fragment and all) given to `change`, and the browser gets
+// the returned URL instead. Other responses reach the browser as they were, a redirect to a
+// provider page as one redirect straight there. Only the first callback is changed; later
+// requests (a silent renew's, say) pass untouched. Returns the list of { original, sent }.
+export async function rewriteCallbacks(page, stack, change) {
+  const rewritten = [];
+  const issuer = new URL(stack.issuer);
+  const request = page.context().request;
+  await page.route((url) => url.origin === issuer.origin, async (route) => {
+    if (rewritten.length > 0 || !route.request().isNavigationRequest()) return route.continue();
+    let response = await route.fetch({ maxRedirects: 0 });
+    for (let hops = 0; ; hops++) {
+      const location = response.headers().location;
+      if (!location) return route.fulfill({ response });
+      const target = new URL(location, response.url());
+      if (target.href.startsWith(`${stack.appUrl}/`)) {
+        const sent = change(location);
+        rewritten.push({ original: location, sent });
+        return route.fulfill({ response, headers: { ...response.headers(), location: sent } });
+      }
+      if (target.origin !== issuer.origin || !/^\/auth\//.test(target.pathname) || hops > 5) {
+        return route.fulfill({ response, headers: { ...response.headers(), location: target.href } });
+      }
+      response = await request.get(target.href, { maxRedirects: 0 });
+    }
+  });
+  return rewritten;
+}
+
+// Starts at the app, clicks login and signs in on the provider's pages (login form, then the
+// consent page when the provider shows one), up to the provider's redirect back to the app.
+export async function loginThroughProvider(page, stack) {
+  await openApp(page, stack);
+  assert.equal(await settledStatus(page), 'Logged out', 'a fresh browser context starts logged out');
+  await byTestId(page, 'login').click();
+  await page.waitForURL((url) => url.href.startsWith(`${stack.issuer}/interaction/`), { timeout: WAIT_MS });
+  await page.locator('input[name=login]').fill(DEMO_USER.login);
+  await page.locator('input[name=password]').fill(DEMO_USER.password);
+  await page.locator('button[type=submit]').click();
+  // The consent page, if any, is another provider page with a submit button; the app's pages
+  // have none, so the first of the two that appears tells which one we are on.
+  const consent = page.locator('form[action$="/confirm"] button[type=submit]');
+  const backAtApp = page.waitForURL((url) => url.origin === stack.appUrl, { timeout: WAIT_MS });
+  const first = await Promise.race([
+    consent.waitFor({ timeout: WAIT_MS }).then(() => 'consent'),
+    backAtApp.then(() => 'app'),
+  ]);
+  if (first === 'consent') {
+    await consent.click();
+    await backAtApp;
+  }
+}
+
+export async function openApp(page, stack) {
+  await page.goto(`${stack.appUrl}/`, { timeout: WAIT_MS });
+}
+
+// The address bar has no fragment and nothing of the response anywhere in it.
+export function assertCleanAddressBar(page, stack) {
+  const url = page.url();
+  assert.equal(new URL(url).origin, stack.appUrl, `back at the app, not at ${url}`);
+  assert.ok(!url.includes('#'), `the address bar still has a fragment: ${url}`);
+  for (const name of ['access_token', 'id_token', 'state', 'error', 'token_type', 'expires_in']) {
+    assert.ok(!url.includes(`${name}=`), `the address bar still has ${name}: ${url}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite every sample app must pass
+
+export function defineSampleSuite(app, { replay = false } = {}) {
+  describe(`the ${app} sample`, { timeout: BUILD_TIMEOUT_MS + 10 * TEST_TIMEOUT_MS }, () => {
+    let stack;
+    let browser;
+    let context;
+    let page;
+
+    before(async () => {
+      await stat(PKG_ENTRY).catch(() => {
+        throw new Error('pkg/ is not built: run `node scripts/build.mjs` at the repository root');
+      });
+      await buildSample(app);
+      [stack, browser] = await Promise.all([startStack(app), launchChromium()]);
+    }, { timeout: BUILD_TIMEOUT_MS });
+
+    after(async () => {
+      await browser?.close();
+      await stack?.close();
+    });
+
+    beforeEach(async () => {
+      context = await browser.newContext();
+      page = await context.newPage();
+    });
+
+    afterEach(async () => {
+      await context?.close();
+    });
+
+    const it = (name, fn) => test(name, { timeout: TEST_TIMEOUT_MS }, () => fn());
+
+    // Logs in for real and returns the response the provider sent to the app.
+    async function login() {
+      const callbacks = recordCallbacks(page, stack);
+      await loginThroughProvider(page, stack);
+      assert.equal(await settledStatus(page), 'Logged in');
+      assert.equal(callbacks.length, 1, 'the provider redirected to the app exactly once');
+      const params = fragmentParams(callbacks[0]);
+      return { url: callbacks[0], accessToken: params.get('access_token'), idToken: params.get('id_token') };
+    }
+
+    // The app after a rejected callback: shows `code`, is logged out, cleaned the address bar,
+    // kept none of the tokens and has no token to call the API with.
+    async function assertRejected(code, rewritten, detail) {
+      const error = await testIdText(page, 'error', /\S/);
+      assert.match(error, new RegExp(`^${code}: `), `the error line names ${code}`);
+      if (detail) assert.match(error, detail);
+      assert.equal(await settledStatus(page), 'Logged out');
+      assert.equal(await testIdText(page, 'profile', /^/), '', 'no profile is shown');
+      assertCleanAddressBar(page, stack);
+      const tokens = rewritten.flatMap(({ original, sent }) => [original, sent].flatMap((u) => {
+        const p = fragmentParams(u);
+        return [p.get('access_token'), p.get('id_token')];
+      }));
+      assertStorageHoldsNone(await webStorage(page), tokens, 'after a rejected callback');
+      // The provider still has a session, so getAccessToken could renew silently and hide a
+      // cached token or the lack of one. Without the provider's cookies, only a token the
+      // client kept could make the call work.
+      await context.clearCookies();
+      await byTestId(page, 'call-api').click();
+      assert.match(await testIdText(page, 'error', /^login_required: /), /^login_required: /);
+      assert.equal(await testIdText(page, 'api-result', /^/), '', 'the API was not called');
+    }
+
+    it("a real login through the provider's forms shows the profile", async () => {
+      const { accessToken, idToken } = await login();
+      assert.ok(accessToken && idToken, 'the provider sent an access token and an ID token');
+      const profile = JSON.parse(await testIdText(page, 'profile', /^\{/));
+      assert.equal(profile.sub, 'alice');
+      assert.equal(profile.name, 'Alice Liddell');
+      assert.equal(profile.email, 'alice@example.com');
+      assert.deepEqual(JSON.parse(await testIdText(page, 'app-state', /^\{/)), { returnTo: '/', at: 'sample' });
+      assert.equal(await testIdText(page, 'error', /^/), '', 'no error is shown');
+      assertCleanAddressBar(page, stack);
+      const storage = await webStorage(page);
+      const txKeys = Object.keys(storage.session).filter((k) => k.startsWith('spa-login.tx.'));
+      assert.deepEqual(txKeys, [], 'the login transaction is gone from sessionStorage');
+      assertStorageHoldsNone({ local: storage.local }, [accessToken, idToken], 'with the memory cache');
+      assertStorageHoldsNone({ session: storage.session }, [accessToken, idToken], 'with the memory cache');
+    });
+
+    it('the API answers with the token and refuses without it', async () => {
+      await login();
+      await byTestId(page, 'call-api').click();
+      const withToken = await testIdText(page, 'api-result', /\S/);
+      assert.match(withToken, /^200 /);
+      assert.equal(JSON.parse(withToken.slice(4)).message, 'Hello from the protected API');
+      assert.equal(JSON.parse(withToken.slice(4)).sub, 'alice');
+      await byTestId(page, 'call-api-without-token').click();
+      const without = await testIdText(page, 'api-result', (t) => t !== withToken);
+      assert.match(without, /^401 /);
+      assert.equal(JSON.parse(without.slice(4)).error, 'invalid_token');
+      assert.equal(await testIdText(page, 'error', /^/), '', 'no error is shown');
+    });
+
+    it('a callback with a changed state is rejected with invalid_state and stores nothing', async () => {
+      const rewritten = await rewriteCallbacks(page, stack, (url) => replaceFragmentParam(url, 'state',
+        (state) => (state[0] === 'A' ? 'B' : 'A') + state.slice(1)));
+      await loginThroughProvider(page, stack);
+      assert.equal(rewritten.length, 1, 'the provider redirected to the app exactly once');
+      await assertRejected('invalid_state', rewritten);
+      assert.equal(await testIdText(page, 'app-state', /^/), '', 'no appState came back');
+    });
+
+    it('a callback whose ID token signature was changed is rejected with invalid_id_token and stores nothing', async () => {
+      const rewritten = await rewriteCallbacks(page, stack, (url) => replaceFragmentParam(url, 'id_token', corruptSignature));
+      await loginThroughProvider(page, stack);
+      assert.equal(rewritten.length, 1, 'the provider redirected to the app exactly once');
+      await assertRejected('invalid_id_token', rewritten, /signature/);
+      assert.equal(await testIdText(page, 'app-state', /^/), '', 'no appState came back');
+    });
+
+    it('logout leaves no token', async () => {
+      const { accessToken, idToken } = await login();
+      const endSession = page.waitForRequest((req) => req.url().startsWith(`${stack.issuer}/session/end`), { timeout: WAIT_MS });
+      await byTestId(page, 'logout').click();
+      await endSession;
+      // The provider's page submits its logout form itself, then sends the browser back.
+      await page.waitForURL((url) => url.href === `${stack.appUrl}/`, { timeout: WAIT_MS });
+      assert.equal(await settledStatus(page), 'Logged out');
+      assert.equal(await testIdText(page, 'profile', /^/), '', 'no profile is shown');
+      // The provider's session is over too: no silent renew can get a new token.
+      await byTestId(page, 'call-api').click();
+      assert.match(await testIdText(page, 'error', /\S/), /^login_required: /);
+      assert.equal(await testIdText(page, 'api-result', /^/), '', 'the API was not called');
+      assertStorageHoldsNone(await webStorage(page), [accessToken, idToken], 'after logout');
+    });
+
+    it('access_denied from the provider is shown', async () => {
+      await openApp(page, stack);
+      assert.equal(await settledStatus(page), 'Logged out');
+      await byTestId(page, 'login').click();
+      await page.getByRole('link', { name: 'Cancel' }).click({ timeout: WAIT_MS });
+      await page.waitForURL((url) => url.origin === stack.appUrl, { timeout: WAIT_MS });
+      assert.match(await testIdText(page, 'error', /\S/), /^access_denied: \S/);
+      assert.equal(await settledStatus(page), 'Logged out');
+      assertCleanAddressBar(page, stack);
+    });
+
+    if (replay) {
+      it('a replayed callback URL is rejected with invalid_state', async () => {
+        const { url, accessToken, idToken } = await login();
+        // A new document (going through about:blank), as a reload or the back button gives;
+        // from the app's own page, a fragment-only change would not load the page again.
+        await page.goto('about:blank');
+        await page.goto(url, { timeout: WAIT_MS });
+        assert.match(await testIdText(page, 'error', /\S/), /^invalid_state: /);
+        assert.equal(await settledStatus(page), 'Logged out');
+        assertCleanAddressBar(page, stack);
+        assertStorageHoldsNone(await webStorage(page), [accessToken, idToken], 'after a replayed callback');
+      });
+    }
+  });
+}
