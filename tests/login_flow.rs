@@ -663,3 +663,116 @@ fn logout_of_a_domain_client_without_end_session_uses_auth0_v2_logout() {
     assert_eq!(param(&url, "returnTo").as_deref(), Some("https://app.example/"));
     assert_eq!(param(&url, "client_id").as_deref(), Some(CLIENT_ID));
 }
+
+// ---- more rules ----------------------------------------------------------------------------------
+
+#[test]
+fn token_only_response_is_stored_without_an_id_token() {
+    let client = client();
+    let (state, _) = start_login(&client, None, Some(json!({ "response_type": "token", "audience": "https://api.example", "scope": "read" })));
+    let url = format!("{REDIRECT_URI}#access_token=opaque-1&token_type=Bearer&expires_in=600&state={state}");
+    block_on(client.handle_callback(&url)).unwrap();
+    assert!(client.is_authenticated());
+    assert!(client.user().is_none());
+    let ask = json!({ "audience": "https://api.example", "scope": "read" });
+    assert_eq!(client.cached_access_token(Some(&ask), CacheMode::On).unwrap().as_deref(), Some("opaque-1"));
+    // No JWKS is needed for it.
+    assert_eq!(client.ports.fetch_count(&format!("{ISSUER}/jwks")), 0);
+}
+
+#[test]
+fn token_only_response_with_an_id_token_is_invalid_response() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, Some(json!({ "response_type": "token" })));
+    let r = Response::valid(&state, &nonce);
+    assert_eq!(callback_err(&client, &r.url()).code(), "invalid_response");
+}
+
+#[test]
+fn access_token_that_cannot_be_a_bearer_token_is_invalid_response() {
+    let client = client();
+    let (state, _) = start_login(&client, None, Some(json!({ "response_type": "token" })));
+    let url = format!("{REDIRECT_URI}#access_token=a%20b&token_type=Bearer&state={state}");
+    assert_eq!(callback_err(&client, &url).code(), "invalid_response");
+}
+
+#[test]
+fn id_token_without_kid_tries_each_candidate_key() {
+    let ports = FakePorts::new();
+    ports.serve(&format!("{ISSUER}/jwks"), &json!({ "keys": [public_jwk("rsa2", None), public_jwk("rsa1", None)] }).to_string());
+    let client = client_with(options(), ports);
+    let (state, nonce) = start_login(&client, None, None);
+    let token = sign("rsa1", JwsAlg::RS256, None, &with_claims(&nonce, |_| {}));
+    let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+    block_on(client.handle_callback(&r.url())).unwrap();
+}
+
+#[test]
+fn id_token_header_keys_jwk_jku_x5u_x5c_are_never_used() {
+    // Signed with rsa2, which the issuer does not publish, and rsa2's key offered in the header.
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let mut header = json!({ "alg": "RS256", "jwk": public_jwk("rsa2", None), "jku": "https://evil.example/jwks", "x5u": "https://evil.example/cert", "x5c": ["AAAA"] });
+    let body = with_claims(&nonce, |_| {}).to_string();
+    let token = {
+        use spa_login::core::base64url::encode;
+        let input = format!("{}.{}", encode(header.to_string().as_bytes()), encode(body.as_bytes()));
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(fixture("rsa2.pem").as_bytes()).unwrap();
+        let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &key, jsonwebtoken::Algorithm::RS256).unwrap();
+        format!("{input}.{sig}")
+    };
+    header["kid"] = json!("unused");
+    let e = token_err(&client, &state, token);
+    assert_eq!(e.code(), "invalid_id_token");
+    assert!(e.description.contains("signature"));
+    assert!(client.ports.fetched.borrow().iter().all(|u| !u.contains("evil")));
+}
+
+#[test]
+fn unknown_claims_are_ignored() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let token = sign("rsa1", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |c| {
+        c.insert("x-custom".into(), json!({ "deep": [1, 2] }));
+    }));
+    let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+    block_on(client.handle_callback(&r.url())).unwrap();
+    assert_eq!(client.user().unwrap()["x-custom"]["deep"][1], 2);
+}
+
+#[test]
+fn form_decoding_plus_is_space_and_percent_2b_is_plus() {
+    use spa_login::core::response::parse_params;
+    let p = parse_params("state=a+b%2Bc&error_description=%C3%A9t%C3%A9").unwrap();
+    assert_eq!(p.state.as_deref(), Some("a b+c"));
+    assert_eq!(p.error_description.as_deref(), Some("été"));
+    for bad in ["state=%", "state=%4", "state=%G0", "state=%FF", "state=%C3"] {
+        assert_eq!(parse_params(bad).unwrap_err().code(), "invalid_response", "{bad}");
+    }
+}
+
+#[test]
+fn error_description_is_plain_text_without_control_characters() {
+    let client = client();
+    let (state, _) = start_login(&client, None, None);
+    let url = format!("{REDIRECT_URI}#error=consent_required&error_description=line1%0Aline2%07&state={state}");
+    let e = callback_err(&client, &url);
+    assert_eq!(e.code(), "consent_required");
+    assert_eq!(e.description, "line1line2");
+}
+
+#[test]
+fn error_code_with_forbidden_characters_is_invalid_response() {
+    let client = client();
+    let (state, _) = start_login(&client, None, None);
+    let url = format!("{REDIRECT_URI}#error=bad%22code&state={state}");
+    assert_eq!(callback_err(&client, &url).code(), "invalid_response");
+}
+
+#[test]
+fn clean_url_removes_the_response_and_keeps_the_app_query() {
+    use spa_login::core::response::clean_url;
+    assert_eq!(clean_url("https://app.example/cb?x=1#access_token=a&state=s"), "https://app.example/cb?x=1");
+    assert_eq!(clean_url("https://app.example/cb?error=access_denied&state=s"), "https://app.example/cb");
+    assert_eq!(clean_url("https://app.example/cb?x=1&error=e&state=s&y=2"), "https://app.example/cb?x=1&y=2");
+}

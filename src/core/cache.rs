@@ -42,8 +42,10 @@ pub struct TokenCache {
     session: Session,
 }
 
+/// Whether a token granted `granted` serves a request for `requested`. `openid` is left out:
+/// it asks for an ID token, not for access, and is added to requests for ID tokens only.
 fn covers(granted: &str, requested: &str) -> bool {
-    requested.split_whitespace().all(|s| granted.split_whitespace().any(|g| g == s))
+    requested.split_whitespace().filter(|s| *s != "openid").all(|s| granted.split_whitespace().any(|g| g == s))
 }
 
 impl TokenCache {
