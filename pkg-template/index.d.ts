@@ -84,6 +84,27 @@ export interface GetAccessTokenOptions {
   cacheMode?: 'on' | 'off' | 'cache-only';
 }
 
+export interface PopupLoginOptions {
+  /** Overrides of the client's `authorizationParams` for this request. */
+  authorizationParams?: AuthorizationParams;
+  /** A window the app opened itself (synchronously, in the click handler) to use as the popup. */
+  popup?: Window;
+}
+
+export interface CheckSessionOptions {
+  authorizationParams?: AuthorizationParams;
+}
+
+/** What `subscribe` listeners get: enough for a framework binding to render from. */
+export interface AuthState {
+  isAuthenticated: boolean;
+  /** True while a callback, `checkSession`, a popup login or a logout runs. */
+  isLoading: boolean;
+  user?: User;
+  /** The failure of the last call that changed the session, if it failed. */
+  error?: AuthError;
+}
+
 export interface LogoutOptions {
   logoutParams?: {
     /** Absolute URL the provider returns to (sent as `post_logout_redirect_uri`, or `returnTo` to Auth0). */
@@ -132,14 +153,33 @@ export interface Client {
    * the URL is read from the address bar, the response is removed from it either way.
    */
   handleRedirectCallback(url?: string): Promise<RedirectLoginResult>;
-  /** An access token for the (audience, scope) asked for, from the cache. */
+  /**
+   * An access token for the (audience, scope) asked for: a cached one that is not within
+   * `leeway` of expiry, else a new one from a hidden iframe with `prompt=none` (concurrent calls
+   * share one renewal; tabs take turns). Rejects with `login_required` (and its siblings) when
+   * the provider session is gone, `timeout` when the provider does not answer in
+   * `authorizeTimeoutInSeconds`.
+   */
   getAccessToken(options?: GetAccessTokenOptions): Promise<string | undefined>;
   /** Alias of `getAccessToken`, for apps coming from auth0-spa-js. */
   getTokenSilently(options?: GetAccessTokenOptions): Promise<string | undefined>;
+  /**
+   * Restores a session (after a reload, with the memory cache) through a hidden `prompt=none`
+   * request when the provider session is alive. Settles quietly when the user is not logged in
+   * there (`login_required`, `consent_required`, `interaction_required`); other failures reject.
+   */
+  checkSession(options?: CheckSessionOptions): Promise<void>;
+  /**
+   * Logs in in a popup window. Call it from a click handler (browsers block popups opened
+   * later). Rejects with `popup_blocked`, `popup_cancelled` (the user closed it) or `timeout`.
+   */
+  loginWithPopup(options?: PopupLoginOptions): Promise<void>;
+  /** Calls `listener` with the current state now and on every change; returns the unsubscribe function. */
+  subscribe(listener: (state: AuthState) => void): () => void;
   getUser(): Promise<User | undefined>;
   getIdTokenClaims(): Promise<IdTokenClaims | undefined>;
   isAuthenticated(): Promise<boolean>;
-  /** Forgets this client's tokens, then (unless `openUrl: false`) goes to the provider's logout. */
+  /** Forgets this client's tokens (other tabs too), then (unless `openUrl: false`) goes to the provider's logout. */
   logout(options?: LogoutOptions): Promise<void>;
 }
 

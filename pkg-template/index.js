@@ -60,9 +60,67 @@ async function call(f) {
 
 class Client {
   #wasm;
+  #listeners = new Set();
+  #state = { isAuthenticated: false, isLoading: false };
+  #version = -1;
+  #channel;
+  #quiet = false;
 
   constructor(wasm) {
     this.#wasm = wasm;
+    // Tabs of the same app tell each other about logins and logouts.
+    if (typeof BroadcastChannel !== 'undefined') {
+      this.#channel = new BroadcastChannel(wasm.channelName);
+      this.#channel.onmessage = (e) => {
+        if (e.data !== 'login' && e.data !== 'logout') return;
+        this.#wasm.syncFromStorage(e.data === 'logout');
+        this.#quietly(() => this.#emit());
+        // A memory cache cannot share tokens: fetch this tab's own from the provider session.
+        if (e.data === 'login' && !this.#wasm.isAuthenticated()) this.checkSession().catch(() => {});
+      };
+    }
+    this.#quietly(() => this.#emit());
+  }
+
+  // What another tab did, or what was already stored, is no news to pass on.
+  #quietly(f) {
+    this.#quiet = true;
+    try {
+      f();
+    } finally {
+      this.#quiet = false;
+    }
+  }
+
+  // Tells the listeners about a new state, and other tabs about a login or logout here. The
+  // session version makes this cheap when nothing changed (a cached token read, say).
+  #emit(error) {
+    const version = this.#wasm.sessionVersion;
+    if (version === this.#version && !error && !this.#state.isLoading) return;
+    this.#version = version;
+    const before = this.#state;
+    const isAuthenticated = this.#wasm.isAuthenticated();
+    this.#state = { isAuthenticated, isLoading: false, user: this.#wasm.getUser(), ...(error ? { error } : {}) };
+    if (this.#channel && before.isAuthenticated !== isAuthenticated && !this.#quiet) {
+      this.#channel.postMessage(isAuthenticated ? 'login' : 'logout');
+    }
+    for (const l of this.#listeners) l(this.#state);
+  }
+
+  // Runs a call that may change the session, with isLoading while it runs when `loading`.
+  async #track(f, loading = true) {
+    if (loading && !this.#state.isLoading) {
+      this.#state = { ...this.#state, isLoading: true };
+      for (const l of this.#listeners) l(this.#state);
+    }
+    try {
+      const result = await call(f);
+      this.#emit();
+      return result;
+    } catch (e) {
+      this.#emit(e instanceof AuthError ? e : undefined);
+      throw e;
+    }
   }
 
   loginWithRedirect(options) {
@@ -70,16 +128,24 @@ class Client {
   }
 
   handleRedirectCallback(url) {
-    return call(() => this.#wasm.handleRedirectCallback(url));
+    return this.#track(() => this.#wasm.handleRedirectCallback(url));
   }
 
   getAccessToken(options) {
-    return call(() => this.#wasm.getAccessToken(options));
+    return this.#track(() => this.#wasm.getAccessToken(options), false);
   }
 
   /** Alias of getAccessToken, for apps coming from auth0-spa-js. */
   getTokenSilently(options) {
     return this.getAccessToken(options);
+  }
+
+  checkSession(options) {
+    return this.#track(() => this.#wasm.checkSession(options));
+  }
+
+  loginWithPopup(options) {
+    return this.#track(() => this.#wasm.loginWithPopup(options));
   }
 
   async getUser() {
@@ -95,7 +161,14 @@ class Client {
   }
 
   logout(options) {
-    return call(() => this.#wasm.logout(options));
+    return this.#track(() => this.#wasm.logout(options));
+  }
+
+  /** Calls `listener` with the current AuthState now and on every change; returns unsubscribe. */
+  subscribe(listener) {
+    this.#listeners.add(listener);
+    listener(this.#state);
+    return () => this.#listeners.delete(listener);
   }
 }
 

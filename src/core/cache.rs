@@ -40,6 +40,8 @@ pub struct Session {
 pub struct TokenCache {
     key: String,
     session: Session,
+    /// Changes whenever the session does, so observers can skip recomputing when it did not.
+    pub version: u32,
 }
 
 /// Whether a token granted `granted` serves a request for `requested`. `openid` is left out:
@@ -58,7 +60,7 @@ impl TokenCache {
             .flatten()
             .and_then(|text| serde_json::from_str(&text).ok())
             .unwrap_or_default();
-        TokenCache { key, session }
+        TokenCache { key, session, version: 0 }
     }
 
     pub fn session(&self) -> &Session {
@@ -96,6 +98,7 @@ impl TokenCache {
             .set(&self.key, &text)
             .map_err(|e| AuthError::storage(format!("cannot store the tokens: {e}")))?;
         self.session = next;
+        self.version = self.version.wrapping_add(1);
         Ok(())
     }
 
@@ -105,6 +108,7 @@ impl TokenCache {
             .remove(&self.key)
             .map_err(|e| AuthError::storage(format!("cannot remove the tokens: {e}")))?;
         self.session = Session::default();
+        self.version = self.version.wrapping_add(1);
         Ok(())
     }
 }

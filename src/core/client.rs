@@ -48,6 +48,49 @@ impl CacheMode {
     }
 }
 
+/// Which way the authorization request goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// The whole page goes to the provider and comes back.
+    Redirect,
+    /// A hidden iframe with `prompt=none`.
+    Silent,
+    /// A popup window.
+    Popup,
+}
+
+/// An authorization request ready to go, with what the browser shell needs to catch the answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuthorizeRequest {
+    pub url: String,
+    pub state: String,
+    pub redirect_uri: String,
+    /// Set when the response comes as a `web_message` from this origin (the provider's).
+    pub response_origin: Option<String>,
+    pub timeout_ms: f64,
+}
+
+/// What a successful callback gives back.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// JSON text of the transaction's `appState`.
+    pub app_state: Option<String>,
+    /// The access token of the response, if it had one.
+    pub access_token: Option<String>,
+}
+
+fn origin_of(url: &str) -> Result<String> {
+    Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .map_err(|_| AuthError::network("authorization_endpoint is not a URL"))
+}
+
+/// Provider answers to a `prompt=none` request that mean "the user is not logged in there"
+/// (Core 3.1.2.6): `checkSession` settles quietly on them.
+pub fn means_logged_out(code: &str) -> bool {
+    matches!(code, "login_required" | "consent_required" | "interaction_required" | "account_selection_required")
+}
+
 pub struct Client<P: Ports> {
     pub config: Config,
     pub ports: P,
@@ -99,8 +142,26 @@ impl<P: Ports> Client<P> {
 
     /// `loginWithRedirect`: stores a new transaction and returns the URL to send the browser to.
     pub async fn login_url(&self, app_state: Option<String>, overrides: Option<&Value>) -> Result<String> {
-        let params = request_params(&self.config, overrides)?;
+        Ok(self.authorize_request(app_state, overrides, Flow::Redirect).await?.url)
+    }
+
+    /// Stores a new transaction and builds the authorization request for one of the flows.
+    pub async fn authorize_request(&self, app_state: Option<String>, overrides: Option<&Value>, flow: Flow) -> Result<AuthorizeRequest> {
+        let mut params = request_params(&self.config, overrides)?;
         let md = self.metadata().await?;
+        if flow == Flow::Silent {
+            params.insert("prompt".into(), "none".into());
+            params.insert("redirect_uri".into(), self.config.silent_redirect_uri.clone());
+        }
+        // Where the provider can post the response to the opener or parent window (Auth0 does),
+        // that is the way back from frames and popups: no page of ours needs to load in them.
+        let response_origin = match flow {
+            Flow::Silent | Flow::Popup if md.response_modes_supported.iter().any(|m| m == "web_message") => {
+                params.insert("response_mode".into(), "web_message".into());
+                Some(origin_of(&md.authorization_endpoint)?)
+            }
+            _ => None,
+        };
         let (state, nonce) = self.state_and_nonce()?;
         let now = self.ports.now_ms();
         let tx = Transaction {
@@ -118,7 +179,13 @@ impl<P: Ports> Client<P> {
         let store = self.ports.transactions();
         transaction::sweep_expired(store, &self.config.client_id, now);
         transaction::save(store, &self.config.client_id, &tx)?;
-        Ok(url)
+        Ok(AuthorizeRequest {
+            url,
+            state: tx.state,
+            redirect_uri: tx.redirect_uri,
+            response_origin,
+            timeout_ms: self.config.authorize_timeout_secs as f64 * 1000.0,
+        })
     }
 
     /// Fresh `state` and `nonce`, 256 bits each, never equal (Core 15.5.2).
@@ -136,8 +203,8 @@ impl<P: Ports> Client<P> {
     }
 
     /// `handleRedirectCallback`: validates the whole response, then stores the tokens; on any
-    /// failure nothing is stored. Returns the transaction's `appState` (JSON text).
-    pub async fn handle_callback(&self, url: &str) -> Result<Option<String>> {
+    /// failure nothing is stored.
+    pub async fn handle_callback(&self, url: &str) -> Result<Outcome> {
         let params = response::params_from_url(url)?;
         let state = params
             .state
@@ -145,13 +212,15 @@ impl<P: Ports> Client<P> {
             .ok_or_else(|| AuthError::state("the response has no state; its tokens were dropped"))?;
         let tx = transaction::take(self.ports.transactions(), &self.config.client_id, &state, self.ports.now_ms())
             .map_err(|e| e.with_context(Some(&state), None))?;
-        self.complete(&params, &tx)
+        let access_token = self
+            .complete(&params, &tx)
             .await
             .map_err(|e| e.with_context(Some(&state), tx.app_state.as_deref()))?;
-        Ok(tx.app_state)
+        Ok(Outcome { app_state: tx.app_state, access_token })
     }
 
-    async fn complete(&self, params: &response::ResponseParams, tx: &Transaction) -> Result<()> {
+    /// Checks a response against its transaction and stores its tokens; returns the access token.
+    async fn complete(&self, params: &response::ResponseParams, tx: &Transaction) -> Result<Option<String>> {
         if let Some(error) = response::provider_error(params) {
             return Err(error);
         }
@@ -172,7 +241,9 @@ impl<P: Ports> Client<P> {
             scope: tokens.scope.unwrap_or_else(|| tx.scope.clone()),
             expires_at: now + tokens.expires_in as f64 * 1000.0,
         });
-        self.cache.borrow_mut().save(self.ports.tokens(), id_token, access_token, now)
+        let token = access_token.as_ref().map(|t| t.access_token.clone());
+        self.cache.borrow_mut().save(self.ports.tokens(), id_token, access_token, now)?;
+        Ok(token)
     }
 
     /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
@@ -241,25 +312,37 @@ impl<P: Ports> Client<P> {
         Err(AuthError::id_token("the ID token's signature does not verify with the issuer's keys"))
     }
 
-    /// `getAccessToken`: a cached token for the (audience, scope) asked for.
+    /// `getAccessToken`'s cache step: a cached token for the (audience, scope) asked for, not
+    /// within `leeway` of expiry; `None` means "renew" (or, with `cache-only`, "no token").
     pub fn cached_access_token(&self, overrides: Option<&Value>, mode: CacheMode) -> Result<Option<String>> {
+        let (audience, scope) = self.token_key(overrides)?;
+        if mode == CacheMode::Off {
+            return Ok(None);
+        }
+        let cache = self.cache.borrow();
+        let found = cache.find(audience.as_deref(), &scope, self.ports.now_ms(), self.leeway_ms());
+        Ok(found.map(|t| t.access_token.clone()))
+    }
+
+    /// The (audience, scope) a `getAccessToken` call asks for: one renewal per key at a time.
+    pub fn token_key(&self, overrides: Option<&Value>) -> Result<(Option<String>, String)> {
         let params = request_params(&self.config, overrides)?;
-        let found = match mode {
-            CacheMode::Off => None,
-            CacheMode::On | CacheMode::CacheOnly => self
-                .cache
-                .borrow()
-                .find(params.get("audience").map(String::as_str), &params["scope"], self.ports.now_ms(), self.leeway_ms())
-                .map(|t| t.access_token.clone()),
-        };
-        match (found, mode) {
-            (Some(token), _) => Ok(Some(token)),
-            (None, CacheMode::CacheOnly) => Ok(None),
-            // Silent renewal (hidden iframe) comes with the session lifecycle work.
-            (None, _) => Err(AuthError::new(
-                super::error::ErrorCode::LoginRequired,
-                "no valid access token in the cache for this audience and scope; log in again",
-            )),
+        if !ResponseType::parse(&params["response_type"]).is_some_and(ResponseType::wants_access_token) {
+            return Err(AuthError::config("response_type 'id_token' gives no access token; use 'id_token token'"));
+        }
+        Ok((params.get("audience").cloned(), params["scope"].clone()))
+    }
+
+    /// Reads the session again from storage (another tab logged in or out with
+    /// `cacheLocation: 'localstorage'`); with the memory cache, only a logout elsewhere matters.
+    pub fn sync_from_storage(&self, logged_out: bool) {
+        if self.uses_local_storage() {
+            let mut cache = self.cache.borrow_mut();
+            let version = cache.version.wrapping_add(1);
+            *cache = TokenCache::load(self.ports.tokens(), &self.config.client_id);
+            cache.version = version;
+        } else if logged_out {
+            let _ = self.cache.borrow_mut().clear(self.ports.tokens());
         }
     }
 
@@ -350,6 +433,11 @@ impl<P: Ports> Client<P> {
             }
         }
         Ok(Some(url.into()))
+    }
+
+    /// Changes whenever the stored session does.
+    pub fn session_version(&self) -> u32 {
+        self.cache.borrow().version
     }
 
     pub fn uses_local_storage(&self) -> bool {

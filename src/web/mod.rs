@@ -2,12 +2,13 @@
 //! no protocol decisions; `pkg-template/index.js` wraps it into the documented classes.
 
 pub mod crypto;
+pub mod frames;
 pub mod http;
 pub mod navigation;
 pub mod storage;
 
 use crate::core::cache::MemoryStore;
-use crate::core::client::{CacheMode, Client, ProviderCache};
+use crate::core::client::{means_logged_out, CacheMode, Client, Flow, ProviderCache};
 use crate::core::config::{CacheLocation, Config};
 use crate::core::error::AuthError;
 use crate::core::jwks::Jwk;
@@ -16,6 +17,8 @@ use crate::core::ports::{KeyValueStore, Ports};
 use crate::core::response;
 use js_sys::{Function, Object, Promise, Reflect};
 use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use storage::WebStorage;
 use wasm_bindgen::prelude::*;
@@ -134,18 +137,38 @@ pub fn create_client(options: JsValue) -> Promise {
         };
         let ports = WebPorts { now, transactions: WebStorage::session(), tokens };
         let client = Client::new(config, ports, PROVIDERS.with(Rc::clone));
-        Ok(WasmClient(Rc::new(client)).into())
+        Ok(WasmClient { client: Rc::new(client), renewals: Rc::default() }.into())
     })
 }
 
 #[wasm_bindgen]
-pub struct WasmClient(Rc<Client<WebPorts>>);
+pub struct WasmClient {
+    client: Rc<Client<WebPorts>>,
+    /// Renewals in flight per (audience, scope): concurrent calls share one.
+    renewals: Rc<RefCell<HashMap<String, Promise>>>,
+}
+
+fn rejected(e: AuthError) -> Promise {
+    Promise::reject(&to_js_error(e))
+}
+
+fn open_failed(e: JsValue) -> AuthError {
+    AuthError::config(format!("openUrl failed: {}", js_sys::Error::from(e).message()))
+}
+
+/// A silent `prompt=none` request through a hidden iframe, its response handled like a
+/// redirect callback. Returns the new access token, if the response had one.
+async fn renew(client: Rc<Client<WebPorts>>, params: Value) -> Result<Option<String>, AuthError> {
+    let request = client.authorize_request(None, Some(&params), Flow::Silent).await?;
+    let url = frames::silent(&request).await?;
+    Ok(client.handle_callback(&url).await?.access_token)
+}
 
 #[wasm_bindgen]
 impl WasmClient {
     #[wasm_bindgen(js_name = loginWithRedirect)]
     pub fn login_with_redirect(&self, options: JsValue) -> Promise {
-        let client = self.0.clone();
+        let client = self.client.clone();
         promise(async move {
             let open_url = function(&options, "openUrl", "openUrl")?;
             let app_state = get(&options, "appState");
@@ -156,54 +179,131 @@ impl WasmClient {
             };
             let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
             let url = client.login_url(app_state, Some(&params)).await?;
-            navigation::open(&url, open_url.as_ref())
-                .await
-                .map_err(|e| AuthError::config(format!("openUrl failed: {}", js_sys::Error::from(e).message())))?;
+            navigation::open(&url, open_url.as_ref()).await.map_err(open_failed)?;
             Ok(JsValue::UNDEFINED)
         })
     }
 
     /// Validates the response in `url` (default: the address bar) and stores its tokens. When
     /// the URL came from the address bar, the response is removed from it, on success and on
-    /// failure alike.
+    /// failure alike. Inside the frame or popup of a flow run by another window, it does
+    /// nothing: that window reads the response.
     #[wasm_bindgen(js_name = handleRedirectCallback)]
     pub fn handle_redirect_callback(&self, url: Option<String>) -> Promise {
-        let client = self.0.clone();
+        let client = self.client.clone();
         promise(async move {
+            let out = Object::new();
+            if url.is_none() && frames::is_response_window() {
+                return Ok(out.into());
+            }
             let from_location = url.is_none();
             let url = url.unwrap_or_else(navigation::href);
             let result = client.handle_callback(&url).await;
             if from_location {
                 navigation::replace_url(&response::clean_url(&url));
             }
-            let app_state = result?;
-            let out = Object::new();
-            if let Some(text) = app_state {
+            if let Some(text) = result?.app_state {
                 let _ = Reflect::set(&out, &"appState".into(), &js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED));
             }
             Ok(out.into())
         })
     }
 
+    /// A cached token, else a silent renewal shared by concurrent calls for the same audience
+    /// and scope and serialized across tabs by a Web Lock.
     #[wasm_bindgen(js_name = getAccessToken)]
     pub fn get_access_token(&self, options: JsValue) -> Promise {
-        let client = self.0.clone();
-        promise(async move {
+        let prepared = (|| {
             let mode = get(&options, "cacheMode");
             let mode = CacheMode::parse(if mode.is_undefined() { None } else { Some(mode.as_string().unwrap_or_default()) }.as_deref())?;
             let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
-            Ok(client.cached_access_token(Some(&params), mode)?.map_or(JsValue::UNDEFINED, |t| JsValue::from_str(&t)))
+            let cached = self.client.cached_access_token(Some(&params), mode)?;
+            let (audience, scope) = self.client.token_key(Some(&params))?;
+            Ok::<_, AuthError>((mode, params, cached, format!("{}\n{scope}", audience.unwrap_or_default())))
+        })();
+        let (mode, params, cached, key) = match prepared {
+            Ok(p) => p,
+            Err(e) => return rejected(e),
+        };
+        match (cached, mode) {
+            (Some(token), _) => return Promise::resolve(&JsValue::from_str(&token)),
+            (None, CacheMode::CacheOnly) => return Promise::resolve(&JsValue::UNDEFINED),
+            _ => {}
+        }
+        if let Some(pending) = self.renewals.borrow().get(&key) {
+            return pending.clone();
+        }
+        let client = self.client.clone();
+        let renewals = self.renewals.clone();
+        let lock = format!("spa-login.renew.{}.{}", client.config.client_id, key);
+        let task_key = key.clone();
+        let renewal = frames::with_lock(&lock, move || {
+            promise(async move {
+                let result = async {
+                    // Another tab may have renewed while this one waited for the lock.
+                    client.sync_from_storage(false);
+                    match client.cached_access_token(Some(&params), CacheMode::On)? {
+                        Some(token) if mode == CacheMode::On => Ok(Some(token)),
+                        _ => renew(client, params).await,
+                    }
+                }
+                .await;
+                // Settled either way: the next call starts afresh (a failure is not shared).
+                renewals.borrow_mut().remove(&task_key);
+                Ok(result?.map_or(JsValue::UNDEFINED, |t| JsValue::from_str(&t)))
+            })
+        });
+        self.renewals.borrow_mut().insert(key, renewal.clone());
+        renewal
+    }
+
+    /// Restores a session with a silent request when none is held; "not logged in" answers of
+    /// the provider settle quietly.
+    #[wasm_bindgen(js_name = checkSession)]
+    pub fn check_session(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            if frames::is_response_window() || client.is_authenticated() {
+                return Ok(JsValue::UNDEFINED);
+            }
+            let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
+            match renew(client, params).await {
+                Err(e) if means_logged_out(e.code()) => Ok(JsValue::UNDEFINED),
+                other => other.map(|_| JsValue::UNDEFINED),
+            }
+        })
+    }
+
+    #[wasm_bindgen(js_name = loginWithPopup)]
+    pub fn login_with_popup(&self, options: JsValue) -> Promise {
+        let window = match frames::open_popup(&get(&options, "popup")) {
+            Ok(w) => w,
+            Err(e) => return rejected(e),
+        };
+        let client = self.client.clone();
+        promise(async move {
+            let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
+            let request = match client.authorize_request(None, Some(&params), Flow::Popup).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = Reflect::get(&window, &"close".into()).ok().and_then(|f| f.dyn_into::<Function>().ok()).map(|f| f.call0(&window));
+                    return Err(e);
+                }
+            };
+            let url = frames::popup(&window, &request).await?;
+            client.handle_callback(&url).await?;
+            Ok(JsValue::UNDEFINED)
         })
     }
 
     #[wasm_bindgen(js_name = getUser)]
     pub fn get_user(&self) -> JsValue {
-        self.0.user().map_or(JsValue::UNDEFINED, |u| from_json(&Value::Object(u)))
+        self.client.user().map_or(JsValue::UNDEFINED, |u| from_json(&Value::Object(u)))
     }
 
     #[wasm_bindgen(js_name = getIdTokenClaims)]
     pub fn get_id_token_claims(&self) -> JsValue {
-        self.0.id_token_claims().map_or(JsValue::UNDEFINED, |entry| {
+        self.client.id_token_claims().map_or(JsValue::UNDEFINED, |entry| {
             let mut claims = entry.claims;
             claims.insert("__raw".into(), Value::String(entry.raw));
             from_json(&Value::Object(claims))
@@ -212,20 +312,36 @@ impl WasmClient {
 
     #[wasm_bindgen(js_name = isAuthenticated)]
     pub fn is_authenticated(&self) -> bool {
-        self.0.is_authenticated()
+        self.client.is_authenticated()
+    }
+
+    /// Another tab logged in or out: take the session from storage (or drop it).
+    #[wasm_bindgen(js_name = syncFromStorage)]
+    pub fn sync_from_storage(&self, logged_out: bool) {
+        self.client.sync_from_storage(logged_out);
+    }
+
+    /// Changes whenever the session does (login, renewal, logout, another tab).
+    #[wasm_bindgen(getter, js_name = sessionVersion)]
+    pub fn session_version(&self) -> u32 {
+        self.client.session_version()
+    }
+
+    /// The name tabs of this client talk on (BroadcastChannel).
+    #[wasm_bindgen(getter, js_name = channelName)]
+    pub fn channel_name(&self) -> String {
+        format!("spa-login:{}:{}", self.client.config.issuer, self.client.config.client_id)
     }
 
     pub fn logout(&self, options: JsValue) -> Promise {
-        let client = self.0.clone();
+        let client = self.client.clone();
         promise(async move {
             let open = get(&options, "openUrl");
             let navigate = open.as_bool() != Some(false);
             let open_url = if navigate { function(&options, "openUrl", "openUrl")? } else { None };
             let params = to_json(&get(&options, "logoutParams"), "logoutParams")?;
             if let Some(url) = client.logout(Some(&params), navigate).await? {
-                navigation::open(&url, open_url.as_ref())
-                    .await
-                    .map_err(|e| AuthError::config(format!("openUrl failed: {}", js_sys::Error::from(e).message())))?;
+                navigation::open(&url, open_url.as_ref()).await.map_err(open_failed)?;
             }
             Ok(JsValue::UNDEFINED)
         })
