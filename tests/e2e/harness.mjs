@@ -377,9 +377,14 @@ export function defineSampleSuite(app, { replay = false } = {}) {
 
     it('logout leaves no token', async () => {
       const { accessToken, idToken } = await login();
-      const endSession = page.waitForRequest((req) => req.url().startsWith(`${stack.issuer}/session/end`), { timeout: WAIT_MS });
+      // Leaving for the provider's end-session page must be seen before waiting for the app's
+      // address: until that page commits, the address bar still shows the app.
+      const atProvider = page.waitForEvent('framenavigated', {
+        predicate: (frame) => frame === page.mainFrame() && frame.url().startsWith(`${stack.issuer}/session/end`),
+        timeout: WAIT_MS,
+      });
       await byTestId(page, 'logout').click();
-      await endSession;
+      await atProvider;
       // The provider's page submits its logout form itself, then sends the browser back.
       await page.waitForURL((url) => url.href === `${stack.appUrl}/`, { timeout: WAIT_MS });
       assert.equal(await settledStatus(page), 'Logged out');
