@@ -48,8 +48,8 @@ fn oidc_core_a2_id_token_verifies_with_the_a7_key() {
     let v = vectors();
     let client = spec_client(&v);
     let claims = block_on(client.verify_id_token(v["a2_id_token"].as_str().unwrap(), &transaction(&v), None)).unwrap();
-    assert_eq!(claims["sub"], "248289761001");
-    assert_eq!(claims["name"], "Jane Doe");
+    assert_eq!(claims.str_member("sub"), Some("248289761001"));
+    assert_eq!(claims.str_member("name"), Some("Jane Doe"));
 }
 
 #[test]
@@ -59,7 +59,7 @@ fn oidc_core_a3_id_token_verifies_and_its_at_hash_matches_the_access_token() {
     let token = v["a3_id_token"].as_str().unwrap();
     let at = v["a3_access_token"].as_str().unwrap();
     let claims = block_on(client.verify_id_token(token, &transaction(&v), Some(at))).unwrap();
-    assert_eq!(claims["at_hash"], v["a3_at_hash"]);
+    assert_eq!(claims.str_member("at_hash"), v["a3_at_hash"].as_str());
     // Another access token does not match A.3's at_hash.
     let e = block_on(client.verify_id_token(token, &transaction(&v), Some("other"))).unwrap_err();
     assert_eq!(e.code(), "invalid_id_token");
@@ -87,9 +87,9 @@ fn at_hash_sha384_and_sha512_vectors_computed_independently() {
         (HashAlg::Sha512, "q7nS86GgvvFaZkzALLWqJYaJIKw2wCDAVfCAsm5CrBM"),
     ] {
         let digest = hash(alg, at.as_bytes());
-        let claims = json!({ "at_hash": expected }).as_object().unwrap().clone();
+        let claims = j(json!({ "at_hash": expected }));
         check_at_hash(&claims, alg, &digest).unwrap();
-        let wrong = json!({ "at_hash": &expected[1..] }).as_object().unwrap().clone();
+        let wrong = j(json!({ "at_hash": &expected[1..] }));
         assert!(check_at_hash(&wrong, alg, &digest).is_err());
     }
 }

@@ -17,7 +17,7 @@ fn callback_err(client: &spa_login::core::client::Client<FakePorts>, url: &str) 
 }
 
 fn config_err(options: Value) -> AuthError {
-    Config::from_options(&options, "https://app.example/").expect_err("the options must be refused")
+    Config::from_options(&j(options), "https://app.example/").expect_err("the options must be refused")
 }
 
 // ---- options ---------------------------------------------------------------------------------
@@ -37,7 +37,7 @@ fn options_issuer_must_be_https_except_on_loopback() {
     let e = config_err(json!({ "issuer": "http://op.example", "clientId": "x" }));
     assert!(e.description.contains("https"), "{}", e.description);
     for ok in ["http://localhost:4000", "http://127.0.0.1:4000", "http://[::1]:4000", "https://op.example/tenant/"] {
-        Config::from_options(&json!({ "issuer": ok, "clientId": "x" }), "https://app.example/").expect(ok);
+        Config::from_options(&j(json!({ "issuer": ok, "clientId": "x" })), "https://app.example/").expect(ok);
     }
     assert_eq!(config_err(json!({ "issuer": "not a url", "clientId": "x" })).code(), "invalid_configuration");
     assert_eq!(config_err(json!({ "issuer": "https://op.example/?a=1", "clientId": "x" })).code(), "invalid_configuration");
@@ -45,7 +45,7 @@ fn options_issuer_must_be_https_except_on_loopback() {
 
 #[test]
 fn options_domain_means_an_https_issuer_with_trailing_slash() {
-    let c = Config::from_options(&json!({ "domain": "tenant.example.com", "clientId": "x" }), "https://app.example/").unwrap();
+    let c = Config::from_options(&j(json!({ "domain": "tenant.example.com", "clientId": "x" })), "https://app.example/").unwrap();
     assert_eq!(c.issuer, "https://tenant.example.com/");
     assert_eq!(c.domain.as_deref(), Some("tenant.example.com"));
 }
@@ -107,7 +107,7 @@ fn discovery_failure_is_a_network_error() {
 fn request_carries_every_parameter_and_fresh_distinct_state_and_nonce() {
     let client = client();
     let over = json!({ "audience": "https://api.example", "prompt": "login", "max_age": 300, "login_hint": "alice", "ui_locales": "fr", "organization": "org_1", "connection": "github", "custom_thing": "yes" });
-    let url = block_on(client.login_url(None, Some(&over))).unwrap();
+    let url = block_on(client.login_url(None, Some(&j(over)))).unwrap();
     assert_eq!(param(&url, "client_id").as_deref(), Some(CLIENT_ID));
     assert_eq!(param(&url, "response_type").as_deref(), Some("id_token token"));
     assert_eq!(param(&url, "redirect_uri").as_deref(), Some(REDIRECT_URI));
@@ -130,9 +130,9 @@ fn request_carries_every_parameter_and_fresh_distinct_state_and_nonce() {
 #[test]
 fn request_scope_always_contains_openid_when_an_id_token_is_asked_for() {
     let client = client();
-    let url = block_on(client.login_url(None, Some(&json!({ "scope": "profile" })))).unwrap();
+    let url = block_on(client.login_url(None, Some(&j(json!({ "scope": "profile" }))))).unwrap();
     assert_eq!(param(&url, "scope").as_deref(), Some("openid profile"));
-    let url = block_on(client.login_url(None, Some(&json!({ "scope": "read", "response_type": "token" })))).unwrap();
+    let url = block_on(client.login_url(None, Some(&j(json!({ "scope": "read", "response_type": "token" }))))).unwrap();
     assert_eq!(param(&url, "scope").as_deref(), Some("read"));
 }
 
@@ -169,8 +169,8 @@ fn callback_stores_verified_tokens_and_returns_app_state() {
     assert_eq!(outcome.access_token.as_deref(), Some("at-0123456789"));
     assert!(client.is_authenticated());
     let user = client.user().unwrap();
-    assert_eq!(user["sub"], "alice");
-    assert_eq!(user["email"], "alice@example.com");
+    assert_eq!(user.str_member("sub"), Some("alice"));
+    assert_eq!(user.str_member("email"), Some("alice@example.com"));
     assert!(user.get("nonce").is_none() && user.get("iss").is_none());
     assert_eq!(client.id_token_claims().unwrap().raw, r.id_token);
     assert_eq!(client.cached_access_token(None, CacheMode::On).unwrap().as_deref(), Some("at-0123456789"));
@@ -501,6 +501,7 @@ fn id_token_with_unknown_kid_refetches_the_jwks_once_so_rotation_works() {
     // The provider rotates to a new key.
     client.ports.serve(&jwks_url, &json!({ "keys": [public_jwk("rsa2", Some("k2"))] }).to_string());
     client.ports.now_ms.set(NOW_MS + 5000.0);
+    client.ports.real_time_ms.set(5000.0);
     let (state, nonce) = start_login(&client, None, None);
     let mut c = with_claims(&nonce, |_| {});
     c["iat"] = json!((NOW_MS / 1000.0) as u64 + 5);
@@ -511,6 +512,7 @@ fn id_token_with_unknown_kid_refetches_the_jwks_once_so_rotation_works() {
 
     // A kid nobody has: one refetch at most, then invalid_id_token.
     client.ports.now_ms.set(NOW_MS + 10_000.0);
+    client.ports.real_time_ms.set(10_000.0);
     let (state, nonce) = start_login(&client, None, None);
     let token = sign("rsa2", JwsAlg::RS256, Some("k9"), &with_claims(&nonce, |_| {}));
     let e = token_err(&client, &state, token);
@@ -594,15 +596,15 @@ fn cache_is_per_audience_and_scope_and_respects_leeway() {
     let (state, nonce) = start_login(&client, None, Some(json!({ "audience": "https://api.example", "scope": "openid read:x" })));
     block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
     let for_api = json!({ "audience": "https://api.example", "scope": "read:x" });
-    assert_eq!(client.cached_access_token(Some(&for_api), CacheMode::On).unwrap().as_deref(), Some("at-0123456789"));
+    assert_eq!(client.cached_access_token(Some(&j(for_api.clone())), CacheMode::On).unwrap().as_deref(), Some("at-0123456789"));
     // The token covers "openid read:x", so a request for the client's default scope set is a miss.
-    assert_eq!(client.cached_access_token(Some(&json!({ "audience": "https://api.example" })), CacheMode::CacheOnly).unwrap(), None);
-    assert_eq!(client.cached_access_token(Some(&json!({ "audience": "https://other.example", "scope": "read:x" })), CacheMode::CacheOnly).unwrap(), None);
-    assert_eq!(client.cached_access_token(Some(&for_api), CacheMode::Off).unwrap(), None, "off: always renew");
+    assert_eq!(client.cached_access_token(Some(&j(json!({ "audience": "https://api.example" }))), CacheMode::CacheOnly).unwrap(), None);
+    assert_eq!(client.cached_access_token(Some(&j(json!({ "audience": "https://other.example", "scope": "read:x" }))), CacheMode::CacheOnly).unwrap(), None);
+    assert_eq!(client.cached_access_token(Some(&j(for_api.clone())), CacheMode::Off).unwrap(), None, "off: always renew");
 
     client.ports.now_ms.set(NOW_MS + (3600.0 - 59.0) * 1000.0);
-    assert_eq!(client.cached_access_token(Some(&for_api), CacheMode::CacheOnly).unwrap(), None);
-    assert_eq!(client.cached_access_token(Some(&for_api), CacheMode::On).unwrap(), None, "on: renew");
+    assert_eq!(client.cached_access_token(Some(&j(for_api.clone())), CacheMode::CacheOnly).unwrap(), None);
+    assert_eq!(client.cached_access_token(Some(&j(for_api.clone())), CacheMode::On).unwrap(), None, "on: renew");
 }
 
 #[test]
@@ -629,7 +631,7 @@ fn logout_clears_tokens_and_goes_to_end_session_with_hint_and_return_to() {
     let (state, nonce) = start_login(&client, None, None);
     let r = Response::valid(&state, &nonce);
     block_on(client.handle_callback(&r.url())).unwrap();
-    let url = block_on(client.logout(Some(&json!({ "returnTo": "https://app.example/bye" })), true)).unwrap().unwrap();
+    let url = block_on(client.logout(Some(&j(json!({ "returnTo": "https://app.example/bye" }))), true)).unwrap().unwrap();
     assert!(url.starts_with("https://op.example/logout?"));
     assert_eq!(param(&url, "id_token_hint"), Some(r.id_token));
     assert_eq!(param(&url, "client_id").as_deref(), Some(CLIENT_ID));
@@ -644,7 +646,7 @@ fn logout_without_navigation_is_local_and_return_to_must_be_absolute() {
     let client = client();
     let (state, nonce) = start_login(&client, None, None);
     block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
-    assert_eq!(block_on(client.logout(Some(&json!({ "returnTo": "/relative" })), true)).unwrap_err().code(), "invalid_configuration");
+    assert_eq!(block_on(client.logout(Some(&j(json!({ "returnTo": "/relative" }))), true)).unwrap_err().code(), "invalid_configuration");
     assert!(client.is_authenticated(), "a refused logout changes nothing");
     assert_eq!(block_on(client.logout(None, false)).unwrap(), None);
     assert!(!client.is_authenticated());
@@ -659,7 +661,7 @@ fn logout_of_a_domain_client_without_end_session_uses_auth0_v2_logout() {
     doc.as_object_mut().unwrap().remove("end_session_endpoint");
     ports.serve("https://tenant.example.com/.well-known/openid-configuration", &doc.to_string());
     let client = client_with(json!({ "domain": "tenant.example.com", "clientId": CLIENT_ID }), ports);
-    let url = block_on(client.logout(Some(&json!({ "returnTo": "https://app.example/" })), true)).unwrap().unwrap();
+    let url = block_on(client.logout(Some(&j(json!({ "returnTo": "https://app.example/" }))), true)).unwrap().unwrap();
     assert!(url.starts_with("https://tenant.example.com/v2/logout?"), "{url}");
     assert_eq!(param(&url, "returnTo").as_deref(), Some("https://app.example/"));
     assert_eq!(param(&url, "client_id").as_deref(), Some(CLIENT_ID));
@@ -676,7 +678,7 @@ fn token_only_response_is_stored_without_an_id_token() {
     assert!(client.is_authenticated());
     assert!(client.user().is_none());
     let ask = json!({ "audience": "https://api.example", "scope": "read" });
-    assert_eq!(client.cached_access_token(Some(&ask), CacheMode::On).unwrap().as_deref(), Some("opaque-1"));
+    assert_eq!(client.cached_access_token(Some(&j(ask)), CacheMode::On).unwrap().as_deref(), Some("opaque-1"));
     // No JWKS is needed for it.
     assert_eq!(client.ports.fetch_count(&format!("{ISSUER}/jwks")), 0);
 }
@@ -738,7 +740,7 @@ fn unknown_claims_are_ignored() {
     }));
     let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
     block_on(client.handle_callback(&r.url())).unwrap();
-    assert_eq!(client.user().unwrap()["x-custom"]["deep"][1], 2);
+    assert_eq!(client.user().unwrap().get("x-custom").unwrap().to_text(), r#"{"deep":[1,2]}"#);
 }
 
 #[test]
@@ -776,4 +778,40 @@ fn clean_url_removes_the_response_and_keeps_the_app_query() {
     assert_eq!(clean_url("https://app.example/cb?x=1#access_token=a&state=s"), "https://app.example/cb?x=1");
     assert_eq!(clean_url("https://app.example/cb?error=access_denied&state=s"), "https://app.example/cb");
     assert_eq!(clean_url("https://app.example/cb?x=1&error=e&state=s&y=2"), "https://app.example/cb?x=1&y=2");
+    assert_eq!(clean_url("https://app.example/cb?access_token=a&token_type=Bearer&expires_in=1&id_token=t&scope=s"), "https://app.example/cb");
+    assert_eq!(clean_url("https://app.example/search?scope=mine&q=1"), "https://app.example/search?scope=mine&q=1", "no response: the app's query stays");
+}
+
+#[test]
+fn a_malformed_response_still_uses_up_its_transaction() {
+    let client = client();
+    let (state, nonce) = start_login(&client, Some("{\"m\":1}"), None);
+    let mut r = Response::valid(&state, &nonce);
+    r.extra = "&access_token=again".into();
+    let e = callback_err(&client, &r.url());
+    assert_eq!(e.code(), "invalid_response");
+    assert_eq!(e.state.as_deref(), Some(state.as_str()));
+    assert_eq!(e.app_state.as_deref(), Some("{\"m\":1}"));
+    assert_eq!(callback_err(&client, &Response::valid(&state, &nonce).url()).code(), "invalid_state");
+}
+
+#[test]
+fn jwks_refetch_rate_limit_runs_on_the_real_clock_not_now_provider() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    let jwks_url = format!("{ISSUER}/jwks");
+    client.ports.serve(&jwks_url, &json!({ "keys": [public_jwk("rsa2", Some("k2"))] }).to_string());
+    let login_with_k2 = |client: &spa_login::core::client::Client<FakePorts>| {
+        let (state, nonce) = start_login(client, None, None);
+        let token = sign("rsa2", JwsAlg::RS256, Some("k2"), &with_claims(&nonce, |_| {}));
+        let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+        block_on(client.handle_callback(&r.url()))
+    };
+    // The app's clock (frozen here) does not matter; the machine's did not move: no refetch.
+    assert_eq!(login_with_k2(&client).unwrap_err().code(), "invalid_id_token");
+    assert_eq!(client.ports.fetch_count(&jwks_url), 1);
+    client.ports.real_time_ms.set(2000.0);
+    login_with_k2(&client).unwrap();
+    assert_eq!(client.ports.fetch_count(&jwks_url), 2);
 }

@@ -14,7 +14,7 @@ fn silent_request_asks_for_prompt_none_at_the_silent_redirect_uri() {
     let mut o = options();
     o["silentRedirectUri"] = json!("https://app.example/silent.html");
     let client = client_with(o, FakePorts::new());
-    let req = block_on(client.authorize_request(None, Some(&json!({ "audience": "https://api.example" })), Flow::Silent)).unwrap();
+    let req = block_on(client.authorize_request(None, Some(&j(json!({ "audience": "https://api.example" }))), Flow::Silent)).unwrap();
     assert_eq!(param(&req.url, "prompt").as_deref(), Some("none"));
     assert_eq!(param(&req.url, "redirect_uri").as_deref(), Some("https://app.example/silent.html"));
     assert_eq!(param(&req.url, "audience").as_deref(), Some("https://api.example"));
@@ -82,6 +82,7 @@ fn get_access_token_needs_a_response_type_with_an_access_token() {
     o["authorizationParams"]["response_type"] = json!("id_token");
     let client = client_with(o, FakePorts::new());
     assert_eq!(client.cached_access_token(None, CacheMode::On).unwrap_err().code(), "invalid_configuration");
+    assert_eq!(client.cached_access_token(None, CacheMode::CacheOnly).unwrap(), None, "cache-only resolves undefined");
 }
 
 #[test]

@@ -3,19 +3,17 @@
 //! The whole session of a client is one storage entry, written in one `set`, so a login either
 //! lands completely or not at all, and the in-memory copy changes only after storage took it.
 
+use super::config::msg;
 use super::error::{AuthError, Result};
+use super::json::Json;
 use super::ports::KeyValueStore;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 const PREFIX: &str = "spa-login.session.";
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AccessTokenEntry {
     pub access_token: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
     /// Space-separated scopes the token carries.
     pub scope: String,
@@ -23,18 +21,70 @@ pub struct AccessTokenEntry {
     pub expires_at: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct IdTokenEntry {
     pub raw: String,
-    pub claims: Map<String, Value>,
+    pub claims: Json,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Session {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<IdTokenEntry>,
-    #[serde(default)]
     pub access_tokens: Vec<AccessTokenEntry>,
+}
+
+impl Session {
+    /// Stored as `{"id_token": raw, "access_tokens": [...]}`: the ID token's claims are read
+    /// again from the (already verified) token on load.
+    fn to_text(&self) -> String {
+        let mut o = Json::Obj(Vec::new());
+        if let Some(t) = &self.id_token {
+            o.set("id_token", Json::str(t.raw.as_str()));
+        }
+        let tokens = self
+            .access_tokens
+            .iter()
+            .map(|t| {
+                let mut e = Json::Obj(Vec::new());
+                e.set("access_token", Json::str(t.access_token.as_str()));
+                if let Some(a) = &t.audience {
+                    e.set("audience", Json::str(a.as_str()));
+                }
+                e.set("scope", Json::str(t.scope.as_str()));
+                e.set("expires_at", Json::time(t.expires_at));
+                e
+            })
+            .collect();
+        o.set("access_tokens", Json::Arr(tokens));
+        o.to_text()
+    }
+
+    fn from_text(text: &str) -> Option<Session> {
+        let v = Json::parse(text.as_bytes())?;
+        let id_token = match v.str_member("id_token") {
+            Some(raw) => {
+                let payload = raw.split('.').nth(1)?;
+                let claims = Json::parse_object(&super::base64url::decode(payload)?)?;
+                Some(IdTokenEntry { raw: raw.into(), claims })
+            }
+            None => None,
+        };
+        let access_tokens = v
+            .get("access_tokens")
+            .and_then(Json::as_array)
+            .unwrap_or_default()
+            .iter()
+            .map(|e| {
+                Some(AccessTokenEntry {
+                    access_token: e.str_member("access_token")?.into(),
+                    audience: e.str_member("audience").map(str::to_owned),
+                    scope: e.str_member("scope")?.into(),
+                    expires_at: e.get("expires_at")?.as_f64()?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Session { id_token, access_tokens })
+    }
 }
 
 pub struct TokenCache {
@@ -53,13 +103,8 @@ fn covers(granted: &str, requested: &str) -> bool {
 impl TokenCache {
     /// Reads the stored session once; an unreadable or corrupt entry counts as no session.
     pub fn load(store: &dyn KeyValueStore, client_id: &str) -> TokenCache {
-        let key = format!("{PREFIX}{client_id}");
-        let session = store
-            .get(&key)
-            .ok()
-            .flatten()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default();
+        let key = msg(&[PREFIX, client_id]);
+        let session = store.get(&key).ok().flatten().and_then(|text| Session::from_text(&text)).unwrap_or_default();
         TokenCache { key, session, version: 0 }
     }
 
@@ -93,10 +138,9 @@ impl TokenCache {
             next.access_tokens.retain(|t| !(t.audience == new.audience && t.scope == new.scope));
             next.access_tokens.push(new);
         }
-        let text = serde_json::to_string(&next).expect("a session serializes");
         store
-            .set(&self.key, &text)
-            .map_err(|e| AuthError::storage(format!("cannot store the tokens: {e}")))?;
+            .set(&self.key, &next.to_text())
+            .map_err(|e| AuthError::storage(msg(&["cannot store the tokens: ", &e])))?;
         self.session = next;
         self.version = self.version.wrapping_add(1);
         Ok(())
@@ -106,7 +150,7 @@ impl TokenCache {
     pub fn clear(&mut self, store: &dyn KeyValueStore) -> Result<()> {
         store
             .remove(&self.key)
-            .map_err(|e| AuthError::storage(format!("cannot remove the tokens: {e}")))?;
+            .map_err(|e| AuthError::storage(msg(&["cannot remove the tokens: ", &e])))?;
         self.session = Session::default();
         self.version = self.version.wrapping_add(1);
         Ok(())
@@ -115,21 +159,25 @@ impl TokenCache {
 
 /// A store in memory: the default `cacheLocation`, and a fake for tests.
 #[derive(Default)]
-pub struct MemoryStore(RefCell<HashMap<String, String>>);
+pub struct MemoryStore(RefCell<Vec<(String, String)>>);
 
 impl KeyValueStore for MemoryStore {
     fn get(&self, key: &str) -> std::result::Result<Option<String>, String> {
-        Ok(self.0.borrow().get(key).cloned())
+        Ok(self.0.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
     }
     fn set(&self, key: &str, value: &str) -> std::result::Result<(), String> {
-        self.0.borrow_mut().insert(key.to_owned(), value.to_owned());
+        let mut entries = self.0.borrow_mut();
+        match entries.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = value.into(),
+            None => entries.push((key.into(), value.into())),
+        }
         Ok(())
     }
     fn remove(&self, key: &str) -> std::result::Result<(), String> {
-        self.0.borrow_mut().remove(key);
+        self.0.borrow_mut().retain(|(k, _)| k != key);
         Ok(())
     }
     fn keys(&self) -> std::result::Result<Vec<String>, String> {
-        Ok(self.0.borrow().keys().cloned().collect())
+        Ok(self.0.borrow().iter().map(|(k, _)| k.clone()).collect())
     }
 }

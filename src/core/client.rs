@@ -3,20 +3,19 @@
 use super::authorize::{authorize_url, request_params, RANDOM_BYTES};
 use super::base64url;
 use super::cache::{AccessTokenEntry, IdTokenEntry, TokenCache};
-use super::config::{check_redirect_uri, CacheLocation, Config, ResponseType};
+use super::config::{check_redirect_uri, msg, CacheLocation, Config, ResponseType};
 use super::error::{AuthError, Result};
 use super::id_token::{self, Expected};
+use super::json::Json;
 use super::jwks::{self, Jwks, Selection};
 use super::jws;
 use super::metadata::{self, ProviderMetadata};
 use super::ports::Ports;
 use super::response;
 use super::transaction::{self, Transaction, TRANSACTION_TTL_MS};
-use serde_json::{Map, Value};
+use super::urls;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
-use url::Url;
 
 /// A JWKS younger than this is not fetched again for an unknown `kid` (key rotation is rare;
 /// a stream of unknown kids must not become a stream of requests).
@@ -25,8 +24,19 @@ pub const JWKS_REFETCH_INTERVAL_MS: f64 = 1000.0;
 /// Discovery documents and key sets, per issuer, shared by every client of the page.
 #[derive(Default)]
 pub struct ProviderCache {
-    metadata: RefCell<HashMap<String, Rc<ProviderMetadata>>>,
-    jwks: RefCell<HashMap<String, (Rc<Jwks>, f64)>>,
+    metadata: RefCell<Vec<(String, Rc<ProviderMetadata>)>>,
+    /// The set, and when it was fetched.
+    jwks: RefCell<Vec<(String, (Rc<Jwks>, f64))>>,
+}
+
+fn lookup<T: Clone>(entries: &RefCell<Vec<(String, T)>>, issuer: &str) -> Option<T> {
+    entries.borrow().iter().find(|(k, _)| k == issuer).map(|(_, v)| v.clone())
+}
+
+fn store<T>(entries: &RefCell<Vec<(String, T)>>, issuer: &str, value: T) {
+    let mut entries = entries.borrow_mut();
+    entries.retain(|(k, _)| k != issuer);
+    entries.push((issuer.into(), value));
 }
 
 /// `getAccessToken`'s `cacheMode`.
@@ -43,7 +53,7 @@ impl CacheMode {
             None | Some("on") => Ok(CacheMode::On),
             Some("off") => Ok(CacheMode::Off),
             Some("cache-only") => Ok(CacheMode::CacheOnly),
-            Some(other) => Err(AuthError::config(format!("cacheMode must be 'on', 'off' or 'cache-only', not '{other}'"))),
+            Some(other) => Err(AuthError::config(msg(&["cacheMode must be 'on', 'off' or 'cache-only', not '", other, "'"]))),
         }
     }
 }
@@ -80,9 +90,7 @@ pub struct Outcome {
 }
 
 fn origin_of(url: &str) -> Result<String> {
-    Url::parse(url)
-        .map(|u| u.origin().ascii_serialization())
-        .map_err(|_| AuthError::network("authorization_endpoint is not a URL"))
+    urls::parse(url).map(|p| p.origin.to_ascii_lowercase()).ok_or_else(|| AuthError::network("authorization_endpoint is not a URL"))
 }
 
 /// Provider answers to a `prompt=none` request that mean "the user is not logged in there"
@@ -115,17 +123,17 @@ impl<P: Ports> Client<P> {
     /// The provider's metadata: cached per issuer, discovered when first needed.
     pub async fn metadata(&self) -> Result<Rc<ProviderMetadata>> {
         let issuer = &self.config.issuer;
-        if let Some(md) = self.provider.metadata.borrow().get(issuer) {
-            return Ok(md.clone());
+        if let Some(md) = lookup(&self.provider.metadata, issuer) {
+            return Ok(md);
         }
         let discovered = if self.config.metadata.is_complete() {
             None
         } else {
             let url = metadata::discovery_url(issuer);
-            Some(self.ports.fetch_text(&url).await.map_err(|e| AuthError::network(format!("discovery at {url} failed: {e}")))?)
+            Some(self.ports.fetch_text(&url).await.map_err(|e| AuthError::network(msg(&["discovery at ", &url, " failed: ", &e])))?)
         };
         let md = Rc::new(metadata::resolve(discovered.as_deref(), &self.config.metadata, issuer)?);
-        self.provider.metadata.borrow_mut().insert(issuer.clone(), md.clone());
+        store(&self.provider.metadata, issuer, md.clone());
         Ok(md)
     }
 
@@ -134,30 +142,30 @@ impl<P: Ports> Client<P> {
             .ports
             .fetch_text(&md.jwks_uri)
             .await
-            .map_err(|e| AuthError::network(format!("the JWKS at {} could not be fetched: {e}", md.jwks_uri)))?;
+            .map_err(|e| AuthError::network(msg(&["the JWKS at ", &md.jwks_uri, " could not be fetched: ", &e])))?;
         let set = Rc::new(jwks::parse(&text).ok_or_else(|| AuthError::network("the JWKS is not a JSON Web Key Set"))?);
-        self.provider.jwks.borrow_mut().insert(self.config.issuer.clone(), (set.clone(), self.ports.now_ms()));
+        store(&self.provider.jwks, &self.config.issuer, (set.clone(), self.ports.real_time_ms()));
         Ok(set)
     }
 
     /// `loginWithRedirect`: stores a new transaction and returns the URL to send the browser to.
-    pub async fn login_url(&self, app_state: Option<String>, overrides: Option<&Value>) -> Result<String> {
+    pub async fn login_url(&self, app_state: Option<String>, overrides: Option<&Json>) -> Result<String> {
         Ok(self.authorize_request(app_state, overrides, Flow::Redirect).await?.url)
     }
 
     /// Stores a new transaction and builds the authorization request for one of the flows.
-    pub async fn authorize_request(&self, app_state: Option<String>, overrides: Option<&Value>, flow: Flow) -> Result<AuthorizeRequest> {
+    pub async fn authorize_request(&self, app_state: Option<String>, overrides: Option<&Json>, flow: Flow) -> Result<AuthorizeRequest> {
         let mut params = request_params(&self.config, overrides)?;
         let md = self.metadata().await?;
         if flow == Flow::Silent {
-            params.insert("prompt".into(), "none".into());
-            params.insert("redirect_uri".into(), self.config.silent_redirect_uri.clone());
+            params.insert("prompt", "none".into());
+            params.insert("redirect_uri", self.config.silent_redirect_uri.clone());
         }
         // Where the provider can post the response to the opener or parent window (Auth0 does),
         // that is the way back from frames and popups: no page of ours needs to load in them.
         let response_origin = match flow {
             Flow::Silent | Flow::Popup if md.response_modes_supported.iter().any(|m| m == "web_message") => {
-                params.insert("response_mode".into(), "web_message".into());
+                params.insert("response_mode", "web_message".into());
                 Some(origin_of(&md.authorization_endpoint)?)
             }
             _ => None,
@@ -167,15 +175,15 @@ impl<P: Ports> Client<P> {
         let tx = Transaction {
             state,
             nonce,
-            redirect_uri: params["redirect_uri"].clone(),
-            response_type: params["response_type"].clone(),
-            scope: params["scope"].clone(),
-            audience: params.get("audience").cloned(),
+            redirect_uri: params.at("redirect_uri").into(),
+            response_type: params.at("response_type").into(),
+            scope: params.at("scope").into(),
+            audience: params.get("audience").map(str::to_owned),
             max_age: params.get("max_age").and_then(|m| m.parse().ok()),
             app_state,
             expires_at: now + TRANSACTION_TTL_MS,
         };
-        let url = authorize_url(&md, &self.config.client_id, &params, &tx)?;
+        let url = authorize_url(&md, &self.config.client_id, &params, &tx);
         let store = self.ports.transactions();
         transaction::sweep_expired(store, &self.config.client_id, now);
         transaction::save(store, &self.config.client_id, &tx)?;
@@ -194,7 +202,7 @@ impl<P: Ports> Client<P> {
         loop {
             self.ports
                 .random(&mut bytes)
-                .map_err(|e| AuthError::config(format!("no secure random source: {e}")))?;
+                .map_err(|e| AuthError::config(msg(&["no secure random source: ", &e])))?;
             let (a, b) = bytes.split_at(RANDOM_BYTES);
             if a != b {
                 return Ok((base64url::encode(a), base64url::encode(b)));
@@ -205,7 +213,16 @@ impl<P: Ports> Client<P> {
     /// `handleRedirectCallback`: validates the whole response, then stores the tokens; on any
     /// failure nothing is stored.
     pub async fn handle_callback(&self, url: &str) -> Result<Outcome> {
-        let params = response::params_from_url(url)?;
+        let params = match response::params_from_url(url) {
+            Ok(params) => params,
+            Err(e) => {
+                // Unreadable, but if it names one state, that transaction is used up too.
+                let Some(state) = response::lone_state(url) else { return Err(e) };
+                let now = self.ports.now_ms();
+                let tx = transaction::take(self.ports.transactions(), &self.config.client_id, &state, now).ok();
+                return Err(e.with_context(Some(&state), tx.as_ref().and_then(|t| t.app_state.as_deref())));
+            }
+        };
         let state = params
             .state
             .clone()
@@ -248,14 +265,15 @@ impl<P: Ports> Client<P> {
 
     /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
     /// and `at_hash` when an access token came with it. Returns the claims.
-    pub async fn verify_id_token(&self, raw: &str, tx: &Transaction, access_token: Option<&str>) -> Result<Map<String, Value>> {
+    pub async fn verify_id_token(&self, raw: &str, tx: &Transaction, access_token: Option<&str>) -> Result<Json> {
         let jws = jws::decode(raw)?;
         let md = self.metadata().await?;
         if !md.id_token_signing_alg_values_supported.iter().any(|a| a == jws.alg.name()) {
-            return Err(AuthError::id_token(format!(
-                "the ID token's alg {} is not one the provider lists in id_token_signing_alg_values_supported",
-                jws.alg.name()
-            )));
+            return Err(AuthError::id_token(msg(&[
+                "the ID token's alg ",
+                jws.alg.name(),
+                " is not one the provider lists in id_token_signing_alg_values_supported",
+            ])));
         }
         self.verify_signature(&jws, &md).await?;
         id_token::validate_claims(
@@ -275,31 +293,31 @@ impl<P: Ports> Client<P> {
                 .ports
                 .digest(hash, token.as_bytes())
                 .await
-                .map_err(|e| AuthError::id_token(format!("the access token could not be hashed: {e}")))?;
+                .map_err(|e| AuthError::id_token(msg(&["the access token could not be hashed: ", &e])))?;
             id_token::check_at_hash(&jws.claims, hash, &digest)?;
         }
         Ok(jws.claims)
     }
 
     async fn verify_signature(&self, jws: &jws::DecodedJws<'_>, md: &ProviderMetadata) -> Result<()> {
-        let cached = self.provider.jwks.borrow().get(&self.config.issuer).cloned();
+        let cached = lookup(&self.provider.jwks, &self.config.issuer);
         let (mut set, fetched_at) = match cached {
             Some(entry) => entry,
-            None => (self.fetch_jwks(md).await?, self.ports.now_ms()),
+            None => (self.fetch_jwks(md).await?, self.ports.real_time_ms()),
         };
         let kid = jws.kid.as_deref();
         if jwks::select(&set, jws.alg, kid) == Selection::UnknownKid
-            && self.ports.now_ms() - fetched_at >= JWKS_REFETCH_INTERVAL_MS
+            && self.ports.real_time_ms() - fetched_at >= JWKS_REFETCH_INTERVAL_MS
         {
             // The provider may have rotated its keys since we fetched the set.
             set = self.fetch_jwks(md).await?;
         }
         let candidates = match jwks::select(&set, jws.alg, kid) {
             Selection::UnknownKid => {
-                return Err(AuthError::id_token(format!("the issuer's JWKS has no key with kid '{}'", kid.unwrap_or(""))))
+                return Err(AuthError::id_token(msg(&["the issuer's JWKS has no key with kid '", kid.unwrap_or(""), "'"])))
             }
             Selection::Candidates(keys) if keys.is_empty() => {
-                return Err(AuthError::id_token(format!("the issuer's JWKS has no key usable for {}", jws.alg.name())))
+                return Err(AuthError::id_token(msg(&["the issuer's JWKS has no key usable for ", jws.alg.name()])))
             }
             Selection::Candidates(keys) => keys,
         };
@@ -314,23 +332,24 @@ impl<P: Ports> Client<P> {
 
     /// `getAccessToken`'s cache step: a cached token for the (audience, scope) asked for, not
     /// within `leeway` of expiry; `None` means "renew" (or, with `cache-only`, "no token").
-    pub fn cached_access_token(&self, overrides: Option<&Value>, mode: CacheMode) -> Result<Option<String>> {
-        let (audience, scope) = self.token_key(overrides)?;
+    pub fn cached_access_token(&self, overrides: Option<&Json>, mode: CacheMode) -> Result<Option<String>> {
+        let params = request_params(&self.config, overrides)?;
+        let gives_access = ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::wants_access_token);
+        if !gives_access && mode != CacheMode::CacheOnly {
+            return Err(AuthError::config("response_type 'id_token' gives no access token; use 'id_token token'"));
+        }
         if mode == CacheMode::Off {
             return Ok(None);
         }
         let cache = self.cache.borrow();
-        let found = cache.find(audience.as_deref(), &scope, self.ports.now_ms(), self.leeway_ms());
+        let found = cache.find(params.get("audience"), params.at("scope"), self.ports.now_ms(), self.leeway_ms());
         Ok(found.map(|t| t.access_token.clone()))
     }
 
     /// The (audience, scope) a `getAccessToken` call asks for: one renewal per key at a time.
-    pub fn token_key(&self, overrides: Option<&Value>) -> Result<(Option<String>, String)> {
+    pub fn token_key(&self, overrides: Option<&Json>) -> Result<(Option<String>, String)> {
         let params = request_params(&self.config, overrides)?;
-        if !ResponseType::parse(&params["response_type"]).is_some_and(ResponseType::wants_access_token) {
-            return Err(AuthError::config("response_type 'id_token' gives no access token; use 'id_token token'"));
-        }
-        Ok((params.get("audience").cloned(), params["scope"].clone()))
+        Ok((params.get("audience").map(str::to_owned), params.at("scope").into()))
     }
 
     /// Reads the session again from storage (another tab logged in or out with
@@ -350,11 +369,11 @@ impl<P: Ports> Client<P> {
     pub fn id_token_claims(&self) -> Option<IdTokenEntry> {
         let cache = self.cache.borrow();
         let entry = cache.session().id_token.as_ref()?;
-        let exp = entry.claims.get("exp").and_then(Value::as_f64)?;
+        let exp = entry.claims.get("exp").and_then(Json::as_f64)?;
         (exp * 1000.0 + self.leeway_ms() > self.ports.now_ms()).then(|| entry.clone())
     }
 
-    pub fn user(&self) -> Option<Map<String, Value>> {
+    pub fn user(&self) -> Option<Json> {
         self.id_token_claims().map(|e| id_token::user_claims(&e.claims))
     }
 
@@ -370,69 +389,59 @@ impl<P: Ports> Client<P> {
     /// `logout`: forgets this client's tokens, then returns where to send the browser (the
     /// provider's end_session_endpoint, Auth0's `/v2/logout` for a `domain` client without
     /// one), or `None` when the logout is local only.
-    pub async fn logout(&self, logout_params: Option<&Value>, navigate: bool) -> Result<Option<String>> {
-        let mut extra = Map::new();
-        match logout_params {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(map)) => extra = map.clone(),
+    pub async fn logout(&self, logout_params: Option<&Json>, navigate: bool) -> Result<Option<String>> {
+        let mut extra = match logout_params {
+            None | Some(Json::Null) => Json::Obj(Vec::new()),
+            Some(o @ Json::Obj(_)) => o.clone(),
             Some(_) => return Err(AuthError::config("logoutParams must be an object")),
-        }
+        };
         let return_to = match extra.remove("returnTo") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(url)) => {
+            None | Some(Json::Null) => None,
+            Some(Json::Str(url)) => {
                 check_redirect_uri("logoutParams.returnTo", &url)?;
                 Some(url)
             }
             Some(_) => return Err(AuthError::config("logoutParams.returnTo must be a string")),
         };
+        let mut extra_pairs = Vec::new();
+        for (name, value) in extra.as_object().unwrap_or_default() {
+            match value {
+                Json::Null => {}
+                Json::Str(s) => extra_pairs.push((name.as_str(), s.as_str())),
+                _ => return Err(AuthError::config(msg(&["logoutParams.", name, " must be a string"]))),
+            }
+        }
         let id_token_hint = self.cache.borrow().session().id_token.as_ref().map(|t| t.raw.clone());
         self.cache.borrow_mut().clear(self.ports.tokens())?;
         if !navigate {
             return Ok(None);
         }
         let md = self.metadata().await?;
-        let mut url = match (&md.end_session_endpoint, &self.config.domain) {
+        let client_id = self.config.client_id.as_str();
+        let mut pairs = Vec::new();
+        let endpoint = match (&md.end_session_endpoint, &self.config.domain) {
             (Some(endpoint), _) => {
-                let mut url = Url::parse(endpoint).map_err(|_| AuthError::network("end_session_endpoint is not a URL"))?;
-                {
-                    let mut q = url.query_pairs_mut();
-                    if let Some(hint) = &id_token_hint {
-                        q.append_pair("id_token_hint", hint);
-                    }
-                    q.append_pair("client_id", &self.config.client_id);
-                    if let Some(to) = &return_to {
-                        q.append_pair("post_logout_redirect_uri", to);
-                    }
+                if let Some(hint) = &id_token_hint {
+                    pairs.push(("id_token_hint", hint.as_str()));
                 }
-                url
+                pairs.push(("client_id", client_id));
+                if let Some(to) = &return_to {
+                    pairs.push(("post_logout_redirect_uri", to.as_str()));
+                }
+                endpoint.clone()
             }
+            // Auth0 without OIDC logout listed: its own endpoint and parameter names.
             (None, Some(_)) => {
-                let mut url = Url::parse(&format!("{}v2/logout", self.config.issuer))
-                    .map_err(|_| AuthError::config("the domain does not make a logout URL"))?;
-                {
-                    let mut q = url.query_pairs_mut();
-                    q.append_pair("client_id", &self.config.client_id);
-                    if let Some(to) = &return_to {
-                        q.append_pair("returnTo", to);
-                    }
+                pairs.push(("client_id", client_id));
+                if let Some(to) = &return_to {
+                    pairs.push(("returnTo", to.as_str()));
                 }
-                url
+                msg(&[&self.config.issuer, "v2/logout"])
             }
             (None, None) => return Ok(None),
         };
-        {
-            let mut q = url.query_pairs_mut();
-            for (name, value) in &extra {
-                match value {
-                    Value::Null => {}
-                    Value::String(s) => {
-                        q.append_pair(name, s);
-                    }
-                    _ => return Err(AuthError::config(format!("logoutParams.{name} must be a string"))),
-                }
-            }
-        }
-        Ok(Some(url.into()))
+        pairs.extend(extra_pairs);
+        Ok(Some(urls::with_query(&endpoint, &pairs)))
     }
 
     /// Changes whenever the stored session does.

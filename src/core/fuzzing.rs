@@ -20,6 +20,7 @@ pub fn fragment(data: &[u8]) {
         let _ = response::provider_error(&params);
         let _ = response::check_tokens(&params, super::config::ResponseType::IdTokenToken, "https://op.example");
     }
+    let _ = response::lone_state(&url);
     let cleaned = response::clean_url(&url);
     assert!(!cleaned.contains('#'), "a cleaned URL keeps no fragment");
 }
@@ -43,7 +44,7 @@ pub fn jwks(data: &[u8]) {
             if let Selection::Candidates(keys) = jwks::select(&set, alg, kid) {
                 for key in keys {
                     assert!(key.usable_for(alg));
-                    let _ = key.public_jwk().to_string();
+                    let _ = key.public_jwk().to_text();
                 }
             }
         }

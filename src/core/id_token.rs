@@ -2,9 +2,10 @@
 //! signature has been verified.
 
 use super::base64url;
+use super::config::msg;
 use super::error::{AuthError, Result};
+use super::json::Json;
 use super::jws::HashAlg;
-use serde_json::{Map, Value};
 
 /// What the claims must match: the client, the transaction and the clock.
 pub struct Expected<'a> {
@@ -16,44 +17,41 @@ pub struct Expected<'a> {
     pub max_age: Option<u64>,
 }
 
-fn number(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
+fn number(claims: &Json, name: &str) -> Result<Option<f64>> {
     match claims.get(name) {
         None => Ok(None),
         Some(v) => v
             .as_f64()
             .filter(|n| n.is_finite())
             .map(Some)
-            .ok_or_else(|| AuthError::id_token(format!("the ID token's {name} is not a number"))),
+            .ok_or_else(|| AuthError::id_token(msg(&["the ID token's ", name, " is not a number"]))),
     }
 }
 
-fn required_number(claims: &Map<String, Value>, name: &str) -> Result<f64> {
-    number(claims, name)?.ok_or_else(|| AuthError::id_token(format!("the ID token has no {name}")))
+fn required_number(claims: &Json, name: &str) -> Result<f64> {
+    number(claims, name)?.ok_or_else(|| AuthError::id_token(msg(&["the ID token has no ", name])))
 }
 
-pub fn validate_claims(claims: &Map<String, Value>, expected: &Expected) -> Result<()> {
+pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
     // 3.1.3.7 step 2: the issuer, exactly (a trailing slash matters).
     match claims.get("iss") {
-        Some(Value::String(iss)) if iss == expected.issuer => {}
-        Some(Value::String(iss)) => {
-            return Err(AuthError::id_token(format!(
-                "the ID token's iss '{iss}' is not the issuer '{}'",
-                expected.issuer
-            )))
+        Some(Json::Str(iss)) if iss == expected.issuer => {}
+        Some(Json::Str(iss)) => {
+            return Err(AuthError::id_token(msg(&["the ID token's iss '", iss, "' is not the issuer '", expected.issuer, "'"])))
         }
         _ => return Err(AuthError::id_token("the ID token has no iss")),
     }
     // sub: a non-empty string of at most 255 ASCII characters (Core 2).
     match claims.get("sub") {
-        Some(Value::String(sub)) if !sub.is_empty() && sub.len() <= 255 => {}
-        Some(Value::String(_)) => return Err(AuthError::id_token("the ID token's sub is empty or too long")),
+        Some(Json::Str(sub)) if !sub.is_empty() && sub.len() <= 255 => {}
+        Some(Json::Str(_)) => return Err(AuthError::id_token("the ID token's sub is empty or too long")),
         _ => return Err(AuthError::id_token("the ID token has no sub")),
     }
     // Step 3: aud is or contains the client id; step 4: several audiences need azp.
     let audiences: Vec<&str> = match claims.get("aud") {
-        Some(Value::String(aud)) => vec![aud.as_str()],
-        Some(Value::Array(list)) if !list.is_empty() => {
-            let all: Option<Vec<&str>> = list.iter().map(Value::as_str).collect();
+        Some(Json::Str(aud)) => vec![aud.as_str()],
+        Some(Json::Arr(list)) if !list.is_empty() => {
+            let all: Option<Vec<&str>> = list.iter().map(Json::as_str).collect();
             all.ok_or_else(|| AuthError::id_token("the ID token's aud has a member that is not a string"))?
         }
         _ => return Err(AuthError::id_token("the ID token has no aud")),
@@ -63,7 +61,7 @@ pub fn validate_claims(claims: &Map<String, Value>, expected: &Expected) -> Resu
     }
     // Step 5: azp, when present, is this client; with several audiences it must be present.
     match claims.get("azp") {
-        Some(Value::String(azp)) if azp == expected.client_id => {}
+        Some(Json::Str(azp)) if azp == expected.client_id => {}
         Some(_) => return Err(AuthError::id_token("the ID token's azp is not this client's id")),
         None if audiences.len() > 1 => {
             return Err(AuthError::id_token("the ID token has several audiences and no azp"))
@@ -88,7 +86,7 @@ pub fn validate_claims(claims: &Map<String, Value>, expected: &Expected) -> Resu
     }
     // Step 11 and 3.2.2.11: the nonce of this transaction, always (implicit flow).
     match claims.get("nonce") {
-        Some(Value::String(nonce)) if nonce == expected.nonce => {}
+        Some(Json::Str(nonce)) if nonce == expected.nonce => {}
         Some(_) => return Err(AuthError::id_token("the ID token's nonce is not this login's nonce")),
         None => return Err(AuthError::id_token("the ID token has no nonce")),
     }
@@ -105,9 +103,9 @@ pub fn validate_claims(claims: &Map<String, Value>, expected: &Expected) -> Resu
 
 /// Checks `at_hash` against the digest of the access token (Core 3.2.2.9): base64url of the
 /// left half of the hash, byte for byte.
-pub fn check_at_hash(claims: &Map<String, Value>, hash: HashAlg, digest: &[u8]) -> Result<()> {
+pub fn check_at_hash(claims: &Json, hash: HashAlg, digest: &[u8]) -> Result<()> {
     let at_hash = match claims.get("at_hash") {
-        Some(Value::String(s)) => s,
+        Some(Json::Str(s)) => s,
         Some(_) => return Err(AuthError::id_token("the ID token's at_hash is not a string")),
         None => return Err(AuthError::id_token("the ID token has no at_hash for the access token")),
     };
@@ -127,10 +125,14 @@ const PROTOCOL_CLAIMS: &[&str] = &[
 ];
 
 /// The user's profile: the ID token's claims without the protocol ones (as auth0-spa-js does).
-pub fn user_claims(claims: &Map<String, Value>) -> Map<String, Value> {
-    claims
-        .iter()
-        .filter(|(k, _)| !PROTOCOL_CLAIMS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+pub fn user_claims(claims: &Json) -> Json {
+    Json::Obj(
+        claims
+            .as_object()
+            .unwrap_or_default()
+            .iter()
+            .filter(|(k, _)| !PROTOCOL_CLAIMS.contains(&k.as_str()))
+            .cloned()
+            .collect(),
+    )
 }

@@ -1,79 +1,415 @@
-//! JSON parsing that rejects duplicate object keys at any depth.
+//! A small JSON value with a strict parser (RFC 8259, duplicate object keys rejected) and a
+//! writer. The package's own instead of serde_json: it is a fraction of the size in the wasm,
+//! and strictness about duplicate keys is the point.
 //!
 //! A token whose payload says `"sub":"a","sub":"b"` means different things to different parsers
 //! (JSON.parse keeps the last, others the first). RFC 7515 section 4 and RFC 8725 ask a strict
-//! party to reject such input instead of guessing, so tokens are parsed through this module.
+//! party to reject such input instead of guessing.
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
-use std::fmt;
+/// Nesting deeper than this is refused (no stack overflow on hostile input).
+const MAX_DEPTH: usize = 64;
 
-/// Parses `bytes` as one JSON value; `None` for invalid JSON or a repeated key.
-pub fn parse_strict(bytes: &[u8]) -> Option<Value> {
-    serde_json::from_slice::<Strict>(bytes).ok().map(|s| s.0)
+#[derive(Clone, Debug, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    /// A number as written: read it with `as_f64`; written back unchanged.
+    Num(String),
+    Str(String),
+    Arr(Vec<Json>),
+    /// Members in document order; keys are unique.
+    Obj(Vec<(String, Json)>),
 }
 
-/// Parses `bytes` as a JSON object (duplicate keys rejected).
-pub fn parse_object(bytes: &[u8]) -> Option<Map<String, Value>> {
-    match parse_strict(bytes)? {
-        Value::Object(map) => Some(map),
-        _ => None,
+impl Json {
+    /// Parses `bytes` as one JSON value; `None` for invalid JSON or a repeated key.
+    pub fn parse(bytes: &[u8]) -> Option<Json> {
+        let mut p = Parser { s: bytes, i: 0 };
+        let v = p.value(0)?;
+        p.ws();
+        (p.i == bytes.len()).then_some(v)
     }
-}
 
-struct Strict(Value);
+    /// Parses an object.
+    pub fn parse_object(bytes: &[u8]) -> Option<Json> {
+        Json::parse(bytes).filter(|v| matches!(v, Json::Obj(_)))
+    }
 
-impl<'de> Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictVisitor).map(Strict)
+    pub fn str(s: impl Into<String>) -> Json {
+        Json::Str(s.into())
     }
-}
 
-struct StrictVisitor;
+    pub fn int(n: u64) -> Json {
+        Json::Num(decimal(n))
+    }
 
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
+    /// A whole number of milliseconds or seconds (fractions dropped).
+    pub fn time(n: f64) -> Json {
+        Json::int(if n.is_finite() && n > 0.0 { n as u64 } else { 0 })
+    }
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("JSON")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(Strict(item)) = seq.next_element()? {
-            items.push(item);
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Obj(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
         }
-        Ok(Value::Array(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
-        while let Some(key) = access.next_key::<String>()? {
-            let Strict(value) = access.next_value()?;
-            if map.insert(key, value).is_some() {
-                return Err(de::Error::custom("duplicate key"));
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[Json]> {
+        match self {
+            Json::Arr(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&[(String, Json)]> {
+        match self {
+            Json::Obj(members) => Some(members),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Json::Null)
+    }
+
+    /// The value of a number (precise for integers below 2^53, close for the rest).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Num(text) => Some(number_value(text)),
+            _ => None,
+        }
+    }
+
+    /// A string member of an object.
+    pub fn str_member(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Json::as_str)
+    }
+
+    /// Sets `key` (replacing its value if present).
+    pub fn set(&mut self, key: &str, value: Json) {
+        if let Json::Obj(members) = self {
+            match members.iter_mut().find(|(k, _)| k == key) {
+                Some(slot) => slot.1 = value,
+                None => members.push((key.into(), value)),
             }
         }
-        Ok(Value::Object(map))
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<Json> {
+        match self {
+            Json::Obj(members) => {
+                let i = members.iter().position(|(k, _)| k == key)?;
+                Some(members.remove(i).1)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn write(&self, out: &mut String) {
+        match self {
+            Json::Null => out.push_str("null"),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Num(n) => out.push_str(n),
+            Json::Str(s) => write_str(s, out),
+            Json::Arr(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    v.write(out);
+                }
+                out.push(']');
+            }
+            Json::Obj(members) => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_str(k, out);
+                    out.push(':');
+                    v.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+}
+
+/// `n` in decimal (without pulling in the formatting machinery).
+pub fn decimal(mut n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[i..].iter().map(|&d| d as char).collect()
+}
+
+fn write_str(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The value of a JSON number's text (already checked by the parser).
+fn number_value(text: &str) -> f64 {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let negative = b.first() == Some(&b'-');
+    if negative {
+        i += 1;
+    }
+    let mut mantissa = 0f64;
+    let mut scale = 0i32;
+    while i < b.len() && b[i].is_ascii_digit() {
+        mantissa = mantissa * 10.0 + (b[i] - b'0') as f64;
+        i += 1;
+    }
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            mantissa = mantissa * 10.0 + (b[i] - b'0') as f64;
+            scale -= 1;
+            i += 1;
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        let exp_negative = b.get(i) == Some(&b'-');
+        if matches!(b.get(i), Some(b'-') | Some(b'+')) {
+            i += 1;
+        }
+        let mut exp = 0i32;
+        while i < b.len() && b[i].is_ascii_digit() {
+            exp = exp.saturating_mul(10).saturating_add((b[i] - b'0') as i32);
+            i += 1;
+        }
+        scale = scale.saturating_add(if exp_negative { -exp } else { exp });
+    }
+    let value = if scale >= 0 { mantissa * 10f64.powi(scale) } else { mantissa / 10f64.powi(-scale) };
+    if negative {
+        -value
+    } else {
+        value
+    }
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while matches!(self.s.get(self.i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        if self.s.get(self.i) == Some(&b) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], v: Json) -> Option<Json> {
+        if self.s[self.i..].starts_with(word) {
+            self.i += word.len();
+            Some(v)
+        } else {
+            None
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Json> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.ws();
+        match *self.s.get(self.i)? {
+            b'n' => self.literal(b"null", Json::Null),
+            b't' => self.literal(b"true", Json::Bool(true)),
+            b'f' => self.literal(b"false", Json::Bool(false)),
+            b'"' => self.string().map(Json::Str),
+            b'[' => {
+                self.i += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.eat(b']') {
+                    return Some(Json::Arr(items));
+                }
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    self.ws();
+                    if self.eat(b']') {
+                        return Some(Json::Arr(items));
+                    }
+                    if !self.eat(b',') {
+                        return None;
+                    }
+                }
+            }
+            b'{' => {
+                self.i += 1;
+                let mut members: Vec<(String, Json)> = Vec::new();
+                self.ws();
+                if self.eat(b'}') {
+                    return Some(Json::Obj(members));
+                }
+                loop {
+                    self.ws();
+                    let key = self.string()?;
+                    if members.iter().any(|(k, _)| *k == key) {
+                        return None; // a repeated key
+                    }
+                    self.ws();
+                    if !self.eat(b':') {
+                        return None;
+                    }
+                    let v = self.value(depth + 1)?;
+                    members.push((key, v));
+                    self.ws();
+                    if self.eat(b'}') {
+                        return Some(Json::Obj(members));
+                    }
+                    if !self.eat(b',') {
+                        return None;
+                    }
+                }
+            }
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while matches!(self.s.get(self.i), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    fn number(&mut self) -> Option<Json> {
+        let start = self.i;
+        self.eat(b'-');
+        let first = *self.s.get(self.i)?;
+        let n = self.digits();
+        if n == 0 || (first == b'0' && n > 1) {
+            return None; // no digits, or a leading zero
+        }
+        if self.eat(b'.') && self.digits() == 0 {
+            return None;
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            let _ = self.eat(b'+') || self.eat(b'-');
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        let text = std::str::from_utf8(&self.s[start..self.i]).ok()?;
+        Some(Json::Num(text.into()))
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let h = self.s.get(self.i..self.i + 4)?;
+        self.i += 4;
+        h.iter().try_fold(0u32, |acc, &c| Some(acc * 16 + (c as char).to_digit(16)?))
+    }
+
+    fn string(&mut self) -> Option<String> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let mut out = Vec::new();
+        loop {
+            let c = *self.s.get(self.i)?;
+            self.i += 1;
+            match c {
+                b'"' => return String::from_utf8(out).ok(),
+                b'\\' => {
+                    let e = *self.s.get(self.i)?;
+                    self.i += 1;
+                    let ch = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&hi) {
+                                if !(self.eat(b'\\') && self.eat(b'u')) {
+                                    return None;
+                                }
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return None;
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else {
+                                hi
+                            };
+                            char::from_u32(code)?
+                        }
+                        _ => return None,
+                    };
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                0..=0x1f => return None, // control characters must be escaped
+                _ => out.push(c),
+            }
+        }
     }
 }
 
@@ -83,17 +419,38 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_rejected_at_any_depth() {
-        assert!(parse_object(br#"{"a":1,"b":2}"#).is_some());
-        assert!(parse_object(br#"{"a":1,"a":2}"#).is_none());
-        assert!(parse_object(br#"{"a":{"b":1,"b":1}}"#).is_none());
-        assert!(parse_object(br#"{"a":[{"b":1,"b":1}]}"#).is_none());
+        assert!(Json::parse_object(br#"{"a":1,"b":2}"#).is_some());
+        assert!(Json::parse_object(br#"{"a":1,"a":2}"#).is_none());
+        assert!(Json::parse_object(br#"{"a":{"b":1,"b":1}}"#).is_none());
+        assert!(Json::parse_object(br#"{"a":[{"b":1,"b":1}]}"#).is_none());
     }
 
     #[test]
-    fn only_objects_are_objects() {
-        assert!(parse_object(b"[1]").is_none());
-        assert!(parse_object(b"\"x\"").is_none());
-        assert!(parse_object(b"{").is_none());
-        assert!(parse_object(b"{} x").is_none());
+    fn only_objects_are_objects_and_trailing_text_is_refused() {
+        assert!(Json::parse_object(b"[1]").is_none());
+        assert!(Json::parse_object(b"\"x\"").is_none());
+        assert!(Json::parse_object(b"{").is_none());
+        assert!(Json::parse_object(b"{} x").is_none());
+    }
+
+    #[test]
+    fn strict_grammar() {
+        for bad in ["01", "1.", ".5", "-", "1e", "+1", "tru", "nul", "\"\\x\"", "\"a\u{1}\"", "[1,]", "{\"a\":1,}", "{a:1}", "'a'", "\"\\ud800\""] {
+            assert!(Json::parse(bad.as_bytes()).is_none(), "{bad}");
+        }
+        for good in ["0", "-0.5e-3", "1E+2", "\"\\u00e9\\ud83d\\ude00\"", "[]", "{}", " [ true , false , null ] "] {
+            assert!(Json::parse(good.as_bytes()).is_some(), "{good}");
+        }
+        let deep = "[".repeat(100) + &"]".repeat(100);
+        assert!(Json::parse(deep.as_bytes()).is_none());
+    }
+
+    #[test]
+    fn numbers_read_and_round_trip() {
+        let v = Json::parse(br#"{"exp":1311281970,"f":-2.5e2,"s":"\u00e9\n"}"#).unwrap();
+        assert_eq!(v.get("exp").unwrap().as_f64(), Some(1311281970.0));
+        assert_eq!(v.get("f").unwrap().as_f64(), Some(-250.0));
+        assert_eq!(v.to_text(), "{\"exp\":1311281970,\"f\":-2.5e2,\"s\":\"é\\n\"}");
+        assert_eq!(Json::parse(v.to_text().as_bytes()), Some(v));
     }
 }

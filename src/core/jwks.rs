@@ -4,8 +4,8 @@
 //! are never looked at (RFC 8725 3.10).
 
 use super::base64url;
+use super::json::Json;
 use super::jws::{JwsAlg, KeyType};
-use serde_json::{json, Map, Value};
 
 /// The smallest RSA modulus we accept (RFC 7518 3.3 asks for 2048 bits or more).
 const MIN_RSA_BITS: usize = 2048;
@@ -14,7 +14,7 @@ const MIN_RSA_BITS: usize = 2048;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Jwk {
     pub kid: Option<String>,
-    members: Map<String, Value>,
+    members: Json,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -25,23 +25,20 @@ pub struct Jwks {
 /// Parses a JWK Set. Members that are not objects are skipped, so one odd key (a type we do
 /// not know, say) does not break login with the others. `None` when the document is no set.
 pub fn parse(text: &str) -> Option<Jwks> {
-    let doc: Value = serde_json::from_str(text).ok()?;
+    let doc = Json::parse(text.as_bytes())?;
     let keys = doc.get("keys")?.as_array()?;
     Some(Jwks {
         keys: keys
             .iter()
-            .filter_map(Value::as_object)
-            .map(|members| Jwk {
-                kid: members.get("kid").and_then(Value::as_str).map(str::to_owned),
-                members: members.clone(),
-            })
+            .filter(|k| k.as_object().is_some())
+            .map(|members| Jwk { kid: members.str_member("kid").map(str::to_owned), members: members.clone() })
             .collect(),
     })
 }
 
 impl Jwk {
     fn text(&self, name: &str) -> Option<&str> {
-        self.members.get(name).and_then(Value::as_str)
+        self.members.str_member(name)
     }
 
     /// Whether this key may verify a signature made with `alg`: right type and curve, not
@@ -52,7 +49,7 @@ impl Jwk {
             return false;
         }
         if let Some(ops) = self.members.get("key_ops") {
-            let verify = ops.as_array().is_some_and(|ops| ops.iter().any(|o| o == "verify"));
+            let verify = ops.as_array().is_some_and(|ops| ops.iter().any(|o| o.as_str() == Some("verify")));
             if !verify {
                 return false;
             }
@@ -79,13 +76,13 @@ impl Jwk {
 
     /// The public members only, as WebCrypto's `importKey('jwk', ...)` wants them: extra
     /// members such as `use` or `alg` of another spelling would make the import fail.
-    pub fn public_jwk(&self) -> Value {
-        let m = |name: &str| self.members.get(name).cloned().unwrap_or(Value::Null);
-        match self.text("kty") {
-            Some("RSA") => json!({ "kty": "RSA", "n": m("n"), "e": m("e") }),
-            Some("EC") => json!({ "kty": "EC", "crv": m("crv"), "x": m("x"), "y": m("y") }),
-            _ => json!({ "kty": m("kty"), "crv": m("crv"), "x": m("x") }),
-        }
+    pub fn public_jwk(&self) -> Json {
+        let names: &[&str] = match self.text("kty") {
+            Some("RSA") => &["kty", "n", "e"],
+            Some("EC") => &["kty", "crv", "x", "y"],
+            _ => &["kty", "crv", "x"],
+        };
+        Json::Obj(names.iter().map(|n| (n.to_string(), self.members.get(n).cloned().unwrap_or(Json::Null))).collect())
     }
 }
 

@@ -4,9 +4,9 @@
 //! an attack (the "HS256 with the RSA public key" trick), and `none` is never acceptable.
 
 use super::base64url;
+use super::config::msg;
 use super::error::{AuthError, Result};
-use super::json;
-use serde_json::{Map, Value};
+use super::json::Json;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JwsAlg {
@@ -121,8 +121,8 @@ impl JwsAlg {
 pub struct DecodedJws<'a> {
     pub alg: JwsAlg,
     pub kid: Option<String>,
-    pub header: Map<String, Value>,
-    pub claims: Map<String, Value>,
+    pub header: Json,
+    pub claims: Json,
     /// `base64url(header) . base64url(payload)`: what the signature covers.
     pub signing_input: &'a str,
     pub signature: Vec<u8>,
@@ -139,33 +139,29 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>> {
     }
     let segment = |i: usize, what: &str| -> Result<Vec<u8>> {
         if parts[i].is_empty() {
-            return Err(AuthError::id_token(format!("the ID token's {what} is empty")));
+            return Err(AuthError::id_token(msg(&["the ID token's ", what, " is empty"])));
         }
-        base64url::decode(parts[i])
-            .ok_or_else(|| AuthError::id_token(format!("the ID token's {what} is not base64url")))
+        base64url::decode(parts[i]).ok_or_else(|| AuthError::id_token(msg(&["the ID token's ", what, " is not base64url"])))
     };
-    let header = json::parse_object(&segment(0, "header")?).ok_or_else(|| {
-        AuthError::id_token("the ID token's header is not a JSON object without duplicate keys")
-    })?;
-    let claims = json::parse_object(&segment(1, "payload")?).ok_or_else(|| {
-        AuthError::id_token("the ID token's payload is not a JSON object without duplicate keys")
-    })?;
+    let object = |i: usize, what: &str| -> Result<Json> {
+        Json::parse_object(&segment(i, what)?)
+            .ok_or_else(|| AuthError::id_token(msg(&["the ID token's ", what, " is not a JSON object without duplicate keys"])))
+    };
+    let header = object(0, "header")?;
+    let claims = object(1, "payload")?;
     let signature = segment(2, "signature")?;
 
-    let alg_name = match header.get("alg") {
-        Some(Value::String(s)) => s.as_str(),
-        _ => return Err(AuthError::id_token("the ID token's header has no alg")),
-    };
+    let alg_name = header.str_member("alg").ok_or_else(|| AuthError::id_token("the ID token's header has no alg"))?;
     let alg = JwsAlg::parse(alg_name).ok_or_else(|| {
-        AuthError::id_token(format!("the ID token's alg '{alg_name}' is not an accepted signature algorithm"))
+        AuthError::id_token(msg(&["the ID token's alg '", alg_name, "' is not an accepted signature algorithm"]))
     })?;
     // We implement no JWS extension, so any critical one makes the token unusable (RFC 7515 4.1.11).
-    if header.contains_key("crit") {
+    if header.get("crit").is_some() {
         return Err(AuthError::id_token("the ID token's header has crit parameters we do not understand"));
     }
     let kid = match header.get("kid") {
         None => None,
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Json::Str(s)) => Some(s.clone()),
         Some(_) => return Err(AuthError::id_token("the ID token's kid is not a string")),
     };
     let signing_input = &token[..parts[0].len() + 1 + parts[1].len()];

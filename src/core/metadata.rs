@@ -1,8 +1,8 @@
 //! Provider metadata: OpenID Connect Discovery 1.0, with the `metadata` option on top.
 
-use super::config::check_endpoint_url;
+use super::config::{check_endpoint_url, msg};
 use super::error::{AuthError, Result};
-use serde_json::{Map, Value};
+use super::json::Json;
 
 /// What the flows need to know about the provider.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,77 +17,74 @@ pub struct ProviderMetadata {
     pub response_modes_supported: Vec<String>,
 }
 
+const ENDPOINTS: [&str; 4] = ["authorization_endpoint", "jwks_uri", "end_session_endpoint", "userinfo_endpoint"];
+
 /// The `metadata` option: each member overrides the discovered one; with issuer,
 /// authorization_endpoint and jwks_uri all given, discovery is not needed at all.
 #[derive(Clone, Debug, Default)]
-pub struct MetadataOverride(Map<String, Value>);
+pub struct MetadataOverride(Vec<(String, Json)>);
 
 impl MetadataOverride {
-    pub fn from_map(map: &Map<String, Value>) -> Result<Self> {
+    pub fn from_json(given: &Json) -> Result<Self> {
+        let members = given.as_object().unwrap_or_default();
         // Fail at createClient, naming the member, rather than at the first login.
-        let merged = MetadataOverride(map.clone());
-        for name in ["issuer", "authorization_endpoint", "jwks_uri", "end_session_endpoint", "userinfo_endpoint"] {
-            if let Some(v) = merged.0.get(name) {
-                let s = v.as_str().ok_or_else(|| AuthError::config(format!("metadata.{name} must be a string")))?;
-                if name != "issuer" {
-                    check_endpoint_url(&format!("metadata.{name}"), s)?;
+        for (name, value) in members {
+            let is_endpoint = ENDPOINTS.contains(&name.as_str());
+            if is_endpoint || name == "issuer" {
+                let s = value.as_str().ok_or_else(|| AuthError::config(msg(&["metadata.", name, " must be a string"])))?;
+                if is_endpoint {
+                    check_endpoint_url(&msg(&["metadata.", name]), s)?;
                 }
             }
         }
-        Ok(merged)
+        Ok(MetadataOverride(members.to_vec()))
     }
 
     /// True when discovery can be skipped.
     pub fn is_complete(&self) -> bool {
-        ["issuer", "authorization_endpoint", "jwks_uri"].iter().all(|k| self.0.contains_key(*k))
+        ["issuer", "authorization_endpoint", "jwks_uri"].iter().all(|k| self.0.iter().any(|(n, _)| n == k))
     }
 }
 
 /// `{issuer}/.well-known/openid-configuration`, a terminating `/` of the issuer removed first
 /// (Discovery 4).
 pub fn discovery_url(issuer: &str) -> String {
-    format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
+    msg(&[issuer.trim_end_matches('/'), "/.well-known/openid-configuration"])
 }
 
 /// Builds the metadata from a discovery document (`None` when discovery was skipped) and the
 /// override, and checks that the issuer is exactly the configured one (Discovery 4.3).
-pub fn resolve(
-    discovered: Option<&str>,
-    overrides: &MetadataOverride,
-    expected_issuer: &str,
-) -> Result<ProviderMetadata> {
+pub fn resolve(discovered: Option<&str>, overrides: &MetadataOverride, expected_issuer: &str) -> Result<ProviderMetadata> {
     let mut doc = match discovered {
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(map)) => map,
-            _ => return Err(AuthError::network("the discovery document is not a JSON object")),
-        },
-        None => Map::new(),
+        Some(text) => Json::parse_object(text.as_bytes())
+            .ok_or_else(|| AuthError::network("the discovery document is not a JSON object"))?,
+        None => Json::Obj(Vec::new()),
     };
     for (k, v) in &overrides.0 {
-        doc.insert(k.clone(), v.clone());
+        doc.set(k, v.clone());
     }
     let text = |name: &str| -> Result<Option<String>> {
         match doc.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(AuthError::network(format!("provider metadata {name} is not a string"))),
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Str(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(AuthError::network(msg(&["provider metadata ", name, " is not a string"]))),
         }
     };
     let required = |name: &str| -> Result<String> {
-        text(name)?.ok_or_else(|| AuthError::network(format!("provider metadata has no {name}")))
+        text(name)?.ok_or_else(|| AuthError::network(msg(&["provider metadata has no ", name])))
     };
     let list = |name: &str| -> Vec<String> {
         doc.get(name)
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(Json::as_str).map(str::to_owned).collect())
             .unwrap_or_default()
     };
 
     let issuer = required("issuer")?;
     if issuer != expected_issuer {
-        return Err(AuthError::config(format!(
-            "the provider's issuer '{issuer}' is not the configured issuer '{expected_issuer}'"
-        )));
+        return Err(AuthError::config(msg(&[
+            "the provider's issuer '", &issuer, "' is not the configured issuer '", expected_issuer, "'",
+        ])));
     }
     let authorization_endpoint = required("authorization_endpoint")?;
     let jwks_uri = required("jwks_uri")?;
@@ -95,7 +92,7 @@ pub fn resolve(
     let userinfo_endpoint = text("userinfo_endpoint")?;
     for (name, value) in [("authorization_endpoint", Some(&authorization_endpoint)), ("jwks_uri", Some(&jwks_uri)), ("end_session_endpoint", end_session_endpoint.as_ref())] {
         if let Some(value) = value {
-            check_endpoint_url(name, value).map_err(|e| AuthError::network(format!("provider metadata: {}", e.description)))?;
+            check_endpoint_url(name, value).map_err(|e| AuthError::network(msg(&["provider metadata: ", &e.description])))?;
         }
     }
     let mut algs = list("id_token_signing_alg_values_supported");

@@ -15,3 +15,4 @@ pub mod metadata;
 pub mod ports;
 pub mod response;
 pub mod transaction;
+pub mod urls;

@@ -18,8 +18,10 @@ pub trait KeyValueStore {
 
 /// Everything the flows do that is not pure computation.
 pub trait Ports {
-    /// Milliseconds since the epoch (the `nowProvider` option).
+    /// Milliseconds since the epoch (the `nowProvider` option): the clock tokens are checked by.
     fn now_ms(&self) -> f64;
+    /// The machine's own clock, whatever `nowProvider` says: for rate limits.
+    fn real_time_ms(&self) -> f64;
     /// Fills `buf` from a CSPRNG (`crypto.getRandomValues` in browsers).
     fn random(&self, buf: &mut [u8]) -> Result<(), String>;
     /// Where transactions live between the redirect and the callback (sessionStorage).

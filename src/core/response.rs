@@ -1,7 +1,7 @@
 //! The authorization response in the URL fragment (RFC 6749 4.2.2 and 4.2.2.1, OpenID Connect
 //! Core 3.2.2.5 and 3.2.2.6): strict decoding, then the checks that need no keys.
 
-use super::config::ResponseType;
+use super::config::{msg, ResponseType};
 use super::error::{AuthError, ErrorCode, Result};
 
 /// Responses larger than this are refused before decoding.
@@ -53,10 +53,10 @@ impl ResponseParams {
 /// sequence or invalid UTF-8 is an error, a known parameter given twice is an error.
 pub fn parse_params(text: &str) -> Result<ResponseParams> {
     if text.len() > MAX_RESPONSE_BYTES {
-        return Err(AuthError::response(format!("the response is larger than {MAX_RESPONSE_BYTES} bytes")));
+        return Err(AuthError::response("the response is larger than 64 KiB"));
     }
     if text.split('&').filter(|p| !p.is_empty()).count() > MAX_PARAMS {
-        return Err(AuthError::response(format!("the response has more than {MAX_PARAMS} parameters")));
+        return Err(AuthError::response("the response has more than 100 parameters"));
     }
     let mut params = ResponseParams::default();
     for pair in text.split('&').filter(|p| !p.is_empty()) {
@@ -66,7 +66,7 @@ pub fn parse_params(text: &str) -> Result<ResponseParams> {
         let value = decode_component(value)?;
         if let Some(slot) = params.slot(&name) {
             if slot.is_some() {
-                return Err(AuthError::response(format!("the response repeats the parameter {name}")));
+                return Err(AuthError::response(msg(&["the response repeats the parameter ", &name])));
             }
             *slot = Some(value);
         }
@@ -74,7 +74,7 @@ pub fn parse_params(text: &str) -> Result<ResponseParams> {
     Ok(params)
 }
 
-fn decode_component(text: &str) -> Result<String> {
+pub fn decode_component(text: &str) -> Result<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -155,7 +155,7 @@ pub fn check_tokens(params: &ResponseParams, response_type: ResponseType, issuer
     if let Some(iss) = &params.iss {
         // RFC 9207: a response naming another issuer is a mix-up attack.
         if iss != issuer {
-            return Err(AuthError::response(format!("the response's iss '{iss}' is not the issuer")));
+            return Err(AuthError::response(msg(&["the response's iss '", iss, "' is not the issuer"])));
         }
     }
     match (response_type.wants_id_token(), &params.id_token) {
@@ -180,14 +180,14 @@ pub fn check_tokens(params: &ResponseParams, response_type: ResponseType, issuer
         }
         match params.token_type.as_deref() {
             Some(t) if t.eq_ignore_ascii_case("bearer") => {}
-            Some(t) => return Err(AuthError::response(format!("token_type '{t}' is not Bearer"))),
+            Some(t) => return Err(AuthError::response(msg(&["token_type '", t, "' is not Bearer"]))),
             None => return Err(AuthError::response("the response has no token_type")),
         }
     }
     let expires_in = match params.expires_in.as_deref() {
         None => DEFAULT_EXPIRES_IN,
         Some(text) => parse_expires_in(text)
-            .ok_or_else(|| AuthError::response(format!("expires_in '{text}' is not a positive whole number of seconds")))?,
+            .ok_or_else(|| AuthError::response(msg(&["expires_in '", text, "' is not a positive whole number of seconds"])))?,
     };
     Ok(TokenResponse {
         id_token: params.id_token.clone(),
@@ -206,24 +206,23 @@ fn parse_expires_in(text: &str) -> Option<u64> {
     (1..=MAX_EXPIRES_IN).contains(&value).then_some(value)
 }
 
-/// Query parameters that belong to an authorization response, removed by `clean_url`.
-const RESPONSE_QUERY_PARAMS: &[&str] = &["state", "error", "error_description", "error_uri", "iss", "session_state"];
+/// Parameters that belong to an authorization response, removed from the query by `clean_url`
+/// when the query carries a response (one of the first four is there).
+pub const RESPONSE_QUERY_PARAMS: &[&str] = &[
+    "state", "error", "access_token", "id_token", "error_description", "error_uri", "iss", "session_state",
+    "token_type", "expires_in", "scope",
+];
 
-/// The callback URL with the response taken out: no fragment, and no response parameters in
-/// the query (where an error response may have come). Other query parameters stay.
+/// The one `state` of a response that failed to decode, if it can be told: a malformed
+/// response still uses up its transaction (CONFORMANCE: single use, success or failure).
+pub fn lone_state(url: &str) -> Option<String> {
+    let fragment = url.split_once('#').map_or("", |(_, f)| f);
+    let mut states = fragment.split('&').filter_map(|p| p.strip_prefix("state="));
+    let state = decode_component(states.next()?).ok()?;
+    (states.next().is_none() && !state.is_empty()).then_some(state)
+}
+
+/// The callback URL with the response taken out (see `urls::clean`).
 pub fn clean_url(url: &str) -> String {
-    let Ok(mut parsed) = url::Url::parse(url) else {
-        return url.split('#').next().unwrap_or_default().to_owned();
-    };
-    parsed.set_fragment(None);
-    let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
-    if pairs.iter().any(|(k, _)| RESPONSE_QUERY_PARAMS.contains(&k.as_str())) {
-        let kept: Vec<_> = pairs.into_iter().filter(|(k, _)| !RESPONSE_QUERY_PARAMS.contains(&k.as_str())).collect();
-        if kept.is_empty() {
-            parsed.set_query(None);
-        } else {
-            parsed.query_pairs_mut().clear().extend_pairs(kept);
-        }
-    }
-    parsed.into()
+    super::urls::clean(url)
 }

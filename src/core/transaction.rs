@@ -2,40 +2,76 @@
 //! its own sessionStorage entry keyed by its state (two tabs may log in at once), carries an
 //! expiry, and is deleted on first use, success or failure (CONFORMANCE: single-use state).
 
+use super::config::msg;
 use super::error::{AuthError, Result};
+use super::json::Json;
 use super::ports::KeyValueStore;
-use serde::{Deserialize, Serialize};
 
 /// How long a user may spend at the provider before the transaction is void.
 pub const TRANSACTION_TTL_MS: f64 = 60.0 * 60.0 * 1000.0;
 const PREFIX: &str = "spa-login.tx.";
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Transaction {
     pub state: String,
     pub nonce: String,
     pub redirect_uri: String,
     pub response_type: String,
     pub scope: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<u64>,
     /// JSON text of the app's `appState`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_state: Option<String>,
     pub expires_at: f64,
 }
 
+impl Transaction {
+    fn to_json(&self) -> Json {
+        let mut o = Json::Obj(Vec::new());
+        for (k, v) in [("state", &self.state), ("nonce", &self.nonce), ("redirect_uri", &self.redirect_uri), ("response_type", &self.response_type), ("scope", &self.scope)] {
+            o.set(k, Json::str(v.as_str()));
+        }
+        if let Some(a) = &self.audience {
+            o.set("audience", Json::str(a.as_str()));
+        }
+        if let Some(m) = self.max_age {
+            o.set("max_age", Json::int(m));
+        }
+        if let Some(s) = &self.app_state {
+            o.set("app_state", Json::str(s.as_str()));
+        }
+        o.set("expires_at", Json::time(self.expires_at));
+        o
+    }
+
+    fn from_json(v: &Json) -> Option<Transaction> {
+        let s = |k: &str| v.str_member(k).map(str::to_owned);
+        Some(Transaction {
+            state: s("state")?,
+            nonce: s("nonce")?,
+            redirect_uri: s("redirect_uri")?,
+            response_type: s("response_type")?,
+            scope: s("scope")?,
+            audience: s("audience"),
+            max_age: v.get("max_age").and_then(Json::as_f64).map(|m| m as u64),
+            app_state: s("app_state"),
+            expires_at: v.get("expires_at")?.as_f64()?,
+        })
+    }
+
+    fn read(text: &str) -> Option<Transaction> {
+        Transaction::from_json(&Json::parse(text.as_bytes())?)
+    }
+}
+
 fn key(client_id: &str, state: &str) -> String {
-    format!("{PREFIX}{client_id}.{state}")
+    msg(&[PREFIX, client_id, ".", state])
 }
 
 pub fn save(store: &dyn KeyValueStore, client_id: &str, tx: &Transaction) -> Result<()> {
-    let text = serde_json::to_string(tx).expect("a transaction serializes");
     store
-        .set(&key(client_id, &tx.state), &text)
-        .map_err(|e| AuthError::storage(format!("cannot store the login transaction: {e}")))
+        .set(&key(client_id, &tx.state), &tx.to_json().to_text())
+        .map_err(|e| AuthError::storage(msg(&["cannot store the login transaction: ", &e])))
 }
 
 /// Removes and returns the transaction of `state`. Unknown, unreadable and expired ones are all
@@ -44,7 +80,7 @@ pub fn take(store: &dyn KeyValueStore, client_id: &str, state: &str, now_ms: f64
     let key = key(client_id, state);
     let text = store
         .get(&key)
-        .map_err(|e| AuthError::storage(format!("cannot read the login transaction: {e}")))?;
+        .map_err(|e| AuthError::storage(msg(&["cannot read the login transaction: ", &e])))?;
     let Some(text) = text else {
         return Err(AuthError::state(
             "no login transaction for this state: unknown, already used, or from another tab's storage",
@@ -52,9 +88,8 @@ pub fn take(store: &dyn KeyValueStore, client_id: &str, state: &str, now_ms: f64
     };
     store
         .remove(&key)
-        .map_err(|e| AuthError::storage(format!("cannot consume the login transaction: {e}")))?;
-    let tx: Transaction = serde_json::from_str(&text)
-        .map_err(|_| AuthError::state("the stored login transaction is unreadable"))?;
+        .map_err(|e| AuthError::storage(msg(&["cannot consume the login transaction: ", &e])))?;
+    let tx = Transaction::read(&text).ok_or_else(|| AuthError::state("the stored login transaction is unreadable"))?;
     if tx.state != state {
         return Err(AuthError::state("the stored login transaction belongs to another state"));
     }
@@ -66,11 +101,11 @@ pub fn take(store: &dyn KeyValueStore, client_id: &str, state: &str, now_ms: f64
 
 /// Deletes this client's expired transactions, so abandoned logins do not pile up.
 pub fn sweep_expired(store: &dyn KeyValueStore, client_id: &str, now_ms: f64) {
-    let prefix = format!("{PREFIX}{client_id}.");
+    let prefix = msg(&[PREFIX, client_id, "."]);
     let Ok(keys) = store.keys() else { return };
     for key in keys.iter().filter(|k| k.starts_with(&prefix)) {
         let expired = match store.get(key) {
-            Ok(Some(text)) => serde_json::from_str::<Transaction>(&text).map_or(true, |tx| now_ms >= tx.expires_at),
+            Ok(Some(text)) => Transaction::read(&text).is_none_or(|tx| now_ms >= tx.expires_at),
             _ => false,
         };
         if expired {

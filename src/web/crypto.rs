@@ -19,29 +19,21 @@ fn object(json: &str) -> Object {
 
 /// The WebCrypto algorithm objects for importing a key and verifying with it.
 fn algorithm(alg: JwsAlg) -> (Object, Object) {
-    let hash = alg.hash().name();
-    match alg {
-        JwsAlg::RS256 | JwsAlg::RS384 | JwsAlg::RS512 => (
-            object(&format!(r#"{{"name":"RSASSA-PKCS1-v1_5","hash":"{hash}"}}"#)),
-            object(r#"{"name":"RSASSA-PKCS1-v1_5"}"#),
-        ),
-        JwsAlg::PS256 | JwsAlg::PS384 | JwsAlg::PS512 => (
-            object(&format!(r#"{{"name":"RSA-PSS","hash":"{hash}"}}"#)),
-            // RFC 7518 3.5: the salt is as long as the hash.
-            object(&format!(r#"{{"name":"RSA-PSS","saltLength":{}}}"#, alg.hash().len())),
-        ),
-        JwsAlg::ES256 | JwsAlg::ES384 | JwsAlg::ES512 => {
-            let crv = match alg.key_type() {
-                crate::core::jws::KeyType::Ec(crv) => crv,
-                _ => unreachable!(),
-            };
-            (
-                object(&format!(r#"{{"name":"ECDSA","namedCurve":"{crv}"}}"#)),
-                object(&format!(r#"{{"name":"ECDSA","hash":"{hash}"}}"#)),
-            )
-        }
-        JwsAlg::EdDSA | JwsAlg::Ed25519 => (object(r#"{"name":"Ed25519"}"#), object(r#"{"name":"Ed25519"}"#)),
-    }
+    use JwsAlg::*;
+    let (import, verify) = match alg {
+        RS256 => (r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-256"}"#, r#"{"name":"RSASSA-PKCS1-v1_5"}"#),
+        RS384 => (r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-384"}"#, r#"{"name":"RSASSA-PKCS1-v1_5"}"#),
+        RS512 => (r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-512"}"#, r#"{"name":"RSASSA-PKCS1-v1_5"}"#),
+        // RFC 7518 3.5: the salt is as long as the hash.
+        PS256 => (r#"{"name":"RSA-PSS","hash":"SHA-256"}"#, r#"{"name":"RSA-PSS","saltLength":32}"#),
+        PS384 => (r#"{"name":"RSA-PSS","hash":"SHA-384"}"#, r#"{"name":"RSA-PSS","saltLength":48}"#),
+        PS512 => (r#"{"name":"RSA-PSS","hash":"SHA-512"}"#, r#"{"name":"RSA-PSS","saltLength":64}"#),
+        ES256 => (r#"{"name":"ECDSA","namedCurve":"P-256"}"#, r#"{"name":"ECDSA","hash":"SHA-256"}"#),
+        ES384 => (r#"{"name":"ECDSA","namedCurve":"P-384"}"#, r#"{"name":"ECDSA","hash":"SHA-384"}"#),
+        ES512 => (r#"{"name":"ECDSA","namedCurve":"P-521"}"#, r#"{"name":"ECDSA","hash":"SHA-512"}"#),
+        EdDSA | Ed25519 => (r#"{"name":"Ed25519"}"#, r#"{"name":"Ed25519"}"#),
+    };
+    (object(import), object(verify))
 }
 
 fn reason(e: JsValue) -> String {
@@ -51,7 +43,7 @@ fn reason(e: JsValue) -> String {
 pub async fn verify(alg: JwsAlg, jwk: &Jwk, signing_input: &[u8], signature: &[u8]) -> Result<bool, String> {
     let subtle = subtle()?;
     let (import_alg, verify_alg) = algorithm(alg);
-    let key_data = object(&jwk.public_jwk().to_string());
+    let key_data = object(&jwk.public_jwk().to_text());
     let usages = Array::of1(&JsValue::from_str("verify"));
     let key = subtle
         .import_key_with_object("jwk", &key_data, &import_alg, false, &usages)

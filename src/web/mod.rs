@@ -10,13 +10,14 @@ pub mod storage;
 use crate::core::cache::MemoryStore;
 use crate::core::client::{means_logged_out, CacheMode, Client, Flow, ProviderCache};
 use crate::core::config::{CacheLocation, Config};
+use crate::core::config::msg;
 use crate::core::error::AuthError;
+use crate::core::json::Json;
 use crate::core::jwks::Jwk;
 use crate::core::jws::{HashAlg, JwsAlg};
 use crate::core::ports::{KeyValueStore, Ports};
 use crate::core::response;
 use js_sys::{Function, Object, Promise, Reflect};
-use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -38,6 +39,9 @@ impl Ports for WebPorts {
             .and_then(|v| v.as_f64())
             .filter(|v| v.is_finite())
             .unwrap_or_else(js_sys::Date::now)
+    }
+    fn real_time_ms(&self) -> f64 {
+        js_sys::Date::now()
     }
     fn random(&self, buf: &mut [u8]) -> Result<(), String> {
         getrandom::fill(buf).map_err(|e| e.to_string())
@@ -83,19 +87,19 @@ fn to_js_error(e: AuthError) -> JsValue {
 }
 
 /// A JS value as JSON (functions and undefined members drop out, as JSON.stringify does).
-fn to_json(v: &JsValue, what: &str) -> Result<Value, AuthError> {
+fn to_json(v: &JsValue, what: &str) -> Result<Json, AuthError> {
     if v.is_undefined() || v.is_null() {
-        return Ok(Value::Null);
+        return Ok(Json::Null);
     }
-    let text = js_sys::JSON::stringify(v)
+    js_sys::JSON::stringify(v)
         .ok()
         .and_then(|s| s.as_string())
-        .ok_or_else(|| AuthError::config(format!("{what} must be serializable as JSON")))?;
-    serde_json::from_str(&text).map_err(|_| AuthError::config(format!("{what} must be serializable as JSON")))
+        .and_then(|text| Json::parse(text.as_bytes()))
+        .ok_or_else(|| AuthError::config(msg(&[what, " must be serializable as JSON"])))
 }
 
-fn from_json(v: &Value) -> JsValue {
-    js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::UNDEFINED)
+fn from_json(v: &Json) -> JsValue {
+    js_sys::JSON::parse(&v.to_text()).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn get(o: &JsValue, key: &str) -> JsValue {
@@ -112,7 +116,7 @@ fn function(o: &JsValue, key: &str, what: &str) -> Result<Option<Function>, Auth
     if v.is_undefined() || v.is_null() {
         Ok(None)
     } else {
-        v.dyn_into::<Function>().map(Some).map_err(|_| AuthError::config(format!("{what} must be a function")))
+        v.dyn_into::<Function>().map(Some).map_err(|_| AuthError::config(msg(&[what, " must be a function"])))
     }
 }
 
@@ -153,12 +157,12 @@ fn rejected(e: AuthError) -> Promise {
 }
 
 fn open_failed(e: JsValue) -> AuthError {
-    AuthError::config(format!("openUrl failed: {}", js_sys::Error::from(e).message()))
+    AuthError::config(msg(&["openUrl failed: ", &String::from(js_sys::Error::from(e).message())]))
 }
 
 /// A silent `prompt=none` request through a hidden iframe, its response handled like a
 /// redirect callback. Returns the new access token, if the response had one.
-async fn renew(client: Rc<Client<WebPorts>>, params: Value) -> Result<Option<String>, AuthError> {
+async fn renew(client: Rc<Client<WebPorts>>, params: Json) -> Result<Option<String>, AuthError> {
     let request = client.authorize_request(None, Some(&params), Flow::Silent).await?;
     let url = frames::silent(&request).await?;
     Ok(client.handle_callback(&url).await?.access_token)
@@ -175,7 +179,7 @@ impl WasmClient {
             let app_state = if app_state.is_undefined() {
                 None
             } else {
-                Some(to_json(&app_state, "appState")?.to_string())
+                Some(to_json(&app_state, "appState")?.to_text())
             };
             let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
             let url = client.login_url(app_state, Some(&params)).await?;
@@ -219,7 +223,7 @@ impl WasmClient {
             let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
             let cached = self.client.cached_access_token(Some(&params), mode)?;
             let (audience, scope) = self.client.token_key(Some(&params))?;
-            Ok::<_, AuthError>((mode, params, cached, format!("{}\n{scope}", audience.unwrap_or_default())))
+            Ok::<_, AuthError>((mode, params, cached, msg(&[&audience.unwrap_or_default(), "\n", &scope])))
         })();
         let (mode, params, cached, key) = match prepared {
             Ok(p) => p,
@@ -235,7 +239,7 @@ impl WasmClient {
         }
         let client = self.client.clone();
         let renewals = self.renewals.clone();
-        let lock = format!("spa-login.renew.{}.{}", client.config.client_id, key);
+        let lock = msg(&["spa-login.renew.", &client.config.client_id, ".", &key]);
         let task_key = key.clone();
         let renewal = frames::with_lock(&lock, move || {
             promise(async move {
@@ -298,15 +302,15 @@ impl WasmClient {
 
     #[wasm_bindgen(js_name = getUser)]
     pub fn get_user(&self) -> JsValue {
-        self.client.user().map_or(JsValue::UNDEFINED, |u| from_json(&Value::Object(u)))
+        self.client.user().map_or(JsValue::UNDEFINED, |u| from_json(&u))
     }
 
     #[wasm_bindgen(js_name = getIdTokenClaims)]
     pub fn get_id_token_claims(&self) -> JsValue {
         self.client.id_token_claims().map_or(JsValue::UNDEFINED, |entry| {
             let mut claims = entry.claims;
-            claims.insert("__raw".into(), Value::String(entry.raw));
-            from_json(&Value::Object(claims))
+            claims.set("__raw", Json::Str(entry.raw));
+            from_json(&claims)
         })
     }
 
@@ -330,7 +334,7 @@ impl WasmClient {
     /// The name tabs of this client talk on (BroadcastChannel).
     #[wasm_bindgen(getter, js_name = channelName)]
     pub fn channel_name(&self) -> String {
-        format!("spa-login:{}:{}", self.client.config.issuer, self.client.config.client_id)
+        msg(&["spa-login:", &self.client.config.issuer, ":", &self.client.config.client_id])
     }
 
     pub fn logout(&self, options: JsValue) -> Promise {

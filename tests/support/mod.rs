@@ -9,6 +9,7 @@ use sha2::Digest;
 use spa_login::core::cache::MemoryStore;
 use spa_login::core::client::{Client, ProviderCache};
 use spa_login::core::config::Config;
+pub use spa_login::core::json::Json;
 use spa_login::core::jwks::Jwk;
 use spa_login::core::jws::{HashAlg, JwsAlg};
 use spa_login::core::ports::{KeyValueStore, Ports};
@@ -71,6 +72,8 @@ impl KeyValueStore for FaultyStore {
 
 pub struct FakePorts {
     pub now_ms: Cell<f64>,
+    /// The machine's clock, apart from `now_ms` (the app's `nowProvider`).
+    pub real_time_ms: Cell<f64>,
     pub transactions: FaultyStore,
     pub tokens: FaultyStore,
     /// URL -> body; a missing URL is a network failure.
@@ -83,6 +86,7 @@ impl FakePorts {
     pub fn new() -> Self {
         let ports = FakePorts {
             now_ms: Cell::new(NOW_MS),
+            real_time_ms: Cell::new(0.0),
             transactions: FaultyStore::default(),
             tokens: FaultyStore::default(),
             documents: RefCell::default(),
@@ -133,6 +137,9 @@ impl Ports for FakePorts {
     fn now_ms(&self) -> f64 {
         self.now_ms.get()
     }
+    fn real_time_ms(&self) -> f64 {
+        self.real_time_ms.get()
+    }
     fn random(&self, buf: &mut [u8]) -> Result<(), String> {
         // Deterministic but different on every call, as tests need to tell requests apart.
         let n = self.counter.get().wrapping_add(1);
@@ -153,7 +160,7 @@ impl Ports for FakePorts {
         self.documents.borrow().get(url).cloned().ok_or_else(|| "connection refused".into())
     }
     async fn verify(&self, alg: JwsAlg, jwk: &Jwk, signing_input: &[u8], signature: &[u8]) -> Result<bool, String> {
-        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.public_jwk()).map_err(|e| e.to_string())?;
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&jwk.public_jwk().to_text()).map_err(|e| e.to_string())?;
         let key = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
         let sig = spa_login::core::base64url::encode(signature);
         jsonwebtoken::crypto::verify(&sig, signing_input, &key, jwt_alg(alg)).map_err(|e| e.to_string())
@@ -216,12 +223,17 @@ pub fn options() -> Value {
 }
 
 pub fn client_with(options: Value, ports: FakePorts) -> Client<FakePorts> {
-    let config = Config::from_options(&options, "https://app.example/").expect("valid options");
+    let config = Config::from_options(&j(options), "https://app.example/").expect("valid options");
     Client::new(config, ports, Rc::new(ProviderCache::default()))
 }
 
 pub fn client() -> Client<FakePorts> {
     client_with(options(), FakePorts::new())
+}
+
+/// A test's serde_json value as the core's JSON.
+pub fn j(v: Value) -> Json {
+    Json::parse(v.to_string().as_bytes()).expect("JSON")
 }
 
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -235,7 +247,7 @@ pub fn param(url: &str, name: &str) -> Option<String> {
 
 /// Starts a login and returns (state, nonce).
 pub fn start_login(client: &Client<FakePorts>, app_state: Option<&str>, overrides: Option<Value>) -> (String, String) {
-    let url = block_on(client.login_url(app_state.map(str::to_owned), overrides.as_ref())).expect("login url");
+    let url = block_on(client.login_url(app_state.map(str::to_owned), overrides.map(j).as_ref())).expect("login url");
     (param(&url, "state").unwrap(), param(&url, "nonce").unwrap())
 }
 

@@ -1,0 +1,163 @@
+//! The little URL handling the flow needs, for absolute http(s) URLs: checking issuers and
+//! endpoints, origins, adding query parameters, and taking a response out of a callback URL.
+//! The package's own rather than the `url` crate's, which would be most of the wasm.
+
+use super::response::{decode_component, RESPONSE_QUERY_PARAMS};
+
+/// An absolute http(s) URL split into its parts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parts<'a> {
+    pub scheme: &'a str,
+    /// The host as written (`[::1]` with brackets), lower case not enforced.
+    pub host: &'a str,
+    /// `scheme://host[:port]`.
+    pub origin: &'a str,
+    pub query: Option<&'a str>,
+    pub fragment: Option<&'a str>,
+}
+
+/// Splits an absolute `http:` or `https:` URL; `None` for anything else (no user info, no
+/// spaces or control characters, a valid port).
+pub fn parse(url: &str) -> Option<Parts<'_>> {
+    if url.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\') {
+        return None;
+    }
+    let (scheme, rest) = url.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
+        return None;
+    }
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let (host, port) = if authority.starts_with('[') {
+        let close = authority.find(']')?;
+        (&authority[..=close], authority[close + 1..].strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if let Some(port) = port {
+        if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+    }
+    let host_ok = if let Some(inner) = host.strip_prefix('[') {
+        inner.ends_with(']') && inner[..inner.len() - 1].bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+    } else {
+        !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    };
+    if !host_ok {
+        return None;
+    }
+    let origin = &url[..scheme.len() + 3 + authority.len()];
+    let after = &rest[end..];
+    let (before_fragment, fragment) = match after.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (after, None),
+    };
+    let query = before_fragment.split_once('?').map(|(_, q)| q);
+    Some(Parts { scheme, host, origin, query, fragment })
+}
+
+/// The hosts where plain http is acceptable: the loopback ones, for development.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host == "[::1]"
+        || (host.starts_with("127.") && host.split('.').count() == 4 && host.split('.').all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit())))
+}
+
+/// `application/x-www-form-urlencoded` for one name or value (unreserved characters kept).
+pub fn encode_component(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in s.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+    }
+}
+
+/// `url` with `pairs` added to its query (before any fragment).
+pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let mut out = String::with_capacity(url.len() + 64 * pairs.len());
+    out.push_str(base);
+    let mut sep = if base.contains('?') { if base.ends_with('?') || base.ends_with('&') { "" } else { "&" } } else { "?" };
+    for (name, value) in pairs {
+        out.push_str(sep);
+        encode_component(name, &mut out);
+        out.push('=');
+        encode_component(value, &mut out);
+        sep = "&";
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+/// The callback URL with the response taken out: no fragment, and no response parameters in
+/// the query (where an error response may have come). Other query parameters stay.
+pub fn clean(url: &str) -> String {
+    let base = url.split('#').next().unwrap_or_default();
+    let Some((path, query)) = base.split_once('?') else { return base.into() };
+    let name = |pair: &&str| decode_component(pair.split('=').next().unwrap_or_default()).unwrap_or_default();
+    let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    // Only a query that carries a response loses parameters: an app's own `scope=` stays.
+    if !pairs.iter().any(|p| RESPONSE_QUERY_PARAMS[..4].contains(&name(p).as_str())) {
+        return base.into();
+    }
+    let kept: Vec<&str> = pairs.into_iter().filter(|p| !RESPONSE_QUERY_PARAMS.contains(&name(p).as_str())).collect();
+    if kept.is_empty() {
+        path.into()
+    } else {
+        let mut out = String::from(path);
+        out.push('?');
+        out.push_str(&kept.join("&"));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_absolute_http_urls_only() {
+        let p = parse("https://op.example:8443/tenant/authorize?a=1#f").unwrap();
+        assert_eq!((p.scheme, p.host, p.origin, p.query, p.fragment), ("https", "op.example", "https://op.example:8443", Some("a=1"), Some("f")));
+        assert_eq!(parse("http://[::1]:4000").unwrap().host, "[::1]");
+        for bad in ["ftp://x", "https://", "https://u@x", "https://x:", "https://x:99999999", "https://x y", "/relative", "https://a_b", "javascript:alert(1)"] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for h in ["localhost", "LOCALHOST", "127.0.0.1", "127.1.2.3", "[::1]"] {
+            assert!(is_loopback(h), "{h}");
+        }
+        for h in ["localhost.example", "127.0.0.1.evil", "10.0.0.1", "[::2]", "128.0.0.1"] {
+            assert!(!is_loopback(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn adds_query_parameters_before_the_fragment() {
+        assert_eq!(with_query("https://x/a", &[("k", "a b&c")]), "https://x/a?k=a+b%26c");
+        assert_eq!(with_query("https://x/a?z=1#f", &[("k", "é")]), "https://x/a?z=1&k=%C3%A9#f");
+    }
+}
