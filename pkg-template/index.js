@@ -76,8 +76,18 @@ class Client {
         this.#wasm.syncFromStorage(e.data === 'logout');
         this.#quietly(() => this.#emit());
         // A memory cache cannot share tokens: fetch this tab's own from the provider session.
-        if (e.data === 'login' && !this.#wasm.isAuthenticated()) this.checkSession().catch(() => {});
+        // (A localStorage cache gets them from the storage event below, which may come later.)
+        if (e.data === 'login' && !wasm.storageKey && !this.#wasm.isAuthenticated()) this.checkSession().catch(() => {});
       };
+    }
+    // Another tab's stored tokens are visible here when the storage event says so, not before.
+    const key = wasm.storageKey;
+    if (key && typeof window !== 'undefined') {
+      window.addEventListener('storage', (e) => {
+        if (e.key !== key && e.key !== null) return;
+        this.#wasm.syncFromStorage(!e.newValue);
+        this.#quietly(() => this.#emit());
+      });
     }
     this.#quietly(() => this.#emit());
   }

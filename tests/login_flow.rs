@@ -501,7 +501,7 @@ fn id_token_with_unknown_kid_refetches_the_jwks_once_so_rotation_works() {
     // The provider rotates to a new key.
     client.ports.serve(&jwks_url, &json!({ "keys": [public_jwk("rsa2", Some("k2"))] }).to_string());
     client.ports.now_ms.set(NOW_MS + 5000.0);
-    client.ports.real_time_ms.set(5000.0);
+    client.ports.real_time_ms.set(6000.0);
     let (state, nonce) = start_login(&client, None, None);
     let mut c = with_claims(&nonce, |_| {});
     c["iat"] = json!((NOW_MS / 1000.0) as u64 + 5);
@@ -512,7 +512,7 @@ fn id_token_with_unknown_kid_refetches_the_jwks_once_so_rotation_works() {
 
     // A kid nobody has: one refetch at most, then invalid_id_token.
     client.ports.now_ms.set(NOW_MS + 10_000.0);
-    client.ports.real_time_ms.set(10_000.0);
+    client.ports.real_time_ms.set(12_000.0);
     let (state, nonce) = start_login(&client, None, None);
     let token = sign("rsa2", JwsAlg::RS256, Some("k9"), &with_claims(&nonce, |_| {}));
     let e = token_err(&client, &state, token);
@@ -811,7 +811,7 @@ fn jwks_refetch_rate_limit_runs_on_the_real_clock_not_now_provider() {
     // The app's clock (frozen here) does not matter; the machine's did not move: no refetch.
     assert_eq!(login_with_k2(&client).unwrap_err().code(), "invalid_id_token");
     assert_eq!(client.ports.fetch_count(&jwks_url), 1);
-    client.ports.real_time_ms.set(2000.0);
+    client.ports.real_time_ms.set(6000.0);
     login_with_k2(&client).unwrap();
     assert_eq!(client.ports.fetch_count(&jwks_url), 2);
 }

@@ -126,3 +126,15 @@ fn session_version_changes_on_login_and_logout_only() {
     block_on(client.logout(None, false)).unwrap();
     assert_ne!(client.session_version(), v1);
 }
+
+#[test]
+fn a_token_granted_fewer_scopes_is_cached_under_the_scope_asked_for() {
+    let client = client();
+    let ask = json!({ "audience": "https://api.example", "scope": "openid read:messages write:messages" });
+    let (state, nonce) = start_login(&client, None, Some(ask.clone()));
+    let mut r = Response::valid(&state, &nonce);
+    r.extra = "&scope=read%3Amessages".into();
+    block_on(client.handle_callback(&r.url())).unwrap();
+    // Without this, every call for the same scope would miss and renew in an iframe.
+    assert_eq!(client.cached_access_token(Some(&j(ask)), CacheMode::On).unwrap().as_deref(), Some("at-0123456789"));
+}

@@ -2,12 +2,12 @@
 // protected API that checks access tokens with the provider, and a static server for the
 // sample apps. Development only: plain http on loopback, one demo account.
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes, randomUUID, verify as verifySignature } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const WWW = fileURLToPath(new URL('.', import.meta.url));
 const PKG = fileURLToPath(new URL('../pkg/', import.meta.url));
@@ -34,12 +34,23 @@ export async function startProvider({
   postLogoutRedirectUris = [],
   accessTokenTTL = 3600,
   idTokenTTL = 3600,
+  // The Auth0 shape, for clients made with `domain`: issuer with a trailing slash, Auth0's
+  // paths, no end_session_endpoint but /v2/logout, web_message, and `audience` on /authorize
+  // (mapped to a resource indicator: the access token is then a JWT for that API).
+  auth0 = false,
+  // The APIs (audience values) the Auth0-shaped provider issues access tokens for, and the
+  // scopes such a token can carry. As at Auth0 these include the OIDC scopes; a provider that
+  // puts only the API's own scopes in the token (Azure AD does) grants less than was asked for.
+  audiences = [],
+  apiScope = 'openid profile email read:messages',
 } = {}) {
-  const issuer = `http://localhost:${port}`;
+  const issuer = auth0 ? `http://localhost:${port}/` : `http://localhost:${port}`;
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
   // Plain http: the cookies cannot be Secure; 'lax' still sends them on the top-level
   // navigations of the flow (and localhost:3000 and localhost:4000 are the same site anyway).
+  // An app on another site (127.0.0.1, say) gets no provider cookies in its hidden iframe: that
+  // is how browsers that block third-party cookies behave.
   const cookie = { httpOnly: true, sameSite: 'lax', secure: false };
 
   const provider = new Provider(issuer, {
@@ -65,10 +76,35 @@ export async function startProvider({
     conformIdTokenClaims: false,
     findAccount: (ctx, id) => (id === ALICE.sub ? { accountId: id, claims: () => ALICE } : undefined),
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+    ...(auth0 ? {
+      // Auth0's paths. The end-session step keeps a path of its own but is not in discovery
+      // (Auth0 lists none): /v2/logout below sends the browser through it.
+      routes: {
+        authorization: '/authorize',
+        jwks: '/.well-known/jwks.json',
+        userinfo: '/userinfo',
+        end_session: '/oidc/logout',
+      },
+      // Auth0 asks no consent of first-party applications: grant what the request asks for.
+      loadExistingGrant: (ctx) => grantEverything(ctx),
+    } : {}),
     features: {
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // Auth0 answers silent and popup requests with response_mode=web_message: a page that
+      // posts the response to the parent or opener window. An experimental feature of
+      // oidc-provider (draft 01), acknowledged here.
+      ...(auth0 ? { webMessageResponseMode: { enabled: true, ack: 'individual-draft-01' } } : {}),
+      ...(auth0 ? { resourceIndicators: {
+        enabled: true,
+        defaultResource: () => undefined,
+        useGrantedResource: () => false,
+        getResourceServerInfo: (ctx, indicator) => {
+          if (!audiences.includes(indicator)) throw new errors.InvalidTarget(`unknown audience ${indicator}`);
+          return { scope: apiScope, audience: indicator, accessTokenFormat: 'jwt', accessTokenTTL };
+        },
+      } } : {}),
     },
     renderError,
     // One machine, one clock: an access token stops working at the API the second it expires
@@ -91,8 +127,38 @@ export async function startProvider({
     invalidate.call(this, message, code);
   };
 
+  if (auth0) {
+    // Auth0 lists no end_session_endpoint; clients made with `domain` use /v2/logout.
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.path === '/.well-known/openid-configuration' && ctx.body && typeof ctx.body === 'object') {
+        delete ctx.body.end_session_endpoint;
+      }
+    });
+  }
+
   const oidc = provider.callback();
   const server = createServer(async (req, res) => {
+    if (auth0) {
+      const url = new URL(req.url, issuer);
+      // `audience` picks the API, as at Auth0: it becomes the resource indicator (RFC 8707).
+      if (url.pathname === '/authorize' && url.searchParams.has('audience') && !url.searchParams.has('resource')) {
+        url.searchParams.set('resource', url.searchParams.get('audience'));
+        req.url = url.pathname + url.search;
+      }
+      // Auth0's logout: ends the provider session, then returns to `returnTo`, which must be a
+      // post-logout URI registered for `client_id`. The provider's own end-session step does
+      // both (and refuses an unregistered returnTo); this route only translates the names.
+      if (url.pathname === '/v2/logout' && req.method === 'GET') {
+        const target = new URL('oidc/logout', issuer);
+        const clientId = url.searchParams.get('client_id');
+        const returnTo = url.searchParams.get('returnTo');
+        if (clientId) target.searchParams.set('client_id', clientId);
+        if (returnTo) target.searchParams.set('post_logout_redirect_uri', returnTo);
+        res.writeHead(302, { Location: target.href, 'Cache-Control': 'no-store' });
+        return res.end();
+      }
+    }
     const match = /^\/interaction\/[\w-]+(?:\/(login|confirm|abort))?$/.exec(req.url.split('?')[0]);
     if (!match) return oidc(req, res);
     try {
@@ -103,7 +169,25 @@ export async function startProvider({
     }
   });
   await listen(server, port, host);
-  return { issuer, close: () => closeServer(server) };
+  const authorizationEndpoint = new URL(auth0 ? 'authorize' : 'auth', issuer.endsWith('/') ? issuer : `${issuer}/`).href;
+  return { issuer, authorizationEndpoint, close: () => closeServer(server) };
+}
+
+// The Auth0-shaped provider's grant: whatever OIDC scopes and API scopes the request asks for
+// (Auth0 skips consent for first-party applications). Before login there is nothing to grant.
+async function grantEverything(ctx) {
+  const { client, session } = ctx.oidc;
+  const grantId = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);
+  const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+  if (!session.accountId) return existing;
+  const grant = existing ?? new ctx.oidc.provider.Grant({ accountId: session.accountId, clientId: client.clientId });
+  grant.addOIDCScope([...ctx.oidc.requestParamOIDCScopes].join(' '));
+  for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers)) {
+    const offered = new Set(server.scope.split(' '));
+    grant.addResourceScope(indicator, [...ctx.oidc.requestParamScopes].filter((s) => offered.has(s)).join(' '));
+  }
+  await grant.save();
+  return grant;
 }
 
 async function interaction(provider, req, res, action) {
@@ -204,17 +288,38 @@ function page(title, body) {
 // ---------------------------------------------------------------------------------------------
 // The protected API
 
-export async function startApi({ port = 4001, issuer, allowedOrigins = [] } = {}) {
-  const discovery = await fetch(`${issuer}/.well-known/openid-configuration`);
+export async function startApi({ port = 4001, issuer, allowedOrigins = [], audiences } = {}) {
+  const discoveryUrl = new URL('.well-known/openid-configuration', issuer.endsWith('/') ? issuer : `${issuer}/`);
+  const discovery = await fetch(discoveryUrl);
   if (!discovery.ok) throw new Error(`discovery at ${issuer} failed: HTTP ${discovery.status}`);
-  const { userinfo_endpoint: userinfoEndpoint } = await discovery.json();
+  const { userinfo_endpoint: userinfoEndpoint, jwks_uri: jwksUri } = await discovery.json();
 
   // The provider's userinfo endpoint accepts only access tokens it issued and that are still
   // valid, so asking it is a real check of the token (and tells us whose it is).
-  async function subjectOf(token) {
+  async function checkWithUserinfo(token) {
     const res = await fetch(userinfoEndpoint, { headers: { authorization: `Bearer ${token}` } });
-    return res.ok ? (await res.json()).sub : undefined;
+    return res.ok ? { sub: (await res.json()).sub } : undefined;
   }
+
+  // With `audiences` (the Auth0 shape), access tokens are JWTs for an API: check them here as
+  // an API would (RS256 signature with the issuer's keys, iss, aud, exp).
+  const keys = audiences ? (await (await fetch(jwksUri)).json()).keys : [];
+  async function checkJwt(token) {
+    const [header, payload, signature, extra] = token.split('.');
+    if (!signature || extra !== undefined) return undefined;
+    const decode = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    const { alg, kid } = decode(header);
+    const jwk = keys.find((k) => k.kid === kid);
+    if (alg !== 'RS256' || !jwk) return undefined;
+    const key = createPublicKey({ key: jwk, format: 'jwk' });
+    if (!verifySignature('RSA-SHA256', Buffer.from(`${header}.${payload}`), key, Buffer.from(signature, 'base64url'))) return undefined;
+    const claims = decode(payload);
+    const aud = [].concat(claims.aud ?? []);
+    if (claims.iss !== issuer || !aud.some((a) => audiences.includes(a)) || !(claims.exp > Date.now() / 1000)) return undefined;
+    return { sub: claims.sub, aud: claims.aud };
+  }
+
+  const check = (token) => (audiences ? checkJwt(token).catch(() => undefined) : checkWithUserinfo(token));
 
   const server = createServer(async (req, res) => {
     res.setHeader('Vary', 'Origin');
@@ -234,12 +339,12 @@ export async function startApi({ port = 4001, issuer, allowedOrigins = [] } = {}
     }
     const token = /^Bearer ([^\s]+)$/i.exec(req.headers.authorization ?? '')?.[1];
     try {
-      const sub = token && await subjectOf(token);
-      if (!sub) {
+      const who = token && await check(token);
+      if (!who?.sub) {
         res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
         return sendJson(res, 401, { error: 'invalid_token' });
       }
-      sendJson(res, 200, { message: 'Hello from the protected API', sub });
+      sendJson(res, 200, { message: 'Hello from the protected API', ...who });
     } catch (err) {
       sendJson(res, 502, { error: 'provider_unreachable', error_description: err.message });
     }
@@ -271,7 +376,10 @@ const MIME = {
   '.ts': 'text/plain; charset=utf-8',
 };
 
-export async function startApp({ port = 3000, app = 'react', config } = {}) {
+// `config` is what /config.json answers: an object, or a function called on every request (so
+// a test can change the settings the next page load sees). `host` 127.0.0.1 puts the app on
+// another site than the provider on localhost.
+export async function startApp({ port = 3000, host = 'localhost', app = 'react', config } = {}) {
   const root = APP_ROOTS[app];
   if (!root) throw new Error(`unknown app ${app}; use one of ${Object.keys(APP_ROOTS).join(', ')}`);
   // The plain sample loads the package straight from the repository's pkg/ (no build step).
@@ -280,7 +388,7 @@ export async function startApp({ port = 3000, app = 'react', config } = {}) {
   const server = createServer(async (req, res) => {
     // A parsed URL's path has no '..' segments left (nor encoded ones), so it stays inside dir.
     const { pathname: path } = new URL(req.url, 'http://localhost');
-    if (path === '/config.json') return sendJson(res, 200, config);
+    if (path === '/config.json') return sendJson(res, 200, typeof config === 'function' ? config() : config);
     const [prefix, dir] = mounts.find(([p]) => path.startsWith(p));
     const file = join(dir, path.slice(prefix.length));
     try {
@@ -295,8 +403,8 @@ export async function startApp({ port = 3000, app = 'react', config } = {}) {
       }
     }
   });
-  await listen(server, port, 'localhost');
-  return { url: `http://localhost:${port}`, close: () => closeServer(server) };
+  await listen(server, port, host);
+  return { url: `http://${host}:${port}`, close: () => closeServer(server) };
 }
 
 // Installs the sample's dependencies (spa-login is a file: link to ../../pkg, so the current

@@ -11,6 +11,11 @@ use std::cell::RefCell;
 
 const PREFIX: &str = "spa-login.session.";
 
+/// The storage key of a client's session.
+pub fn session_key(client_id: &str) -> String {
+    msg(&[PREFIX, client_id])
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccessTokenEntry {
     pub access_token: String,
@@ -103,7 +108,7 @@ fn covers(granted: &str, requested: &str) -> bool {
 impl TokenCache {
     /// Reads the stored session once; an unreadable or corrupt entry counts as no session.
     pub fn load(store: &dyn KeyValueStore, client_id: &str) -> TokenCache {
-        let key = msg(&[PREFIX, client_id]);
+        let key = session_key(client_id);
         let session = store.get(&key).ok().flatten().and_then(|text| Session::from_text(&text)).unwrap_or_default();
         TokenCache { key, session, version: 0 }
     }

@@ -17,9 +17,10 @@ use super::urls;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// A JWKS younger than this is not fetched again for an unknown `kid` (key rotation is rare;
-/// a stream of unknown kids must not become a stream of requests).
-pub const JWKS_REFETCH_INTERVAL_MS: f64 = 1000.0;
+/// A JWKS younger than this (on the machine's clock) is not fetched again for an unknown `kid`:
+/// key rotation is rare and providers publish new keys ahead of use, while a stream of unknown
+/// kids must not become a stream of requests.
+pub const JWKS_REFETCH_INTERVAL_MS: f64 = 5000.0;
 
 /// Discovery documents and key sets, per issuer, shared by every client of the page.
 #[derive(Default)]
@@ -255,7 +256,9 @@ impl<P: Ports> Client<P> {
         let access_token = tokens.access_token.map(|token| AccessTokenEntry {
             access_token: token,
             audience: tx.audience.clone(),
-            scope: tokens.scope.unwrap_or_else(|| tx.scope.clone()),
+            // Cached under the scope asked for: a provider that grants less (or names only the
+            // API's scopes) would otherwise make every later call for the same scope miss.
+            scope: tx.scope.clone(),
             expires_at: now + tokens.expires_in as f64 * 1000.0,
         });
         let token = access_token.as_ref().map(|t| t.access_token.clone());
@@ -442,6 +445,11 @@ impl<P: Ports> Client<P> {
         };
         pairs.extend(extra_pairs);
         Ok(Some(urls::with_query(&endpoint, &pairs)))
+    }
+
+    /// Where this client's session is stored.
+    pub fn session_key(&self) -> String {
+        super::cache::session_key(&self.config.client_id)
     }
 
     /// Changes whenever the stored session does.

@@ -213,13 +213,21 @@ pub const RESPONSE_QUERY_PARAMS: &[&str] = &[
     "token_type", "expires_in", "scope",
 ];
 
-/// The one `state` of a response that failed to decode, if it can be told: a malformed
-/// response still uses up its transaction (CONFORMANCE: single use, success or failure).
+/// The one `state` of a response that failed to decode, if it can be told (in the fragment,
+/// else in the query): a malformed response still uses up its transaction (CONFORMANCE: single
+/// use, success or failure). A repeated or undecodable state names none.
 pub fn lone_state(url: &str) -> Option<String> {
-    let fragment = url.split_once('#').map_or("", |(_, f)| f);
-    let mut states = fragment.split('&').filter_map(|p| p.strip_prefix("state="));
-    let state = decode_component(states.next()?).ok()?;
-    (states.next().is_none() && !state.is_empty()).then_some(state)
+    let (before, fragment) = url.split_once('#').unwrap_or((url, ""));
+    let query = before.split_once('?').map_or("", |(_, q)| q);
+    let find = |text: &str| -> Vec<String> { text.split('&').filter_map(|p| p.strip_prefix("state=")).map(str::to_owned).collect() };
+    let mut found = find(fragment);
+    if found.is_empty() {
+        found = find(query);
+    }
+    match found.as_slice() {
+        [one] => decode_component(one).ok().filter(|s| !s.is_empty()),
+        _ => None,
+    }
 }
 
 /// The callback URL with the response taken out (see `urls::clean`).

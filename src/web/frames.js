@@ -7,6 +7,10 @@
 // the response alone: the opener reads it (see `isResponseWindow`).
 const FRAME_NAME = 'spa-login-silent';
 const POPUP_NAME = 'spa-login-popup';
+// A provider's web_message page posts the response and closes the popup at once, so the
+// message may be handled after the window is seen closed: wait this long before calling it
+// cancelled.
+const CLOSED_GRACE_MS = 1000;
 
 // A web_message response as a fragment: only string members, encoded for the strict parser.
 function encodeMessage(response) {
@@ -48,10 +52,13 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs, isClosed })
       done(resolve, encodeMessage(data.response));
     };
     window.addEventListener('message', onMessage);
+    let closedAt;
     poll = setInterval(() => {
       const href = readResponse(win, redirectUri);
-      if (href) done(resolve, href);
-      else if (isClosed()) done(reject, { error: 'popup_cancelled' });
+      if (href) return done(resolve, href);
+      if (!isClosed()) return;
+      closedAt ??= Date.now();
+      if (Date.now() - closedAt >= CLOSED_GRACE_MS) done(reject, { error: 'popup_cancelled' });
     }, 50);
     timer = setTimeout(() => done(reject, { error: 'timeout' }), timeoutMs);
   });

@@ -331,6 +331,12 @@ impl WasmClient {
         self.client.session_version()
     }
 
+    /// The localStorage entry of this client's session, for `cacheLocation: 'localstorage'`.
+    #[wasm_bindgen(getter, js_name = storageKey)]
+    pub fn storage_key(&self) -> Option<String> {
+        self.client.uses_local_storage().then(|| self.client.session_key())
+    }
+
     /// The name tabs of this client talk on (BroadcastChannel).
     #[wasm_bindgen(getter, js_name = channelName)]
     pub fn channel_name(&self) -> String {

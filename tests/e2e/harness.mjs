@@ -4,6 +4,8 @@
 //
 // defineSampleSuite(app) declares the whole suite for one sample; each *.test.mjs file calls
 // it for its app, so node's test runner gives every sample its own process and browser.
+// defineE2E(name, { stacks }, define) gives a test file of its own (session.test.mjs,
+// auth0.test.mjs) the same: one Chromium, the stacks it asks for, a fresh context per test.
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
@@ -40,30 +42,50 @@ export function freePort() {
 
 // Provider, API and app server for one sample. The app's origin is the redirect URI and the
 // post-logout return address registered with the provider, and the one origin the API allows.
-export async function startStack(app) {
+//
+// Options: `auth0` makes the provider Auth0-shaped (issuer with a trailing slash, /authorize,
+// /v2/logout, web_message, `audience` as a resource indicator; the API then takes JWTs for one
+// of `audiences`) and the app a `domain` client; `appHost` '127.0.0.1' puts the app on another
+// site than the provider (localhost); `provider` passes options to startProvider (token
+// lifetimes, say); `config` adds to the app's /config.json. `stack.setConfig(overrides)` changes
+// what the next page load reads, on top of that base.
+export async function startStack(app, { auth0 = false, audiences = [], appHost = 'localhost', provider: providerOptions = {}, config = {} } = {}) {
   const [providerPort, apiPort, appPort] = await distinctFreePorts(3);
-  const appUrl = `http://localhost:${appPort}`;
+  const appUrl = `http://${appHost}:${appPort}`;
   const closers = [];
   try {
     const provider = await startProvider({
       port: providerPort,
       redirectUris: [`${appUrl}/`],
       postLogoutRedirectUris: [`${appUrl}/`],
+      auth0,
+      audiences,
+      ...providerOptions,
     });
     closers.push(provider.close);
-    const api = await startApi({ port: apiPort, issuer: provider.issuer, allowedOrigins: [appUrl] });
+    const api = await startApi({ port: apiPort, issuer: provider.issuer, allowedOrigins: [appUrl], audiences: auth0 ? audiences : undefined });
     closers.push(api.close);
-    const web = await startApp({
-      port: appPort,
-      app,
-      config: { issuer: provider.issuer, clientId: CLIENT_ID, apiUrl: api.url },
-    });
+    const providerOrigin = new URL(provider.issuer).origin;
+    // A domain with a scheme is taken as is by the package: issuer `${domain}/`.
+    const base = {
+      ...(auth0 ? { domain: providerOrigin } : { issuer: provider.issuer }),
+      clientId: CLIENT_ID,
+      apiUrl: api.url,
+      ...config,
+    };
+    let current = base;
+    const web = await startApp({ port: appPort, host: appHost, app, config: () => current });
     closers.push(web.close);
     assert.equal(web.url, appUrl);
     return {
       issuer: provider.issuer,
+      providerOrigin,
+      authorizationEndpoint: provider.authorizationEndpoint,
       apiUrl: api.url,
       appUrl,
+      setConfig: (overrides = {}) => {
+        current = { ...base, ...overrides };
+      },
       close: () => Promise.all(closers.map((close) => close())),
     };
   } catch (e) {
@@ -78,8 +100,14 @@ async function distinctFreePorts(n) {
   return [...ports];
 }
 
-export function launchChromium() {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+// `popupBlocker`: keep Chromium's popup blocker, which Playwright turns off by default, so a
+// window.open without a user gesture is refused as in a real browser.
+export function launchChromium({ popupBlocker = false } = {}) {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    ...(popupBlocker ? { ignoreDefaultArgs: ['--disable-popup-blocking'] } : {}),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -107,7 +135,7 @@ export async function eventually(read, accept, { timeout = WAIT_MS, what = 'cond
   }
 }
 
-const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`);
+export const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`);
 
 // The (trimmed) text of a data-testid element once it satisfies `expected`: a string it must
 // equal, a RegExp it must match, or a predicate.
@@ -177,22 +205,64 @@ export function corruptSignature(jws) {
 // ---------------------------------------------------------------------------------------------
 // Driving the provider
 
-// Records every redirect the provider sends to the app (its Location, fragment included).
-// Passive: the browser follows the redirects itself.
-export function recordCallbacks(page, stack) {
+// Records every redirect the provider sends to the app (its Location, fragment included), in
+// the tab and its frames (the hidden iframe of a silent request), or with `mainFrame`, in the
+// tab only. Passive: the browser follows the redirects itself.
+export function recordCallbacks(page, stack, { mainFrame = false } = {}) {
   const seen = [];
   page.on('response', (response) => {
+    if (mainFrame && response.frame() !== page.mainFrame()) return;
     const location = response.headers().location;
-    if (response.url().startsWith(`${stack.issuer}/`) && location?.startsWith(`${stack.appUrl}/`)) seen.push(location);
+    if (response.url().startsWith(`${stack.providerOrigin}/`) && location?.startsWith(`${stack.appUrl}/`)) seen.push(location);
   });
   return seen;
+}
+
+// Records the requests to the provider's authorization endpoint (from the page, its frames,
+// or with a context, every page of it), as URL objects.
+export function recordAuthorizeRequests(target, stack) {
+  const seen = [];
+  target.on('request', (request) => {
+    if (request.url().startsWith(`${stack.authorizationEndpoint}?`)) seen.push(new URL(request.url()));
+  });
+  return seen;
+}
+
+// Records the calls to the API (not CORS preflights): the access token each one carried.
+export function recordApiCalls(page, stack) {
+  const seen = [];
+  page.on('request', (request) => {
+    if (request.method() !== 'GET' || !request.url().startsWith(`${stack.apiUrl}/`)) return;
+    seen.push(/^Bearer (.+)$/.exec(request.headers().authorization ?? '')?.[1]);
+  });
+  return seen;
+}
+
+// Records where the page's main frame goes (the address bar), from now on.
+export function recordNavigations(page) {
+  const seen = [];
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) seen.push(frame.url());
+  });
+  return seen;
+}
+
+// Every address the main frame showed was the app's.
+export function assertStayedAtApp(navigations, stack, what) {
+  for (const url of navigations) assert.equal(new URL(url).origin, stack.appUrl, `${what}: the page went to ${url}`);
+}
+
+// How many iframes the page's document has (the silent flow must leave none behind).
+export function iframeCount(page) {
+  return page.evaluate(() => document.querySelectorAll('iframe').length);
 }
 
 // Rewrites the provider's final redirect to the app. Playwright routes only the first request
 // of a redirect chain, and the chain that ends at the app starts with the consent form's POST
 // (then the provider's /auth/<uid> resume step). So each navigation to the provider is made
 // here with the browser context's own request client (same cookie jar), following the
-// provider's internal resume redirects one at a time; a redirect that leaves for the app has
+// provider's internal resume redirects one at a time (in the tab only: the hidden iframe of
+// the sample's checkSession passes untouched); a redirect that leaves for the app has
 // its Location (the real callback URL, fragment and all) given to `change`, and the browser gets
 // the returned URL instead. Other responses reach the browser as they were, a redirect to a
 // provider page as one redirect straight there. Only the first callback is changed; later
@@ -202,7 +272,8 @@ export async function rewriteCallbacks(page, stack, change) {
   const issuer = new URL(stack.issuer);
   const request = page.context().request;
   await page.route((url) => url.origin === issuer.origin, async (route) => {
-    if (rewritten.length > 0 || !route.request().isNavigationRequest()) return route.continue();
+    const sent = route.request();
+    if (rewritten.length > 0 || !sent.isNavigationRequest() || sent.frame() !== page.mainFrame()) return route.continue();
     let response = await route.fetch({ maxRedirects: 0 });
     for (let hops = 0; ; hops++) {
       const location = response.headers().location;
@@ -228,26 +299,72 @@ export async function loginThroughProvider(page, stack) {
   await openApp(page, stack);
   assert.equal(await settledStatus(page), 'Logged out', 'a fresh browser context starts logged out');
   await byTestId(page, 'login').click();
-  await page.waitForURL((url) => url.href.startsWith(`${stack.issuer}/interaction/`), { timeout: WAIT_MS });
+  await page.waitForURL((url) => url.href.startsWith(`${stack.providerOrigin}/interaction/`), { timeout: WAIT_MS });
+  await signInAtProvider(page, page.waitForURL((url) => url.origin === stack.appUrl, { timeout: WAIT_MS }));
+}
+
+// Fills the provider's login form shown in `page` (the tab, or a popup) and allows the consent
+// page if one follows; `done` settles when the provider has let go (back at the app, the popup
+// closed).
+export async function signInAtProvider(page, done) {
   await page.locator('input[name=login]').fill(DEMO_USER.login);
   await page.locator('input[name=password]').fill(DEMO_USER.password);
   await page.locator('button[type=submit]').click();
   // The consent page, if any, is another provider page with a submit button; the app's pages
   // have none, so the first of the two that appears tells which one we are on.
   const consent = page.locator('form[action$="/confirm"] button[type=submit]');
-  const backAtApp = page.waitForURL((url) => url.origin === stack.appUrl, { timeout: WAIT_MS });
   const first = await Promise.race([
     consent.waitFor({ timeout: WAIT_MS }).then(() => 'consent'),
-    backAtApp.then(() => 'app'),
+    done.then(() => 'done'),
   ]);
   if (first === 'consent') {
     await consent.click();
-    await backAtApp;
+    await done;
   }
 }
 
 export async function openApp(page, stack) {
   await page.goto(`${stack.appUrl}/`, { timeout: WAIT_MS });
+}
+
+// Clicks call-api when the provider has no session for this browser. The silent attempt of
+// getAccessToken is answered login_required, and the sample goes to the provider's login page
+// (its fallback) instead of calling the API: no token the client may have kept is used. Needs
+// the fragment flow (a provider without web_message), whose answers are redirects to the app.
+export async function assertCallApiFallsBackToLogin(page, stack) {
+  const callbacks = recordCallbacks(page, stack);
+  const authorize = recordAuthorizeRequests(page, stack);
+  const api = recordApiCalls(page, stack);
+  await byTestId(page, 'call-api').click();
+  await page.waitForURL((url) => url.href.startsWith(`${stack.providerOrigin}/interaction/`), { timeout: WAIT_MS });
+  assert.deepEqual(authorize.map((url) => url.searchParams.get('prompt')), ['none', null],
+    'a silent request, then an interactive one in the tab');
+  assert.equal(callbacks.length, 1, 'the provider answered the silent request once');
+  assert.equal(fragmentParams(callbacks[0]).get('error'), 'login_required');
+  assert.deepEqual(api, [], 'the API was not called');
+  await page.locator('input[name=login]').waitFor({ timeout: WAIT_MS });
+}
+
+// Clicks the button `testId` and waits for the API call it makes: the token it carried, and
+// the API's answer.
+export async function clickAndCallApi(page, stack, testId) {
+  const answered = page.waitForResponse(
+    (r) => r.url().startsWith(`${stack.apiUrl}/`) && r.request().method() === 'GET', { timeout: WAIT_MS });
+  await byTestId(page, testId).click();
+  const response = await answered;
+  const token = /^Bearer (.+)$/.exec((await response.request().allHeaders()).authorization ?? '')?.[1];
+  return { token, status: response.status(), body: await response.json() };
+}
+
+// Logs in through the provider's forms, checks the app says so, and returns the tokens of the
+// provider's answer.
+export async function logIn(page, stack) {
+  const callbacks = recordCallbacks(page, stack, { mainFrame: true });
+  await loginThroughProvider(page, stack);
+  assert.equal(await settledStatus(page), 'Logged in');
+  assert.equal(callbacks.length, 1, 'the provider redirected to the app exactly once');
+  const params = fragmentParams(callbacks[0]);
+  return { accessToken: params.get('access_token'), idToken: params.get('id_token') };
 }
 
 // The address bar has no fragment and nothing of the response anywhere in it.
@@ -261,9 +378,51 @@ export function assertCleanAddressBar(page, stack) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A test file of its own: one Chromium, some stacks, a fresh browser context per test
+
+// Declares the suite `name` with the stacks `stacks` ({ key: [app, startStack options] }),
+// started in parallel with one Chromium (launchChromium `launch` options). `define(env, it)`
+// declares the tests; in them `env.stacks[key]`, `env.browser`, `env.context` and `env.page`
+// are ready, and every stack's config is back to its base.
+export function defineE2E(name, { stacks, launch = {} }, define) {
+  const env = { stacks: {} };
+  describe(name, { timeout: 20 * TEST_TIMEOUT_MS }, () => {
+    before(async () => {
+      await stat(PKG_ENTRY).catch(() => {
+        throw new Error('pkg/ is not built: run `node scripts/build.mjs` at the repository root');
+      });
+      const entries = Object.entries(stacks);
+      const [browser, ...started] = await Promise.all([
+        launchChromium(launch),
+        ...entries.map(([, [app, options]]) => startStack(app, options)),
+      ]);
+      env.browser = browser;
+      entries.forEach(([key], i) => { env.stacks[key] = started[i]; });
+    }, { timeout: 2 * TEST_TIMEOUT_MS });
+
+    after(async () => {
+      await env.browser?.close();
+      await Promise.all(Object.values(env.stacks).map((stack) => stack.close()));
+    });
+
+    beforeEach(async () => {
+      for (const stack of Object.values(env.stacks)) stack.setConfig();
+      env.context = await env.browser.newContext();
+      env.page = await env.context.newPage();
+    });
+
+    afterEach(async () => {
+      await env.context?.close();
+    });
+
+    define(env, (title, fn) => test(title, { timeout: TEST_TIMEOUT_MS }, () => fn()));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // The suite every sample app must pass
 
-export function defineSampleSuite(app, { replay = false } = {}) {
+export function defineSampleSuite(app, { replay = false, lifecycle = false } = {}) {
   describe(`the ${app} sample`, { timeout: BUILD_TIMEOUT_MS + 10 * TEST_TIMEOUT_MS }, () => {
     let stack;
     let browser;
@@ -296,7 +455,7 @@ export function defineSampleSuite(app, { replay = false } = {}) {
 
     // Logs in for real and returns the response the provider sent to the app.
     async function login() {
-      const callbacks = recordCallbacks(page, stack);
+      const callbacks = recordCallbacks(page, stack, { mainFrame: true });
       await loginThroughProvider(page, stack);
       assert.equal(await settledStatus(page), 'Logged in');
       assert.equal(callbacks.length, 1, 'the provider redirected to the app exactly once');
@@ -305,7 +464,7 @@ export function defineSampleSuite(app, { replay = false } = {}) {
     }
 
     // The app after a rejected callback: shows `code`, is logged out, cleaned the address bar,
-    // kept none of the tokens and has no token to call the API with.
+    // kept none of the tokens, got no appState back and has no token to call the API with.
     async function assertRejected(code, rewritten, detail) {
       const error = await testIdText(page, 'error', /\S/);
       assert.match(error, new RegExp(`^${code}: `), `the error line names ${code}`);
@@ -318,13 +477,12 @@ export function defineSampleSuite(app, { replay = false } = {}) {
         return [p.get('access_token'), p.get('id_token')];
       }));
       assertStorageHoldsNone(await webStorage(page), tokens, 'after a rejected callback');
+      assert.equal(await testIdText(page, 'app-state', /^/), '', 'no appState came back');
       // The provider still has a session, so getAccessToken could renew silently and hide a
       // cached token or the lack of one. Without the provider's cookies, only a token the
-      // client kept could make the call work.
+      // client kept could make the call work; with none, the sample falls back to the login page.
       await context.clearCookies();
-      await byTestId(page, 'call-api').click();
-      assert.match(await testIdText(page, 'error', /^login_required: /), /^login_required: /);
-      assert.equal(await testIdText(page, 'api-result', /^/), '', 'the API was not called');
+      await assertCallApiFallsBackToLogin(page, stack);
     }
 
     it("a real login through the provider's forms shows the profile", async () => {
@@ -364,7 +522,6 @@ export function defineSampleSuite(app, { replay = false } = {}) {
       await loginThroughProvider(page, stack);
       assert.equal(rewritten.length, 1, 'the provider redirected to the app exactly once');
       await assertRejected('invalid_state', rewritten);
-      assert.equal(await testIdText(page, 'app-state', /^/), '', 'no appState came back');
     });
 
     it('a callback whose ID token signature was changed is rejected with invalid_id_token and stores nothing', async () => {
@@ -372,7 +529,6 @@ export function defineSampleSuite(app, { replay = false } = {}) {
       await loginThroughProvider(page, stack);
       assert.equal(rewritten.length, 1, 'the provider redirected to the app exactly once');
       await assertRejected('invalid_id_token', rewritten, /signature/);
-      assert.equal(await testIdText(page, 'app-state', /^/), '', 'no appState came back');
     });
 
     it('logout leaves no token', async () => {
@@ -380,7 +536,7 @@ export function defineSampleSuite(app, { replay = false } = {}) {
       // Leaving for the provider's end-session page must be seen before waiting for the app's
       // address: until that page commits, the address bar still shows the app.
       const atProvider = page.waitForEvent('framenavigated', {
-        predicate: (frame) => frame === page.mainFrame() && frame.url().startsWith(`${stack.issuer}/session/end`),
+        predicate: (frame) => frame === page.mainFrame() && frame.url().startsWith(`${stack.providerOrigin}/session/end`),
         timeout: WAIT_MS,
       });
       await byTestId(page, 'logout').click();
@@ -389,11 +545,10 @@ export function defineSampleSuite(app, { replay = false } = {}) {
       await page.waitForURL((url) => url.href === `${stack.appUrl}/`, { timeout: WAIT_MS });
       assert.equal(await settledStatus(page), 'Logged out');
       assert.equal(await testIdText(page, 'profile', /^/), '', 'no profile is shown');
-      // The provider's session is over too: no silent renew can get a new token.
-      await byTestId(page, 'call-api').click();
-      assert.match(await testIdText(page, 'error', /\S/), /^login_required: /);
-      assert.equal(await testIdText(page, 'api-result', /^/), '', 'the API was not called');
       assertStorageHoldsNone(await webStorage(page), [accessToken, idToken], 'after logout');
+      // The provider's session is over too: no silent renew can get a new token, and the
+      // sample sends the user to the login form.
+      await assertCallApiFallsBackToLogin(page, stack);
     });
 
     it('access_denied from the provider is shown', async () => {
@@ -406,6 +561,29 @@ export function defineSampleSuite(app, { replay = false } = {}) {
       assert.equal(await settledStatus(page), 'Logged out');
       assertCleanAddressBar(page, stack);
     });
+
+    if (lifecycle) {
+      it('a reload restores the session silently, and a logout in another tab shows here', async () => {
+        await login();
+        const navigations = recordNavigations(page);
+        const authorize = recordAuthorizeRequests(page, stack);
+        await page.reload({ timeout: WAIT_MS });
+        assert.equal(await settledStatus(page), 'Logged in', 'checkSession restored the session');
+        assert.equal(JSON.parse(await testIdText(page, 'profile', /^\{/)).sub, 'alice');
+        assert.deepEqual(authorize.map((url) => url.searchParams.get('prompt')), ['none'], 'one silent request');
+        assertStayedAtApp(navigations, stack, 'during the restore');
+        assert.equal(await iframeCount(page), 0, 'the hidden iframe is gone');
+
+        const other = await context.newPage();
+        await openApp(other, stack);
+        assert.equal(await settledStatus(other), 'Logged in', 'a new tab restores the session too');
+        const otherNavigations = recordNavigations(other);
+        await byTestId(page, 'logout').click();
+        await testIdText(other, 'status', 'Logged out');
+        assert.equal(await testIdText(other, 'profile', /^/), '', 'no profile is shown');
+        assert.deepEqual(otherNavigations, [], 'the other tab did not reload or navigate');
+      });
+    }
 
     if (replay) {
       it('a replayed callback URL is rejected with invalid_state', async () => {

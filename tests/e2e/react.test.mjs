@@ -1,4 +1,4 @@
 // End-to-end: the react sample app against the local provider and API, in headless Chromium.
 import { defineSampleSuite } from './harness.mjs';
 
-defineSampleSuite('react');
+defineSampleSuite('react', { lifecycle: true });

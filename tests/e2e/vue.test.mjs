@@ -1,4 +1,4 @@
 // End-to-end: the vue sample app against the local provider and API, in headless Chromium.
 import { defineSampleSuite } from './harness.mjs';
 
-defineSampleSuite('vue');
+defineSampleSuite('vue', { lifecycle: true });

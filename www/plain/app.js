@@ -7,31 +7,79 @@ function showError(e) {
   $('error').textContent = e instanceof AuthError ? `${e.error}: ${e.error_description}` : String(e?.message ?? e);
 }
 
+// What a silent attempt answers when only the provider's own pages can go on: the user must
+// log in (or consent, or pick an account) there.
+const NEEDS_INTERACTION = new Set(['login_required', 'consent_required', 'interaction_required']);
+
 async function main() {
   // Settings differ per environment, so they are served at run time instead of being bundled.
+  // issuer or domain (Auth0) and clientId are required; the rest is optional.
   const config = await (await fetch('/config.json')).json();
   const client = await createClient({
-    issuer: config.issuer,
+    ...(config.domain ? { domain: config.domain } : { issuer: config.issuer }),
     clientId: config.clientId,
-    authorizationParams: { redirect_uri: location.origin + '/', scope: 'openid profile email' },
+    authorizationParams: { redirect_uri: location.origin + '/', scope: config.scope ?? 'openid profile email', audience: config.audience },
+    cacheLocation: config.cacheLocation,
+    leeway: config.leeway,
+    authorizeTimeoutInSeconds: config.authorizeTimeoutInSeconds,
+  });
+  $('call-api-2').hidden = !config.audience2;
+
+  // The page renders from the client's state: a login or logout in another tab, or a session
+  // restored in the background, shows here without a reload. Until the start-up below is
+  // done the status says "Loading".
+  let started = false;
+  let auth = { isAuthenticated: false, isLoading: true };
+  function render() {
+    const loading = !started || auth.isLoading;
+    $('status').textContent = loading ? 'Loading' : auth.isAuthenticated ? 'Logged in' : 'Logged out';
+    $('profile').textContent = auth.isAuthenticated && auth.user ? JSON.stringify(auth.user, null, 2) : '';
+  }
+  client.subscribe((state) => {
+    auth = state;
+    render();
   });
 
-  async function render() {
-    const loggedIn = await client.isAuthenticated();
-    $('status').textContent = loggedIn ? 'Logged in' : 'Logged out';
-    $('profile').textContent = loggedIn ? JSON.stringify(await client.getUser(), null, 2) : '';
+  // An access token for the API, or, when the provider wants the user on its pages, off to the
+  // login page (resolves undefined: the page is leaving).
+  //
+  // Why fall back to a redirect: silent renewal runs in a hidden iframe on the provider's site,
+  // and a browser that blocks third-party cookies (Safari, Firefox's strict mode, Chrome with
+  // the setting on, or an app on another site than the provider with SameSite cookies) sends
+  // that iframe none of the provider's session cookies. The provider then answers
+  // login_required although the user is logged in there. A top-level redirect does carry the
+  // cookies, so it usually comes straight back with tokens and no form to fill.
+  async function accessToken(authorizationParams) {
+    try {
+      return await client.getAccessToken({ authorizationParams });
+    } catch (e) {
+      if (!(e instanceof AuthError) || !NEEDS_INTERACTION.has(e.error)) throw e;
+      await client.loginWithRedirect({
+        appState: { returnTo: location.pathname, at: 'api', reason: e.error },
+        authorizationParams,
+      });
+      return undefined;
+    }
   }
 
-  async function callApi(withToken) {
-    const headers = withToken ? { Authorization: `Bearer ${await client.getAccessToken()}` } : {};
+  async function callApi(withToken, authorizationParams) {
+    const headers = {};
+    if (withToken) {
+      const token = await accessToken(authorizationParams);
+      if (token === undefined) return;
+      headers.Authorization = `Bearer ${token}`;
+    }
     const res = await fetch(`${config.apiUrl}/api/private`, { headers });
     $('api-result').textContent = `${res.status} ${await res.text()}`;
   }
 
   const actions = {
     'login': () => client.loginWithRedirect({ appState: { returnTo: location.pathname, at: 'sample' } }),
+    // The popup must open in the click handler itself: browsers block popups opened later.
+    'login-popup': () => client.loginWithPopup(),
     'logout': () => client.logout({ logoutParams: { returnTo: location.origin + '/' } }),
     'call-api': () => callApi(true),
+    'call-api-2': () => callApi(true, { audience: config.audience2 }),
     'call-api-without-token': () => callApi(false),
   };
   for (const [id, action] of Object.entries(actions)) {
@@ -41,16 +89,25 @@ async function main() {
     });
   }
 
-  // Back from the provider, the response is in the fragment: validate it and keep the tokens.
-  if (/[#&](state|error)=/.test(location.hash)) {
-    try {
-      const { appState } = await client.handleRedirectCallback();
-      $('app-state').textContent = JSON.stringify(appState, null, 2);
-    } catch (e) {
-      showError(e);
+  try {
+    if (/[#&](state|error)=/.test(location.hash)) {
+      // Back from the provider, the response is in the fragment: validate it and keep the
+      // tokens. After a failed callback the error stays on screen: no silent login behind it.
+      try {
+        const { appState } = await client.handleRedirectCallback();
+        $('app-state').textContent = JSON.stringify(appState, null, 2) ?? '';
+      } catch (e) {
+        showError(e);
+      }
+    } else {
+      // A plain page load (a reload, a new tab): tokens in memory are gone, but the provider's
+      // session may still be alive. checkSession asks it silently; "not logged in" is no error.
+      await client.checkSession().catch(showError);
     }
+  } finally {
+    started = true;
+    render();
   }
-  await render();
 }
 
 main().catch(showError);

@@ -1,5 +1,6 @@
-import { Suspense, use, useEffect, useState } from 'react';
+import { Suspense, use, useState } from 'react';
 import { AuthError, createClient } from 'spa-login';
+import { useAuth } from './useAuth.js';
 
 // Start once per page load, outside React: a redirect response can be handled only once, and
 // StrictMode runs effects twice in development.
@@ -8,17 +9,28 @@ const startup = start().catch((error) => ({ error }));
 async function start() {
   // Settings differ per environment, so they are served at run time instead of being bundled.
   const config = await (await fetch('/config.json')).json();
+  // issuer or domain (Auth0) and clientId are required; the rest is optional.
   const client = await createClient({
-    issuer: config.issuer,
+    ...(config.domain ? { domain: config.domain } : { issuer: config.issuer }),
     clientId: config.clientId,
-    authorizationParams: { redirect_uri: window.location.origin + '/', scope: 'openid profile email' },
+    authorizationParams: { redirect_uri: window.location.origin + '/', scope: 'openid profile email', audience: config.audience },
+    cacheLocation: config.cacheLocation,
+    leeway: config.leeway,
+    authorizeTimeoutInSeconds: config.authorizeTimeoutInSeconds,
   });
   // Back from the provider, the response is in the fragment: validate it and keep the tokens.
+  // After a failed callback the error stays on screen: no silent login behind it.
+  // On a plain page load (a reload, a new tab) the tokens in memory are gone, but the
+  // provider's session may still be alive: checkSession asks it silently ("not logged in" is
+  // no error).
   const callback = /[#&](state|error)=/.test(window.location.hash)
     ? await client.handleRedirectCallback().catch((error) => ({ error }))
-    : {};
+    : await client.checkSession().then(() => ({}), (error) => ({ error }));
   return { config, client, ...callback };
 }
+
+// What a silent attempt answers when only the provider's own pages can go on.
+const NEEDS_INTERACTION = new Set(['login_required', 'consent_required', 'interaction_required']);
 
 // An AuthError carries a stable code and a description.
 function describe(e) {
@@ -43,17 +55,9 @@ export default function App() {
 
 function Sample() {
   const { config, client, appState, error: startupError } = use(startup);
-  const [auth, setAuth] = useState({ status: 'Loading' });
+  const auth = useAuth(client);
   const [apiResult, setApiResult] = useState('');
   const [error, setError] = useState(startupError);
-
-  useEffect(() => {
-    if (!client) return;
-    (async () => {
-      const loggedIn = await client.isAuthenticated();
-      setAuth(loggedIn ? { status: 'Logged in', user: await client.getUser() } : { status: 'Logged out' });
-    })().catch(setError);
-  }, [client]);
 
   // A button's handler: clears the last error and shows a new one.
   const act = (action) => async () => {
@@ -65,24 +69,55 @@ function Sample() {
     }
   };
 
-  async function callApi(withToken) {
-    const headers = withToken ? { Authorization: `Bearer ${await client.getAccessToken()}` } : {};
+  // An access token for the API, or, when the provider wants the user on its pages, off to the
+  // login page (resolves undefined: the page is leaving).
+  //
+  // Why fall back to a redirect: silent renewal runs in a hidden iframe on the provider's site,
+  // and a browser that blocks third-party cookies (Safari, Firefox's strict mode, Chrome with
+  // the setting on, or an app on another site than the provider with SameSite cookies) sends
+  // that iframe none of the provider's session cookies. The provider then answers
+  // login_required although the user is logged in there. A top-level redirect does carry the
+  // cookies, so it usually comes straight back with tokens and no form to fill.
+  async function accessToken(authorizationParams) {
+    try {
+      return await auth.getAccessToken({ authorizationParams });
+    } catch (e) {
+      if (!(e instanceof AuthError) || !NEEDS_INTERACTION.has(e.error)) throw e;
+      await auth.loginWithRedirect({
+        appState: { returnTo: window.location.pathname, at: 'api', reason: e.error },
+        authorizationParams,
+      });
+      return undefined;
+    }
+  }
+
+  async function callApi(withToken, authorizationParams) {
+    const headers = {};
+    if (withToken) {
+      const token = await accessToken(authorizationParams);
+      if (token === undefined) return;
+      headers.Authorization = `Bearer ${token}`;
+    }
     const res = await fetch(`${config.apiUrl}/api/private`, { headers });
     setApiResult(`${res.status} ${await res.text()}`);
   }
 
+  const status = auth.isLoading ? 'Loading' : auth.isAuthenticated ? 'Logged in' : 'Logged out';
   return (
     <>
-      <Status text={auth.status} />
+      <Status text={status} />
       <p>
-        <button data-testid="login" onClick={act(() => client.loginWithRedirect({ appState: { returnTo: window.location.pathname, at: 'sample' } }))}>Log in</button>
-        <button data-testid="logout" onClick={act(() => client.logout({ logoutParams: { returnTo: window.location.origin + '/' } }))}>Log out</button>
+        <button data-testid="login" onClick={act(() => auth.loginWithRedirect({ appState: { returnTo: window.location.pathname, at: 'sample' } }))}>Log in</button>
+        {/* The popup opens in the click handler itself: browsers block popups opened later. */}
+        <button data-testid="login-popup" onClick={act(() => auth.loginWithPopup())}>Log in (popup)</button>
+        <button data-testid="logout" onClick={act(() => auth.logout({ logoutParams: { returnTo: window.location.origin + '/' } }))}>Log out</button>
         <button data-testid="call-api" onClick={act(() => callApi(true))}>Call API</button>
+        <button data-testid="call-api-2" hidden={!config?.audience2} onClick={act(() => callApi(true, { audience: config.audience2 }))}>Call the second API</button>
         <button data-testid="call-api-without-token" onClick={act(() => callApi(false))}>Call API without token</button>
       </p>
       <p data-testid="error" style={{ color: '#b00020' }}>{describe(error)}</p>
       <h2>Profile</h2>
-      <pre data-testid="profile">{auth.user ? JSON.stringify(auth.user, null, 2) : ''}</pre>
+      <pre data-testid="profile">{auth.isAuthenticated && auth.user ? JSON.stringify(auth.user, null, 2) : ''}</pre>
       <h2>API result</h2>
       <pre data-testid="api-result">{apiResult}</pre>
       <h2>appState from the last login</h2>
