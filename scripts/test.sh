@@ -16,5 +16,5 @@ wasm-pack test --headless --chrome
 echo "== 3/4 build the package"
 node scripts/build.mjs
 
-echo "== 4/4 the built package: bundlers, conformance in Chromium, samples end to end: node --test"
-node --test tests/bundlers/ tests/conformance/ tests/e2e/
+echo "== 4/4 the built package: npm pack, bundlers, conformance in Chromium, samples end to end: node --test"
+node --test tests/package/ tests/bundlers/ tests/conformance/ tests/e2e/
