@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import { shippedBytes } from './size.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -35,15 +35,5 @@ for (const file of fields.files) {
   if (!file.includes('*') && !existsSync(join(pkg, file))) throw new Error(`pkg/${file} is missing after the build`);
 }
 
-export function shippedBytes() {
-  const parts = ['index.js', 'spa_login.js', 'spa_login_bg.wasm'].map((f) => readFileSync(join(pkg, f)));
-  const sum = (f) => parts.reduce((n, b) => n + f(b).length, 0);
-  return {
-    raw: sum((b) => b),
-    gzip: sum((b) => gzipSync(b, { level: 9 })),
-    brotli: sum((b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } })),
-  };
-}
-
 const size = shippedBytes();
-console.log(`pkg/ built: ${size.raw} bytes raw, ${size.gzip} gzip -9, ${size.brotli} brotli (entry + glue + wasm)`);
+console.log(`pkg/ built: ${size.raw} bytes raw, ${size.gzip} gzip -9, ${size.brotli} brotli (entry + glue + snippets + wasm)`);
