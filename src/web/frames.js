@@ -20,8 +20,16 @@ function encodeMessage(response) {
     .join('&');
 }
 
-// The response in a window of our origin, if it has arrived: its URL, else undefined.
-function readResponse(win, redirectUri) {
+// The one `state` of a response URL (fragment, else query), if there is exactly one.
+function stateOf(href) {
+  const url = new URL(href);
+  const states = new URLSearchParams(url.hash.slice(1) || url.search.slice(1)).getAll('state');
+  return states.length === 1 ? states[0] : undefined;
+}
+
+// The response to this flow in a window of our origin, if it has arrived: its URL, else
+// undefined. A response with another state (another tab's or another flow's) is not ours.
+function readResponse(win, redirectUri, state) {
   let href;
   try {
     href = win.location.href; // throws while the window shows the provider's origin
@@ -29,7 +37,7 @@ function readResponse(win, redirectUri) {
     return undefined;
   }
   if (!href || !href.startsWith(redirectUri.split(/[?#]/)[0])) return undefined;
-  return /[#?&](state|error)=/.test(href) ? href : undefined;
+  return stateOf(href) === state ? href : undefined;
 }
 
 // Waits for the response from `win`: a web_message from the provider's origin and that window
@@ -54,7 +62,7 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs, isClosed })
     window.addEventListener('message', onMessage);
     let closedAt;
     poll = setInterval(() => {
-      const href = readResponse(win, redirectUri);
+      const href = readResponse(win, redirectUri, state);
       if (href) return done(resolve, href);
       if (!isClosed()) return;
       closedAt ??= Date.now();

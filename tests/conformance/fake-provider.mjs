@@ -6,6 +6,11 @@
 // The issuer is http://127.0.0.1:PORT. The page is served on every host name, so a test picks
 // http://localhost:PORT/ (another origin than the issuer: discovery and JWKS go through CORS) or
 // http://127.0.0.1:PORT/ (the same origin).
+//
+// For the silent (hidden iframe, prompt=none) and popup flows, /authorize can also answer with a
+// page that posts the response to the window that opened the flow (response_mode=web_message,
+// as Auth0 does), post it from another origin or from another window, or not answer at all. A
+// second server on another port (`otherOrigin`) serves the page that posts from another origin.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,6 +41,44 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
+// The page that posts a web_message response. `spec`: { messages, targetOrigin, target, close }.
+// target 'self': this window posts to its opener (a popup) or parent (a frame); 'grandparent':
+// this window is a frame inside the provider's page and posts to that page's opener or parent.
+// With `spec` undefined, the page reads it from its fragment (the other-origin and nested pages).
+function webMessagePage(spec) {
+  const source = spec === undefined
+    ? 'JSON.parse(decodeURIComponent(location.hash.slice(1)))'
+    : JSON.stringify(spec).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>web_message</title></head>
+<body>
+<script>
+(() => {
+  const spec = ${source};
+  const host = spec.target === 'grandparent' ? window.parent : window;
+  const target = host.opener && host.opener !== host ? host.opener : host.parent;
+  for (const response of spec.messages) {
+    target.postMessage({ type: 'authorization_response', response }, spec.targetOrigin);
+  }
+  if (spec.close) window.close();
+})();
+</script>
+</body></html>
+`;
+}
+
+// A page at the provider that sends its window on to `url` (the other-origin case), or that
+// holds a frame at `url` (the nested-frame case).
+function hopPage(url, nested) {
+  const js = JSON.stringify(url).replace(/</g, '\\u003c');
+  const body = nested
+    ? `<iframe src="" title="nested"></iframe><script>document.querySelector('iframe').src = ${js};</script>`
+    : `<script>location.replace(${js});</script>`;
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>provider</title></head><body>${body}</body></html>\n`;
+}
+
+const NO_ANSWER_PAGE = '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head><body><p>Sign in</p></body></html>\n';
+
 // Files are read once per run: every test serves the same package.
 const fileCache = new Map();
 async function readCached(file) {
@@ -51,8 +94,21 @@ async function readCached(file) {
  *   discoveryStatus / discoveryBody   HTTP status and raw body overriding the document
  *   jwks          the key set ({ keys: [...] })
  *   jwksStatus / jwksBody             likewise for the JWKS
- *   authorize     (params: URLSearchParams) => fragment text or { status, body }; default: the
- *                 bare-token answer Auth0 gives to response_type=token
+ *   authorize     (params: URLSearchParams) => the answer to /authorize; default: the bare-token
+ *                 answer Auth0 gives to response_type=token. One of:
+ *                   'k=v&...'              a 302 to redirect_uri#k=v&...
+ *                   { status, body }       that status with a text body
+ *                   { redirect: url }      a 302 to that URL
+ *                   { noAnswer: true }     a page that never answers (the user would sign in)
+ *                   { webMessage, via, close }   a page that posts { type: 'authorization_response',
+ *                       response } for each response object in `webMessage` (one or an array)
+ *                       to its opener (a popup) or its parent (a frame), with the redirect_uri's
+ *                       origin as targetOrigin; `via` says from where:
+ *                         'page' (default)  the /authorize page itself: the right origin and window
+ *                         'other-origin'    the page first navigates to otherOrigin, which posts
+ *                         'nested-frame'    a frame inside the /authorize page posts to the flow's
+ *                                           window (the right origin, the wrong window)
+ *                       `close`: the page closes itself (a popup) after posting
  *   cors          false to leave out Access-Control-Allow-Origin
  */
 export async function startProvider() {
@@ -68,6 +124,7 @@ export async function startProvider() {
     cors: true,
   };
   let origin;
+  let otherOrigin;
 
   function discoveryDocument() {
     const doc = {
@@ -91,7 +148,7 @@ export async function startProvider() {
     return `access_token=${token}&token_type=Bearer&expires_in=7200&state=${encodeURIComponent(params.get('state') ?? '')}`;
   }
 
-  const server = createServer(async (req, res) => {
+  const handler = async (req, res) => {
     const url = new URL(req.url, 'http://x');
     const pathname = url.pathname;
     counts.set(pathname, (counts.get(pathname) ?? 0) + 1);
@@ -114,10 +171,29 @@ export async function startProvider() {
           return send(400, 'text/plain', 'client_id and redirect_uri are required');
         }
         const answer = (config.authorize ?? defaultAuthorize)(url.searchParams);
-        if (typeof answer === 'object') return send(answer.status, 'text/plain', answer.body ?? '');
         const redirect = url.searchParams.get('redirect_uri');
-        return send(302, 'text/plain', '', { location: `${redirect}#${answer}` });
+        if (typeof answer === 'string') return send(302, 'text/plain', '', { location: `${redirect}#${answer}` });
+        if (answer.redirect !== undefined) return send(302, 'text/plain', '', { location: answer.redirect });
+        if (answer.noAnswer) return send(200, MIME['.html'], NO_ANSWER_PAGE);
+        if (answer.webMessage !== undefined) {
+          const spec = {
+            messages: [].concat(answer.webMessage),
+            targetOrigin: new URL(redirect).origin,
+            target: 'self',
+            close: !!answer.close,
+          };
+          const via = answer.via ?? 'page';
+          const hop = (base, s) => `${base}/web-message#${encodeURIComponent(JSON.stringify(s))}`;
+          if (via === 'page') return send(200, MIME['.html'], webMessagePage(spec));
+          if (via === 'other-origin') return send(200, MIME['.html'], hopPage(hop(otherOrigin, spec), false));
+          if (via === 'nested-frame') {
+            return send(200, MIME['.html'], hopPage(hop(origin, { ...spec, target: 'grandparent', close: false }), true));
+          }
+          throw new Error(`unknown via: ${via}`);
+        }
+        return send(answer.status, 'text/plain', answer.body ?? '');
       }
+      if (pathname === '/web-message') return send(200, MIME['.html'], webMessagePage());
       if (pathname === '/logout') {
         const back = url.searchParams.get('post_logout_redirect_uri');
         if (back) return send(302, 'text/plain', '', { location: back });
@@ -138,16 +214,27 @@ export async function startProvider() {
       if (!res.headersSent) send(404, 'text/plain', 'not found');
       else res.end();
     }
-  });
+  };
+  const server = createServer(handler);
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   origin = `http://127.0.0.1:${port}`;
+  // Another origin (another port) that serves only the page posting a web_message.
+  const other = createServer((req, res) => {
+    if (new URL(req.url, 'http://x').pathname === '/web-message') return handler(req, res);
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found');
+  });
+  await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
+  otherOrigin = `http://127.0.0.1:${other.address().port}`;
 
   return {
     port,
     origin,
     /** The origin the test page is usually opened at: another origin than the issuer's. */
     pageOrigin: `http://localhost:${port}`,
+    /** An origin that is neither the issuer's nor the page's (for web_message from elsewhere). */
+    otherOrigin,
     get issuer() {
       return config.issuer ?? origin;
     },
@@ -156,9 +243,9 @@ export async function startProvider() {
     requests,
     count: (p) => counts.get(p) ?? 0,
     discoveryDocument,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections?.();
-      server.close(() => resolve());
-    }),
+    close: () => Promise.all([server, other].map((srv) => new Promise((resolve) => {
+      srv.closeAllConnections?.();
+      srv.close(() => resolve());
+    }))),
   };
 }

@@ -44,7 +44,13 @@ export function useBrowser() {
     await stat(fileURLToPath(new URL('../../pkg/index.js', import.meta.url))).catch(() => {
       throw new Error('pkg/ is not built: run `node scripts/build.mjs` at the repository root');
     });
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    // Chromium's popup blocker stays on (Playwright turns it off by default): loginWithPopup
+    // must open its window from a click, and report popup_blocked otherwise.
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+      ignoreDefaultArgs: ['--disable-popup-blocking'],
+    });
   });
   after(async () => {
     for (const { context } of idle.splice(0)) await context.close().catch(() => {});

@@ -59,6 +59,54 @@ function storageDump({ all = false } = {}) {
   }
 }
 
+// Flows of the public API running now (getAccessToken, checkSession, loginWithPopup started by
+// this file): a message that arrives while one runs could have been taken by it.
+let running = 0;
+async function tracked(promise) {
+  running++;
+  try {
+    return await settle(promise);
+  } finally {
+    running--;
+  }
+}
+
+const iframeCount = () => document.querySelectorAll('iframe').length;
+
+// Which window posted a message, as this page sees it: the hidden iframe of a silent flow
+// ('frame'), a popup this window opened ('popup'), or any other window ('other').
+function relationOf(source) {
+  try {
+    if (!source) return 'none';
+    if ([...document.querySelectorAll('iframe')].some((f) => f.contentWindow === source)) return 'frame';
+    if (source.opener === window && source.top === source) return 'popup';
+  } catch {
+    // a cross-origin window that hides even these: some other window
+  }
+  return 'other';
+}
+
+// Every authorization_response message that reached this window: from where, with which state,
+// whether a flow was running, and Web Storage just after the package handled it (a task later:
+// by then a message it took has used up its transaction).
+const messages = [];
+// The reports of the app's own callback code run inside a frame or popup (see runLanding).
+const landings = [];
+window.addEventListener('message', (e) => {
+  const d = e.data;
+  if (!d || typeof d !== 'object') return;
+  if (d.type === 'conformance-landing' && e.origin === location.origin) {
+    landings.push(d.report);
+    return;
+  }
+  if (d.type !== 'authorization_response') return;
+  const entry = { origin: e.origin, state: d.response?.state, relation: relationOf(e.source), whileRunning: running > 0 };
+  messages.push(entry);
+  setTimeout(() => {
+    entry.storageAfter = storageDump();
+  });
+});
+
 function client(name) {
   const c = clients.get(name);
   if (!c) throw new Error(`no client named ${name}`);
@@ -161,4 +209,85 @@ window.T = {
     return { ...r, url, atOpen, href: location.href };
   },
 };
+Object.assign(window.T, {
+  /** getAccessToken, and how many iframes are in the document once it has settled. */
+  async renew(name, options) {
+    const r = await tracked(client(name).getAccessToken(options));
+    return { ...r, iframes: iframeCount() };
+  },
+
+  /** checkSession, then isAuthenticated() and the iframes left in the document. */
+  async checkSession(name, options) {
+    const c = client(name);
+    const r = await tracked(c.checkSession(options));
+    return { ...r, iframes: iframeCount(), isAuthenticated: await c.isAuthenticated() };
+  },
+
+  /** A button whose click (a real user gesture) runs loginWithPopup(options). */
+  addPopupButton(name, options, id = 'popup-login') {
+    const button = document.createElement('button');
+    button.id = id;
+    button.textContent = 'Log in (popup)';
+    button.addEventListener('click', () => {
+      button.result = tracked(client(name).loginWithPopup(options));
+    });
+    document.body.append(button);
+    return true;
+  },
+
+  /** The outcome of the loginWithPopup the button started. */
+  async popupResult(id = 'popup-login') {
+    const result = document.getElementById(id).result;
+    if (!result) throw new Error('the button was not clicked');
+    return result;
+  },
+
+  /**
+   * loginWithPopup with no user gesture: Playwright's own evaluate calls count as one (a
+   * transient activation that lasts a few seconds), so this waits until the page has none.
+   */
+  async popupWithoutGesture(name, options) {
+    const until = Date.now() + 15_000;
+    while (navigator.userActivation.isActive && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    const activeAtCall = navigator.userActivation.isActive;
+    const r = await tracked(client(name).loginWithPopup(options));
+    return { ...r, activeAtCall };
+  },
+
+  messages: () => messages.map((m) => ({ ...m })),
+  landings: () => [...landings],
+  iframes: iframeCount,
+});
+
+// The app's own callback code, run where a flow's response lands in a frame or popup
+// (?conformance=landing&issuer=...&clientId=...&cacheLocation=...&next=URL): it creates a client
+// and calls handleRedirectCallback() as a callback page would, reports what happened to the
+// window that runs the flow, then moves on to `next` with the response, where that window
+// reads it.
+async function runLanding(q) {
+  const report = { windowName: window.name };
+  try {
+    const options = { issuer: q.get('issuer'), clientId: q.get('clientId') };
+    if (q.get('cacheLocation')) options.cacheLocation = q.get('cacheLocation');
+    const c = await createClient(options);
+    report.hrefBefore = location.href;
+    report.storageBefore = storageDump();
+    const r = await settle(c.handleRedirectCallback());
+    if (r.ok) r.value = { keys: Object.keys(r.value ?? {}) };
+    report.result = r;
+    report.hrefAfter = location.href;
+    report.storageAfter = storageDump();
+    report.isAuthenticated = await c.isAuthenticated();
+    report.token = (await settle(c.getAccessToken({ cacheMode: 'cache-only' }))).value;
+  } catch (e) {
+    report.failure = String(e?.message ?? e);
+  }
+  const target = window.opener && window.opener !== window ? window.opener : window.parent;
+  target.postMessage({ type: 'conformance-landing', report }, location.origin);
+  location.replace(q.get('next') + location.hash);
+}
+
+const query = new URLSearchParams(location.search);
+if (query.get('conformance') === 'landing') runLanding(query);
+
 window.ready = true;

@@ -1,10 +1,10 @@
-// CONFORMANCE.md, "Silent renew, popup, logout". The silent renew and popup rules are pending
-// (not covered by this suite yet); the logout rules are checked here.
+// CONFORMANCE.md, "Silent renew, popup, logout": the hidden iframe (getAccessToken, checkSession)
+// and the popup (loginWithPopup) against a provider that answers in the fragment or with
+// web_message, from the right or the wrong origin, window or state, with an error, or not at all;
+// then the logout rules.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLIENT_ID, CONCURRENCY, withSession } from '../harness.mjs';
-
-const PENDING = 'pending: silent renew and popup are not covered by this suite yet';
 
 const loggedOut = (snap, what) => {
   assert.equal(snap.isAuthenticated, false, `${what}: still authenticated`);
@@ -13,12 +13,562 @@ const loggedOut = (snap, what) => {
   assert.equal(snap.token, undefined, `${what}: the access token`);
 };
 
+/** authorizeTimeoutInSeconds of the tests that wait for a timeout. */
+const TIMEOUT_S = 2;
+const WAIT_MS = 20_000;
+/** How the provider answers a silent or popup request: a redirect with the response in the
+ * fragment (the flow reads the window's location on the redirect URI), or web_message. */
+const MODES = ['fragment', 'web_message'];
+/** The prompt=none answers that mean "not logged in" (Core 3.1.2.6; the rule names the first three). */
+const LOGGED_OUT_CODES = ['login_required', 'consent_required', 'interaction_required', 'account_selection_required'];
+const enc = encodeURIComponent;
+
+/** The transaction of an /authorize request as Session.mint() wants it. */
+const txOf = (params) => ({ state: params.get('state'), nonce: params.get('nonce'), responseType: params.get('response_type') });
+/** A response in fragment form as the object a web_message carries. */
+const asObject = (fragment) => Object.fromEntries(new URLSearchParams(fragment));
+/** The provider's answer in `mode`: the fragment itself, or a page posting it. */
+const inMode = (mode, fragment) => (mode === 'web_message' ? { webMessage: asObject(fragment) } : fragment);
+const errorResponse = (code, state) => `error=${code}&error_description=${enc(`no session at the provider (${code})`)}&state=${enc(state)}`;
+
+/** The provider lists web_message: frames and popups then ask for response_mode=web_message. */
+function useWebMessage(s) {
+  s.provider.config.discovery = { response_modes_supported: ['fragment', 'query', 'web_message'] };
+}
+
+function authorizeRequests(s) {
+  return s.provider.requests.filter((r) => r.path === '/authorize').map((r) => new URLSearchParams(r.query));
+}
+
+function lastAuthorize(s) {
+  const all = authorizeRequests(s);
+  assert.ok(all.length > 0, 'the provider saw no /authorize request');
+  return all.at(-1);
+}
+
+function assertAuthError(r, code, what = '') {
+  assert.equal(r.ok, false, `${what}expected ${code}, but the call resolved with ${JSON.stringify(r.value)}`);
+  assert.equal(r.isAuthError, true, `${what}not an AuthError: ${r.name}: ${r.message}`);
+  assert.equal(r.error, code, `${what}wrong code (${r.error_description})`);
+  const name = { timeout: 'TimeoutError', popup_cancelled: 'PopupCancelledError' }[code] ?? 'AuthError';
+  assert.equal(r.name, name, `${what}the error class`);
+}
+
+const hasTx = (storage, state) => Object.keys(storage.session).some((k) => k.startsWith('spa-login.tx.') && k.includes(state));
+const withoutStates = (session, states) => Object.fromEntries(Object.entries(session).filter(([k]) => !states.some((st) => k.includes(st))));
+
+/** Nothing was stored between the two snapshots; the transactions of `states` may have come or gone. */
+function assertNothingStored(before, after, states = []) {
+  assert.equal(after.isAuthenticated, before.isAuthenticated, 'isAuthenticated() changed');
+  assert.deepEqual(after.user, before.user, 'getUser() changed');
+  assert.deepEqual(after.claims, before.claims, 'getIdTokenClaims() changed');
+  assert.deepEqual(after.token, before.token, 'the cached access token changed');
+  assert.deepEqual(after.storage.local, before.storage.local, 'localStorage changed');
+  assert.deepEqual(withoutStates(after.storage.session, states), withoutStates(before.storage.session, states),
+    'sessionStorage changed (beyond the transaction of the flow)');
+}
+
+/**
+ * The messages that reached the page were all ignored: each came while the flow ran, from the
+ * given origin and window, and a task after it (when a taken message would have used up its
+ * transaction) the transactions of `pending` were all still stored.
+ */
+async function assertMessagesIgnored(s, { count, origin, relation, states, pending }) {
+  const messages = await s.eval(() => window.T.messages());
+  assert.equal(messages.length, count, `the page got ${messages.length} authorization_response messages, not ${count}`);
+  messages.forEach((m, i) => {
+    assert.equal(m.origin, origin, `message ${i}: posted from ${m.origin}`);
+    assert.equal(m.relation, relation, `message ${i}: posted by the ${m.relation} window`);
+    if (states) assert.equal(m.state, states[i], `message ${i}: its state`);
+    assert.equal(m.whileRunning, true, `message ${i} came after the flow had ended: the test proves nothing`);
+    for (const st of pending) assert.ok(hasTx(m.storageAfter, st), `message ${i} used up the transaction ${st}`);
+  });
+}
+
+/** Adds the test's login button, clicks it (a real user gesture) and returns the popup it opened. */
+async function clickPopup(s, options = {}) {
+  await s.eval(([o]) => window.T.addPopupButton('main', o), [options]);
+  const [popup] = await Promise.all([s.page.waitForEvent('popup', { timeout: WAIT_MS }), s.page.click('#popup-login')]);
+  return popup;
+}
+
+async function assertPopupClosed(popup) {
+  if (!popup.isClosed()) await popup.waitForEvent('close', { timeout: WAIT_MS });
+}
+
+/**
+ * withSession for tests that open popups: any window still open at the end (a popup the package
+ * failed to close) is closed, so that it cannot stand in for the popup of a later test of the
+ * pooled context (window.open by name would find it).
+ */
+function withPopups(fn) {
+  return () => withSession(async (s) => {
+    try {
+      await fn(s);
+    } finally {
+      for (const p of s.context.pages()) if (p !== s.page) await p.close().catch(() => {});
+    }
+  });
+}
+
+/** The URL of a landing page: the app's own callback code runs there (page.js, runLanding). */
+function landingUrl(s, { next, fragment, cacheLocation }) {
+  const q = new URLSearchParams({ conformance: 'landing', issuer: s.issuer, clientId: CLIENT_ID, next });
+  if (cacheLocation) q.set('cacheLocation', cacheLocation);
+  return `${s.pageOrigin}/app/landing?${q}#${fragment}`;
+}
+
 describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
-  test('silent renew and popup: a result is accepted only from the expected origin and window', { todo: PENDING });
-  test('silent renew and popup: a result is accepted only with the state of their own transaction', { todo: PENDING });
-  test('silent renew and popup: they time out with timeout', { todo: PENDING });
-  test('silent renew: login_required, consent_required, interaction_required mean "not logged in" for checkSession', { todo: PENDING });
-  test('silent renew: login_required, consent_required, interaction_required reject getAccessToken', { todo: PENDING });
+  // ---- The answers that are accepted -------------------------------------------------------
+
+  for (const mode of MODES) {
+    test(`silent renew (${mode}): the provider's answer renews the token through a hidden iframe, which is then removed`, () => withSession(async (s) => {
+      if (mode === 'web_message') useWebMessage(s);
+      const silentRedirectUri = `${s.pageOrigin}/app/silent`;
+      await s.create({ cacheLocation: 'localstorage', silentRedirectUri });
+      await s.establish();
+      let minted;
+      s.provider.config.authorize = (p) => {
+        minted = s.mint(txOf(p), { accessToken: 'renewed-token', claims: { sub: 'first-user' } });
+        return inMode(mode, minted.fragment);
+      };
+      const before = await s.snapshot();
+      const r = await s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
+      assert.equal(r.ok, true, `the renewal failed: ${r.error}: ${r.error_description}`);
+      assert.equal(r.value, 'renewed-token');
+      assert.equal(r.iframes, 0, 'an iframe is left in the document');
+      const req = lastAuthorize(s);
+      assert.equal(req.get('prompt'), 'none');
+      assert.equal(req.get('redirect_uri'), silentRedirectUri);
+      assert.equal(req.get('response_mode'), mode === 'web_message' ? 'web_message' : null);
+      const after = await s.snapshot();
+      assert.equal(after.token, 'renewed-token');
+      assert.equal(after.claims?.__raw, minted.idToken);
+      assert.deepEqual(after.storage.session, before.storage.session, 'the silent transaction was not used up');
+      assert.notDeepEqual(after.storage.local, before.storage.local, 'the renewed session was not stored');
+      const appLoads = s.provider.requests.filter((q) => q.path === '/app/silent').length;
+      if (mode === 'web_message') {
+        assert.equal(appLoads, 0, 'with web_message no page of the app loads in the iframe');
+        const messages = await s.eval(() => window.T.messages());
+        assert.equal(messages.length, 1);
+        assert.equal(messages[0].origin, s.provider.origin);
+        assert.equal(messages[0].relation, 'frame');
+        assert.equal(hasTx(messages[0].storageAfter, req.get('state')), false, 'the accepted message used up its transaction');
+      } else {
+        assert.equal(appLoads, 1, 'the response landed on the silent redirect URI');
+      }
+      s.assertNoPageErrors(after);
+    }));
+
+    test(`checkSession (${mode}): a silent answer with tokens restores the session`, () => withSession(async (s) => {
+      if (mode === 'web_message') useWebMessage(s);
+      await s.create();
+      let minted;
+      s.provider.config.authorize = (p) => {
+        minted = s.mint(txOf(p), { accessToken: 'silent-token', claims: { sub: 'silent-user' } });
+        return inMode(mode, minted.fragment);
+      };
+      loggedOut(await s.snapshot(), 'before checkSession');
+      const r = await s.eval(() => window.T.checkSession('main'));
+      assert.equal(r.ok, true, `checkSession failed: ${r.error}: ${r.error_description}`);
+      assert.equal(r.value, undefined);
+      assert.equal(r.isAuthenticated, true, 'the session was not restored');
+      assert.equal(r.iframes, 0, 'an iframe is left in the document');
+      assert.equal(lastAuthorize(s).get('prompt'), 'none');
+      const after = await s.snapshot();
+      assert.equal(after.user?.sub, 'silent-user');
+      assert.equal(after.claims?.__raw, minted.idToken);
+      assert.equal(after.token, 'silent-token');
+      assert.deepEqual(after.storage, { session: {}, local: {} }, 'memory cache, transaction used up');
+      s.assertNoPageErrors(after);
+    }));
+  }
+
+  test('loginWithPopup (web_message): the right response, posted to the opener, logs in; the popup is closed', withPopups(async (s) => {
+    useWebMessage(s);
+    await s.create();
+    let minted;
+    s.provider.config.authorize = (p) => {
+      minted = s.mint(txOf(p), { accessToken: 'popup-token', claims: { sub: 'popup-user' } });
+      return { webMessage: asObject(minted.fragment) };
+    };
+    const popup = await clickPopup(s);
+    const r = await s.eval(() => window.T.popupResult());
+    assert.equal(r.ok, true, `loginWithPopup failed: ${r.error}: ${r.error_description}`);
+    await assertPopupClosed(popup);
+    const req = lastAuthorize(s);
+    assert.equal(req.get('response_mode'), 'web_message');
+    assert.equal(req.get('prompt'), null, 'a popup login is interactive');
+    const messages = await s.eval(() => window.T.messages());
+    assert.equal(messages.length, 1);
+    assert.equal(messages[0].origin, s.provider.origin);
+    assert.equal(messages[0].relation, 'popup');
+    const after = await s.snapshot();
+    assert.equal(after.isAuthenticated, true);
+    assert.equal(after.user?.sub, 'popup-user');
+    assert.equal(after.claims?.__raw, minted.idToken);
+    assert.equal(after.token, 'popup-token');
+    assert.deepEqual(after.storage.session, {}, 'the popup transaction was used up');
+    assert.equal(after.href, `${s.pageOrigin}/`, 'the tab did not navigate');
+    s.assertNoPageErrors(after);
+  }));
+
+  test('loginWithPopup (fragment): a response landing on the redirect URI in the popup logs in; the popup is closed', withPopups(async (s) => {
+    await s.create();
+    let minted;
+    s.provider.config.authorize = (p) => {
+      minted = s.mint(txOf(p), { accessToken: 'popup-token', claims: { sub: 'popup-user' } });
+      return minted.fragment;
+    };
+    const redirectUri = `${s.pageOrigin}/app/popup-callback`;
+    const popup = await clickPopup(s, { authorizationParams: { redirect_uri: redirectUri } });
+    const r = await s.eval(() => window.T.popupResult());
+    assert.equal(r.ok, true, `loginWithPopup failed: ${r.error}: ${r.error_description}`);
+    await assertPopupClosed(popup);
+    assert.equal(lastAuthorize(s).get('redirect_uri'), redirectUri);
+    const after = await s.snapshot();
+    assert.equal(after.user?.sub, 'popup-user');
+    assert.equal(after.token, 'popup-token');
+    assert.deepEqual(after.storage.session, {}, 'the popup transaction was used up');
+    s.assertNoPageErrors(after);
+  }));
+
+  test("silent renew and popup: the app's own handleRedirectCallback, run where the response lands in the iframe or popup, neither uses up the transaction nor stores anything", withPopups(async (s) => {
+    const silentRedirectUri = `${s.pageOrigin}/app/silent`;
+    await s.create({ cacheLocation: 'localstorage', silentRedirectUri, authorizeTimeoutInSeconds: 10 });
+    await s.establish();
+    // The response first lands on a page of the app that runs its callback code, which then
+    // passes it on, unchanged, to the redirect URI the flow watches.
+    s.provider.config.authorize = (p) => {
+      const minted = s.mint(txOf(p), { accessToken: p.get('prompt') === 'none' ? 'renewed-token' : 'popup-token', claims: { sub: 'first-user' } });
+      return { redirect: landingUrl(s, { next: p.get('redirect_uri'), fragment: minted.fragment, cacheLocation: 'localstorage' }) };
+    };
+    // (A popup has a copy of the tab's sessionStorage made when it opened, before the
+    // transaction was stored: there the proof is that nothing was read, changed or refused.)
+    const checkLanding = (landing, { windowName, state, token }) => {
+      assert.equal(landing.failure, undefined, landing.failure);
+      assert.equal(landing.windowName, windowName);
+      assert.equal(landing.result.ok, true, `handleRedirectCallback there: ${landing.result.error}: ${landing.result.error_description}`);
+      assert.deepEqual(landing.result.value.keys, [], 'handleRedirectCallback there returned something');
+      if (state) assert.ok(hasTx(landing.storageBefore, state), 'the transaction was stored when the response landed');
+      assert.deepEqual(landing.storageAfter, landing.storageBefore, 'handleRedirectCallback there changed Web Storage');
+      assert.equal(landing.hrefAfter, landing.hrefBefore, 'handleRedirectCallback there took the response out of the address bar');
+      assert.equal(landing.token, token, 'handleRedirectCallback there stored the new token');
+    };
+
+    const r = await s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
+    assert.equal(r.ok, true, `the renewal failed (was its transaction used up in the iframe?): ${r.error}: ${r.error_description}`);
+    assert.equal(r.value, 'renewed-token');
+    assert.equal(r.iframes, 0, 'an iframe is left in the document');
+    await s.page.waitForFunction(() => window.T.landings().length === 1, null, { timeout: WAIT_MS });
+    checkLanding((await s.eval(() => window.T.landings()))[0],
+      { windowName: 'spa-login-silent', state: lastAuthorize(s).get('state'), token: 'first-access-token' });
+
+    const popup = await clickPopup(s, { authorizationParams: { redirect_uri: `${s.pageOrigin}/app/popup-callback` } });
+    const p = await s.eval(() => window.T.popupResult());
+    assert.equal(p.ok, true, `loginWithPopup failed: ${p.error}: ${p.error_description}`);
+    await assertPopupClosed(popup);
+    await s.page.waitForFunction(() => window.T.landings().length === 2, null, { timeout: WAIT_MS });
+    checkLanding((await s.eval(() => window.T.landings()))[1], { windowName: 'spa-login-popup', token: 'renewed-token' });
+    const after = await s.snapshot();
+    assert.equal(after.token, 'popup-token');
+    assert.deepEqual(after.storage.session, {}, 'both transactions were used up by the flows');
+    s.assertNoPageErrors(after);
+  }));
+
+  // ---- Only from the expected origin and window --------------------------------------------
+
+  const VIAS = {
+    'other-origin': 'from another origin',
+    'nested-frame': 'from another window (a frame inside the provider page)',
+  };
+  for (const [via, from] of Object.entries(VIAS)) {
+    test(`silent renew (web_message): the right response posted ${from} is ignored: timeout`, () => withSession(async (s) => {
+      useWebMessage(s);
+      await s.create({ cacheLocation: 'localstorage', authorizeTimeoutInSeconds: TIMEOUT_S });
+      await s.establish();
+      s.provider.config.authorize = (p) => ({ webMessage: asObject(s.mint(txOf(p), { accessToken: 'must-not-be-used' }).fragment), via });
+      const before = await s.snapshot();
+      const r = await s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
+      assertAuthError(r, 'timeout');
+      assert.equal(r.iframes, 0, 'an iframe is left in the document');
+      const state = lastAuthorize(s).get('state');
+      await assertMessagesIgnored(s, {
+        count: 1,
+        origin: via === 'other-origin' ? s.provider.otherOrigin : s.provider.origin,
+        relation: via === 'other-origin' ? 'frame' : 'other',
+        states: [state],
+        pending: [state],
+      });
+      const after = await s.snapshot();
+      assertNothingStored(before, after, [state]);
+      s.assertFirstSession(after);
+      s.assertNoPageErrors(after);
+    }));
+
+    test(`loginWithPopup (web_message): the right response posted ${from} is ignored: timeout, and the popup is closed`, withPopups(async (s) => {
+      useWebMessage(s);
+      await s.create({ authorizeTimeoutInSeconds: TIMEOUT_S });
+      s.provider.config.authorize = (p) => ({ webMessage: asObject(s.mint(txOf(p), { accessToken: 'must-not-be-used' }).fragment), via });
+      const before = await s.snapshot();
+      const popup = await clickPopup(s);
+      const r = await s.eval(() => window.T.popupResult());
+      assertAuthError(r, 'timeout');
+      await assertPopupClosed(popup);
+      const state = lastAuthorize(s).get('state');
+      await assertMessagesIgnored(s, {
+        count: 1,
+        origin: via === 'other-origin' ? s.provider.otherOrigin : s.provider.origin,
+        relation: via === 'other-origin' ? 'popup' : 'other',
+        states: [state],
+        pending: [state],
+      });
+      const after = await s.snapshot();
+      assertNothingStored(before, after, [state]);
+      loggedOut(after, 'after the ignored answer');
+      s.assertNoPageErrors(after);
+    }));
+  }
+
+  // ---- Only with the state of their own transaction ----------------------------------------
+
+  // The worst other state: that of another pending login of this client, with a response that
+  // is valid for it. Taking it would log in (or renew) with the other transaction's tokens.
+  async function otherTransaction(s) {
+    const tx = await s.login();
+    return { tx, minted: s.mint(tx, { accessToken: 'other-transaction-token', claims: { sub: 'other-user' } }) };
+  }
+
+  async function assertOtherTransactionIntact(s, other) {
+    const cb = await s.callback(other.minted.fragment);
+    assert.equal(cb.ok, true, `the other transaction was used up: ${cb.error}: ${cb.error_description}`);
+    assert.equal((await s.snapshot()).token, 'other-transaction-token');
+  }
+
+  test('silent renew (web_message): responses with another state, unknown or of another pending transaction, are ignored: timeout', () => withSession(async (s) => {
+    useWebMessage(s);
+    await s.create({ cacheLocation: 'localstorage', authorizeTimeoutInSeconds: TIMEOUT_S });
+    await s.establish();
+    const other = await otherTransaction(s);
+    const unknown = 'unknown-state-' + 'A'.repeat(43);
+    s.provider.config.authorize = (p) => ({
+      webMessage: [
+        { ...asObject(s.mint(txOf(p), { accessToken: 'must-not-be-used' }).fragment), state: unknown },
+        asObject(other.minted.fragment),
+      ],
+    });
+    const before = await s.snapshot();
+    const r = await s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
+    assertAuthError(r, 'timeout');
+    assert.equal(r.iframes, 0, 'an iframe is left in the document');
+    const state = lastAuthorize(s).get('state');
+    await assertMessagesIgnored(s, {
+      count: 2, origin: s.provider.origin, relation: 'frame', states: [unknown, other.tx.state], pending: [state, other.tx.state],
+    });
+    const after = await s.snapshot();
+    assertNothingStored(before, after, [state]);
+    s.assertFirstSession(after);
+    s.assertNoPageErrors(after);
+    await assertOtherTransactionIntact(s, other);
+  }));
+
+  test('loginWithPopup (web_message): responses with another state are ignored: timeout, and the popup is closed', withPopups(async (s) => {
+    useWebMessage(s);
+    await s.create({ authorizeTimeoutInSeconds: TIMEOUT_S });
+    const other = await otherTransaction(s);
+    const unknown = 'unknown-state-' + 'B'.repeat(43);
+    s.provider.config.authorize = (p) => ({
+      webMessage: [
+        { ...asObject(s.mint(txOf(p), { accessToken: 'must-not-be-used' }).fragment), state: unknown },
+        asObject(other.minted.fragment),
+      ],
+    });
+    const before = await s.snapshot();
+    const popup = await clickPopup(s);
+    const r = await s.eval(() => window.T.popupResult());
+    assertAuthError(r, 'timeout');
+    await assertPopupClosed(popup);
+    const state = lastAuthorize(s).get('state');
+    await assertMessagesIgnored(s, {
+      count: 2, origin: s.provider.origin, relation: 'popup', states: [unknown, other.tx.state], pending: [state, other.tx.state],
+    });
+    const after = await s.snapshot();
+    assertNothingStored(before, after, [state]);
+    loggedOut(after, 'after the ignored answers');
+    s.assertNoPageErrors(after);
+    await assertOtherTransactionIntact(s, other);
+  }));
+
+  // A response that lands on the redirect URI names its state in the window's address: one with
+  // another state is not the flow's result either (as with web_message), so the flow goes on
+  // waiting and ends with timeout, and the other transaction stays as it was.
+  test('silent renew (fragment): a response landing on the silent redirect URI with the state of another pending transaction is not accepted: timeout', () => withSession(async (s) => {
+    await s.create({ cacheLocation: 'localstorage', authorizeTimeoutInSeconds: TIMEOUT_S });
+    await s.establish();
+    const other = await otherTransaction(s);
+    s.provider.config.authorize = () => other.minted.fragment;
+    const before = await s.snapshot();
+    const r = await s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
+    assertAuthError(r, 'timeout');
+    assert.equal(r.iframes, 0, 'an iframe is left in the document');
+    const after = await s.snapshot();
+    assertNothingStored(before, after, [lastAuthorize(s).get('state')]);
+    s.assertFirstSession(after);
+    s.assertNoPageErrors(after);
+    await assertOtherTransactionIntact(s, other);
+  }));
+
+  test('loginWithPopup (fragment): a response landing on the redirect URI with the state of another pending transaction is not accepted: timeout', withPopups(async (s) => {
+    await s.create({ authorizeTimeoutInSeconds: TIMEOUT_S });
+    const other = await otherTransaction(s);
+    s.provider.config.authorize = () => other.minted.fragment;
+    const before = await s.snapshot();
+    const popup = await clickPopup(s, { authorizationParams: { redirect_uri: `${s.pageOrigin}/app/popup-callback` } });
+    const r = await s.eval(() => window.T.popupResult());
+    assertAuthError(r, 'timeout');
+    await assertPopupClosed(popup);
+    const after = await s.snapshot();
+    assertNothingStored(before, after, [lastAuthorize(s).get('state')]);
+    loggedOut(after, 'after the answer of another transaction');
+    s.assertNoPageErrors(after);
+    await assertOtherTransactionIntact(s, other);
+  }));
+
+  // ---- No answer: timeout; the popup closed or blocked ---------------------------------------
+
+  for (const mode of MODES) {
+    test(`silent renew (${mode}): no answer gives timeout, for getAccessToken and for checkSession; no iframe is left`, () => withSession(async (s) => {
+      if (mode === 'web_message') useWebMessage(s);
+      await s.create({ cacheLocation: 'localstorage', authorizeTimeoutInSeconds: TIMEOUT_S });
+      await s.establish();
+      s.provider.config.authorize = () => ({ noAnswer: true });
+      const before = await s.snapshot();
+      const r = await s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
+      assertAuthError(r, 'timeout', 'getAccessToken: ');
+      assert.equal(r.iframes, 0, 'an iframe is left in the document');
+      const after = await s.snapshot();
+      assertNothingStored(before, after, [lastAuthorize(s).get('state')]);
+      s.assertFirstSession(after);
+
+      // A client with no session (memory cache): checkSession does not take a timeout for
+      // "not logged in".
+      await s.create({ authorizeTimeoutInSeconds: TIMEOUT_S }, { name: 'fresh' });
+      const c = await s.eval(() => window.T.checkSession('fresh'));
+      assertAuthError(c, 'timeout', 'checkSession: ');
+      assert.equal(c.isAuthenticated, false);
+      assert.equal(c.iframes, 0, 'an iframe is left in the document');
+      assert.equal(authorizeRequests(s).filter((q) => q.get('prompt') === 'none').length, 2);
+      assert.deepEqual(await s.eval(() => window.T.messages()), [], 'no answer came');
+      s.assertNoPageErrors(await s.snapshot());
+    }));
+  }
+
+  test('loginWithPopup: no answer gives timeout, and the popup is closed', withPopups(async (s) => {
+    useWebMessage(s);
+    await s.create({ authorizeTimeoutInSeconds: TIMEOUT_S });
+    s.provider.config.authorize = () => ({ noAnswer: true });
+    const before = await s.snapshot();
+    const popup = await clickPopup(s);
+    const r = await s.eval(() => window.T.popupResult());
+    assertAuthError(r, 'timeout');
+    await assertPopupClosed(popup);
+    const after = await s.snapshot();
+    assertNothingStored(before, after, [lastAuthorize(s).get('state')]);
+    loggedOut(after, 'after the timeout');
+    s.assertNoPageErrors(after);
+  }));
+
+  test('loginWithPopup: the user closing the popup gives popup_cancelled', withPopups(async (s) => {
+    useWebMessage(s);
+    await s.create({ authorizeTimeoutInSeconds: 30 });
+    s.provider.config.authorize = () => ({ noAnswer: true });
+    const before = await s.snapshot();
+    const popup = await clickPopup(s);
+    await popup.waitForURL((u) => u.pathname === '/authorize', { timeout: WAIT_MS });
+    await popup.close();
+    const r = await s.eval(() => window.T.popupResult());
+    assertAuthError(r, 'popup_cancelled');
+    const after = await s.snapshot();
+    assertNothingStored(before, after, [lastAuthorize(s).get('state')]);
+    loggedOut(after, 'after the cancelled popup');
+    s.assertNoPageErrors(after);
+  }));
+
+  test('loginWithPopup: without a user gesture the browser blocks the popup: popup_blocked', withPopups(async (s) => {
+    await s.create();
+    const before = await s.snapshot();
+    let popups = 0;
+    const count = () => { popups += 1; };
+    s.context.on('page', count);
+    try {
+      const r = await s.eval(() => window.T.popupWithoutGesture('main'));
+      assert.equal(r.activeAtCall, false, 'the page still had a user activation');
+      assertAuthError(r, 'popup_blocked');
+    } finally {
+      s.context.off('page', count);
+    }
+    assert.equal(popups, 0, 'a window was opened');
+    assert.deepEqual(authorizeRequests(s), [], 'an authorization request was made');
+    const after = await s.snapshot();
+    assertNothingStored(before, after);
+    loggedOut(after, 'after the blocked popup');
+    s.assertNoPageErrors(after);
+  }));
+
+  // ---- "Not logged in" answers -------------------------------------------------------------
+
+  for (const mode of MODES) {
+    test(`checkSession (${mode}): login_required, consent_required, interaction_required (and account_selection_required) mean "not logged in"; other errors still reject`, () => withSession(async (s) => {
+      if (mode === 'web_message') useWebMessage(s);
+      await s.create();
+      const before = await s.snapshot();
+      for (const code of [...LOGGED_OUT_CODES, 'access_denied']) {
+        s.provider.config.authorize = (p) => inMode(mode, errorResponse(code, p.get('state')));
+        const r = await s.eval(() => window.T.checkSession('main'));
+        if (code === 'access_denied') {
+          assertAuthError(r, code, `${code}: `);
+        } else {
+          assert.equal(r.ok, true, `${code}: checkSession rejected: ${r.error}: ${r.error_description}`);
+          assert.equal(r.value, undefined);
+        }
+        assert.equal(r.isAuthenticated, false, `${code}: isAuthenticated()`);
+        assert.equal(r.iframes, 0, `${code}: an iframe is left in the document`);
+        assert.equal(lastAuthorize(s).get('prompt'), 'none');
+        const after = await s.snapshot();
+        // The transaction was used up by its (error) answer: Web Storage is exactly as before.
+        assertNothingStored(before, after);
+        loggedOut(after, code);
+      }
+      assert.equal(authorizeRequests(s).length, LOGGED_OUT_CODES.length + 1);
+      s.assertNoPageErrors(await s.snapshot());
+    }));
+
+    test(`getAccessToken (${mode}): login_required, consent_required, interaction_required reject with that code; nothing is stored`, () => withSession(async (s) => {
+      if (mode === 'web_message') useWebMessage(s);
+      await s.create({ cacheLocation: 'localstorage' });
+      await s.establish();
+      const before = await s.snapshot();
+      for (const code of LOGGED_OUT_CODES.slice(0, 3)) {
+        s.provider.config.authorize = (p) => inMode(mode, errorResponse(code, p.get('state')));
+        const r = await s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
+        assertAuthError(r, code, `${code}: `);
+        assert.equal(r.error_description, `no session at the provider (${code})`);
+        assert.equal(r.state, lastAuthorize(s).get('state'), `${code}: the AuthError carries the state`);
+        assert.equal(r.iframes, 0, `${code}: an iframe is left in the document`);
+        const after = await s.snapshot();
+        assertNothingStored(before, after);
+        s.assertFirstSession(after);
+      }
+      // With no session at all (cacheMode 'on' finds nothing to return): the same rejection.
+      await s.create({}, { name: 'fresh' });
+      s.provider.config.authorize = (p) => inMode(mode, errorResponse('login_required', p.get('state')));
+      const r = await s.eval(() => window.T.renew('fresh'));
+      assertAuthError(r, 'login_required', 'no session: ');
+      assert.equal(r.iframes, 0);
+      loggedOut(await s.snapshot('fresh'), 'no session');
+      s.assertNoPageErrors(await s.snapshot());
+    }));
+  }
 
   test('logout: clears every token from memory before it navigates', () => withSession(async (s) => {
     await s.loginOk();
