@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Provider, { errors } from 'oidc-provider';
+import { contentType } from './static.mjs';
 
 const WWW = fileURLToPath(new URL('.', import.meta.url));
 const PKG = fileURLToPath(new URL('../pkg/', import.meta.url));
@@ -362,19 +363,6 @@ const APP_ROOTS = {
   vue: join(WWW, 'vue', 'dist'),
 };
 
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.ts': 'text/plain; charset=utf-8',
-};
 
 // `config` is what /config.json answers: an object, or a function called on every request (so
 // a test can change the settings the next page load sees). `host` 127.0.0.1 puts the app on
@@ -457,7 +445,7 @@ function readBody(req) {
 
 function sendFile(res, data, ext) {
   res.writeHead(200, {
-    'Content-Type': MIME[ext] ?? 'application/octet-stream',
+    'Content-Type': contentType(ext),
     'Cache-Control': 'no-cache',
   });
   res.end(data);

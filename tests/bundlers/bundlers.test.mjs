@@ -11,33 +11,26 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
+import { contentType, fileUnder } from '../../www/static.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkgDir = path.resolve(here, '../../pkg');
 
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.css': 'text/css; charset=utf-8',
-};
 
 // Serves files from `mounts` ({ '/url/prefix/': dir }, longest prefix wins) on 127.0.0.1.
 async function serve(mounts) {
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   const server = createServer(async (req, res) => {
     try {
-      const pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      const { pathname } = new URL(req.url, 'http://x');
       const prefix = prefixes.find((p) => pathname.startsWith(p));
       const root = mounts[prefix];
-      let file = path.join(root, pathname.slice(prefix.length));
-      if (!file.startsWith(root + path.sep) && file !== root) throw new Error('outside the root');
+      let file = fileUnder(root, pathname.slice(prefix.length));
+      if (!file) throw new Error('outside the root');
       if ((await stat(file)).isDirectory()) file = path.join(file, 'index.html');
       const body = await readFile(file);
       res.writeHead(200, {
-        'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+        'content-type': contentType(file),
         'cache-control': 'no-store',
       });
       res.end(body);

@@ -15,19 +15,11 @@ import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contentType, fileUnder } from '../../www/static.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PKG_DIR = path.resolve(here, '../../pkg');
 
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.ts': 'text/plain; charset=utf-8',
-  '.md': 'text/markdown; charset=utf-8',
-};
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -174,7 +166,7 @@ export async function startProvider() {
         const redirect = url.searchParams.get('redirect_uri');
         if (typeof answer === 'string') return send(302, 'text/plain', '', { location: `${redirect}#${answer}` });
         if (answer.redirect !== undefined) return send(302, 'text/plain', '', { location: answer.redirect });
-        if (answer.noAnswer) return send(200, MIME['.html'], NO_ANSWER_PAGE);
+        if (answer.noAnswer) return send(200, contentType('.html'), NO_ANSWER_PAGE);
         if (answer.webMessage !== undefined) {
           const spec = {
             messages: [].concat(answer.webMessage),
@@ -184,30 +176,30 @@ export async function startProvider() {
           };
           const via = answer.via ?? 'page';
           const hop = (base, s) => `${base}/web-message#${encodeURIComponent(JSON.stringify(s))}`;
-          if (via === 'page') return send(200, MIME['.html'], webMessagePage(spec));
-          if (via === 'other-origin') return send(200, MIME['.html'], hopPage(hop(otherOrigin, spec), false));
+          if (via === 'page') return send(200, contentType('.html'), webMessagePage(spec));
+          if (via === 'other-origin') return send(200, contentType('.html'), hopPage(hop(otherOrigin, spec), false));
           if (via === 'nested-frame') {
-            return send(200, MIME['.html'], hopPage(hop(origin, { ...spec, target: 'grandparent', close: false }), true));
+            return send(200, contentType('.html'), hopPage(hop(origin, { ...spec, target: 'grandparent', close: false }), true));
           }
           throw new Error(`unknown via: ${via}`);
         }
         return send(answer.status, 'text/plain', answer.body ?? '');
       }
-      if (pathname === '/web-message') return send(200, MIME['.html'], webMessagePage());
+      if (pathname === '/web-message') return send(200, contentType('.html'), webMessagePage());
       if (pathname === '/logout') {
         const back = url.searchParams.get('post_logout_redirect_uri');
         if (back) return send(302, 'text/plain', '', { location: back });
         return send(200, 'text/html; charset=utf-8', '<!doctype html><title>logged out</title>');
       }
-      if (pathname === '/' || pathname.startsWith('/app/')) return send(200, MIME['.html'], PAGE);
+      if (pathname === '/' || pathname.startsWith('/app/')) return send(200, contentType('.html'), PAGE);
       if (pathname === '/conformance/page.js') {
-        return send(200, MIME['.js'], await readCached(path.join(here, 'page.js')));
+        return send(200, contentType('.js'), await readCached(path.join(here, 'page.js')));
       }
       if (pathname.startsWith('/pkg/')) {
-        const file = path.join(PKG_DIR, decodeURIComponent(pathname.slice('/pkg/'.length)));
-        if (!file.startsWith(PKG_DIR + path.sep)) return send(404, 'text/plain', 'not found');
+        const file = fileUnder(PKG_DIR, pathname.slice('/pkg/'.length));
+        if (!file) return send(404, 'text/plain', 'not found');
         if (!(await stat(file)).isFile()) return send(404, 'text/plain', 'not found');
-        return send(200, MIME[path.extname(file)] ?? 'application/octet-stream', await readCached(file));
+        return send(200, contentType(file), await readCached(file));
       }
       return send(404, 'text/plain', 'not found');
     } catch {
