@@ -1,0 +1,81 @@
+// Shared by every bench page. A page is one library behind the same small interface (`lib`):
+//   create()            a client, as an app's start-up code makes it
+//   ready()             create() plus the session check an app does at start-up
+//   login(client)       start a redirect login (the browser leaves for /authorize)
+//   callback(client, url?)  process the response of that login (default: the current address)
+//   seed(client, tokens)    put valid tokens in the library's cache, the library's own way
+//   readToken(client)   one cache-hit token read
+// The page's mode (query `mode`) says what it does on load; the harness drives the rest with
+// page.evaluate(). Times are performance.now() from the navigation's fetchStart (which, on the
+// callback page, is after the provider's redirect).
+export function boot(lib) {
+  globalThis.lib = lib;
+  const mode = new URLSearchParams(location.search).get('mode');
+  const nav = performance.getEntriesByType('navigation')[0];
+  const t0 = nav ? nav.fetchStart : 0;
+  const describe = (e) =>
+    e && e.error ? `${e.error}: ${e.error_description ?? e.errorDescription ?? ''}` : String((e && (e.stack || e.message)) || e);
+  // When the page's code starts running: what came before is loading, what comes after is the
+  // library's own work.
+  const bootMs = performance.now() - t0;
+  // The harness's binding (page.exposeBinding) tells it at once, with no polling in the page.
+  const done = (v) => {
+    window.__done = { bootMs, ...v };
+    window.__benchDone?.(window.__done);
+  };
+
+  globalThis.bench = {
+    // Starts a login and returns at once: the navigation is the harness's to watch.
+    login() {
+      window.__loginError = undefined;
+      Promise.resolve()
+        .then(() => lib.login(window.client))
+        .catch((e) => {
+          window.__loginError = describe(e);
+          window.__benchDone?.({ error: `login: ${window.__loginError}` });
+        });
+      return true;
+    },
+    // Processes the responses `urls`, one after the other, each with a new client ('new') or
+    // with the page's client ('same'). Returns the mean time per callback.
+    async callbackBatch(kind, urls) {
+      const t = performance.now();
+      for (const url of urls) {
+        const c = kind === 'new' ? await lib.create() : window.client;
+        const sub = await lib.callback(c, url);
+        if (sub !== 'bench|alice') throw new Error(`the callback gave sub ${sub}`);
+      }
+      return { ms: (performance.now() - t) / urls.length };
+    },
+    async sameClientCallback(url) {
+      const sub = await lib.callback(window.client, url);
+      return { sub };
+    },
+    async seed(tokens) {
+      await lib.seed(window.client, tokens);
+      return lib.readToken(window.client);
+    },
+    async readLoop(n) {
+      const c = window.client;
+      let last;
+      const t = performance.now();
+      for (let i = 0; i < n; i++) last = await lib.readToken(c);
+      return { ms: performance.now() - t, last };
+    },
+    wasmMemoryBytes() {
+      return lib.wasmMemoryBytes ? lib.wasmMemoryBytes() : null;
+    },
+  };
+
+  (async () => {
+    if (mode === 'cold' || mode === 'idle') {
+      window.client = await lib.ready();
+      done({ ms: performance.now() - t0 });
+    } else if (mode === 'callback') {
+      const c = await lib.create();
+      const sub = await lib.callback(c);
+      window.client = c;
+      done({ ms: performance.now() - t0, sub });
+    }
+  })().catch((e) => done({ error: describe(e) }));
+}

@@ -1,0 +1,820 @@
+// `npm run bench`: spa-login side by side with its peers, in one run, in headless Chromium.
+// Installs bench/'s own dependencies and builds pkg/ when they are missing, measures size, cold
+// start, callback cost, cache-hit token reads and memory with the libraries interleaved, writes
+// BENCHMARKS.md at the repository root and prints a one-line summary.
+//   BENCH_QUICK=1   a few samples of each, to try the harness (the numbers mean little)
+import { execFileSync, execSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+import { BENCH, ESBUILD_BROWSER, PKG as ROOT_PKG, ROOT, installedVersion, kb, measureSizes } from './size.mjs';
+
+const started = Date.now();
+const QUICK = !!process.env.BENCH_QUICK;
+const DIST = join(BENCH, 'dist');
+// The run measures a copy of pkg/ taken at its start, so that a rebuild of pkg/ while it runs
+// (other work on the same tree) cannot mix two builds in one run.
+const PKG = join(DIST, 'pkg');
+const log = (...a) => console.log('[bench]', ...a);
+
+// ---------------------------------------------------------------------------------------------
+// Set-up: bench/'s dependencies, the package, the page bundles
+
+function ensureInstalled() {
+  const want = JSON.parse(readFileSync(join(BENCH, 'package.json'), 'utf8')).devDependencies;
+  const stale = Object.entries(want).filter(([name, version]) => {
+    try {
+      return installedVersion(name) !== version;
+    } catch {
+      return true;
+    }
+  });
+  if (stale.length) {
+    log(`npm install in bench/ (${stale.map(([n, v]) => `${n}@${v}`).join(', ')})`);
+    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: BENCH, stdio: 'inherit' });
+  }
+  const require = createRequire(join(ROOT, 'package.json'));
+  try {
+    require.resolve('playwright-core');
+  } catch {
+    log('npm install at the repository root (playwright-core)');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' });
+  }
+}
+
+const PKG_FILES = ['package.json', 'index.js', 'spa_login.js', 'spa_login_bg.wasm'];
+
+async function ensurePackage() {
+  if (!PKG_FILES.every((f) => existsSync(join(ROOT_PKG, f)))) {
+    log('pkg/ is missing: npm run build');
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  // Copy pkg/ when no build is writing it: its files unchanged for a second.
+  const hash = (f) => {
+    try {
+      return createHash('sha256').update(readFileSync(join(ROOT_PKG, f))).digest('hex');
+    } catch {
+      return 'missing';
+    }
+  };
+  const stamp = () => PKG_FILES.map(hash).join();
+  for (let i = 0; ; i++) {
+    const a = stamp();
+    await sleep(1000);
+    if (a === stamp() && !a.includes('missing')) break;
+    if (i === 120) throw new Error('pkg/ kept changing for two minutes');
+  }
+  rmSync(PKG, { recursive: true, force: true });
+  cpSync(ROOT_PKG, PKG, { recursive: true });
+}
+
+const LIBS = ['ours', 'auth0-js', 'auth0-spa-js', 'oidc-client', 'oidc-client-ts'];
+const PEER_PACKAGE = { 'auth0-js': 'auth0-js', 'auth0-spa-js': '@auth0/auth0-spa-js', 'oidc-client': 'oidc-client', 'oidc-client-ts': 'oidc-client-ts' };
+const LABEL = { ours: 'spa-login (ours)', 'ours-esm': 'spa-login, unbundled', none: 'empty page (floor)', ...PEER_PACKAGE };
+// Cold start also measures ours as shipped (unbundled) and the empty page.
+const COLD_LIBS = ['ours', 'ours-esm', ...LIBS.slice(1), 'none'];
+
+// Each page's bundle: the library (or ours) with the page's adapter, built the way an app's
+// production build would (esbuild, minified). Ours is bundled the same way, with the .wasm
+// copied beside the bundle, as bundlers emit it for `new URL('./spa_login_bg.wasm',
+// import.meta.url)`; 'ours-esm' is ours as shipped instead: pkg/ loaded unbundled through the
+// page's import map, as a plain <script type="module"> app does.
+async function buildPages() {
+  const esbuild = await import('esbuild');
+  mkdirSync(DIST, { recursive: true });
+  copyFileSync(join(PKG, 'spa_login_bg.wasm'), join(DIST, 'spa_login_bg.wasm'));
+  const ourPackage = {
+    name: 'spa-login from pkg/',
+    setup(build) {
+      build.onResolve({ filter: /^spa-login(\/.*)?$/ }, (a) => ({ path: join(PKG, a.path === 'spa-login' ? 'index.js' : a.path.slice('spa-login/'.length)) }));
+    },
+  };
+  for (const lib of [...COLD_LIBS]) {
+    await esbuild.build({
+      ...ESBUILD_BROWSER,
+      write: true,
+      entryPoints: [join(BENCH, 'pages', `${lib === 'ours-esm' ? 'ours' : lib}.js`)],
+      outfile: join(DIST, `page-${lib}.js`),
+      ...(lib === 'ours-esm' ? { external: ['spa-login', 'spa-login/*'] } : { plugins: [ourPackage] }),
+      logOverride: { 'duplicate-object-key': 'silent' }, // wasm-bindgen's import object, harmless
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+
+const sorted = (xs) => [...xs].sort((a, b) => a - b);
+function quantile(xs, q) {
+  const s = sorted(xs);
+  if (!s.length) return NaN;
+  const i = (s.length - 1) * q;
+  const lo = Math.floor(i);
+  const hi = Math.ceil(i);
+  return s[lo] + (s[hi] - s[lo]) * (i - lo);
+}
+const median = (xs) => quantile(xs, 0.5);
+const rotate = (xs, i) => xs.map((_, j) => xs[(i + j) % xs.length]);
+// The most frequent value (request counts should not vary; if they do, the table says so).
+function mode(xs) {
+  const n = new Map();
+  for (const x of xs) n.set(x, (n.get(x) ?? 0) + 1);
+  return [...n.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The browser
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+];
+
+let browser;
+let servers;
+
+// A fresh browser context (empty HTTP cache, storage and cookies) with a page that has already
+// loaded a blank page of the app origin, so the renderer process is up before the timed load.
+// The page reports "done" through a binding (no polling that would cost the page CPU time), and a
+// CDP session reads the main thread's CPU time (Performance.getMetrics ThreadTime: since the
+// document started; ProcessTime, the whole renderer's, comes in 10 ms ticks and is not used).
+async function freshPage() {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => log(`page error: ${e.message}`));
+  let waiter;
+  await page.exposeBinding('__benchDone', (_source, v) => {
+    const w = waiter;
+    waiter = undefined;
+    w?.(v);
+  });
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await page.goto(`${servers.appOrigin}/blank.html`);
+  requests.length = 0;
+  return {
+    ctx,
+    page,
+    cdp,
+    requests,
+    // Resolves with what the page reports next (call before what makes it report).
+    nextDone(what) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${what}: no answer in 30 s`)), 30000);
+        waiter = (v) => {
+          clearTimeout(timer);
+          if (v && v.error) reject(new Error(`${what}: ${v.error}`));
+          else resolve(v);
+        };
+      });
+    },
+    async cpu() {
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      const get = (n) => metrics.find((m) => m.name === n)?.value ?? NaN;
+      return { thread: get('ThreadTime') * 1000 };
+    },
+  };
+}
+// Closes a context and gives the browser a moment to end its renderer process, which would
+// otherwise compete with the next sample.
+async function closeContext(ctx) {
+  await ctx.close();
+  await sleep(50);
+}
+
+const cpuSince = (a, b) => ({ thread: b.thread - a.thread });
+// Across a navigation: CDP's ThreadTime starts again with each document, so the new document's
+// value is its own.
+const documentCpu = (now) => ({ thread: now.thread });
+
+// What a library asked the provider for, among `urls`: { total, byPath: { '/authorize': 1, ... } }.
+function providerRequests(urls) {
+  const byPath = {};
+  let total = 0;
+  for (const u of urls) {
+    const url = new URL(u);
+    if (url.origin !== servers.provider.origin) continue;
+    byPath[url.pathname] = (byPath[url.pathname] ?? 0) + 1;
+    total++;
+  }
+  return { total, byPath };
+}
+// `per`: the number of operations the requests were made for (the table gives them per operation).
+const describeRequests = ({ byPath }, per = 1) =>
+  Object.entries(byPath).map(([p, n]) => `${+(n / per).toFixed(2)}× ${p}`).join(', ') || 'none';
+
+async function heap({ cdp, page }) {
+  await cdp.send('HeapProfiler.enable');
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  const wasm = await page.evaluate(() => bench.wasmMemoryBytes());
+  return { js: usedSize, wasm };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2 and 5: cold start (navigation to a ready client, no session) and memory after init
+
+async function coldSample(lib, withMemory = true) {
+  const p = await freshPage();
+  try {
+    const done = p.nextDone(`cold start of ${lib}`);
+    await p.page.goto(`${servers.appOrigin}/app/${lib}.html?mode=cold`);
+    const { ms, bootMs } = await done;
+    const cpu = documentCpu(await p.cpu());
+    let mem;
+    if (withMemory) {
+      mem = await heap(p);
+      await sleep(50); // anything the library started in the background and did not wait for
+    }
+    const provider = providerRequests(p.requests);
+    return { ms, bootMs, cpu, mem, provider, appRequests: p.requests.length - provider.total };
+  } finally {
+    await closeContext(p.ctx);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3: callback cost; 5: memory after a login
+
+const CALLBACK_LIBS = ['ours', 'auth0-js', 'oidc-client'];
+
+// Starts a login in the page in capture mode and returns the callback URL with a fresh response.
+async function captureLogin({ page }) {
+  const { provider } = servers;
+  provider.mode = 'capture';
+  const next = provider.nextAuthorize();
+  await page.evaluate(() => bench.login());
+  const authorizeUrl = await next;
+  await sleep(20); // the 204 reaches the browser, which then stays on the page
+  const err = await page.evaluate(() => window.__loginError);
+  if (err) throw new Error(`login: ${err}`);
+  return provider.respond(authorizeUrl);
+}
+
+async function callbackSample(lib, warmRepeats, batchSize) {
+  const { provider } = servers;
+  const p = await freshPage();
+  const { page, requests } = p;
+  try {
+    const started = p.nextDone(`start of ${lib}`);
+    await page.goto(`${servers.appOrigin}/app/${lib}.html?mode=idle`);
+    await started;
+
+    // (a) the first callback, in the page the provider redirects to.
+    provider.mode = 'redirect';
+    const loginMark = requests.length;
+    const done = p.nextDone(`first callback of ${lib}`);
+    await page.evaluate(() => bench.login());
+    const first = await done;
+    const firstCpu = documentCpu(await p.cpu());
+    if (first.sub !== 'bench|alice') throw new Error(`${lib}: the callback gave sub ${first.sub}`);
+    await sleep(30);
+    const loginUrls = requests.slice(loginMark);
+    const authIdx = loginUrls.findIndex((u) => u.startsWith(`${provider.origin}/authorize`));
+    const beforeRedirect = providerRequests(loginUrls.slice(0, authIdx));
+    const firstReq = providerRequests(loginUrls.slice(authIdx + 1));
+    const memAfter = await heap(p);
+
+    // (b) a new client in the warm page, (c) the page's client again. Each batch: `batchSize`
+    // logins started with the page's client (their transactions wait side by side), then their
+    // responses processed one after the other; a sample is the mean time per callback.
+    const fresh = [];
+    const same = [];
+    for (let i = 0; i < warmRepeats; i++) {
+      for (const kind of i % 2 ? ['same', 'new'] : ['new', 'same']) {
+        const urls = [];
+        for (let j = 0; j < batchSize; j++) urls.push(await captureLogin(p));
+        const mark = requests.length;
+        const c0 = await p.cpu();
+        const r = await page.evaluate(([k, u]) => bench.callbackBatch(k, u), [kind, urls]);
+        const cpu = cpuSince(c0, await p.cpu());
+        await sleep(10);
+        (kind === 'new' ? fresh : same).push({ ms: r.ms, cpuMs: cpu.thread / batchSize, provider: providerRequests(requests.slice(mark)), batch: batchSize });
+      }
+    }
+    return { first: { ms: first.ms, bootMs: first.bootMs, cpu: firstCpu, provider: firstReq }, login: beforeRedirect, memAfter, fresh, same };
+  } finally {
+    await closeContext(p.ctx);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4: cache-hit token reads
+
+const TOKEN_LIBS = ['ours', 'auth0-spa-js', 'oidc-client', 'oidc-client-ts'];
+
+async function tokenPage(lib) {
+  const p = await freshPage();
+  const { page } = p;
+  const started = p.nextDone(`start of ${lib}`);
+  await page.goto(`${servers.appOrigin}/app/${lib}.html?mode=idle`);
+  await started;
+  if (lib === 'ours' || lib === 'oidc-client') {
+    // A real login: these keep what a validated callback gave them.
+    const url = await captureLogin(p);
+    await page.evaluate((u) => bench.sameClientCallback(u), url);
+    p.expected = new URLSearchParams(new URL(url).hash.slice(1)).get('access_token');
+    const got = await page.evaluate(() => lib.readToken(window.client));
+    if (got !== p.expected) throw new Error(`${lib}: the cached token read gave ${got}`);
+  } else {
+    const tokens = servers.provider.mintTokens({ nonce: 'seeded' });
+    p.expected = tokens.access_token;
+    const got = await page.evaluate((t) => bench.seed(t), tokens);
+    if (got !== p.expected) throw new Error(`${lib}: the seeded token read gave ${got}`);
+  }
+  return p;
+}
+
+async function readBatch(t, n) {
+  const mark = t.requests.length;
+  const c0 = await t.cpu();
+  const r = await t.page.evaluate((n) => bench.readLoop(n), n);
+  const cpu = cpuSince(c0, await t.cpu());
+  if (r.last !== t.expected) throw new Error(`a token read gave ${r.last}`);
+  return { opsPerSec: (n / r.ms) * 1000, opsPerCpuSec: (n / cpu.thread) * 1000, ms: r.ms, requests: t.requests.length - mark };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+function machine() {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? 'unknown';
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { cwd: ROOT, encoding: 'utf8' }).trim();
+    if (execSync('git status --porcelain -- src pkg-template Cargo.toml Cargo.lock', { cwd: ROOT, encoding: 'utf8' }).trim()) commit += ' (with uncommitted changes)';
+  } catch {}
+  return {
+    cpu: model,
+    cores: cpus().length,
+    memGiB: (totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    chromium: browser.version(),
+    playwright: createRequire(join(ROOT, 'package.json'))('playwright-core/package.json').version,
+    esbuild: installedVersion('esbuild'),
+    ours: JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8')).version,
+    wasmSha256: createHash('sha256').update(readFileSync(join(PKG, 'spa_login_bg.wasm'))).digest('hex').slice(0, 12),
+    commit,
+    loadBefore: loadavg().map((x) => x.toFixed(2)).join(' '),
+  };
+}
+
+async function main() {
+  ensureInstalled();
+  await ensurePackage();
+  await buildPages();
+  log('sizes');
+  const sizes = await measureSizes(PKG);
+
+  const { startServers } = await import('./servers.mjs');
+  const pw = await import(pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('playwright-core')).href);
+  const chromium = pw.chromium ?? pw.default.chromium;
+  servers = await startServers({ distDir: DIST, pkgDir: PKG });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const env = machine();
+  const N = QUICK
+    ? { cold: 3, callback: 2, warm: 2, batch: 3, tokenRounds: 3, memEvery: 1 }
+    : { cold: 101, callback: 41, warm: 2, batch: 5, tokenRounds: 25, memEvery: 5 };
+
+  try {
+    const phase = {};
+    let t = Date.now();
+    const lap = (name) => { phase[name] = Math.round((Date.now() - t) / 1000); t = Date.now(); };
+    // Warm-up, not recorded: the first contexts and pages of a new browser are slower.
+    for (const lib of COLD_LIBS) await coldSample(lib);
+
+    lap('warm-up');
+    log(`cold start: ${N.cold} fresh contexts per library, interleaved`);
+    const cold = Object.fromEntries(COLD_LIBS.map((l) => [l, []]));
+    for (let i = 0; i < N.cold; i++) for (const lib of rotate(COLD_LIBS, i)) cold[lib].push(await coldSample(lib, i % N.memEvery === 0));
+
+    lap('cold start');
+    log(`callbacks: ${N.callback} fresh contexts per library, ${N.warm} warm repeats each, interleaved`);
+    const cb = Object.fromEntries(CALLBACK_LIBS.map((l) => [l, []]));
+    for (let i = 0; i < N.callback; i++) for (const lib of rotate(CALLBACK_LIBS, i)) cb[lib].push(await callbackSample(lib, N.warm, N.batch));
+
+    lap('callbacks');
+    log(`cache-hit token reads: ${N.tokenRounds} rounds, interleaved`);
+    const pages = {};
+    for (const lib of TOKEN_LIBS) pages[lib] = await tokenPage(lib);
+    // Batches of about 200 ms each (on an idle machine): the count comes from a first, unrecorded batch.
+    const batch = {};
+    for (const lib of TOKEN_LIBS) {
+      await readBatch(pages[lib], 1000);
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) best = Math.min(best, (await readBatch(pages[lib], 2000)).ms);
+      batch[lib] = Math.max(500, Math.min(500000, Math.round((2000 * 200) / best)));
+    }
+    const tokens = Object.fromEntries(TOKEN_LIBS.map((l) => [l, []]));
+    for (let i = 0; i < N.tokenRounds; i++) for (const lib of rotate(TOKEN_LIBS, i)) tokens[lib].push(await readBatch(pages[lib], batch[lib]));
+    for (const lib of TOKEN_LIBS) await pages[lib].ctx.close();
+
+    lap('token reads');
+    env.phaseSeconds = phase;
+    env.loadAfter = loadavg().map((x) => x.toFixed(2)).join(' ');
+    const results = summarize({ sizes, cold, cb, tokens, batch, N, env });
+    const elapsed = Math.round((Date.now() - started) / 1000);
+    results.elapsedSeconds = elapsed;
+    // The previous run's results become results-previous.json, for the agreement section.
+    let prev;
+    try {
+      prev = JSON.parse(readFileSync(join(DIST, 'results.json'), 'utf8'));
+      renameSync(join(DIST, 'results.json'), join(DIST, 'results-previous.json'));
+    } catch {}
+    const a = agreement(results, prev);
+    writeFileSync(join(ROOT, 'BENCHMARKS.md'), report(results, a));
+    writeFileSync(join(DIST, 'results.json'), JSON.stringify(results, null, 2));
+    printAgreement(a);
+    console.log(summaryLine(results));
+  } finally {
+    await browser.close();
+    await servers.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+function summarize({ sizes, cold, cb, tokens, batch, N, env }) {
+  const stat = (xs) => ({ median: median(xs), p25: quantile(xs, 0.25), p75: quantile(xs, 0.75), n: xs.length });
+  const out = { env, sizes, N, cold: {}, memory: {}, callback: {}, tokens: {} };
+  const withMem = (samples) => samples.filter((s) => s.mem);
+  const floor = median(withMem(cold.none).map((s) => s.mem.js));
+  for (const [lib, samples] of Object.entries(cold)) {
+    out.cold[lib] = {
+      ...stat(samples.map((s) => s.ms)),
+      bootMs: median(samples.map((s) => s.bootMs)),
+      cpuThread: median(samples.map((s) => s.cpu.thread)),
+      // From the samples that also waited 50 ms after ready, for requests made in the background.
+      provider: withMem(samples)[0].provider,
+      providerVaries: new Set(withMem(samples).map((s) => describeRequests(s.provider))).size > 1,
+      appRequests: mode(samples.map((s) => s.appRequests)),
+    };
+    const js = withMem(samples).map((s) => s.mem.js);
+    out.memory[lib] = {
+      js: stat(js),
+      jsOverFloor: median(js) - floor,
+      wasm: median(withMem(samples).map((s) => s.mem.wasm ?? 0)) || null,
+    };
+  }
+  for (const [lib, samples] of Object.entries(cb)) {
+    const part = (list) => {
+      const per = list.map((s) => describeRequests(s.provider, s.batch ?? 1));
+      return {
+        ...stat(list.map((s) => s.ms)),
+        ...(list[0].cpuMs !== undefined ? { cpuThread: median(list.map((s) => s.cpuMs)) } : {}),
+        requests: mode(per),
+        requestsVary: new Set(per).size > 1,
+      };
+    };
+    out.callback[lib] = {
+      login: mode(samples.map((s) => describeRequests(s.login))),
+      first: {
+        ...part(samples.map((s) => s.first)),
+        bootMs: median(samples.map((s) => s.first.bootMs)),
+        cpuThread: median(samples.map((s) => s.first.cpu.thread)),
+      },
+      fresh: part(samples.flatMap((s) => s.fresh)),
+      same: part(samples.flatMap((s) => s.same)),
+      memAfter: {
+        js: median(samples.map((s) => s.memAfter.js)),
+        wasm: median(samples.map((s) => s.memAfter.wasm ?? 0)),
+        n: samples.length,
+      },
+    };
+  }
+  for (const [lib, samples] of Object.entries(tokens)) {
+    out.tokens[lib] = {
+      ...stat(samples.map((s) => s.opsPerSec)),
+      best: Math.max(...samples.map((s) => s.opsPerSec)),
+      perCpuSec: median(samples.map((s) => s.opsPerCpuSec)),
+      batch: batch[lib], requests: samples.reduce((n, s) => n + s.requests, 0) };
+  }
+  out.memory.floor = floor;
+  out.raw = { cold, callback: cb, tokens };
+  return out;
+}
+
+const ms = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+const ratio = (peer, ours) => `${(peer / ours).toFixed(2)}×`;
+const mib = (b) => (b / 2 ** 20).toFixed(2);
+const intfmt = (x) => Math.round(x).toLocaleString('en-US');
+
+function report(r, agreed) {
+  const { env, sizes, N } = r;
+  const L = [];
+  const p = (s = '') => L.push(s);
+  const o = sizes.ours;
+  p('# Benchmarks');
+  p();
+  p('spa-login side by side with the libraries an app would otherwise use, measured in one run of');
+  p('`npm run bench` with the libraries interleaved. Written by `bench/run.mjs`; do not edit by hand.');
+  p();
+  p('Every number is a median; the sample count is given with each table, and p25–p75 shows the');
+  p('spread. "× ours" is the peer\'s number divided by ours: above 1 means the peer is bigger or');
+  p('slower (for sizes, times and memory) or faster (for reads per second).');
+  p();
+  p('## Machine and versions');
+  p();
+  p('| | |');
+  p('|---|---|');
+  p(`| CPU | ${env.cpu}, ${env.cores} cores (shared with other work: load average ${env.loadBefore} before, ${env.loadAfter} after) |`);
+  p(`| memory | ${env.memGiB} GiB |`);
+  p(`| Node | ${env.node} |`);
+  p(`| Chromium | ${env.chromium} (Debian, headless, via playwright-core ${env.playwright}) |`);
+  p(`| spa-login | ${env.ours}, commit ${env.commit}, pkg/ as built then (spa_login_bg.wasm sha256 ${env.wasmSha256}…) |`);
+  for (const [lib, pkg] of Object.entries(PEER_PACKAGE)) p(`| ${pkg} | ${sizes.peers[pkg].version} |`);
+  p(`| esbuild | ${env.esbuild} |`);
+  p(`| run time | ${r.elapsedSeconds} s (${Object.entries(env.phaseSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')}) |`);
+  p();
+
+  p('## 1. Shipped size');
+  p();
+  p('What an app downloads, in bytes. Ours: the entry, the wasm-bindgen glue, the glue\'s JS');
+  p(`snippet and the .wasm (${o.files}). "Minified" bundles our JS into one file with esbuild`);
+  p('(as an app\'s build would; the .wasm stays a file of its own); "as shipped" is the files of');
+  p('pkg/ as they are. Each file is compressed on its own (they are separate downloads) and the');
+  p('sizes are added. Peers: an esbuild bundle (minified, browser platform, ESM,');
+  p('`process.env.NODE_ENV=production`) of what a typical app imports.');
+  p();
+  p('| package | import | raw | gzip -9 | brotli 11 | gzip × ours |');
+  p('|---|---|--:|--:|--:|--:|');
+  p(`| **spa-login, minified** | \`import { createClient } from 'spa-login'\` | ${o.minified.raw} | ${o.minified.gzip} | ${o.minified.brotli} | 1.00× |`);
+  p(`| spa-login, as shipped | same | ${o.shipped.raw} | ${o.shipped.gzip} | ${o.shipped.brotli} | ${ratio(o.shipped.gzip, o.minified.gzip)} |`);
+  p(`| of which .wasm | | ${o.wasm.raw} | ${o.wasm.gzip} | ${o.wasm.brotli} | ${ratio(o.wasm.gzip, o.minified.gzip)} |`);
+  for (const [name, s] of Object.entries(sizes.peers)) {
+    p(`| ${name} ${s.version} | \`${s.import}\` | ${s.raw} | ${s.gzip} | ${s.brotli} | ${ratio(s.gzip, o.minified.gzip)} |`);
+  }
+  p();
+  p('Our files as shipped: ' + o.shippedFiles.map((f) => `${f.file} ${f.raw} B (${f.gzip} gzip)`).join('; ') + '.');
+  p();
+
+  p('## 2. Cold start');
+  p();
+  p(`From navigation start to a ready client with no session, in a fresh browser context (empty`);
+  p('HTTP cache and storage) each sample; the context first loads a blank page of the same origin,');
+  p('so the renderer process is already running. Time is `performance.now()` at ready minus the');
+  p('navigation entry\'s `fetchStart` (which equals `performance.timeOrigin` but for a fraction of a');
+  p('millisecond), measured inside the page. Every library loads from the app origin (the HTML, the');
+  p('page\'s bundle, for ours also the .wasm) and talks to a fake OpenID');
+  p('Provider on another loopback origin. Ready means:');
+  p();
+  p('- **spa-login**: `await createClient({ issuer, clientId, ... })` then `await isAuthenticated()`.');
+  p('  Issuer only, so metadata comes from discovery, when first needed. Bundled with the page by');
+  p('  esbuild like the peers, the .wasm beside the bundle (what Vite or webpack emit). "Unbundled" is');
+  p('  pkg/ as shipped, loaded through an import map (a plain `<script type="module">` app): the');
+  p('  entry, the glue and the glue\'s snippet are a chain of three module requests.');
+  p('- **auth0-js**: `new WebAuth({ domain, clientID, ... })` (synchronous; it has no session state).');
+  p('- **auth0-spa-js**: `await createAuth0Client({ domain, clientId, cacheLocation: \'memory\' })` then');
+  p('  `await isAuthenticated()`. `createAuth0Client` runs `checkSession()`, which finds no');
+  p('  `auth0.<clientId>.is.authenticated` cookie and returns without a silent request.');
+  p('- **oidc-client** and **oidc-client-ts**: `new UserManager({ authority, ... })` then `await getUser()`.');
+  p('- **empty page**: the same page with no library: the floor of page load.');
+  p();
+  p('"Code runs at" is when the page\'s module started (the rest of the time is the library\'s start);');
+  p('"over floor" is the median minus the empty page\'s median; "app requests" counts the HTML,');
+  p('scripts and the .wasm. "Main-thread CPU" is the CPU time of the page\'s main thread since the');
+  p('document started (CDP `Performance.getMetrics` `ThreadTime`, read at ready): it depends far');
+  p('less on what else the machine is doing than the wall-clock time, but leaves out the work of');
+  p('other threads (wasm compilation, WebCrypto, the network).');
+  p();
+  p(`| library | median ms | p25–p75 | × ours | main-thread CPU ms | code runs at, ms | over floor, ms | samples | provider requests | app requests |`);
+  p('|---|--:|--:|--:|--:|--:|--:|--:|---|--:|');
+  const floor = r.cold.none.median;
+  for (const lib of COLD_LIBS) {
+    const c = r.cold[lib];
+    p(`| ${LABEL[lib]} | ${ms(c.median)} | ${ms(c.p25)}–${ms(c.p75)} | ${lib === 'ours' ? '1.00×' : ratio(c.median, r.cold.ours.median)} | ${ms(c.cpuThread)} | ${ms(c.bootMs)} | ${lib === 'none' ? '' : ms(c.median - floor)} | ${c.n} | ${describeRequests(c.provider)}${c.providerVaries ? ' (varies)' : ''} | ${c.appRequests} |`);
+  }
+  p();
+
+  p('## 3. Callback cost');
+  p();
+  p('Processing one valid `id_token token` response (RS256 ID token with `nonce` and `at_hash`,');
+  p('minted in node by the fake provider for the state and nonce of a login the library itself');
+  p('started). Discovery and JWKS are served with `Cache-Control: no-store`, so every fetch the');
+  p('table lists is one the library chose to make.');
+  p();
+  p('- **(a) first callback**: in a fresh context, the library starts a login (`loginWithRedirect()`,');
+  p('  `authorize()`, `signinRedirect()`), the provider redirects back with the response, and the');
+  p('  callback page creates a client and processes `location`. Time from the callback page\'s');
+  p('  `fetchStart` (after the redirect) to done: page load from the HTTP cache, library start (for');
+  p('  ours, wasm compile and instantiate), discovery and JWKS fetches, validation.');
+  p('- **(b) new client, warm page**: in that page, a login started with the page\'s client (the');
+  p('  provider answers 204, so the page stays) and a **new** client processes the response URL.');
+  p('- **(c) same client**: the same, processed by the page\'s client, which has handled a response');
+  p('  before.');
+  p();
+  p(`Samples: (a) ${N.callback} fresh contexts per library; (b) and (c) ${N.callback * N.warm} batches each (${N.warm} in each context), a batch being ${N.batch} callbacks in a row whose mean is the sample (performance.now() is coarse, 0.1 ms, in a page that is not cross-origin isolated). Main-thread CPU as in section 2: for (a) the callback document\'s; for (b) and (c) during the batch, per callback.`);
+  p();
+  p('| library | (a) first callback, ms | p25–p75 | × ours | main-thread CPU ms | code runs at, ms | samples |');
+  p('|---|--:|--:|--:|--:|--:|--:|');
+  const cbo = r.callback.ours;
+  for (const lib of CALLBACK_LIBS) {
+    const c = r.callback[lib].first;
+    p(`| ${LABEL[lib]} | ${ms(c.median)} | ${ms(c.p25)}–${ms(c.p75)} | ${lib === 'ours' ? '1.00×' : ratio(c.median, cbo.first.median)} | ${ms(c.cpuThread)} | ${ms(c.bootMs)} | ${c.n} |`);
+  }
+  p('| @auth0/auth0-spa-js | n/a | | | | | |');
+  p('| oidc-client-ts | n/a | | | | | |');
+  p();
+  p('| library | (b) new client, ms | p25–p75 | × ours | main-thread CPU ms | (c) same client, ms | p25–p75 | × ours | main-thread CPU ms |');
+  p('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const lib of CALLBACK_LIBS) {
+    const c = r.callback[lib];
+    const cell = (k) => `${ms(c[k].median)} | ${ms(c[k].p25)}–${ms(c[k].p75)} | ${lib === 'ours' ? '1.00×' : ratio(c[k].median, cbo[k].median)} | ${ms(c[k].cpuThread)}`;
+    p(`| ${LABEL[lib]} | ${cell('fresh')} | ${cell('same')} |`);
+  }
+  p('| @auth0/auth0-spa-js | n/a | | | | n/a | | | |');
+  p('| oidc-client-ts | n/a | | | | n/a | | | |');
+  p();
+  p('Requests to the provider, as observed (page.on(\'request\')):');
+  p();
+  p('| library | starting the login | (a) first callback | (b) new client | (c) same client |');
+  p('|---|---|---|---|---|');
+  for (const lib of CALLBACK_LIBS) {
+    const c = r.callback[lib];
+    const cell = (k) => c[k].requests + (c[k].requestsVary ? ' (varies)' : '');
+    p(`| ${LABEL[lib]} | ${c.login} (then /authorize) | ${cell('first')} | ${cell('fresh')} | ${cell('same')} |`);
+  }
+  p();
+  p('What each does at the callback (from their sources in bench/node_modules and the requests above):');
+  p();
+  p('- **spa-login**: `handleRedirectCallback()` parses the fragment strictly, takes the transaction');
+  p('  by state, fetches discovery and the JWKS when they are not cached yet (the cache outlives the');
+  p('  client: a new client in the same page fetched nothing), verifies the');
+  p('  RS256 signature with WebCrypto, checks the claims, nonce and at_hash, stores the tokens and');
+  p('  cleans the address bar. ' + cacheNote(r.callback.ours));
+  p('- **auth0-js**: `parseHash()` reads the transaction (state, nonce) from its cookie');
+  p('  `com.auth0.auth.<state>`; idtoken-verifier checks the ID token (RS256 in JavaScript, jsbn) with');
+  p('  a JWKS fetched from `<issuer>.well-known/jwks.json` with no cache by default (a new verifier per');
+  p('  call), then at_hash. ' + cacheNote(r.callback['auth0-js']) + ' It stores nothing: the app keeps the tokens.');
+  p('- **oidc-client**: `signinRedirectCallback()` reads the state from localStorage, loads the metadata');
+  p('  (discovery) and signing keys (JWKS), verifies with jsrsasign, checks nonce and at_hash, and');
+  p('  stores the user in sessionStorage. Metadata and keys are kept on the UserManager\'s settings. Its');
+  p('  default `loadUserInfo: true` would add a `/userinfo` request after every callback with an access');
+  p('  token; the bench sets it off, so that all do the same work. ' + cacheNote(r.callback['oidc-client']));
+  p('- **auth0-spa-js**: n/a. It has only the authorization code flow with PKCE: its callback');
+  p('  exchanges a code at `/oauth/token`; it does not process front-channel tokens.');
+  p('- **oidc-client-ts**: n/a. No implicit flow since v2 (`response_type` `code` only).');
+  p();
+
+  p('## 4. Cache-hit token reads');
+  p();
+  p('Calls in a loop in the page, each awaited, with a valid cached token; ops/s from the time of a');
+  p('batch (and, less dependent on the machine\'s load, per second of the main thread\'s CPU time).');
+  p('Every read is checked to return the expected token, and no read may make a request.');
+  p();
+  p('- **spa-login**: `getAccessToken()` after a real login (the memory cache).');
+  p('- **auth0-spa-js**: `getTokenSilently()` with a fresh token put in its memory cache the way its');
+  p('  own code exchange does (`Auth0Client._saveEntryInCache`: the access-token entry for the default');
+  p('  audience and its scope, and the ID token entry).');
+  p('- **oidc-client**: `getUser()` (then `.access_token`) after a real login (sessionStorage).');
+  p('- **oidc-client-ts**: `getUser()` (then `.access_token`) after `storeUser(new User(...))` (sessionStorage).');
+  p('- **auth0-js**: n/a: it has no token cache (`parseHash` hands the tokens to the app).');
+  p();
+  p(`Samples: ${N.tokenRounds} batches per library, interleaved.`);
+  p();
+  p('| library | median ops/s | p25–p75 | × ours | best batch, ops/s | ops per CPU second | calls per batch | requests |');
+  p('|---|--:|--:|--:|--:|--:|--:|--:|');
+  for (const lib of TOKEN_LIBS) {
+    const t = r.tokens[lib];
+    p(`| ${LABEL[lib]} | ${intfmt(t.median)} | ${intfmt(t.p25)}–${intfmt(t.p75)} | ${lib === 'ours' ? '1.00×' : ratio(t.median, r.tokens.ours.median)} | ${intfmt(t.best)} | ${intfmt(t.perCpuSec)} | ${t.batch} | ${t.requests} |`);
+  }
+  p('| auth0-js | n/a | | | | | | |');
+  p();
+
+  p('## 5. Memory');
+  p();
+  p('The page\'s JS heap (`Runtime.getHeapUsage` usedSize over CDP, after two');
+  p('`HeapProfiler.collectGarbage`), after the cold start of section 2 (the same samples) and after');
+  p('the first callback of section 3. "Over floor" subtracts the median heap of the empty page. Our');
+  p('WebAssembly linear memory is not in the JS heap: it is read as `memory.buffer.byteLength` of the');
+  p('instance\'s exports, which the wasm-bindgen glue (`initSync()` of pkg/spa_login.js, once loaded)');
+  p('returns; peers have no wasm.');
+  p();
+  p(`| library | JS heap after init, MiB | over floor, KiB | × ours | wasm memory, MiB | JS heap after a login, MiB | wasm after a login, MiB |`);
+  p('|---|--:|--:|--:|--:|--:|--:|');
+  const oursTotal = r.memory.ours.jsOverFloor + (r.memory.ours.wasm ?? 0);
+  for (const lib of COLD_LIBS) {
+    const m = r.memory[lib];
+    const after = r.callback[lib];
+    const x = lib === 'none' ? '' : lib === 'ours' ? '1.00×' : ratio(m.jsOverFloor + (m.wasm ?? 0), oursTotal);
+    p(`| ${LABEL[lib]} | ${mib(m.js.median)} | ${lib === 'none' ? '0' : intfmt(m.jsOverFloor / 1024)} | ${x} | ${m.wasm == null ? '–' : mib(m.wasm)} | ${after ? mib(after.memAfter.js) : ''} | ${after && lib === 'ours' ? mib(after.memAfter.wasm) : after ? '–' : ''} |`);
+  }
+  p();
+  p(`"× ours" here compares each peer's heap over the floor with ours over the floor plus our wasm memory (${intfmt(oursTotal / 1024)} KiB). Samples: ${r.memory.ours.js.n} per library after init (every ${N.memEvery}th cold-start sample), ${N.callback} after a login.`);
+  p();
+
+  agreementSection(agreed, p);
+  p('## How to reproduce');
+  p();
+  p('```sh');
+  p('npm run bench          # everything: installs bench/ deps and builds pkg/ if missing, writes BENCHMARKS.md');
+  p('node bench/size.mjs    # sizes only, in a few seconds');
+  p('BENCH_QUICK=1 npm run bench   # a few samples of each, to try the harness');
+  p('```');
+  p();
+  p('bench/package.json pins the peers and esbuild exactly. The pages are in bench/pages/, the');
+  p('loopback servers and the fake provider (discovery, JWKS with an RS256 key made with node:crypto,');
+  p('tokens minted in node) in bench/servers.mjs. Chromium runs headless with');
+  p(`\`${CHROMIUM_ARGS.join(' ')}\`. The raw results of the last run are in bench/dist/results.json,`);
+  p('those of the run before in bench/dist/results-previous.json.');
+  p('Other processes may share the machine: medians of interleaved samples absorb most of that, but');
+  p('compare runs from the same machine only.');
+  p();
+  return L.join('\n');
+}
+
+function cacheNote(c) {
+  return `Observed: first callback ${c.first.requests}; new client ${c.fresh.requests}; same client ${c.same.requests}.`;
+}
+
+function summaryLine(r) {
+  const s = r.sizes;
+  const peerSizes = Object.entries(s.peers).map(([n, p]) => `${n} ${kb(p.gzip)}`).join(', ');
+  const cold = LIBS.filter((l) => l !== 'ours').map((l) => `${l} ${ms(r.cold[l].median)}`).join(', ');
+  const cbs = CALLBACK_LIBS.filter((l) => l !== 'ours').map((l) => `${l} ${ms(r.callback[l].first.median)}`).join(', ');
+  const tok = TOKEN_LIBS.filter((l) => l !== 'ours').map((l) => `${l} ${intfmt(r.tokens[l].median)}`).join(', ');
+  return `bench: size ${kb(s.ours.minified.gzip)} KB gzip (${peerSizes}); cold start ${ms(r.cold.ours.median)} ms (${cold}); ` +
+    `first callback ${ms(r.callback.ours.first.median)} ms (${cbs}); cached reads ${intfmt(r.tokens.ours.median)}/s (${tok}); ` +
+    `wrote BENCHMARKS.md in ${r.elapsedSeconds} s`;
+}
+
+// This run's key medians next to the previous run's, and the ratios to ours of both: how well
+// two runs agree. Only a previous run of the same build (the same .wasm) is compared.
+function agreement(r, prev) {
+  if (!prev || prev.env?.wasmSha256 !== r.env.wasmSha256) return null;
+  const rows = [];
+  const row = (group, name, now, before, ours, oursBefore) => {
+    if (typeof now !== 'number' || typeof before !== 'number') return;
+    const x = ours !== undefined && ours !== now ? [now / ours, before / oursBefore] : null;
+    rows.push({ group, name, now, before, diff: (now - before) / before, ratio: x && { now: x[0], before: x[1], diff: (x[0] - x[1]) / x[1] } });
+  };
+  for (const lib of COLD_LIBS) row('cold start, ms', LABEL[lib], r.cold[lib].median, prev.cold[lib].median, r.cold.ours.median, prev.cold.ours.median);
+  for (const lib of COLD_LIBS) row('cold start, main-thread CPU ms', LABEL[lib], r.cold[lib].cpuThread, prev.cold[lib].cpuThread, r.cold.ours.cpuThread, prev.cold.ours.cpuThread);
+  const parts = { first: '(a) first callback', fresh: '(b) new client', same: '(c) same client' };
+  for (const [k, title] of Object.entries(parts)) {
+    for (const lib of CALLBACK_LIBS) row(`${title}, ms`, LABEL[lib], r.callback[lib][k].median, prev.callback[lib][k].median, r.callback.ours[k].median, prev.callback.ours[k].median);
+    for (const lib of CALLBACK_LIBS) row(`${title}, main-thread CPU ms`, LABEL[lib], r.callback[lib][k].cpuThread, prev.callback[lib][k].cpuThread, r.callback.ours[k].cpuThread, prev.callback.ours[k].cpuThread);
+  }
+  for (const lib of TOKEN_LIBS) row('token reads, ops/s', LABEL[lib], r.tokens[lib].median, prev.tokens[lib].median, r.tokens.ours.median, prev.tokens.ours.median);
+  for (const lib of TOKEN_LIBS) row('token reads, ops per CPU s', LABEL[lib], r.tokens[lib].perCpuSec, prev.tokens[lib].perCpuSec, r.tokens.ours.perCpuSec, prev.tokens.ours.perCpuSec);
+  for (const lib of COLD_LIBS) row('JS heap after init, KiB', LABEL[lib], r.memory[lib].js.median / 1024, prev.memory[lib].js.median / 1024);
+  return { rows, prevEnv: prev.env, prevElapsed: prev.elapsedSeconds };
+}
+
+function agreementSection(a, p) {
+  p('## Agreement with the previous run');
+  p();
+  if (!a) {
+    p('No previous run of this build on this machine (bench/dist/results-previous.json): run `npm run bench`');
+    p('twice to see how far two runs agree.');
+    p();
+    return;
+  }
+  const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  const within = (list) => list.filter((x) => Math.abs(x) <= 0.1).length;
+  const direct = a.rows.map((x) => x.diff);
+  const ratios = a.rows.filter((x) => x.ratio).map((x) => x.ratio.diff);
+  p(`The previous run of the same build on this machine took ${a.prevElapsed} s, at load average ${a.prevEnv.loadBefore} before and ${a.prevEnv.loadAfter} after.`);
+  p(`Of the ${direct.length} medians below, ${within(direct)} agree within 10%; of the ${ratios.length} ratios to ours, ${within(ratios)} do.`);
+  p('The wall-clock times of page loads move together with the load that other work puts on the');
+  p('machine (every library, the empty page too, in the same direction); the CPU times, the ratios');
+  p('to ours and the in-page loops depend far less on it.');
+  p();
+  p('| measure | library | this run | previous | change | × ours now | × ours before | change |');
+  p('|---|---|--:|--:|--:|--:|--:|--:|');
+  const f = (x) => (x >= 1000 ? intfmt(x) : ms(x));
+  for (const x of a.rows) {
+    const rr = x.ratio ? `${x.ratio.now.toFixed(2)}× | ${x.ratio.before.toFixed(2)}× | ${pct(x.ratio.diff)}` : ' | | ';
+    p(`| ${x.group} | ${x.name} | ${f(x.now)} | ${f(x.before)} | ${pct(x.diff)} | ${rr} |`);
+  }
+  p();
+}
+
+function printAgreement(a) {
+  if (!a) return;
+  const bad = a.rows.filter((x) => Math.abs(x.diff) > 0.1);
+  log(`against the previous run: ${a.rows.length - bad.length} of ${a.rows.length} medians within 10%` +
+    (bad.length ? `; beyond: ${bad.map((x) => `${x.group} ${x.name} ${(x.diff * 100).toFixed(0)}%`).join('; ')}` : ''));
+}
+
+if (process.env.BENCH_REPORT_ONLY) {
+  // Writes BENCHMARKS.md again from the saved results, without measuring.
+  const read = (f) => (existsSync(join(DIST, f)) ? JSON.parse(readFileSync(join(DIST, f), 'utf8')) : undefined);
+  const results = read('results.json');
+  const a = agreement(results, read('results-previous.json'));
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), report(results, a));
+  printAgreement(a);
+  console.log(summaryLine(results));
+} else {
+  await main();
+}

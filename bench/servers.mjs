@@ -1,0 +1,248 @@
+// The benchmark's two loopback servers, both plain node:http:
+// - the app origin serves the bench pages, the bundles in bench/dist/ and the package in pkg/;
+// - the provider origin is a fake OpenID Provider: discovery, a JWKS with one RS256 key made
+//   with node:crypto, and an /authorize endpoint that mints an `id_token token` response in node
+//   (RS256 ID token with nonce and at_hash) and either redirects the browser back with it
+//   (mode 'redirect') or answers 204 No Content, which cancels the navigation and keeps the page,
+//   and hands the request to the harness (mode 'capture').
+// Discovery and JWKS are sent with `Cache-Control: no-store`, so what is fetched again is what
+// the library itself chose not to keep; the harness counts those requests.
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { contentType, fileUnder } from '../www/static.mjs';
+
+export const CLIENT_ID = 'bench-spa';
+export const SCOPE = 'openid profile email';
+
+
+const b64url = (buf) => Buffer.from(buf).toString('base64url');
+
+function listen(server) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server.address().port));
+  });
+}
+
+// Serves files under `dir` for paths under `prefix`, refusing anything that leaves `dir`.
+async function serveFile(res, dir, rel) {
+  const file = fileUnder(dir, rel);
+  if (!file) return false;
+  let body;
+  try {
+    body = await readFile(file);
+  } catch {
+    return false;
+  }
+  res.writeHead(200, {
+    'content-type': contentType(file),
+    'content-length': body.length,
+    // Like hashed assets of a deployed app: a page that comes back from the provider loads
+    // the code from the HTTP cache. Every fresh browser context starts with an empty cache.
+    'cache-control': 'max-age=600',
+  });
+  res.end(body);
+  return true;
+}
+
+export class FakeProvider {
+  constructor() {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    this.privateKey = privateKey;
+    this.kid = b64url(randomBytes(8));
+    const { n, e } = publicKey.export({ format: 'jwk' });
+    this.jwks = { keys: [{ kty: 'RSA', use: 'sig', alg: 'RS256', kid: this.kid, n, e }] };
+    this.mode = 'redirect';
+    this.requests = []; // every request the provider saw: { path, at }
+    this.waiters = [];
+  }
+
+  get metadata() {
+    const o = this.origin;
+    return {
+      issuer: this.issuer,
+      authorization_endpoint: `${o}/authorize`,
+      jwks_uri: `${o}/.well-known/jwks.json`,
+      userinfo_endpoint: `${o}/userinfo`,
+      end_session_endpoint: `${o}/v2/logout`,
+      response_types_supported: ['id_token token', 'id_token'],
+      response_modes_supported: ['fragment'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      scopes_supported: ['openid', 'profile', 'email'],
+      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nonce', 'at_hash', 'name', 'email', 'email_verified'],
+    };
+  }
+
+  jwt(payload) {
+    const header = { alg: 'RS256', typ: 'JWT', kid: this.kid };
+    const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+    return `${input}.${b64url(sign('sha256', Buffer.from(input), this.privateKey))}`;
+  }
+
+  // A fresh access token and an ID token bound to it (at_hash) and to the nonce.
+  mintTokens({ nonce, clientId = CLIENT_ID, ttl = 3600 } = {}) {
+    const access_token = b64url(randomBytes(32));
+    const at_hash = b64url(createHash('sha256').update(access_token, 'ascii').digest().subarray(0, 16));
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: this.issuer,
+      sub: 'bench|alice',
+      aud: clientId,
+      exp: now + ttl,
+      iat: now,
+      ...(nonce ? { nonce } : {}),
+      at_hash,
+      name: 'Alice Liddell',
+      email: 'alice@example.com',
+      email_verified: true,
+    };
+    return { access_token, token_type: 'Bearer', expires_in: ttl, id_token: this.jwt(claims), claims };
+  }
+
+  // The redirect_uri with the response of an authorization request in its fragment.
+  respond(authorizeUrl) {
+    const q = new URL(authorizeUrl).searchParams;
+    const get = (k) => q.get(k) ?? undefined;
+    if (get('client_id') !== CLIENT_ID) throw new Error(`unknown client_id in ${authorizeUrl}`);
+    const responseType = get('response_type');
+    if (responseType !== 'id_token token' && responseType !== 'token id_token') {
+      throw new Error(`the bench provider answers only 'id_token token', not ${responseType}`);
+    }
+    if (!get('nonce') || !get('state') || !get('redirect_uri')) throw new Error(`nonce, state and redirect_uri are needed: ${authorizeUrl}`);
+    const t = this.mintTokens({ nonce: get('nonce') });
+    const fragment = new URLSearchParams({
+      access_token: t.access_token,
+      token_type: t.token_type,
+      expires_in: String(t.expires_in),
+      id_token: t.id_token,
+      state: get('state'),
+    });
+    return `${get('redirect_uri')}#${fragment}`;
+  }
+
+  // Resolves with the URL of the next /authorize request that arrives in 'capture' mode.
+  nextAuthorize(timeoutMs = 15000) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no /authorize request arrived')), timeoutMs);
+      this.waiters.push((url) => {
+        clearTimeout(timer);
+        resolve(url);
+      });
+    });
+  }
+
+  handle(req, res) {
+    const url = new URL(req.url, this.origin);
+    this.requests.push({ path: url.pathname, at: Date.now() });
+    const json = (status, body) => {
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        'access-control-allow-origin': '*',
+      });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-headers': '*',
+        'access-control-allow-methods': 'GET, POST',
+      });
+      return res.end();
+    }
+    switch (url.pathname) {
+      case '/.well-known/openid-configuration':
+        return json(200, this.metadata);
+      case '/.well-known/jwks.json':
+        return json(200, this.jwks);
+      case '/userinfo':
+        return json(200, { sub: 'bench|alice', name: 'Alice Liddell', email: 'alice@example.com' });
+      case '/authorize': {
+        const full = url.href;
+        if (this.mode === 'capture') {
+          res.writeHead(204, { 'cache-control': 'no-store' });
+          res.end();
+          const w = this.waiters.shift();
+          if (w) w(full);
+          return;
+        }
+        let location;
+        try {
+          location = this.respond(full);
+        } catch (e) {
+          res.writeHead(400, { 'content-type': 'text/plain' });
+          return res.end(String(e.message));
+        }
+        res.writeHead(302, { location, 'cache-control': 'no-store' });
+        return res.end();
+      }
+      default:
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        return res.end('not found');
+    }
+  }
+}
+
+// The HTML of one bench page: the config, for 'ours-esm' an import map for our package (loaded
+// exactly as shipped, from pkg/), and the page's bundle (library + adapter + boot).
+function pageHtml(lib, config) {
+  const importMap = lib === 'ours-esm'
+    ? `<script type="importmap">${JSON.stringify({ imports: { 'spa-login': '/pkg/index.js', 'spa-login/': '/pkg/' } })}</script>\n`
+    : '';
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>bench ${lib}</title>
+${importMap}<script>window.BENCH = ${JSON.stringify({ ...config, lib })};</script>
+<script type="module" src="/dist/page-${lib}.js"></script>
+</head><body></body></html>
+`;
+}
+
+export async function startServers({ distDir, pkgDir }) {
+  const provider = new FakeProvider();
+  const providerServer = createServer((req, res) => provider.handle(req, res));
+  const providerPort = await listen(providerServer);
+  provider.origin = `http://127.0.0.1:${providerPort}`;
+  // Auth0-style issuer, with the trailing slash: auth0-js expects one.
+  provider.issuer = `${provider.origin}/`;
+
+  let appOrigin;
+  const appServer = createServer(async (req, res) => {
+    const url = new URL(req.url, appOrigin);
+    const p = decodeURIComponent(url.pathname);
+    const page = /^\/app\/([a-z0-9-]+)\.html$/.exec(p);
+    if (page) {
+      const body = pageHtml(page[1], {
+        issuer: provider.issuer,
+        providerOrigin: provider.origin,
+        clientId: CLIENT_ID,
+        scope: SCOPE,
+        redirectUri: `${appOrigin}/app/${page[1]}.html?mode=callback`,
+      });
+      res.writeHead(200, { 'content-type': contentType('.html'), 'cache-control': 'no-store' });
+      return res.end(body);
+    }
+    if (p === '/blank.html') {
+      res.writeHead(200, { 'content-type': contentType('.html'), 'cache-control': 'no-store' });
+      return res.end('<!doctype html><meta charset="utf-8"><title>blank</title>');
+    }
+    if (p.startsWith('/dist/') && (await serveFile(res, distDir, p.slice('/dist/'.length)))) return;
+    if (p.startsWith('/pkg/') && (await serveFile(res, pkgDir, p.slice('/pkg/'.length)))) return;
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found');
+  });
+  const appPort = await listen(appServer);
+  appOrigin = `http://127.0.0.1:${appPort}`;
+
+  return {
+    provider,
+    appOrigin,
+    async close() {
+      for (const s of [appServer, providerServer]) {
+        s.closeAllConnections?.();
+        await new Promise((r) => s.close(r));
+      }
+    },
+  };
+}
