@@ -19,14 +19,24 @@ fn spec_client(v: &Value) -> spa_login::core::client::Client<FakePorts> {
     let issuer = v["issuer"].as_str().unwrap();
     let ports = FakePorts::new();
     ports.now_ms.set(v["now_ms"].as_f64().unwrap());
-    ports.serve(&format!("{issuer}/.well-known/openid-configuration"), &json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/authorize"),
-        "jwks_uri": format!("{issuer}/jwks"),
-        "id_token_signing_alg_values_supported": ["RS256"],
-    }).to_string());
-    ports.serve(&format!("{issuer}/jwks"), &json!({ "keys": [v["key"]] }).to_string());
-    client_with(json!({ "issuer": issuer, "clientId": v["client_id"] }), ports)
+    ports.serve(
+        &format!("{issuer}/.well-known/openid-configuration"),
+        &json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/authorize"),
+            "jwks_uri": format!("{issuer}/jwks"),
+            "id_token_signing_alg_values_supported": ["RS256"],
+        })
+        .to_string(),
+    );
+    ports.serve(
+        &format!("{issuer}/jwks"),
+        &json!({ "keys": [v["key"]] }).to_string(),
+    );
+    client_with(
+        json!({ "issuer": issuer, "clientId": v["client_id"] }),
+        ports,
+    )
 }
 
 fn transaction(v: &Value) -> Transaction {
@@ -47,7 +57,12 @@ fn transaction(v: &Value) -> Transaction {
 fn oidc_core_a2_id_token_verifies_with_the_a7_key() {
     let v = vectors();
     let client = spec_client(&v);
-    let claims = block_on(client.verify_id_token(v["a2_id_token"].as_str().unwrap(), &transaction(&v), None)).unwrap();
+    let claims = block_on(client.verify_id_token(
+        v["a2_id_token"].as_str().unwrap(),
+        &transaction(&v),
+        None,
+    ))
+    .unwrap();
     assert_eq!(claims.str_member("sub"), Some("248289761001"));
     assert_eq!(claims.str_member("name"), Some("Jane Doe"));
 }
@@ -70,12 +85,23 @@ fn oidc_core_examples_are_rejected_outside_their_time_or_for_another_nonce() {
     let v = vectors();
     let client = spec_client(&v);
     let token = v["a2_id_token"].as_str().unwrap();
-    client.ports.now_ms.set(v["now_ms"].as_f64().unwrap() + 3600.0 * 1000.0);
-    assert!(block_on(client.verify_id_token(token, &transaction(&v), None)).unwrap_err().description.contains("exp"));
+    client
+        .ports
+        .now_ms
+        .set(v["now_ms"].as_f64().unwrap() + 3600.0 * 1000.0);
+    assert!(
+        block_on(client.verify_id_token(token, &transaction(&v), None))
+            .unwrap_err()
+            .description
+            .contains("exp")
+    );
     client.ports.now_ms.set(v["now_ms"].as_f64().unwrap());
     let mut tx = transaction(&v);
     tx.nonce = "another".into();
-    assert!(block_on(client.verify_id_token(token, &tx, None)).unwrap_err().description.contains("nonce"));
+    assert!(block_on(client.verify_id_token(token, &tx, None))
+        .unwrap_err()
+        .description
+        .contains("nonce"));
 }
 
 #[test]
@@ -84,7 +110,10 @@ fn at_hash_sha384_and_sha512_vectors_computed_independently() {
     for (alg, expected) in [
         (HashAlg::Sha256, "77QmUPtjPfzWtF2AnpK9RQ"),
         (HashAlg::Sha384, "jtAeDp945y1dDqU3nkIVGNZP1HjH_MFs"),
-        (HashAlg::Sha512, "q7nS86GgvvFaZkzALLWqJYaJIKw2wCDAVfCAsm5CrBM"),
+        (
+            HashAlg::Sha512,
+            "q7nS86GgvvFaZkzALLWqJYaJIKw2wCDAVfCAsm5CrBM",
+        ),
     ] {
         let digest = hash(alg, at.as_bytes());
         let claims = j(json!({ "at_hash": expected }));

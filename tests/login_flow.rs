@@ -17,7 +17,8 @@ fn callback_err(client: &spa_login::core::client::Client<FakePorts>, url: &str) 
 }
 
 fn config_err(options: Value) -> AuthError {
-    Config::from_options(&j(options), "https://app.example/").expect_err("the options must be refused")
+    Config::from_options(&j(options), "https://app.example/")
+        .expect_err("the options must be refused")
 }
 
 // ---- options ---------------------------------------------------------------------------------
@@ -29,40 +30,70 @@ fn options_require_client_id_and_issuer_or_domain() {
     assert!(e.description.contains("clientId"));
     let e = config_err(json!({ "clientId": "x" }));
     assert!(e.description.contains("domain or issuer"));
-    assert_eq!(config_err(json!({ "issuer": ISSUER, "clientId": 7 })).code(), "invalid_configuration");
+    assert_eq!(
+        config_err(json!({ "issuer": ISSUER, "clientId": 7 })).code(),
+        "invalid_configuration"
+    );
 }
 
 #[test]
 fn options_issuer_must_be_https_except_on_loopback() {
     let e = config_err(json!({ "issuer": "http://op.example", "clientId": "x" }));
     assert!(e.description.contains("https"), "{}", e.description);
-    for ok in ["http://localhost:4000", "http://127.0.0.1:4000", "http://[::1]:4000", "https://op.example/tenant/"] {
-        Config::from_options(&j(json!({ "issuer": ok, "clientId": "x" })), "https://app.example/").expect(ok);
+    for ok in [
+        "http://localhost:4000",
+        "http://127.0.0.1:4000",
+        "http://[::1]:4000",
+        "https://op.example/tenant/",
+    ] {
+        Config::from_options(
+            &j(json!({ "issuer": ok, "clientId": "x" })),
+            "https://app.example/",
+        )
+        .expect(ok);
     }
-    assert_eq!(config_err(json!({ "issuer": "not a url", "clientId": "x" })).code(), "invalid_configuration");
-    assert_eq!(config_err(json!({ "issuer": "https://op.example/?a=1", "clientId": "x" })).code(), "invalid_configuration");
+    assert_eq!(
+        config_err(json!({ "issuer": "not a url", "clientId": "x" })).code(),
+        "invalid_configuration"
+    );
+    assert_eq!(
+        config_err(json!({ "issuer": "https://op.example/?a=1", "clientId": "x" })).code(),
+        "invalid_configuration"
+    );
 }
 
 #[test]
 fn options_domain_means_an_https_issuer_with_trailing_slash() {
-    let c = Config::from_options(&j(json!({ "domain": "tenant.example.com", "clientId": "x" })), "https://app.example/").unwrap();
+    let c = Config::from_options(
+        &j(json!({ "domain": "tenant.example.com", "clientId": "x" })),
+        "https://app.example/",
+    )
+    .unwrap();
     assert_eq!(c.issuer, "https://tenant.example.com/");
     assert_eq!(c.domain.as_deref(), Some("tenant.example.com"));
 }
 
 #[test]
 fn options_reject_unknown_response_type_and_bad_values_naming_them() {
-    let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "response_type": "code" } }));
+    let e = config_err(
+        json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "response_type": "code" } }),
+    );
     assert!(e.description.contains("response_type"));
     let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "cacheLocation": "cookie" }));
     assert!(e.description.contains("cacheLocation"));
     let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "leeway": -1 }));
     assert!(e.description.contains("leeway"));
-    let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "redirect_uri": "https://app.example/#x" } }));
+    let e = config_err(
+        json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "redirect_uri": "https://app.example/#x" } }),
+    );
     assert!(e.description.contains("redirect_uri"));
-    let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "state": "mine" } }));
+    let e = config_err(
+        json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "state": "mine" } }),
+    );
     assert!(e.description.contains("state"));
-    let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "metadata": { "jwks_uri": "http://op.example/jwks" } }));
+    let e = config_err(
+        json!({ "issuer": ISSUER, "clientId": "x", "metadata": { "jwks_uri": "http://op.example/jwks" } }),
+    );
     assert!(e.description.contains("metadata.jwks_uri"));
 }
 
@@ -71,7 +102,10 @@ fn options_reject_unknown_response_type_and_bad_values_naming_them() {
 #[test]
 fn discovery_issuer_must_equal_the_configured_issuer_exactly() {
     let ports = FakePorts::new();
-    ports.serve(&format!("{ISSUER}/.well-known/openid-configuration"), &discovery(&format!("{ISSUER}/")).to_string());
+    ports.serve(
+        &format!("{ISSUER}/.well-known/openid-configuration"),
+        &discovery(&format!("{ISSUER}/")).to_string(),
+    );
     let client = client_with(options(), ports);
     let e = block_on(client.login_url(None, None)).unwrap_err();
     assert_eq!(e.code(), "invalid_configuration");
@@ -83,7 +117,12 @@ fn discovery_is_fetched_once_and_a_complete_metadata_option_skips_it() {
     let client = client();
     start_login(&client, None, None);
     start_login(&client, None, None);
-    assert_eq!(client.ports.fetch_count(&format!("{ISSUER}/.well-known/openid-configuration")), 1);
+    assert_eq!(
+        client
+            .ports
+            .fetch_count(&format!("{ISSUER}/.well-known/openid-configuration")),
+        1
+    );
 
     let mut o = options();
     o["metadata"] = json!({ "issuer": ISSUER, "authorization_endpoint": "https://op.example/other-authorize", "jwks_uri": "https://op.example/jwks" });
@@ -98,7 +137,10 @@ fn discovery_failure_is_a_network_error() {
     let ports = FakePorts::new();
     ports.documents.borrow_mut().clear();
     let client = client_with(options(), ports);
-    assert_eq!(block_on(client.login_url(None, None)).unwrap_err().code(), "network_error");
+    assert_eq!(
+        block_on(client.login_url(None, None)).unwrap_err().code(),
+        "network_error"
+    );
 }
 
 // ---- the request -----------------------------------------------------------------------------
@@ -109,10 +151,25 @@ fn request_carries_every_parameter_and_fresh_distinct_state_and_nonce() {
     let over = json!({ "audience": "https://api.example", "prompt": "login", "max_age": 300, "login_hint": "alice", "ui_locales": "fr", "organization": "org_1", "connection": "github", "custom_thing": "yes" });
     let url = block_on(client.login_url(None, Some(&j(over)))).unwrap();
     assert_eq!(param(&url, "client_id").as_deref(), Some(CLIENT_ID));
-    assert_eq!(param(&url, "response_type").as_deref(), Some("id_token token"));
+    assert_eq!(
+        param(&url, "response_type").as_deref(),
+        Some("id_token token")
+    );
     assert_eq!(param(&url, "redirect_uri").as_deref(), Some(REDIRECT_URI));
-    assert_eq!(param(&url, "scope").as_deref(), Some("openid profile email"));
-    for (k, v) in [("audience", "https://api.example"), ("prompt", "login"), ("max_age", "300"), ("login_hint", "alice"), ("ui_locales", "fr"), ("organization", "org_1"), ("connection", "github"), ("custom_thing", "yes")] {
+    assert_eq!(
+        param(&url, "scope").as_deref(),
+        Some("openid profile email")
+    );
+    for (k, v) in [
+        ("audience", "https://api.example"),
+        ("prompt", "login"),
+        ("max_age", "300"),
+        ("login_hint", "alice"),
+        ("ui_locales", "fr"),
+        ("organization", "org_1"),
+        ("connection", "github"),
+        ("custom_thing", "yes"),
+    ] {
         assert_eq!(param(&url, k).as_deref(), Some(v), "{k}");
     }
     let state = param(&url, "state").unwrap();
@@ -132,7 +189,11 @@ fn request_scope_always_contains_openid_when_an_id_token_is_asked_for() {
     let client = client();
     let url = block_on(client.login_url(None, Some(&j(json!({ "scope": "profile" }))))).unwrap();
     assert_eq!(param(&url, "scope").as_deref(), Some("openid profile"));
-    let url = block_on(client.login_url(None, Some(&j(json!({ "scope": "read", "response_type": "token" }))))).unwrap();
+    let url = block_on(client.login_url(
+        None,
+        Some(&j(json!({ "scope": "read", "response_type": "token" }))),
+    ))
+    .unwrap();
     assert_eq!(param(&url, "scope").as_deref(), Some("read"));
 }
 
@@ -144,7 +205,13 @@ fn transactions_are_stored_per_state_with_an_expiry() {
     let keys = client.ports.transactions.inner.keys().unwrap();
     assert!(keys.contains(&format!("spa-login.tx.{CLIENT_ID}.{s1}")));
     assert!(keys.contains(&format!("spa-login.tx.{CLIENT_ID}.{s2}")));
-    let text = client.ports.transactions.inner.get(&format!("spa-login.tx.{CLIENT_ID}.{s1}")).unwrap().unwrap();
+    let text = client
+        .ports
+        .transactions
+        .inner
+        .get(&format!("spa-login.tx.{CLIENT_ID}.{s1}"))
+        .unwrap()
+        .unwrap();
     let tx: Value = serde_json::from_str(&text).unwrap();
     assert!(tx["expires_at"].as_f64().unwrap() > NOW_MS);
     assert_eq!(tx["app_state"], "{\"a\":1}");
@@ -154,7 +221,10 @@ fn transactions_are_stored_per_state_with_an_expiry() {
 fn request_fails_with_storage_unavailable_when_session_storage_throws() {
     let client = client();
     client.ports.transactions.fail_writes.set(true);
-    assert_eq!(block_on(client.login_url(None, None)).unwrap_err().code(), "storage_unavailable");
+    assert_eq!(
+        block_on(client.login_url(None, None)).unwrap_err().code(),
+        "storage_unavailable"
+    );
 }
 
 // ---- the callback: success ---------------------------------------------------------------------
@@ -173,17 +243,34 @@ fn callback_stores_verified_tokens_and_returns_app_state() {
     assert_eq!(user.str_member("email"), Some("alice@example.com"));
     assert!(user.get("nonce").is_none() && user.get("iss").is_none());
     assert_eq!(client.id_token_claims().unwrap().raw, r.id_token);
-    assert_eq!(client.cached_access_token(None, CacheMode::On).unwrap().as_deref(), Some("at-0123456789"));
+    assert_eq!(
+        client
+            .cached_access_token(None, CacheMode::On)
+            .unwrap()
+            .as_deref(),
+        Some("at-0123456789")
+    );
 }
 
 #[test]
 fn callback_accepts_id_token_only_responses() {
     let client = client();
     let (state, nonce) = start_login(&client, None, Some(json!({ "response_type": "id_token" })));
-    let token = sign("rsa1", JwsAlg::RS256, Some("k1"), &Value::Object(claims(&nonce)));
-    block_on(client.handle_callback(&format!("{REDIRECT_URI}#id_token={token}&state={state}"))).unwrap();
+    let token = sign(
+        "rsa1",
+        JwsAlg::RS256,
+        Some("k1"),
+        &Value::Object(claims(&nonce)),
+    );
+    block_on(client.handle_callback(&format!("{REDIRECT_URI}#id_token={token}&state={state}")))
+        .unwrap();
     assert!(client.is_authenticated());
-    assert_eq!(client.cached_access_token(None, CacheMode::CacheOnly).unwrap(), None);
+    assert_eq!(
+        client
+            .cached_access_token(None, CacheMode::CacheOnly)
+            .unwrap(),
+        None
+    );
 }
 
 // ---- the callback: state -----------------------------------------------------------------------
@@ -206,7 +293,10 @@ fn state_missing_or_unknown_is_invalid_state_and_stores_nothing() {
     let mut r = Response::valid(&state, &nonce);
     r.state = "not-the-state".into();
     assert_eq!(callback_err(&client, &r.url()).code(), "invalid_state");
-    let no_state = format!("{REDIRECT_URI}#access_token=a&token_type=Bearer&id_token={}", r.id_token);
+    let no_state = format!(
+        "{REDIRECT_URI}#access_token=a&token_type=Bearer&id_token={}",
+        r.id_token
+    );
     assert_eq!(callback_err(&client, &no_state).code(), "invalid_state");
     assert_eq!(stored_session(&client), None);
     assert!(!client.is_authenticated());
@@ -229,7 +319,10 @@ fn transaction_is_consumed_on_failure_too() {
     let mut r = Response::valid(&state, &nonce);
     r.id_token.push('x');
     assert_eq!(callback_err(&client, &r.url()).code(), "invalid_id_token");
-    assert_eq!(callback_err(&client, &Response::valid(&state, &nonce).url()).code(), "invalid_state");
+    assert_eq!(
+        callback_err(&client, &Response::valid(&state, &nonce).url()).code(),
+        "invalid_state"
+    );
 }
 
 // ---- the callback: error responses -------------------------------------------------------------
@@ -250,8 +343,18 @@ fn error_response_with_matching_state_passes_the_provider_code_through() {
 fn error_response_without_matching_state_is_invalid_state() {
     let client = client();
     start_login(&client, None, None);
-    assert_eq!(callback_err(&client, &format!("{REDIRECT_URI}#error=login_required")).code(), "invalid_state");
-    assert_eq!(callback_err(&client, &format!("{REDIRECT_URI}#error=login_required&state=zzz")).code(), "invalid_state");
+    assert_eq!(
+        callback_err(&client, &format!("{REDIRECT_URI}#error=login_required")).code(),
+        "invalid_state"
+    );
+    assert_eq!(
+        callback_err(
+            &client,
+            &format!("{REDIRECT_URI}#error=login_required&state=zzz")
+        )
+        .code(),
+        "invalid_state"
+    );
 }
 
 // ---- the callback: fragment rules --------------------------------------------------------------
@@ -261,13 +364,26 @@ fn tokens_in_the_query_are_invalid_response() {
     let client = client();
     let (state, nonce) = start_login(&client, None, None);
     let r = Response::valid(&state, &nonce);
-    let url = format!("{REDIRECT_URI}?access_token={}&token_type=Bearer&id_token={}&state={state}", r.access_token, r.id_token);
+    let url = format!(
+        "{REDIRECT_URI}?access_token={}&token_type=Bearer&id_token={}&state={state}",
+        r.access_token, r.id_token
+    );
     assert_eq!(callback_err(&client, &url).code(), "invalid_response");
 }
 
 #[test]
 fn repeated_parameters_and_bad_encoding_are_invalid_response() {
-    for extra in ["&state=again", "&access_token=b", "&id_token=x", "&token_type=Bearer", "&expires_in=10", "&error=x&error=y", "&junk=%E0%A4", "&junk=%zz", "&x=%"] {
+    for extra in [
+        "&state=again",
+        "&access_token=b",
+        "&id_token=x",
+        "&token_type=Bearer",
+        "&expires_in=10",
+        "&error=x&error=y",
+        "&junk=%E0%A4",
+        "&junk=%zz",
+        "&x=%",
+    ] {
         let client = client();
         let (state, nonce) = start_login(&client, None, None);
         let mut r = Response::valid(&state, &nonce);
@@ -289,11 +405,19 @@ fn unknown_parameters_are_ignored() {
 
 #[test]
 fn token_type_must_be_bearer_in_any_case() {
-    for (tt, ok) in [("Bearer", true), ("bearer", true), ("BEARER", true), ("mac", false), ("", false)] {
+    for (tt, ok) in [
+        ("Bearer", true),
+        ("bearer", true),
+        ("BEARER", true),
+        ("mac", false),
+        ("", false),
+    ] {
         let client = client();
         let (state, nonce) = start_login(&client, None, None);
         let r = Response::valid(&state, &nonce);
-        let url = r.url().replace("token_type=Bearer", &format!("token_type={tt}"));
+        let url = r
+            .url()
+            .replace("token_type=Bearer", &format!("token_type={tt}"));
         let result = block_on(client.handle_callback(&url));
         assert_eq!(result.is_ok(), ok, "{tt}");
         if !ok {
@@ -302,25 +426,50 @@ fn token_type_must_be_bearer_in_any_case() {
     }
     let client = client();
     let (state, nonce) = start_login(&client, None, None);
-    let url = Response::valid(&state, &nonce).url().replace("token_type=Bearer&", "");
+    let url = Response::valid(&state, &nonce)
+        .url()
+        .replace("token_type=Bearer&", "");
     assert_eq!(callback_err(&client, &url).code(), "invalid_response");
 }
 
 #[test]
 fn expires_in_must_be_a_plain_positive_integer() {
-    for bad in ["0", "-1", "abc", "1e3", "3600.5", "+3600", "%203600", "12345678901234567890", ""] {
+    for bad in [
+        "0",
+        "-1",
+        "abc",
+        "1e3",
+        "3600.5",
+        "+3600",
+        "%203600",
+        "12345678901234567890",
+        "",
+    ] {
         let client = client();
         let (state, nonce) = start_login(&client, None, None);
-        let url = Response::valid(&state, &nonce).url().replace("expires_in=3600", &format!("expires_in={bad}"));
-        assert_eq!(callback_err(&client, &url).code(), "invalid_response", "{bad}");
+        let url = Response::valid(&state, &nonce)
+            .url()
+            .replace("expires_in=3600", &format!("expires_in={bad}"));
+        assert_eq!(
+            callback_err(&client, &url).code(),
+            "invalid_response",
+            "{bad}"
+        );
     }
     // Absent: a finite default.
     let client = client();
     let (state, nonce) = start_login(&client, None, None);
-    let url = Response::valid(&state, &nonce).url().replace("expires_in=3600&", "");
+    let url = Response::valid(&state, &nonce)
+        .url()
+        .replace("expires_in=3600&", "");
     block_on(client.handle_callback(&url)).unwrap();
     client.ports.now_ms.set(NOW_MS + 3600.0 * 1000.0);
-    assert_eq!(client.cached_access_token(None, CacheMode::CacheOnly).unwrap(), None);
+    assert_eq!(
+        client
+            .cached_access_token(None, CacheMode::CacheOnly)
+            .unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -364,14 +513,26 @@ fn oversized_responses_are_rejected_before_decoding() {
 
 // ---- the ID token ------------------------------------------------------------------------------
 
-fn token_err(client: &spa_login::core::client::Client<FakePorts>, state: &str, id_token: String) -> AuthError {
-    let r = Response { state: state.into(), id_token, access_token: "at-0123456789".into(), extra: String::new() };
+fn token_err(
+    client: &spa_login::core::client::Client<FakePorts>,
+    state: &str,
+    id_token: String,
+) -> AuthError {
+    let r = Response {
+        state: state.into(),
+        id_token,
+        access_token: "at-0123456789".into(),
+        extra: String::new(),
+    };
     callback_err(client, &r.url())
 }
 
 fn with_claims(nonce: &str, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Value {
     let mut c = claims(nonce);
-    c.insert("at_hash".into(), json!(at_hash(HashAlg::Sha256, "at-0123456789")));
+    c.insert(
+        "at_hash".into(),
+        json!(at_hash(HashAlg::Sha256, "at-0123456789")),
+    );
     edit(&mut c);
     Value::Object(c)
 }
@@ -380,28 +541,118 @@ fn with_claims(nonce: &str, edit: impl FnOnce(&mut serde_json::Map<String, Value
 fn id_token_claim_checks_reject_with_invalid_id_token_naming_the_check() {
     let now = (NOW_MS / 1000.0) as u64;
     let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Map<String, Value>)>)> = vec![
-        ("iss", Box::new(|c| { c.insert("iss".into(), json!("https://op.example/")); })),
-        ("iss", Box::new(|c| { c.remove("iss"); })),
-        ("sub", Box::new(|c| { c.remove("sub"); })),
-        ("sub", Box::new(|c| { c.insert("sub".into(), json!("")); })),
-        ("aud", Box::new(|c| { c.insert("aud".into(), json!("someone-else")); })),
-        ("azp", Box::new(|c| { c.insert("aud".into(), json!([CLIENT_ID, "other"])); })),
-        ("azp", Box::new(|c| { c.insert("azp".into(), json!("other")); })),
-        ("exp", Box::new(move |c| { c.insert("exp".into(), json!(now - 61)); })),
-        ("exp", Box::new(|c| { c.remove("exp"); })),
-        ("exp", Box::new(|c| { c.insert("exp".into(), json!("tomorrow")); })),
-        ("iat", Box::new(|c| { c.remove("iat"); })),
-        ("iat", Box::new(move |c| { c.insert("iat".into(), json!(now + 61)); })),
-        ("nbf", Box::new(move |c| { c.insert("nbf".into(), json!(now + 61)); })),
-        ("nonce", Box::new(|c| { c.insert("nonce".into(), json!("other")); })),
-        ("nonce", Box::new(|c| { c.remove("nonce"); })),
-        ("at_hash", Box::new(|c| { c.insert("at_hash".into(), json!("AAAAAAAAAAAAAAAAAAAAAA")); })),
-        ("at_hash", Box::new(|c| { c.remove("at_hash"); })),
+        (
+            "iss",
+            Box::new(|c| {
+                c.insert("iss".into(), json!("https://op.example/"));
+            }),
+        ),
+        (
+            "iss",
+            Box::new(|c| {
+                c.remove("iss");
+            }),
+        ),
+        (
+            "sub",
+            Box::new(|c| {
+                c.remove("sub");
+            }),
+        ),
+        (
+            "sub",
+            Box::new(|c| {
+                c.insert("sub".into(), json!(""));
+            }),
+        ),
+        (
+            "aud",
+            Box::new(|c| {
+                c.insert("aud".into(), json!("someone-else"));
+            }),
+        ),
+        (
+            "azp",
+            Box::new(|c| {
+                c.insert("aud".into(), json!([CLIENT_ID, "other"]));
+            }),
+        ),
+        (
+            "azp",
+            Box::new(|c| {
+                c.insert("azp".into(), json!("other"));
+            }),
+        ),
+        (
+            "exp",
+            Box::new(move |c| {
+                c.insert("exp".into(), json!(now - 61));
+            }),
+        ),
+        (
+            "exp",
+            Box::new(|c| {
+                c.remove("exp");
+            }),
+        ),
+        (
+            "exp",
+            Box::new(|c| {
+                c.insert("exp".into(), json!("tomorrow"));
+            }),
+        ),
+        (
+            "iat",
+            Box::new(|c| {
+                c.remove("iat");
+            }),
+        ),
+        (
+            "iat",
+            Box::new(move |c| {
+                c.insert("iat".into(), json!(now + 61));
+            }),
+        ),
+        (
+            "nbf",
+            Box::new(move |c| {
+                c.insert("nbf".into(), json!(now + 61));
+            }),
+        ),
+        (
+            "nonce",
+            Box::new(|c| {
+                c.insert("nonce".into(), json!("other"));
+            }),
+        ),
+        (
+            "nonce",
+            Box::new(|c| {
+                c.remove("nonce");
+            }),
+        ),
+        (
+            "at_hash",
+            Box::new(|c| {
+                c.insert("at_hash".into(), json!("AAAAAAAAAAAAAAAAAAAAAA"));
+            }),
+        ),
+        (
+            "at_hash",
+            Box::new(|c| {
+                c.remove("at_hash");
+            }),
+        ),
     ];
     for (check, edit) in cases {
         let client = client();
         let (state, nonce) = start_login(&client, None, None);
-        let token = sign("rsa1", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |c| edit(c)));
+        let token = sign(
+            "rsa1",
+            JwsAlg::RS256,
+            Some("k1"),
+            &with_claims(&nonce, |c| edit(c)),
+        );
         let e = token_err(&client, &state, token);
         assert_eq!(e.code(), "invalid_id_token", "{check}");
         assert!(e.description.contains(check), "{check}: {}", e.description);
@@ -414,13 +665,23 @@ fn id_token_within_leeway_is_accepted() {
     let now = (NOW_MS / 1000.0) as u64;
     let client = client();
     let (state, nonce) = start_login(&client, None, None);
-    let token = sign("rsa1", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |c| {
-        c.insert("exp".into(), json!(now - 30));
-        c.insert("iat".into(), json!(now + 30));
-        c.insert("aud".into(), json!([CLIENT_ID, "api"]));
-        c.insert("azp".into(), json!(CLIENT_ID));
-    }));
-    let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+    let token = sign(
+        "rsa1",
+        JwsAlg::RS256,
+        Some("k1"),
+        &with_claims(&nonce, |c| {
+            c.insert("exp".into(), json!(now - 30));
+            c.insert("iat".into(), json!(now + 30));
+            c.insert("aud".into(), json!([CLIENT_ID, "api"]));
+            c.insert("azp".into(), json!(CLIENT_ID));
+        }),
+    );
+    let r = Response {
+        state,
+        id_token: token,
+        access_token: "at-0123456789".into(),
+        extra: String::new(),
+    };
     block_on(client.handle_callback(&r.url())).unwrap();
 }
 
@@ -434,7 +695,11 @@ fn id_token_bad_signature_is_rejected_and_an_earlier_session_survives() {
     let (state, nonce) = start_login(&client, None, None);
     let good = Response::valid(&state, &nonce).id_token;
     let (head, sig) = good.rsplit_once('.').unwrap();
-    let flipped = if sig.starts_with('A') { sig.replacen('A', "B", 1) } else { format!("A{}", &sig[1..]) };
+    let flipped = if sig.starts_with('A') {
+        sig.replacen('A', "B", 1)
+    } else {
+        format!("A{}", &sig[1..])
+    };
     let e = token_err(&client, &state, format!("{head}.{flipped}"));
     assert_eq!(e.code(), "invalid_id_token");
     assert!(e.description.contains("signature"));
@@ -446,7 +711,12 @@ fn id_token_bad_signature_is_rejected_and_an_earlier_session_survives() {
 fn id_token_signed_by_another_key_is_rejected() {
     let client = client();
     let (state, nonce) = start_login(&client, None, None);
-    let token = sign("rsa2", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |_| {}));
+    let token = sign(
+        "rsa2",
+        JwsAlg::RS256,
+        Some("k1"),
+        &with_claims(&nonce, |_| {}),
+    );
     assert_eq!(token_err(&client, &state, token).code(), "invalid_id_token");
 }
 
@@ -455,7 +725,12 @@ fn id_token_alg_none_hs256_and_unlisted_algs_are_rejected() {
     let client = client();
     let (state, nonce) = start_login(&client, None, None);
     let body = with_claims(&nonce, |_| {}).to_string();
-    for header in [r#"{"alg":"none"}"#, r#"{"alg":"None"}"#, r#"{"alg":"HS256","kid":"k1"}"#, r#"{"alg":"RS384","kid":"k1"}"#] {
+    for header in [
+        r#"{"alg":"none"}"#,
+        r#"{"alg":"None"}"#,
+        r#"{"alg":"HS256","kid":"k1"}"#,
+        r#"{"alg":"RS384","kid":"k1"}"#,
+    ] {
         let (state, _) = (state.clone(), ());
         let client2 = support::client();
         let (state2, nonce2) = start_login(&client2, None, None);
@@ -471,9 +746,20 @@ fn id_token_alg_none_hs256_and_unlisted_algs_are_rejected() {
 fn id_token_structure_is_strict() {
     let client = client();
     let (_, nonce) = start_login(&client, None, None);
-    let good = sign("rsa1", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |_| {}));
+    let good = sign(
+        "rsa1",
+        JwsAlg::RS256,
+        Some("k1"),
+        &with_claims(&nonce, |_| {}),
+    );
     let parts: Vec<&str> = good.split('.').collect();
-    let dup = sign_raw(r#"{"alg":"RS256","kid":"k1"}"#, &format!(r#"{{"sub":"a",{}}}"#, &with_claims(&nonce, |_| {}).to_string()[1..]));
+    let dup = sign_raw(
+        r#"{"alg":"RS256","kid":"k1"}"#,
+        &format!(
+            r#"{{"sub":"a",{}}}"#,
+            &with_claims(&nonce, |_| {}).to_string()[1..]
+        ),
+    );
     for bad in [
         format!("{}.{}", parts[0], parts[1]),
         format!("{good}.x.y"),
@@ -481,11 +767,18 @@ fn id_token_structure_is_strict() {
         format!("{}.{}.{}=", parts[0], parts[1], parts[2]),
         format!("{}.{}+.{}", parts[0], parts[1], parts[2]),
         dup,
-        sign_raw(r#"{"alg":"RS256","kid":"k1","crit":["exp"],"exp":1}"#, &with_claims(&nonce, |_| {}).to_string()),
+        sign_raw(
+            r#"{"alg":"RS256","kid":"k1","crit":["exp"],"exp":1}"#,
+            &with_claims(&nonce, |_| {}).to_string(),
+        ),
     ] {
         let client = support::client();
         let (state, nonce2) = start_login(&client, None, None);
-        let bad = if bad.contains(&nonce) { bad } else { bad.replace(&nonce2, &nonce) };
+        let bad = if bad.contains(&nonce) {
+            bad
+        } else {
+            bad.replace(&nonce2, &nonce)
+        };
         assert_eq!(token_err(&client, &state, bad).code(), "invalid_id_token");
     }
 }
@@ -499,14 +792,22 @@ fn id_token_with_unknown_kid_refetches_the_jwks_once_so_rotation_works() {
     assert_eq!(client.ports.fetch_count(&jwks_url), 1);
 
     // The provider rotates to a new key.
-    client.ports.serve(&jwks_url, &json!({ "keys": [public_jwk("rsa2", Some("k2"))] }).to_string());
+    client.ports.serve(
+        &jwks_url,
+        &json!({ "keys": [public_jwk("rsa2", Some("k2"))] }).to_string(),
+    );
     client.ports.now_ms.set(NOW_MS + 5000.0);
     client.ports.real_time_ms.set(6000.0);
     let (state, nonce) = start_login(&client, None, None);
     let mut c = with_claims(&nonce, |_| {});
     c["iat"] = json!((NOW_MS / 1000.0) as u64 + 5);
     let token = sign("rsa2", JwsAlg::RS256, Some("k2"), &c);
-    let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+    let r = Response {
+        state,
+        id_token: token,
+        access_token: "at-0123456789".into(),
+        extra: String::new(),
+    };
     block_on(client.handle_callback(&r.url())).unwrap();
     assert_eq!(client.ports.fetch_count(&jwks_url), 2);
 
@@ -514,7 +815,12 @@ fn id_token_with_unknown_kid_refetches_the_jwks_once_so_rotation_works() {
     client.ports.now_ms.set(NOW_MS + 10_000.0);
     client.ports.real_time_ms.set(12_000.0);
     let (state, nonce) = start_login(&client, None, None);
-    let token = sign("rsa2", JwsAlg::RS256, Some("k9"), &with_claims(&nonce, |_| {}));
+    let token = sign(
+        "rsa2",
+        JwsAlg::RS256,
+        Some("k9"),
+        &with_claims(&nonce, |_| {}),
+    );
     let e = token_err(&client, &state, token);
     assert_eq!(e.code(), "invalid_id_token");
     assert!(e.description.contains("kid"));
@@ -526,21 +832,37 @@ fn id_token_without_kid_uses_the_one_usable_key_among_others() {
     let ports = FakePorts::new();
     let mut enc = public_jwk("rsa2", None);
     enc["use"] = json!("enc");
-    ports.serve(&format!("{ISSUER}/jwks"), &json!({ "keys": [enc, public_jwk("ec256", None), public_jwk("rsa1", None)] }).to_string());
+    ports.serve(
+        &format!("{ISSUER}/jwks"),
+        &json!({ "keys": [enc, public_jwk("ec256", None), public_jwk("rsa1", None)] }).to_string(),
+    );
     let client = client_with(options(), ports);
     let (state, nonce) = start_login(&client, None, None);
     let token = sign("rsa1", JwsAlg::RS256, None, &with_claims(&nonce, |_| {}));
-    let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+    let r = Response {
+        state,
+        id_token: token,
+        access_token: "at-0123456789".into(),
+        extra: String::new(),
+    };
     block_on(client.handle_callback(&r.url())).unwrap();
 }
 
 #[test]
 fn id_token_rsa_keys_under_2048_bits_are_not_used() {
     let ports = FakePorts::new();
-    ports.serve(&format!("{ISSUER}/jwks"), &json!({ "keys": [public_jwk("rsa1024", Some("k1"))] }).to_string());
+    ports.serve(
+        &format!("{ISSUER}/jwks"),
+        &json!({ "keys": [public_jwk("rsa1024", Some("k1"))] }).to_string(),
+    );
     let client = client_with(options(), ports);
     let (state, nonce) = start_login(&client, None, None);
-    let token = sign("rsa1024", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |_| {}));
+    let token = sign(
+        "rsa1024",
+        JwsAlg::RS256,
+        Some("k1"),
+        &with_claims(&nonce, |_| {}),
+    );
     let e = token_err(&client, &state, token);
     assert_eq!(e.code(), "invalid_id_token");
     assert!(e.description.contains("usable"));
@@ -549,26 +871,53 @@ fn id_token_rsa_keys_under_2048_bits_are_not_used() {
 #[test]
 fn id_token_es256_verifies_when_the_provider_lists_it() {
     let ports = FakePorts::new();
-    ports.serve(&format!("{ISSUER}/jwks"), &json!({ "keys": [public_jwk("ec256", Some("e1"))] }).to_string());
+    ports.serve(
+        &format!("{ISSUER}/jwks"),
+        &json!({ "keys": [public_jwk("ec256", Some("e1"))] }).to_string(),
+    );
     let client = client_with(options(), ports);
     let (state, nonce) = start_login(&client, None, None);
-    let token = sign("ec256", JwsAlg::ES256, Some("e1"), &with_claims(&nonce, |_| {}));
-    let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+    let token = sign(
+        "ec256",
+        JwsAlg::ES256,
+        Some("e1"),
+        &with_claims(&nonce, |_| {}),
+    );
+    let r = Response {
+        state,
+        id_token: token,
+        access_token: "at-0123456789".into(),
+        extra: String::new(),
+    };
     block_on(client.handle_callback(&r.url())).unwrap();
 }
 
 #[test]
 fn max_age_requires_a_recent_auth_time() {
     let now = (NOW_MS / 1000.0) as u64;
-    for (auth_time, ok) in [(None, false), (Some(now - 10_000), false), (Some(now - 100), true)] {
+    for (auth_time, ok) in [
+        (None, false),
+        (Some(now - 10_000), false),
+        (Some(now - 100), true),
+    ] {
         let client = client();
         let (state, nonce) = start_login(&client, None, Some(json!({ "max_age": 300 })));
-        let token = sign("rsa1", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |c| {
-            if let Some(t) = auth_time {
-                c.insert("auth_time".into(), json!(t));
-            }
-        }));
-        let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+        let token = sign(
+            "rsa1",
+            JwsAlg::RS256,
+            Some("k1"),
+            &with_claims(&nonce, |c| {
+                if let Some(t) = auth_time {
+                    c.insert("auth_time".into(), json!(t));
+                }
+            }),
+        );
+        let r = Response {
+            state,
+            id_token: token,
+            access_token: "at-0123456789".into(),
+            extra: String::new(),
+        };
         let result = block_on(client.handle_callback(&r.url()));
         assert_eq!(result.is_ok(), ok, "{auth_time:?}");
         if !ok {
@@ -593,18 +942,63 @@ fn storage_that_throws_on_save_is_storage_unavailable_and_nothing_is_half_stored
 #[test]
 fn cache_is_per_audience_and_scope_and_respects_leeway() {
     let client = client();
-    let (state, nonce) = start_login(&client, None, Some(json!({ "audience": "https://api.example", "scope": "openid read:x" })));
+    let (state, nonce) = start_login(
+        &client,
+        None,
+        Some(json!({ "audience": "https://api.example", "scope": "openid read:x" })),
+    );
     block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
     let for_api = json!({ "audience": "https://api.example", "scope": "read:x" });
-    assert_eq!(client.cached_access_token(Some(&j(for_api.clone())), CacheMode::On).unwrap().as_deref(), Some("at-0123456789"));
+    assert_eq!(
+        client
+            .cached_access_token(Some(&j(for_api.clone())), CacheMode::On)
+            .unwrap()
+            .as_deref(),
+        Some("at-0123456789")
+    );
     // The token covers "openid read:x", so a request for the client's default scope set is a miss.
-    assert_eq!(client.cached_access_token(Some(&j(json!({ "audience": "https://api.example" }))), CacheMode::CacheOnly).unwrap(), None);
-    assert_eq!(client.cached_access_token(Some(&j(json!({ "audience": "https://other.example", "scope": "read:x" }))), CacheMode::CacheOnly).unwrap(), None);
-    assert_eq!(client.cached_access_token(Some(&j(for_api.clone())), CacheMode::Off).unwrap(), None, "off: always renew");
+    assert_eq!(
+        client
+            .cached_access_token(
+                Some(&j(json!({ "audience": "https://api.example" }))),
+                CacheMode::CacheOnly
+            )
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        client
+            .cached_access_token(
+                Some(&j(
+                    json!({ "audience": "https://other.example", "scope": "read:x" })
+                )),
+                CacheMode::CacheOnly
+            )
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        client
+            .cached_access_token(Some(&j(for_api.clone())), CacheMode::Off)
+            .unwrap(),
+        None,
+        "off: always renew"
+    );
 
     client.ports.now_ms.set(NOW_MS + (3600.0 - 59.0) * 1000.0);
-    assert_eq!(client.cached_access_token(Some(&j(for_api.clone())), CacheMode::CacheOnly).unwrap(), None);
-    assert_eq!(client.cached_access_token(Some(&j(for_api.clone())), CacheMode::On).unwrap(), None, "on: renew");
+    assert_eq!(
+        client
+            .cached_access_token(Some(&j(for_api.clone())), CacheMode::CacheOnly)
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        client
+            .cached_access_token(Some(&j(for_api.clone())), CacheMode::On)
+            .unwrap(),
+        None,
+        "on: renew"
+    );
 }
 
 #[test]
@@ -617,10 +1011,20 @@ fn cache_in_local_storage_survives_a_new_client() {
     let stored = stored_session(&client).unwrap();
 
     let ports = FakePorts::new();
-    ports.tokens.inner.set(&format!("spa-login.session.{CLIENT_ID}"), &stored).unwrap();
+    ports
+        .tokens
+        .inner
+        .set(&format!("spa-login.session.{CLIENT_ID}"), &stored)
+        .unwrap();
     let again = client_with(o, ports);
     assert!(again.is_authenticated());
-    assert_eq!(again.cached_access_token(None, CacheMode::On).unwrap().as_deref(), Some("at-0123456789"));
+    assert_eq!(
+        again
+            .cached_access_token(None, CacheMode::On)
+            .unwrap()
+            .as_deref(),
+        Some("at-0123456789")
+    );
 }
 
 // ---- logout ------------------------------------------------------------------------------------
@@ -631,14 +1035,27 @@ fn logout_clears_tokens_and_goes_to_end_session_with_hint_and_return_to() {
     let (state, nonce) = start_login(&client, None, None);
     let r = Response::valid(&state, &nonce);
     block_on(client.handle_callback(&r.url())).unwrap();
-    let url = block_on(client.logout(Some(&j(json!({ "returnTo": "https://app.example/bye" }))), true)).unwrap().unwrap();
+    let url = block_on(client.logout(
+        Some(&j(json!({ "returnTo": "https://app.example/bye" }))),
+        true,
+    ))
+    .unwrap()
+    .unwrap();
     assert!(url.starts_with("https://op.example/logout?"));
     assert_eq!(param(&url, "id_token_hint"), Some(r.id_token));
     assert_eq!(param(&url, "client_id").as_deref(), Some(CLIENT_ID));
-    assert_eq!(param(&url, "post_logout_redirect_uri").as_deref(), Some("https://app.example/bye"));
+    assert_eq!(
+        param(&url, "post_logout_redirect_uri").as_deref(),
+        Some("https://app.example/bye")
+    );
     assert!(!client.is_authenticated());
     assert_eq!(stored_session(&client), None);
-    assert_eq!(client.cached_access_token(None, CacheMode::CacheOnly).unwrap(), None);
+    assert_eq!(
+        client
+            .cached_access_token(None, CacheMode::CacheOnly)
+            .unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -646,11 +1063,24 @@ fn logout_without_navigation_is_local_and_return_to_must_be_absolute() {
     let client = client();
     let (state, nonce) = start_login(&client, None, None);
     block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
-    assert_eq!(block_on(client.logout(Some(&j(json!({ "returnTo": "/relative" }))), true)).unwrap_err().code(), "invalid_configuration");
-    assert!(client.is_authenticated(), "a refused logout changes nothing");
+    assert_eq!(
+        block_on(client.logout(Some(&j(json!({ "returnTo": "/relative" }))), true))
+            .unwrap_err()
+            .code(),
+        "invalid_configuration"
+    );
+    assert!(
+        client.is_authenticated(),
+        "a refused logout changes nothing"
+    );
     assert_eq!(block_on(client.logout(None, false)).unwrap(), None);
     assert!(!client.is_authenticated());
-    assert!(client.ports.fetched.borrow().iter().all(|u| !u.contains("logout")));
+    assert!(client
+        .ports
+        .fetched
+        .borrow()
+        .iter()
+        .all(|u| !u.contains("logout")));
 }
 
 #[test]
@@ -659,11 +1089,28 @@ fn logout_of_a_domain_client_without_end_session_uses_auth0_v2_logout() {
     let issuer = "https://tenant.example.com/";
     let mut doc = discovery(issuer);
     doc.as_object_mut().unwrap().remove("end_session_endpoint");
-    ports.serve("https://tenant.example.com/.well-known/openid-configuration", &doc.to_string());
-    let client = client_with(json!({ "domain": "tenant.example.com", "clientId": CLIENT_ID }), ports);
-    let url = block_on(client.logout(Some(&j(json!({ "returnTo": "https://app.example/" }))), true)).unwrap().unwrap();
-    assert!(url.starts_with("https://tenant.example.com/v2/logout?"), "{url}");
-    assert_eq!(param(&url, "returnTo").as_deref(), Some("https://app.example/"));
+    ports.serve(
+        "https://tenant.example.com/.well-known/openid-configuration",
+        &doc.to_string(),
+    );
+    let client = client_with(
+        json!({ "domain": "tenant.example.com", "clientId": CLIENT_ID }),
+        ports,
+    );
+    let url = block_on(client.logout(
+        Some(&j(json!({ "returnTo": "https://app.example/" }))),
+        true,
+    ))
+    .unwrap()
+    .unwrap();
+    assert!(
+        url.starts_with("https://tenant.example.com/v2/logout?"),
+        "{url}"
+    );
+    assert_eq!(
+        param(&url, "returnTo").as_deref(),
+        Some("https://app.example/")
+    );
     assert_eq!(param(&url, "client_id").as_deref(), Some(CLIENT_ID));
 }
 
@@ -672,13 +1119,27 @@ fn logout_of_a_domain_client_without_end_session_uses_auth0_v2_logout() {
 #[test]
 fn token_only_response_is_stored_without_an_id_token() {
     let client = client();
-    let (state, _) = start_login(&client, None, Some(json!({ "response_type": "token", "audience": "https://api.example", "scope": "read" })));
-    let url = format!("{REDIRECT_URI}#access_token=opaque-1&token_type=Bearer&expires_in=600&state={state}");
+    let (state, _) = start_login(
+        &client,
+        None,
+        Some(
+            json!({ "response_type": "token", "audience": "https://api.example", "scope": "read" }),
+        ),
+    );
+    let url = format!(
+        "{REDIRECT_URI}#access_token=opaque-1&token_type=Bearer&expires_in=600&state={state}"
+    );
     block_on(client.handle_callback(&url)).unwrap();
     assert!(client.is_authenticated());
     assert!(client.user().is_none());
     let ask = json!({ "audience": "https://api.example", "scope": "read" });
-    assert_eq!(client.cached_access_token(Some(&j(ask)), CacheMode::On).unwrap().as_deref(), Some("opaque-1"));
+    assert_eq!(
+        client
+            .cached_access_token(Some(&j(ask)), CacheMode::On)
+            .unwrap()
+            .as_deref(),
+        Some("opaque-1")
+    );
     // No JWKS is needed for it.
     assert_eq!(client.ports.fetch_count(&format!("{ISSUER}/jwks")), 0);
 }
@@ -702,11 +1163,19 @@ fn access_token_that_cannot_be_a_bearer_token_is_invalid_response() {
 #[test]
 fn id_token_without_kid_tries_each_candidate_key() {
     let ports = FakePorts::new();
-    ports.serve(&format!("{ISSUER}/jwks"), &json!({ "keys": [public_jwk("rsa2", None), public_jwk("rsa1", None)] }).to_string());
+    ports.serve(
+        &format!("{ISSUER}/jwks"),
+        &json!({ "keys": [public_jwk("rsa2", None), public_jwk("rsa1", None)] }).to_string(),
+    );
     let client = client_with(options(), ports);
     let (state, nonce) = start_login(&client, None, None);
     let token = sign("rsa1", JwsAlg::RS256, None, &with_claims(&nonce, |_| {}));
-    let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+    let r = Response {
+        state,
+        id_token: token,
+        access_token: "at-0123456789".into(),
+        extra: String::new(),
+    };
     block_on(client.handle_callback(&r.url())).unwrap();
 }
 
@@ -719,28 +1188,52 @@ fn id_token_header_keys_jwk_jku_x5u_x5c_are_never_used() {
     let body = with_claims(&nonce, |_| {}).to_string();
     let token = {
         use spa_login::core::base64url::encode;
-        let input = format!("{}.{}", encode(header.to_string().as_bytes()), encode(body.as_bytes()));
+        let input = format!(
+            "{}.{}",
+            encode(header.to_string().as_bytes()),
+            encode(body.as_bytes())
+        );
         let key = jsonwebtoken::EncodingKey::from_rsa_pem(fixture("rsa2.pem").as_bytes()).unwrap();
-        let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &key, jsonwebtoken::Algorithm::RS256).unwrap();
+        let sig =
+            jsonwebtoken::crypto::sign(input.as_bytes(), &key, jsonwebtoken::Algorithm::RS256)
+                .unwrap();
         format!("{input}.{sig}")
     };
     header["kid"] = json!("unused");
     let e = token_err(&client, &state, token);
     assert_eq!(e.code(), "invalid_id_token");
     assert!(e.description.contains("signature"));
-    assert!(client.ports.fetched.borrow().iter().all(|u| !u.contains("evil")));
+    assert!(client
+        .ports
+        .fetched
+        .borrow()
+        .iter()
+        .all(|u| !u.contains("evil")));
 }
 
 #[test]
 fn unknown_claims_are_ignored() {
     let client = client();
     let (state, nonce) = start_login(&client, None, None);
-    let token = sign("rsa1", JwsAlg::RS256, Some("k1"), &with_claims(&nonce, |c| {
-        c.insert("x-custom".into(), json!({ "deep": [1, 2] }));
-    }));
-    let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+    let token = sign(
+        "rsa1",
+        JwsAlg::RS256,
+        Some("k1"),
+        &with_claims(&nonce, |c| {
+            c.insert("x-custom".into(), json!({ "deep": [1, 2] }));
+        }),
+    );
+    let r = Response {
+        state,
+        id_token: token,
+        access_token: "at-0123456789".into(),
+        extra: String::new(),
+    };
     block_on(client.handle_callback(&r.url())).unwrap();
-    assert_eq!(client.user().unwrap().get("x-custom").unwrap().to_text(), r#"{"deep":[1,2]}"#);
+    assert_eq!(
+        client.user().unwrap().get("x-custom").unwrap().to_text(),
+        r#"{"deep":[1,2]}"#
+    );
 }
 
 #[test]
@@ -750,7 +1243,11 @@ fn form_decoding_plus_is_space_and_percent_2b_is_plus() {
     assert_eq!(p.state.as_deref(), Some("a b+c"));
     assert_eq!(p.error_description.as_deref(), Some("été"));
     for bad in ["state=%", "state=%4", "state=%G0", "state=%FF", "state=%C3"] {
-        assert_eq!(parse_params(bad).unwrap_err().code(), "invalid_response", "{bad}");
+        assert_eq!(
+            parse_params(bad).unwrap_err().code(),
+            "invalid_response",
+            "{bad}"
+        );
     }
 }
 
@@ -758,7 +1255,9 @@ fn form_decoding_plus_is_space_and_percent_2b_is_plus() {
 fn error_description_is_plain_text_without_control_characters() {
     let client = client();
     let (state, _) = start_login(&client, None, None);
-    let url = format!("{REDIRECT_URI}#error=consent_required&error_description=line1%0Aline2%07&state={state}");
+    let url = format!(
+        "{REDIRECT_URI}#error=consent_required&error_description=line1%0Aline2%07&state={state}"
+    );
     let e = callback_err(&client, &url);
     assert_eq!(e.code(), "consent_required");
     assert_eq!(e.description, "line1line2");
@@ -775,11 +1274,24 @@ fn error_code_with_forbidden_characters_is_invalid_response() {
 #[test]
 fn clean_url_removes_the_response_and_keeps_the_app_query() {
     use spa_login::core::response::clean_url;
-    assert_eq!(clean_url("https://app.example/cb?x=1#access_token=a&state=s"), "https://app.example/cb?x=1");
-    assert_eq!(clean_url("https://app.example/cb?error=access_denied&state=s"), "https://app.example/cb");
-    assert_eq!(clean_url("https://app.example/cb?x=1&error=e&state=s&y=2"), "https://app.example/cb?x=1&y=2");
+    assert_eq!(
+        clean_url("https://app.example/cb?x=1#access_token=a&state=s"),
+        "https://app.example/cb?x=1"
+    );
+    assert_eq!(
+        clean_url("https://app.example/cb?error=access_denied&state=s"),
+        "https://app.example/cb"
+    );
+    assert_eq!(
+        clean_url("https://app.example/cb?x=1&error=e&state=s&y=2"),
+        "https://app.example/cb?x=1&y=2"
+    );
     assert_eq!(clean_url("https://app.example/cb?access_token=a&token_type=Bearer&expires_in=1&id_token=t&scope=s"), "https://app.example/cb");
-    assert_eq!(clean_url("https://app.example/search?scope=mine&q=1"), "https://app.example/search?scope=mine&q=1", "no response: the app's query stays");
+    assert_eq!(
+        clean_url("https://app.example/search?scope=mine&q=1"),
+        "https://app.example/search?scope=mine&q=1",
+        "no response: the app's query stays"
+    );
 }
 
 #[test]
@@ -792,7 +1304,10 @@ fn a_malformed_response_still_uses_up_its_transaction() {
     assert_eq!(e.code(), "invalid_response");
     assert_eq!(e.state.as_deref(), Some(state.as_str()));
     assert_eq!(e.app_state.as_deref(), Some("{\"m\":1}"));
-    assert_eq!(callback_err(&client, &Response::valid(&state, &nonce).url()).code(), "invalid_state");
+    assert_eq!(
+        callback_err(&client, &Response::valid(&state, &nonce).url()).code(),
+        "invalid_state"
+    );
 }
 
 #[test]
@@ -801,15 +1316,31 @@ fn jwks_refetch_rate_limit_runs_on_the_real_clock_not_now_provider() {
     let (state, nonce) = start_login(&client, None, None);
     block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
     let jwks_url = format!("{ISSUER}/jwks");
-    client.ports.serve(&jwks_url, &json!({ "keys": [public_jwk("rsa2", Some("k2"))] }).to_string());
+    client.ports.serve(
+        &jwks_url,
+        &json!({ "keys": [public_jwk("rsa2", Some("k2"))] }).to_string(),
+    );
     let login_with_k2 = |client: &spa_login::core::client::Client<FakePorts>| {
         let (state, nonce) = start_login(client, None, None);
-        let token = sign("rsa2", JwsAlg::RS256, Some("k2"), &with_claims(&nonce, |_| {}));
-        let r = Response { state, id_token: token, access_token: "at-0123456789".into(), extra: String::new() };
+        let token = sign(
+            "rsa2",
+            JwsAlg::RS256,
+            Some("k2"),
+            &with_claims(&nonce, |_| {}),
+        );
+        let r = Response {
+            state,
+            id_token: token,
+            access_token: "at-0123456789".into(),
+            extra: String::new(),
+        };
         block_on(client.handle_callback(&r.url()))
     };
     // The app's clock (frozen here) does not matter; the machine's did not move: no refetch.
-    assert_eq!(login_with_k2(&client).unwrap_err().code(), "invalid_id_token");
+    assert_eq!(
+        login_with_k2(&client).unwrap_err().code(),
+        "invalid_id_token"
+    );
     assert_eq!(client.ports.fetch_count(&jwks_url), 1);
     client.ports.real_time_ms.set(6000.0);
     login_with_k2(&client).unwrap();

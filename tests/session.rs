@@ -14,13 +14,30 @@ fn silent_request_asks_for_prompt_none_at_the_silent_redirect_uri() {
     let mut o = options();
     o["silentRedirectUri"] = json!("https://app.example/silent.html");
     let client = client_with(o, FakePorts::new());
-    let req = block_on(client.authorize_request(None, Some(&j(json!({ "audience": "https://api.example" }))), Flow::Silent)).unwrap();
+    let req = block_on(client.authorize_request(
+        None,
+        Some(&j(json!({ "audience": "https://api.example" }))),
+        Flow::Silent,
+    ))
+    .unwrap();
     assert_eq!(param(&req.url, "prompt").as_deref(), Some("none"));
-    assert_eq!(param(&req.url, "redirect_uri").as_deref(), Some("https://app.example/silent.html"));
-    assert_eq!(param(&req.url, "audience").as_deref(), Some("https://api.example"));
-    assert_eq!(param(&req.url, "state").as_deref(), Some(req.state.as_str()));
+    assert_eq!(
+        param(&req.url, "redirect_uri").as_deref(),
+        Some("https://app.example/silent.html")
+    );
+    assert_eq!(
+        param(&req.url, "audience").as_deref(),
+        Some("https://api.example")
+    );
+    assert_eq!(
+        param(&req.url, "state").as_deref(),
+        Some(req.state.as_str())
+    );
     assert_eq!(req.redirect_uri, "https://app.example/silent.html");
-    assert_eq!(req.response_origin, None, "the provider lists no web_message");
+    assert_eq!(
+        req.response_origin, None,
+        "the provider lists no web_message"
+    );
     assert_eq!(req.timeout_ms, 60_000.0);
 }
 
@@ -30,15 +47,28 @@ fn web_message_is_used_where_the_provider_lists_it_and_only_from_its_origin() {
     let mut doc = discovery(ISSUER);
     doc["response_modes_supported"] = json!(["query", "fragment", "web_message"]);
     doc["authorization_endpoint"] = json!("https://login.op.example:8443/authorize");
-    ports.serve(&format!("{ISSUER}/.well-known/openid-configuration"), &doc.to_string());
+    ports.serve(
+        &format!("{ISSUER}/.well-known/openid-configuration"),
+        &doc.to_string(),
+    );
     let client = client_with(options(), ports);
     for flow in [Flow::Silent, Flow::Popup] {
         let req = block_on(client.authorize_request(None, None, flow)).unwrap();
-        assert_eq!(param(&req.url, "response_mode").as_deref(), Some("web_message"));
-        assert_eq!(req.response_origin.as_deref(), Some("https://login.op.example:8443"));
+        assert_eq!(
+            param(&req.url, "response_mode").as_deref(),
+            Some("web_message")
+        );
+        assert_eq!(
+            req.response_origin.as_deref(),
+            Some("https://login.op.example:8443")
+        );
     }
     let req = block_on(client.authorize_request(None, None, Flow::Redirect)).unwrap();
-    assert_eq!(param(&req.url, "response_mode"), None, "a redirect login comes back in the fragment");
+    assert_eq!(
+        param(&req.url, "response_mode"),
+        None,
+        "a redirect login comes back in the fragment"
+    );
     assert_eq!(req.response_origin, None);
 }
 
@@ -47,15 +77,27 @@ fn popup_request_keeps_the_redirect_uri_and_has_no_prompt() {
     let client = client();
     let req = block_on(client.authorize_request(None, None, Flow::Popup)).unwrap();
     assert_eq!(param(&req.url, "prompt"), None);
-    assert_eq!(param(&req.url, "redirect_uri").as_deref(), Some(REDIRECT_URI));
+    assert_eq!(
+        param(&req.url, "redirect_uri").as_deref(),
+        Some(REDIRECT_URI)
+    );
 }
 
 #[test]
 fn silent_response_is_validated_like_any_callback() {
     let client = client();
     let req = block_on(client.authorize_request(None, None, Flow::Silent)).unwrap();
-    let tx = client.ports.transactions.inner.get(&format!("spa-login.tx.{CLIENT_ID}.{}", req.state)).unwrap().unwrap();
-    let nonce = serde_json::from_str::<serde_json::Value>(&tx).unwrap()["nonce"].as_str().unwrap().to_string();
+    let tx = client
+        .ports
+        .transactions
+        .inner
+        .get(&format!("spa-login.tx.{CLIENT_ID}.{}", req.state))
+        .unwrap()
+        .unwrap();
+    let nonce = serde_json::from_str::<serde_json::Value>(&tx).unwrap()["nonce"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = Response::valid(&req.state, &nonce);
     let outcome = block_on(client.handle_callback(&r.url())).unwrap();
     assert_eq!(outcome.access_token.as_deref(), Some("at-0123456789"));
@@ -64,7 +106,12 @@ fn silent_response_is_validated_like_any_callback() {
 
 #[test]
 fn login_required_and_its_siblings_mean_logged_out() {
-    for code in ["login_required", "consent_required", "interaction_required", "account_selection_required"] {
+    for code in [
+        "login_required",
+        "consent_required",
+        "interaction_required",
+        "account_selection_required",
+    ] {
         assert!(means_logged_out(code), "{code}");
     }
     for code in ["access_denied", "invalid_state", "timeout", "server_error"] {
@@ -72,7 +119,11 @@ fn login_required_and_its_siblings_mean_logged_out() {
     }
     let client = client();
     let req = block_on(client.authorize_request(None, None, Flow::Silent)).unwrap();
-    let e = block_on(client.handle_callback(&format!("{REDIRECT_URI}#error=login_required&state={}", req.state))).unwrap_err();
+    let e = block_on(client.handle_callback(&format!(
+        "{REDIRECT_URI}#error=login_required&state={}",
+        req.state
+    )))
+    .unwrap_err();
     assert_eq!(e.code(), "login_required");
 }
 
@@ -81,8 +132,20 @@ fn get_access_token_needs_a_response_type_with_an_access_token() {
     let mut o = options();
     o["authorizationParams"]["response_type"] = json!("id_token");
     let client = client_with(o, FakePorts::new());
-    assert_eq!(client.cached_access_token(None, CacheMode::On).unwrap_err().code(), "invalid_configuration");
-    assert_eq!(client.cached_access_token(None, CacheMode::CacheOnly).unwrap(), None, "cache-only resolves undefined");
+    assert_eq!(
+        client
+            .cached_access_token(None, CacheMode::On)
+            .unwrap_err()
+            .code(),
+        "invalid_configuration"
+    );
+    assert_eq!(
+        client
+            .cached_access_token(None, CacheMode::CacheOnly)
+            .unwrap(),
+        None,
+        "cache-only resolves undefined"
+    );
 }
 
 #[test]
@@ -95,19 +158,31 @@ fn another_tabs_login_is_read_from_local_storage_and_its_logout_clears_memory() 
     block_on(tab_a.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
     // Both tabs share one localStorage: copy what A wrote into B's.
     let key = format!("spa-login.session.{CLIENT_ID}");
-    tab_b.ports.tokens.inner.set(&key, &stored_session(&tab_a).unwrap()).unwrap();
+    tab_b
+        .ports
+        .tokens
+        .inner
+        .set(&key, &stored_session(&tab_a).unwrap())
+        .unwrap();
     assert!(!tab_b.is_authenticated());
     let v = tab_b.session_version();
     tab_b.sync_from_storage(false);
     assert!(tab_b.is_authenticated());
-    assert_ne!(tab_b.session_version(), v, "observers learn about the change");
+    assert_ne!(
+        tab_b.session_version(),
+        v,
+        "observers learn about the change"
+    );
 
     // With the memory cache, a logout elsewhere clears this tab's tokens.
     let memory = client();
     let (state, nonce) = start_login(&memory, None, None);
     block_on(memory.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
     memory.sync_from_storage(false);
-    assert!(memory.is_authenticated(), "another tab's login changes nothing here");
+    assert!(
+        memory.is_authenticated(),
+        "another tab's login changes nothing here"
+    );
     memory.sync_from_storage(true);
     assert!(!memory.is_authenticated());
 }
@@ -136,5 +211,11 @@ fn a_token_granted_fewer_scopes_is_cached_under_the_scope_asked_for() {
     r.extra = "&scope=read%3Amessages".into();
     block_on(client.handle_callback(&r.url())).unwrap();
     // Without this, every call for the same scope would miss and renew in an iframe.
-    assert_eq!(client.cached_access_token(Some(&j(ask)), CacheMode::On).unwrap().as_deref(), Some("at-0123456789"));
+    assert_eq!(
+        client
+            .cached_access_token(Some(&j(ask)), CacheMode::On)
+            .unwrap()
+            .as_deref(),
+        Some("at-0123456789")
+    );
 }

@@ -14,17 +14,27 @@ pub const RANDOM_BYTES: usize = 32;
 pub fn request_params(config: &Config, overrides: Option<&Json>) -> Result<AuthParams> {
     let mut params = config.params.clone();
     merge_params(&mut params, overrides, "authorizationParams")?;
-    let wants_id_token = ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::wants_id_token);
+    let wants_id_token =
+        ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::wants_id_token);
     let scope = params.at("scope");
     if wants_id_token && !scope.split(' ').any(|s| s == "openid") {
-        let scope = if scope.trim().is_empty() { "openid".to_string() } else { ["openid ", scope].concat() };
+        let scope = if scope.trim().is_empty() {
+            "openid".to_string()
+        } else {
+            ["openid ", scope].concat()
+        };
         params.insert("scope", scope);
     }
     Ok(params)
 }
 
 /// Builds the URL of `/authorize` for a transaction whose state and nonce were drawn already.
-pub fn authorize_url(metadata: &ProviderMetadata, client_id: &str, params: &AuthParams, tx: &Transaction) -> String {
+pub fn authorize_url(
+    metadata: &ProviderMetadata,
+    client_id: &str,
+    params: &AuthParams,
+    tx: &Transaction,
+) -> String {
     let mut pairs = vec![("client_id", client_id)];
     pairs.extend(params.iter());
     pairs.push(("state", &tx.state));

@@ -6,7 +6,10 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (b as u32) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | (b as u32) << (16 - 8 * i));
         for i in 0..=chunk.len() {
             out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
         }
@@ -32,7 +35,10 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
     }
     let mut out = Vec::with_capacity(b.len() * 3 / 4);
     for chunk in b.chunks(4) {
-        let n = chunk.iter().enumerate().try_fold(0u32, |acc, (i, &c)| Some(acc | value(c)? << (18 - 6 * i)))?;
+        let n = chunk
+            .iter()
+            .enumerate()
+            .try_fold(0u32, |acc, (i, &c)| Some(acc | value(c)? << (18 - 6 * i)))?;
         let bytes = chunk.len() - 1;
         // The bits past the last whole byte must be zero: one text per byte string.
         if n & ((1 << (24 - 8 * bytes)) - 1) != 0 {

@@ -70,7 +70,10 @@ impl Session {
             Some(raw) => {
                 let payload = raw.split('.').nth(1)?;
                 let claims = Json::parse_object(&super::base64url::decode(payload)?)?;
-                Some(IdTokenEntry { raw: raw.into(), claims })
+                Some(IdTokenEntry {
+                    raw: raw.into(),
+                    claims,
+                })
             }
             None => None,
         };
@@ -88,7 +91,10 @@ impl Session {
                 })
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(Session { id_token, access_tokens })
+        Some(Session {
+            id_token,
+            access_tokens,
+        })
     }
 }
 
@@ -102,15 +108,27 @@ pub struct TokenCache {
 /// Whether a token granted `granted` serves a request for `requested`. `openid` is left out:
 /// it asks for an ID token, not for access, and is added to requests for ID tokens only.
 fn covers(granted: &str, requested: &str) -> bool {
-    requested.split_whitespace().filter(|s| *s != "openid").all(|s| granted.split_whitespace().any(|g| g == s))
+    requested
+        .split_whitespace()
+        .filter(|s| *s != "openid")
+        .all(|s| granted.split_whitespace().any(|g| g == s))
 }
 
 impl TokenCache {
     /// Reads the stored session once; an unreadable or corrupt entry counts as no session.
     pub fn load(store: &dyn KeyValueStore, client_id: &str) -> TokenCache {
         let key = session_key(client_id);
-        let session = store.get(&key).ok().flatten().and_then(|text| Session::from_text(&text)).unwrap_or_default();
-        TokenCache { key, session, version: 0 }
+        let session = store
+            .get(&key)
+            .ok()
+            .flatten()
+            .and_then(|text| Session::from_text(&text))
+            .unwrap_or_default();
+        TokenCache {
+            key,
+            session,
+            version: 0,
+        }
     }
 
     pub fn session(&self) -> &Session {
@@ -119,9 +137,17 @@ impl TokenCache {
 
     /// A token for `audience` whose scopes include every requested one and that is not within
     /// `leeway_ms` of expiry.
-    pub fn find(&self, audience: Option<&str>, scope: &str, now_ms: f64, leeway_ms: f64) -> Option<&AccessTokenEntry> {
+    pub fn find(
+        &self,
+        audience: Option<&str>,
+        scope: &str,
+        now_ms: f64,
+        leeway_ms: f64,
+    ) -> Option<&AccessTokenEntry> {
         self.session.access_tokens.iter().find(|t| {
-            t.audience.as_deref() == audience && covers(&t.scope, scope) && t.expires_at - leeway_ms > now_ms
+            t.audience.as_deref() == audience
+                && covers(&t.scope, scope)
+                && t.expires_at - leeway_ms > now_ms
         })
     }
 
@@ -140,7 +166,8 @@ impl TokenCache {
         }
         next.access_tokens.retain(|t| t.expires_at > now_ms);
         if let Some(new) = access_token {
-            next.access_tokens.retain(|t| !(t.audience == new.audience && t.scope == new.scope));
+            next.access_tokens
+                .retain(|t| !(t.audience == new.audience && t.scope == new.scope));
             next.access_tokens.push(new);
         }
         store
@@ -168,7 +195,12 @@ pub struct MemoryStore(RefCell<Vec<(String, String)>>);
 
 impl KeyValueStore for MemoryStore {
     fn get(&self, key: &str) -> std::result::Result<Option<String>, String> {
-        Ok(self.0.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        Ok(self
+            .0
+            .borrow()
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone()))
     }
     fn set(&self, key: &str, value: &str) -> std::result::Result<(), String> {
         let mut entries = self.0.borrow_mut();

@@ -31,7 +31,11 @@ pub struct ProviderCache {
 }
 
 fn lookup<T: Clone>(entries: &RefCell<Vec<(String, T)>>, issuer: &str) -> Option<T> {
-    entries.borrow().iter().find(|(k, _)| k == issuer).map(|(_, v)| v.clone())
+    entries
+        .borrow()
+        .iter()
+        .find(|(k, _)| k == issuer)
+        .map(|(_, v)| v.clone())
 }
 
 fn store<T>(entries: &RefCell<Vec<(String, T)>>, issuer: &str, value: T) {
@@ -54,7 +58,11 @@ impl CacheMode {
             None | Some("on") => Ok(CacheMode::On),
             Some("off") => Ok(CacheMode::Off),
             Some("cache-only") => Ok(CacheMode::CacheOnly),
-            Some(other) => Err(AuthError::config(msg(&["cacheMode must be 'on', 'off' or 'cache-only', not '", other, "'"]))),
+            Some(other) => Err(AuthError::config(msg(&[
+                "cacheMode must be 'on', 'off' or 'cache-only', not '",
+                other,
+                "'",
+            ]))),
         }
     }
 }
@@ -91,13 +99,21 @@ pub struct Outcome {
 }
 
 fn origin_of(url: &str) -> Result<String> {
-    urls::parse(url).map(|p| p.origin.to_ascii_lowercase()).ok_or_else(|| AuthError::network("authorization_endpoint is not a URL"))
+    urls::parse(url)
+        .map(|p| p.origin.to_ascii_lowercase())
+        .ok_or_else(|| AuthError::network("authorization_endpoint is not a URL"))
 }
 
 /// Provider answers to a `prompt=none` request that mean "the user is not logged in there"
 /// (Core 3.1.2.6): `checkSession` settles quietly on them.
 pub fn means_logged_out(code: &str) -> bool {
-    matches!(code, "login_required" | "consent_required" | "interaction_required" | "account_selection_required")
+    matches!(
+        code,
+        "login_required"
+            | "consent_required"
+            | "interaction_required"
+            | "account_selection_required"
+    )
 }
 
 pub struct Client<P: Ports> {
@@ -110,7 +126,12 @@ pub struct Client<P: Ports> {
 impl<P: Ports> Client<P> {
     pub fn new(config: Config, ports: P, provider: Rc<ProviderCache>) -> Self {
         let cache = RefCell::new(TokenCache::load(ports.tokens(), &config.client_id));
-        Client { config, ports, provider, cache }
+        Client {
+            config,
+            ports,
+            provider,
+            cache,
+        }
     }
 
     fn now_secs(&self) -> f64 {
@@ -127,35 +148,64 @@ impl<P: Ports> Client<P> {
         if let Some(md) = lookup(&self.provider.metadata, issuer) {
             return Ok(md);
         }
-        let discovered = if self.config.metadata.is_complete() {
-            None
-        } else {
-            let url = metadata::discovery_url(issuer);
-            Some(self.ports.fetch_text(&url).await.map_err(|e| AuthError::network(msg(&["discovery at ", &url, " failed: ", &e])))?)
-        };
-        let md = Rc::new(metadata::resolve(discovered.as_deref(), &self.config.metadata, issuer)?);
+        let discovered =
+            if self.config.metadata.is_complete() {
+                None
+            } else {
+                let url = metadata::discovery_url(issuer);
+                Some(self.ports.fetch_text(&url).await.map_err(|e| {
+                    AuthError::network(msg(&["discovery at ", &url, " failed: ", &e]))
+                })?)
+            };
+        let md = Rc::new(metadata::resolve(
+            discovered.as_deref(),
+            &self.config.metadata,
+            issuer,
+        )?);
         store(&self.provider.metadata, issuer, md.clone());
         Ok(md)
     }
 
     async fn fetch_jwks(&self, md: &ProviderMetadata) -> Result<Rc<Jwks>> {
-        let text = self
-            .ports
-            .fetch_text(&md.jwks_uri)
-            .await
-            .map_err(|e| AuthError::network(msg(&["the JWKS at ", &md.jwks_uri, " could not be fetched: ", &e])))?;
-        let set = Rc::new(jwks::parse(&text).ok_or_else(|| AuthError::network("the JWKS is not a JSON Web Key Set"))?);
-        store(&self.provider.jwks, &self.config.issuer, (set.clone(), self.ports.real_time_ms()));
+        let text = self.ports.fetch_text(&md.jwks_uri).await.map_err(|e| {
+            AuthError::network(msg(&[
+                "the JWKS at ",
+                &md.jwks_uri,
+                " could not be fetched: ",
+                &e,
+            ]))
+        })?;
+        let set = Rc::new(
+            jwks::parse(&text)
+                .ok_or_else(|| AuthError::network("the JWKS is not a JSON Web Key Set"))?,
+        );
+        store(
+            &self.provider.jwks,
+            &self.config.issuer,
+            (set.clone(), self.ports.real_time_ms()),
+        );
         Ok(set)
     }
 
     /// `loginWithRedirect`: stores a new transaction and returns the URL to send the browser to.
-    pub async fn login_url(&self, app_state: Option<String>, overrides: Option<&Json>) -> Result<String> {
-        Ok(self.authorize_request(app_state, overrides, Flow::Redirect).await?.url)
+    pub async fn login_url(
+        &self,
+        app_state: Option<String>,
+        overrides: Option<&Json>,
+    ) -> Result<String> {
+        Ok(self
+            .authorize_request(app_state, overrides, Flow::Redirect)
+            .await?
+            .url)
     }
 
     /// Stores a new transaction and builds the authorization request for one of the flows.
-    pub async fn authorize_request(&self, app_state: Option<String>, overrides: Option<&Json>, flow: Flow) -> Result<AuthorizeRequest> {
+    pub async fn authorize_request(
+        &self,
+        app_state: Option<String>,
+        overrides: Option<&Json>,
+        flow: Flow,
+    ) -> Result<AuthorizeRequest> {
         let mut params = request_params(&self.config, overrides)?;
         let md = self.metadata().await?;
         if flow == Flow::Silent {
@@ -165,7 +215,12 @@ impl<P: Ports> Client<P> {
         // Where the provider can post the response to the opener or parent window (Auth0 does),
         // that is the way back from frames and popups: no page of ours needs to load in them.
         let response_origin = match flow {
-            Flow::Silent | Flow::Popup if md.response_modes_supported.iter().any(|m| m == "web_message") => {
+            Flow::Silent | Flow::Popup
+                if md
+                    .response_modes_supported
+                    .iter()
+                    .any(|m| m == "web_message") =>
+            {
                 params.insert("response_mode", "web_message".into());
                 Some(origin_of(&md.authorization_endpoint)?)
             }
@@ -218,27 +273,49 @@ impl<P: Ports> Client<P> {
             Ok(params) => params,
             Err(e) => {
                 // Unreadable, but if it names one state, that transaction is used up too.
-                let Some(state) = response::lone_state(url) else { return Err(e) };
+                let Some(state) = response::lone_state(url) else {
+                    return Err(e);
+                };
                 let now = self.ports.now_ms();
-                let tx = transaction::take(self.ports.transactions(), &self.config.client_id, &state, now).ok();
-                return Err(e.with_context(Some(&state), tx.as_ref().and_then(|t| t.app_state.as_deref())));
+                let tx = transaction::take(
+                    self.ports.transactions(),
+                    &self.config.client_id,
+                    &state,
+                    now,
+                )
+                .ok();
+                return Err(e.with_context(
+                    Some(&state),
+                    tx.as_ref().and_then(|t| t.app_state.as_deref()),
+                ));
             }
         };
-        let state = params
-            .state
-            .clone()
-            .ok_or_else(|| AuthError::state("the response has no state; its tokens were dropped"))?;
-        let tx = transaction::take(self.ports.transactions(), &self.config.client_id, &state, self.ports.now_ms())
-            .map_err(|e| e.with_context(Some(&state), None))?;
+        let state = params.state.clone().ok_or_else(|| {
+            AuthError::state("the response has no state; its tokens were dropped")
+        })?;
+        let tx = transaction::take(
+            self.ports.transactions(),
+            &self.config.client_id,
+            &state,
+            self.ports.now_ms(),
+        )
+        .map_err(|e| e.with_context(Some(&state), None))?;
         let access_token = self
             .complete(&params, &tx)
             .await
             .map_err(|e| e.with_context(Some(&state), tx.app_state.as_deref()))?;
-        Ok(Outcome { app_state: tx.app_state, access_token })
+        Ok(Outcome {
+            app_state: tx.app_state,
+            access_token,
+        })
     }
 
     /// Checks a response against its transaction and stores its tokens; returns the access token.
-    async fn complete(&self, params: &response::ResponseParams, tx: &Transaction) -> Result<Option<String>> {
+    async fn complete(
+        &self,
+        params: &response::ResponseParams,
+        tx: &Transaction,
+    ) -> Result<Option<String>> {
         if let Some(error) = response::provider_error(params) {
             return Err(error);
         }
@@ -247,8 +324,13 @@ impl<P: Ports> Client<P> {
         let tokens = response::check_tokens(params, response_type, &self.config.issuer)?;
         let id_token = match &tokens.id_token {
             Some(raw) => {
-                let claims = self.verify_id_token(raw, tx, tokens.access_token.as_deref()).await?;
-                Some(IdTokenEntry { raw: raw.clone(), claims })
+                let claims = self
+                    .verify_id_token(raw, tx, tokens.access_token.as_deref())
+                    .await?;
+                Some(IdTokenEntry {
+                    raw: raw.clone(),
+                    claims,
+                })
             }
             None => None,
         };
@@ -262,16 +344,27 @@ impl<P: Ports> Client<P> {
             expires_at: now + tokens.expires_in as f64 * 1000.0,
         });
         let token = access_token.as_ref().map(|t| t.access_token.clone());
-        self.cache.borrow_mut().save(self.ports.tokens(), id_token, access_token, now)?;
+        self.cache
+            .borrow_mut()
+            .save(self.ports.tokens(), id_token, access_token, now)?;
         Ok(token)
     }
 
     /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
     /// and `at_hash` when an access token came with it. Returns the claims.
-    pub async fn verify_id_token(&self, raw: &str, tx: &Transaction, access_token: Option<&str>) -> Result<Json> {
+    pub async fn verify_id_token(
+        &self,
+        raw: &str,
+        tx: &Transaction,
+        access_token: Option<&str>,
+    ) -> Result<Json> {
         let jws = jws::decode(raw)?;
         let md = self.metadata().await?;
-        if !md.id_token_signing_alg_values_supported.iter().any(|a| a == jws.alg.name()) {
+        if !md
+            .id_token_signing_alg_values_supported
+            .iter()
+            .any(|a| a == jws.alg.name())
+        {
             return Err(AuthError::id_token(msg(&[
                 "the ID token's alg ",
                 jws.alg.name(),
@@ -296,13 +389,19 @@ impl<P: Ports> Client<P> {
                 .ports
                 .digest(hash, token.as_bytes())
                 .await
-                .map_err(|e| AuthError::id_token(msg(&["the access token could not be hashed: ", &e])))?;
+                .map_err(|e| {
+                    AuthError::id_token(msg(&["the access token could not be hashed: ", &e]))
+                })?;
             id_token::check_at_hash(&jws.claims, hash, &digest)?;
         }
         Ok(jws.claims)
     }
 
-    async fn verify_signature(&self, jws: &jws::DecodedJws<'_>, md: &ProviderMetadata) -> Result<()> {
+    async fn verify_signature(
+        &self,
+        jws: &jws::DecodedJws<'_>,
+        md: &ProviderMetadata,
+    ) -> Result<()> {
         let cached = lookup(&self.provider.jwks, &self.config.issuer);
         let (mut set, fetched_at) = match cached {
             Some(entry) => entry,
@@ -317,42 +416,70 @@ impl<P: Ports> Client<P> {
         }
         let candidates = match jwks::select(&set, jws.alg, kid) {
             Selection::UnknownKid => {
-                return Err(AuthError::id_token(msg(&["the issuer's JWKS has no key with kid '", kid.unwrap_or(""), "'"])))
+                return Err(AuthError::id_token(msg(&[
+                    "the issuer's JWKS has no key with kid '",
+                    kid.unwrap_or(""),
+                    "'",
+                ])))
             }
             Selection::Candidates(keys) if keys.is_empty() => {
-                return Err(AuthError::id_token(msg(&["the issuer's JWKS has no key usable for ", jws.alg.name()])))
+                return Err(AuthError::id_token(msg(&[
+                    "the issuer's JWKS has no key usable for ",
+                    jws.alg.name(),
+                ])))
             }
             Selection::Candidates(keys) => keys,
         };
         for key in candidates {
             // A key WebCrypto refuses to import is not the signer; try the next one.
-            if let Ok(true) = self.ports.verify(jws.alg, key, jws.signing_input.as_bytes(), &jws.signature).await {
+            if let Ok(true) = self
+                .ports
+                .verify(jws.alg, key, jws.signing_input.as_bytes(), &jws.signature)
+                .await
+            {
                 return Ok(());
             }
         }
-        Err(AuthError::id_token("the ID token's signature does not verify with the issuer's keys"))
+        Err(AuthError::id_token(
+            "the ID token's signature does not verify with the issuer's keys",
+        ))
     }
 
     /// `getAccessToken`'s cache step: a cached token for the (audience, scope) asked for, not
     /// within `leeway` of expiry; `None` means "renew" (or, with `cache-only`, "no token").
-    pub fn cached_access_token(&self, overrides: Option<&Json>, mode: CacheMode) -> Result<Option<String>> {
+    pub fn cached_access_token(
+        &self,
+        overrides: Option<&Json>,
+        mode: CacheMode,
+    ) -> Result<Option<String>> {
         let params = request_params(&self.config, overrides)?;
-        let gives_access = ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::wants_access_token);
+        let gives_access = ResponseType::parse(params.at("response_type"))
+            .is_some_and(ResponseType::wants_access_token);
         if !gives_access && mode != CacheMode::CacheOnly {
-            return Err(AuthError::config("response_type 'id_token' gives no access token; use 'id_token token'"));
+            return Err(AuthError::config(
+                "response_type 'id_token' gives no access token; use 'id_token token'",
+            ));
         }
         if mode == CacheMode::Off {
             return Ok(None);
         }
         let cache = self.cache.borrow();
-        let found = cache.find(params.get("audience"), params.at("scope"), self.ports.now_ms(), self.leeway_ms());
+        let found = cache.find(
+            params.get("audience"),
+            params.at("scope"),
+            self.ports.now_ms(),
+            self.leeway_ms(),
+        );
         Ok(found.map(|t| t.access_token.clone()))
     }
 
     /// The (audience, scope) a `getAccessToken` call asks for: one renewal per key at a time.
     pub fn token_key(&self, overrides: Option<&Json>) -> Result<(Option<String>, String)> {
         let params = request_params(&self.config, overrides)?;
-        Ok((params.get("audience").map(str::to_owned), params.at("scope").into()))
+        Ok((
+            params.get("audience").map(str::to_owned),
+            params.at("scope").into(),
+        ))
     }
 
     /// Reads the session again from storage (another tab logged in or out with
@@ -377,7 +504,8 @@ impl<P: Ports> Client<P> {
     }
 
     pub fn user(&self) -> Option<Json> {
-        self.id_token_claims().map(|e| id_token::user_claims(&e.claims))
+        self.id_token_claims()
+            .map(|e| id_token::user_claims(&e.claims))
     }
 
     /// Logged in: a valid ID token, or (for `response_type: 'token'`) a valid access token.
@@ -386,13 +514,22 @@ impl<P: Ports> Client<P> {
             return true;
         }
         let now = self.ports.now_ms();
-        self.cache.borrow().session().access_tokens.iter().any(|t| t.expires_at > now)
+        self.cache
+            .borrow()
+            .session()
+            .access_tokens
+            .iter()
+            .any(|t| t.expires_at > now)
     }
 
     /// `logout`: forgets this client's tokens, then returns where to send the browser (the
     /// provider's end_session_endpoint, Auth0's `/v2/logout` for a `domain` client without
     /// one), or `None` when the logout is local only.
-    pub async fn logout(&self, logout_params: Option<&Json>, navigate: bool) -> Result<Option<String>> {
+    pub async fn logout(
+        &self,
+        logout_params: Option<&Json>,
+        navigate: bool,
+    ) -> Result<Option<String>> {
         let mut extra = match logout_params {
             None | Some(Json::Null) => Json::Obj(Vec::new()),
             Some(o @ Json::Obj(_)) => o.clone(),
@@ -411,10 +548,22 @@ impl<P: Ports> Client<P> {
             match value {
                 Json::Null => {}
                 Json::Str(s) => extra_pairs.push((name.as_str(), s.as_str())),
-                _ => return Err(AuthError::config(msg(&["logoutParams.", name, " must be a string"]))),
+                _ => {
+                    return Err(AuthError::config(msg(&[
+                        "logoutParams.",
+                        name,
+                        " must be a string",
+                    ])))
+                }
             }
         }
-        let id_token_hint = self.cache.borrow().session().id_token.as_ref().map(|t| t.raw.clone());
+        let id_token_hint = self
+            .cache
+            .borrow()
+            .session()
+            .id_token
+            .as_ref()
+            .map(|t| t.raw.clone());
         self.cache.borrow_mut().clear(self.ports.tokens())?;
         if !navigate {
             return Ok(None);

@@ -52,7 +52,10 @@ pub struct AuthParams(Vec<(String, String)>);
 
 impl AuthParams {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
     /// A parameter that is always there (redirect_uri, response_type, scope).
     pub fn at(&self, name: &str) -> &str {
@@ -109,14 +112,20 @@ impl Config {
         };
         check_endpoint_url("issuer", &issuer)?;
         if issuer.contains(['?', '#']) {
-            return Err(AuthError::config("issuer must not have a query or fragment"));
+            return Err(AuthError::config(
+                "issuer must not have a query or fragment",
+            ));
         }
 
         let mut params = AuthParams::default();
         params.insert("redirect_uri", default_redirect_uri.into());
         params.insert("response_type", ResponseType::IdTokenToken.as_str().into());
         params.insert("scope", DEFAULT_SCOPE.into());
-        merge_params(&mut params, options.get("authorizationParams"), "authorizationParams")?;
+        merge_params(
+            &mut params,
+            options.get("authorizationParams"),
+            "authorizationParams",
+        )?;
 
         let silent_redirect_uri = match opt_string(options, "silentRedirectUri")? {
             Some(uri) => {
@@ -129,12 +138,16 @@ impl Config {
             None | Some("memory") => CacheLocation::Memory,
             Some("localstorage") => CacheLocation::LocalStorage,
             Some(other) => {
-                return Err(AuthError::config(msg(&["cacheLocation must be 'memory' or 'localstorage', not '", other, "'"])))
+                return Err(AuthError::config(msg(&[
+                    "cacheLocation must be 'memory' or 'localstorage', not '",
+                    other,
+                    "'",
+                ])))
             }
         };
         let leeway_secs = opt_seconds(options, "leeway", true)?.unwrap_or(DEFAULT_LEEWAY_SECS);
-        let authorize_timeout_secs =
-            opt_seconds(options, "authorizeTimeoutInSeconds", false)?.unwrap_or(DEFAULT_AUTHORIZE_TIMEOUT_SECS);
+        let authorize_timeout_secs = opt_seconds(options, "authorizeTimeoutInSeconds", false)?
+            .unwrap_or(DEFAULT_AUTHORIZE_TIMEOUT_SECS);
         let metadata = match options.get("metadata") {
             None | Some(Json::Null) => MetadataOverride::default(),
             Some(m @ Json::Obj(_)) => MetadataOverride::from_json(m)?,
@@ -167,7 +180,14 @@ pub fn merge_params(params: &mut AuthParams, given: Option<&Json>, what: &str) -
             Json::Null => continue,
             Json::Str(s) => s.clone(),
             Json::Num(n) => n.clone(),
-            _ => return Err(AuthError::config(msg(&[what, ".", name, " must be a string or a number"]))),
+            _ => {
+                return Err(AuthError::config(msg(&[
+                    what,
+                    ".",
+                    name,
+                    " must be a string or a number",
+                ])))
+            }
         };
         check_param(name, &value, what)?;
         params.insert(name, value);
@@ -208,28 +228,46 @@ fn opt_seconds(options: &Json, name: &str, zero_ok: bool) -> Result<Option<u64>>
     match options.get(name) {
         None | Some(Json::Null) => Ok(None),
         Some(v @ Json::Num(_)) => match v.as_f64() {
-            Some(v) if v.is_finite() && v >= 0.0 && (zero_ok || v > 0.0) && v <= 86_400.0 => Ok(Some(v.ceil() as u64)),
-            _ => Err(AuthError::config(msg(&[name, " must be a number of seconds (0 to 86400)"]))),
+            Some(v) if v.is_finite() && v >= 0.0 && (zero_ok || v > 0.0) && v <= 86_400.0 => {
+                Ok(Some(v.ceil() as u64))
+            }
+            _ => Err(AuthError::config(msg(&[
+                name,
+                " must be a number of seconds (0 to 86400)",
+            ]))),
         },
-        Some(_) => Err(AuthError::config(msg(&[name, " must be a number of seconds"]))),
+        Some(_) => Err(AuthError::config(msg(&[
+            name,
+            " must be a number of seconds",
+        ]))),
     }
 }
 
 /// `domain` as Auth0 takes it: `tenant.example.com` means `https://tenant.example.com/`; a
 /// scheme may be given (for a local Auth0-shaped provider over http on loopback).
 fn issuer_from_domain(domain: &str) -> String {
-    let scheme = if domain.starts_with("https://") || domain.starts_with("http://") { "" } else { "https://" };
+    let scheme = if domain.starts_with("https://") || domain.starts_with("http://") {
+        ""
+    } else {
+        "https://"
+    };
     let slash = if domain.ends_with('/') { "" } else { "/" };
     msg(&[scheme, domain, slash])
 }
 
 /// An issuer or provider endpoint: https, or http on a loopback host.
 pub fn check_endpoint_url(what: &str, value: &str) -> Result<()> {
-    let parts = urls::parse(value).ok_or_else(|| AuthError::config(msg(&[what, " is not an absolute URL: '", value, "'"])))?;
+    let parts = urls::parse(value)
+        .ok_or_else(|| AuthError::config(msg(&[what, " is not an absolute URL: '", value, "'"])))?;
     if parts.scheme == "https" || urls::is_loopback(parts.host) {
         Ok(())
     } else {
-        Err(AuthError::config(msg(&[what, " must use https (http only on localhost, 127.0.0.1 or [::1]): '", value, "'"])))
+        Err(AuthError::config(msg(&[
+            what,
+            " must use https (http only on localhost, 127.0.0.1 or [::1]): '",
+            value,
+            "'",
+        ])))
     }
 }
 
@@ -237,6 +275,11 @@ pub fn check_endpoint_url(what: &str, value: &str) -> Result<()> {
 pub fn check_redirect_uri(what: &str, value: &str) -> Result<()> {
     match urls::parse(value) {
         Some(parts) if parts.fragment.is_none() => Ok(()),
-        _ => Err(AuthError::config(msg(&[what, " must be an absolute http(s) URL without a fragment: '", value, "'"]))),
+        _ => Err(AuthError::config(msg(&[
+            what,
+            " must be an absolute http(s) URL without a fragment: '",
+            value,
+            "'",
+        ]))),
     }
 }

@@ -52,7 +52,12 @@ pub struct AuthError {
 
 impl AuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        AuthError { code, description: description.into(), state: None, app_state: None }
+        AuthError {
+            code,
+            description: description.into(),
+            state: None,
+            app_state: None,
+        }
     }
     pub fn config(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidConfiguration, description)

@@ -24,7 +24,9 @@ fn number(claims: &Json, name: &str) -> Result<Option<f64>> {
             .as_f64()
             .filter(|n| n.is_finite())
             .map(Some)
-            .ok_or_else(|| AuthError::id_token(msg(&["the ID token's ", name, " is not a number"]))),
+            .ok_or_else(|| {
+                AuthError::id_token(msg(&["the ID token's ", name, " is not a number"]))
+            }),
     }
 }
 
@@ -37,14 +39,24 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
     match claims.get("iss") {
         Some(Json::Str(iss)) if iss == expected.issuer => {}
         Some(Json::Str(iss)) => {
-            return Err(AuthError::id_token(msg(&["the ID token's iss '", iss, "' is not the issuer '", expected.issuer, "'"])))
+            return Err(AuthError::id_token(msg(&[
+                "the ID token's iss '",
+                iss,
+                "' is not the issuer '",
+                expected.issuer,
+                "'",
+            ])))
         }
         _ => return Err(AuthError::id_token("the ID token has no iss")),
     }
     // sub: a non-empty string of at most 255 ASCII characters (Core 2).
     match claims.get("sub") {
         Some(Json::Str(sub)) if !sub.is_empty() && sub.len() <= 255 => {}
-        Some(Json::Str(_)) => return Err(AuthError::id_token("the ID token's sub is empty or too long")),
+        Some(Json::Str(_)) => {
+            return Err(AuthError::id_token(
+                "the ID token's sub is empty or too long",
+            ))
+        }
         _ => return Err(AuthError::id_token("the ID token has no sub")),
     }
     // Step 3: aud is or contains the client id; step 4: several audiences need azp.
@@ -52,19 +64,29 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
         Some(Json::Str(aud)) => vec![aud.as_str()],
         Some(Json::Arr(list)) if !list.is_empty() => {
             let all: Option<Vec<&str>> = list.iter().map(Json::as_str).collect();
-            all.ok_or_else(|| AuthError::id_token("the ID token's aud has a member that is not a string"))?
+            all.ok_or_else(|| {
+                AuthError::id_token("the ID token's aud has a member that is not a string")
+            })?
         }
         _ => return Err(AuthError::id_token("the ID token has no aud")),
     };
     if !audiences.contains(&expected.client_id) {
-        return Err(AuthError::id_token("the ID token's aud does not contain this client's id"));
+        return Err(AuthError::id_token(
+            "the ID token's aud does not contain this client's id",
+        ));
     }
     // Step 5: azp, when present, is this client; with several audiences it must be present.
     match claims.get("azp") {
         Some(Json::Str(azp)) if azp == expected.client_id => {}
-        Some(_) => return Err(AuthError::id_token("the ID token's azp is not this client's id")),
+        Some(_) => {
+            return Err(AuthError::id_token(
+                "the ID token's azp is not this client's id",
+            ))
+        }
         None if audiences.len() > 1 => {
-            return Err(AuthError::id_token("the ID token has several audiences and no azp"))
+            return Err(AuthError::id_token(
+                "the ID token has several audiences and no azp",
+            ))
         }
         None => {}
     }
@@ -77,7 +99,9 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
         return Err(AuthError::id_token("the ID token has expired (exp)"));
     }
     if iat > now + leeway {
-        return Err(AuthError::id_token("the ID token was issued in the future (iat)"));
+        return Err(AuthError::id_token(
+            "the ID token was issued in the future (iat)",
+        ));
     }
     if let Some(nbf) = number(claims, "nbf")? {
         if nbf > now + leeway {
@@ -87,15 +111,22 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
     // Step 11 and 3.2.2.11: the nonce of this transaction, always (implicit flow).
     match claims.get("nonce") {
         Some(Json::Str(nonce)) if nonce == expected.nonce => {}
-        Some(_) => return Err(AuthError::id_token("the ID token's nonce is not this login's nonce")),
+        Some(_) => {
+            return Err(AuthError::id_token(
+                "the ID token's nonce is not this login's nonce",
+            ))
+        }
         None => return Err(AuthError::id_token("the ID token has no nonce")),
     }
     // Step 13: with max_age, auth_time must be there and recent enough.
     if let Some(max_age) = expected.max_age {
-        let auth_time = number(claims, "auth_time")?
-            .ok_or_else(|| AuthError::id_token("max_age was requested and the ID token has no auth_time"))?;
+        let auth_time = number(claims, "auth_time")?.ok_or_else(|| {
+            AuthError::id_token("max_age was requested and the ID token has no auth_time")
+        })?;
         if auth_time + max_age as f64 + leeway < now {
-            return Err(AuthError::id_token("the ID token's auth_time is older than max_age allows"));
+            return Err(AuthError::id_token(
+                "the ID token's auth_time is older than max_age allows",
+            ));
         }
     }
     Ok(())
@@ -106,22 +137,49 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
 pub fn check_at_hash(claims: &Json, hash: HashAlg, digest: &[u8]) -> Result<()> {
     let at_hash = match claims.get("at_hash") {
         Some(Json::Str(s)) => s,
-        Some(_) => return Err(AuthError::id_token("the ID token's at_hash is not a string")),
-        None => return Err(AuthError::id_token("the ID token has no at_hash for the access token")),
+        Some(_) => {
+            return Err(AuthError::id_token(
+                "the ID token's at_hash is not a string",
+            ))
+        }
+        None => {
+            return Err(AuthError::id_token(
+                "the ID token has no at_hash for the access token",
+            ))
+        }
     };
     if digest.len() != hash.len() {
-        return Err(AuthError::id_token("the access token's digest has the wrong length"));
+        return Err(AuthError::id_token(
+            "the access token's digest has the wrong length",
+        ));
     }
     if *at_hash != base64url::encode(&digest[..digest.len() / 2]) {
-        return Err(AuthError::id_token("the ID token's at_hash does not match the access token"));
+        return Err(AuthError::id_token(
+            "the ID token's at_hash does not match the access token",
+        ));
     }
     Ok(())
 }
 
 /// Claims that describe the token rather than the user: left out of `getUser()`.
 const PROTOCOL_CLAIMS: &[&str] = &[
-    "iss", "aud", "exp", "nbf", "iat", "jti", "azp", "nonce", "auth_time", "at_hash", "c_hash",
-    "acr", "amr", "sub_jwk", "cnf", "sid", "s_hash",
+    "iss",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "azp",
+    "nonce",
+    "auth_time",
+    "at_hash",
+    "c_hash",
+    "acr",
+    "amr",
+    "sub_jwk",
+    "cnf",
+    "sid",
+    "s_hash",
 ];
 
 /// The user's profile: the ID token's claims without the protocol ones (as auth0-spa-js does).

@@ -45,7 +45,11 @@ impl Json {
 
     /// A whole number of milliseconds or seconds (fractions dropped).
     pub fn time(n: f64) -> Json {
-        Json::int(if n.is_finite() && n > 0.0 { n as u64 } else { 0 })
+        Json::int(if n.is_finite() && n > 0.0 {
+            n as u64
+        } else {
+            0
+        })
     }
 
     pub fn get(&self, key: &str) -> Option<&Json> {
@@ -229,7 +233,11 @@ fn number_value(text: &str) -> f64 {
         }
         scale = scale.saturating_add(if exp_negative { -exp } else { exp });
     }
-    let value = if scale >= 0 { mantissa * 10f64.powi(scale) } else { mantissa / 10f64.powi(-scale) };
+    let value = if scale >= 0 {
+        mantissa * 10f64.powi(scale)
+    } else {
+        mantissa / 10f64.powi(-scale)
+    };
     if negative {
         -value
     } else {
@@ -360,7 +368,8 @@ impl Parser<'_> {
     fn hex4(&mut self) -> Option<u32> {
         let h = self.s.get(self.i..self.i + 4)?;
         self.i += 4;
-        h.iter().try_fold(0u32, |acc, &c| Some(acc * 16 + (c as char).to_digit(16)?))
+        h.iter()
+            .try_fold(0u32, |acc, &c| Some(acc * 16 + (c as char).to_digit(16)?))
     }
 
     fn string(&mut self) -> Option<String> {
@@ -435,10 +444,34 @@ mod tests {
 
     #[test]
     fn strict_grammar() {
-        for bad in ["01", "1.", ".5", "-", "1e", "+1", "tru", "nul", "\"\\x\"", "\"a\u{1}\"", "[1,]", "{\"a\":1,}", "{a:1}", "'a'", "\"\\ud800\""] {
+        for bad in [
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "+1",
+            "tru",
+            "nul",
+            "\"\\x\"",
+            "\"a\u{1}\"",
+            "[1,]",
+            "{\"a\":1,}",
+            "{a:1}",
+            "'a'",
+            "\"\\ud800\"",
+        ] {
             assert!(Json::parse(bad.as_bytes()).is_none(), "{bad}");
         }
-        for good in ["0", "-0.5e-3", "1E+2", "\"\\u00e9\\ud83d\\ude00\"", "[]", "{}", " [ true , false , null ] "] {
+        for good in [
+            "0",
+            "-0.5e-3",
+            "1E+2",
+            "\"\\u00e9\\ud83d\\ude00\"",
+            "[]",
+            "{}",
+            " [ true , false , null ] ",
+        ] {
             assert!(Json::parse(good.as_bytes()).is_some(), "{good}");
         }
         let deep = "[".repeat(100) + &"]".repeat(100);
@@ -450,7 +483,10 @@ mod tests {
         let v = Json::parse(br#"{"exp":1311281970,"f":-2.5e2,"s":"\u00e9\n"}"#).unwrap();
         assert_eq!(v.get("exp").unwrap().as_f64(), Some(1311281970.0));
         assert_eq!(v.get("f").unwrap().as_f64(), Some(-250.0));
-        assert_eq!(v.to_text(), "{\"exp\":1311281970,\"f\":-2.5e2,\"s\":\"é\\n\"}");
+        assert_eq!(
+            v.to_text(),
+            "{\"exp\":1311281970,\"f\":-2.5e2,\"s\":\"é\\n\"}"
+        );
         assert_eq!(Json::parse(v.to_text().as_bytes()), Some(v));
     }
 }

@@ -31,7 +31,10 @@ pub fn parse(text: &str) -> Option<Jwks> {
         keys: keys
             .iter()
             .filter(|k| k.as_object().is_some())
-            .map(|members| Jwk { kid: members.str_member("kid").map(str::to_owned), members: members.clone() })
+            .map(|members| Jwk {
+                kid: members.str_member("kid").map(str::to_owned),
+                members: members.clone(),
+            })
             .collect(),
     })
 }
@@ -49,22 +52,38 @@ impl Jwk {
             return false;
         }
         if let Some(ops) = self.members.get("key_ops") {
-            let verify = ops.as_array().is_some_and(|ops| ops.iter().any(|o| o.as_str() == Some("verify")));
+            let verify = ops
+                .as_array()
+                .is_some_and(|ops| ops.iter().any(|o| o.as_str() == Some("verify")));
             if !verify {
                 return false;
             }
         }
         if let Some(key_alg) = self.text("alg") {
             let same = key_alg == alg.name()
-                || (matches!(alg, JwsAlg::EdDSA | JwsAlg::Ed25519) && matches!(key_alg, "EdDSA" | "Ed25519"));
+                || (matches!(alg, JwsAlg::EdDSA | JwsAlg::Ed25519)
+                    && matches!(key_alg, "EdDSA" | "Ed25519"));
             if !same {
                 return false;
             }
         }
         match alg.key_type() {
-            KeyType::Rsa => self.text("kty") == Some("RSA") && self.rsa_bits().is_some_and(|b| b >= MIN_RSA_BITS) && self.text("e").is_some(),
-            KeyType::Ec(crv) => self.text("kty") == Some("EC") && self.text("crv") == Some(crv) && self.text("x").is_some() && self.text("y").is_some(),
-            KeyType::Okp(crv) => self.text("kty") == Some("OKP") && self.text("crv") == Some(crv) && self.text("x").is_some(),
+            KeyType::Rsa => {
+                self.text("kty") == Some("RSA")
+                    && self.rsa_bits().is_some_and(|b| b >= MIN_RSA_BITS)
+                    && self.text("e").is_some()
+            }
+            KeyType::Ec(crv) => {
+                self.text("kty") == Some("EC")
+                    && self.text("crv") == Some(crv)
+                    && self.text("x").is_some()
+                    && self.text("y").is_some()
+            }
+            KeyType::Okp(crv) => {
+                self.text("kty") == Some("OKP")
+                    && self.text("crv") == Some(crv)
+                    && self.text("x").is_some()
+            }
         }
     }
 
@@ -82,7 +101,17 @@ impl Jwk {
             Some("EC") => &["kty", "crv", "x", "y"],
             _ => &["kty", "crv", "x"],
         };
-        Json::Obj(names.iter().map(|n| (n.to_string(), self.members.get(n).cloned().unwrap_or(Json::Null))).collect())
+        Json::Obj(
+            names
+                .iter()
+                .map(|n| {
+                    (
+                        n.to_string(),
+                        self.members.get(n).cloned().unwrap_or(Json::Null),
+                    )
+                })
+                .collect(),
+        )
     }
 }
 
@@ -100,7 +129,11 @@ pub fn select<'a>(jwks: &'a Jwks, alg: JwsAlg, kid: Option<&str>) -> Selection<'
     let usable = |k: &&Jwk| k.usable_for(alg);
     match kid {
         Some(kid) => {
-            let named: Vec<&Jwk> = jwks.keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).collect();
+            let named: Vec<&Jwk> = jwks
+                .keys
+                .iter()
+                .filter(|k| k.kid.as_deref() == Some(kid))
+                .collect();
             if named.is_empty() {
                 Selection::UnknownKid
             } else {

@@ -132,32 +132,55 @@ pub struct DecodedJws<'a> {
 pub fn decode(token: &str) -> Result<DecodedJws<'_>> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() == 5 {
-        return Err(AuthError::id_token("the ID token is encrypted (JWE), which is not supported"));
+        return Err(AuthError::id_token(
+            "the ID token is encrypted (JWE), which is not supported",
+        ));
     }
     if parts.len() != 3 {
-        return Err(AuthError::id_token("the ID token does not have exactly three segments"));
+        return Err(AuthError::id_token(
+            "the ID token does not have exactly three segments",
+        ));
     }
     let segment = |i: usize, what: &str| -> Result<Vec<u8>> {
         if parts[i].is_empty() {
-            return Err(AuthError::id_token(msg(&["the ID token's ", what, " is empty"])));
+            return Err(AuthError::id_token(msg(&[
+                "the ID token's ",
+                what,
+                " is empty",
+            ])));
         }
-        base64url::decode(parts[i]).ok_or_else(|| AuthError::id_token(msg(&["the ID token's ", what, " is not base64url"])))
+        base64url::decode(parts[i]).ok_or_else(|| {
+            AuthError::id_token(msg(&["the ID token's ", what, " is not base64url"]))
+        })
     };
     let object = |i: usize, what: &str| -> Result<Json> {
-        Json::parse_object(&segment(i, what)?)
-            .ok_or_else(|| AuthError::id_token(msg(&["the ID token's ", what, " is not a JSON object without duplicate keys"])))
+        Json::parse_object(&segment(i, what)?).ok_or_else(|| {
+            AuthError::id_token(msg(&[
+                "the ID token's ",
+                what,
+                " is not a JSON object without duplicate keys",
+            ]))
+        })
     };
     let header = object(0, "header")?;
     let claims = object(1, "payload")?;
     let signature = segment(2, "signature")?;
 
-    let alg_name = header.str_member("alg").ok_or_else(|| AuthError::id_token("the ID token's header has no alg"))?;
+    let alg_name = header
+        .str_member("alg")
+        .ok_or_else(|| AuthError::id_token("the ID token's header has no alg"))?;
     let alg = JwsAlg::parse(alg_name).ok_or_else(|| {
-        AuthError::id_token(msg(&["the ID token's alg '", alg_name, "' is not an accepted signature algorithm"]))
+        AuthError::id_token(msg(&[
+            "the ID token's alg '",
+            alg_name,
+            "' is not an accepted signature algorithm",
+        ]))
     })?;
     // We implement no JWS extension, so any critical one makes the token unusable (RFC 7515 4.1.11).
     if header.get("crit").is_some() {
-        return Err(AuthError::id_token("the ID token's header has crit parameters we do not understand"));
+        return Err(AuthError::id_token(
+            "the ID token's header has crit parameters we do not understand",
+        ));
     }
     let kid = match header.get("kid") {
         None => None,
@@ -165,5 +188,12 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>> {
         Some(_) => return Err(AuthError::id_token("the ID token's kid is not a string")),
     };
     let signing_input = &token[..parts[0].len() + 1 + parts[1].len()];
-    Ok(DecodedJws { alg, kid, header, claims, signing_input, signature })
+    Ok(DecodedJws {
+        alg,
+        kid,
+        header,
+        claims,
+        signing_input,
+        signature,
+    })
 }

@@ -17,7 +17,12 @@ pub struct ProviderMetadata {
     pub response_modes_supported: Vec<String>,
 }
 
-const ENDPOINTS: [&str; 4] = ["authorization_endpoint", "jwks_uri", "end_session_endpoint", "userinfo_endpoint"];
+const ENDPOINTS: [&str; 4] = [
+    "authorization_endpoint",
+    "jwks_uri",
+    "end_session_endpoint",
+    "userinfo_endpoint",
+];
 
 /// The `metadata` option: each member overrides the discovered one; with issuer,
 /// authorization_endpoint and jwks_uri all given, discovery is not needed at all.
@@ -31,7 +36,9 @@ impl MetadataOverride {
         for (name, value) in members {
             let is_endpoint = ENDPOINTS.contains(&name.as_str());
             if is_endpoint || name == "issuer" {
-                let s = value.as_str().ok_or_else(|| AuthError::config(msg(&["metadata.", name, " must be a string"])))?;
+                let s = value.as_str().ok_or_else(|| {
+                    AuthError::config(msg(&["metadata.", name, " must be a string"]))
+                })?;
                 if is_endpoint {
                     check_endpoint_url(&msg(&["metadata.", name]), s)?;
                 }
@@ -42,19 +49,28 @@ impl MetadataOverride {
 
     /// True when discovery can be skipped.
     pub fn is_complete(&self) -> bool {
-        ["issuer", "authorization_endpoint", "jwks_uri"].iter().all(|k| self.0.iter().any(|(n, _)| n == k))
+        ["issuer", "authorization_endpoint", "jwks_uri"]
+            .iter()
+            .all(|k| self.0.iter().any(|(n, _)| n == k))
     }
 }
 
 /// `{issuer}/.well-known/openid-configuration`, a terminating `/` of the issuer removed first
 /// (Discovery 4).
 pub fn discovery_url(issuer: &str) -> String {
-    msg(&[issuer.trim_end_matches('/'), "/.well-known/openid-configuration"])
+    msg(&[
+        issuer.trim_end_matches('/'),
+        "/.well-known/openid-configuration",
+    ])
 }
 
 /// Builds the metadata from a discovery document (`None` when discovery was skipped) and the
 /// override, and checks that the issuer is exactly the configured one (Discovery 4.3).
-pub fn resolve(discovered: Option<&str>, overrides: &MetadataOverride, expected_issuer: &str) -> Result<ProviderMetadata> {
+pub fn resolve(
+    discovered: Option<&str>,
+    overrides: &MetadataOverride,
+    expected_issuer: &str,
+) -> Result<ProviderMetadata> {
     let mut doc = match discovered {
         Some(text) => Json::parse_object(text.as_bytes())
             .ok_or_else(|| AuthError::network("the discovery document is not a JSON object"))?,
@@ -67,7 +83,11 @@ pub fn resolve(discovered: Option<&str>, overrides: &MetadataOverride, expected_
         match doc.get(name) {
             None | Some(Json::Null) => Ok(None),
             Some(Json::Str(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(AuthError::network(msg(&["provider metadata ", name, " is not a string"]))),
+            Some(_) => Err(AuthError::network(msg(&[
+                "provider metadata ",
+                name,
+                " is not a string",
+            ]))),
         }
     };
     let required = |name: &str| -> Result<String> {
@@ -76,23 +96,37 @@ pub fn resolve(discovered: Option<&str>, overrides: &MetadataOverride, expected_
     let list = |name: &str| -> Vec<String> {
         doc.get(name)
             .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(Json::as_str).map(str::to_owned).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     };
 
     let issuer = required("issuer")?;
     if issuer != expected_issuer {
         return Err(AuthError::config(msg(&[
-            "the provider's issuer '", &issuer, "' is not the configured issuer '", expected_issuer, "'",
+            "the provider's issuer '",
+            &issuer,
+            "' is not the configured issuer '",
+            expected_issuer,
+            "'",
         ])));
     }
     let authorization_endpoint = required("authorization_endpoint")?;
     let jwks_uri = required("jwks_uri")?;
     let end_session_endpoint = text("end_session_endpoint")?;
     let userinfo_endpoint = text("userinfo_endpoint")?;
-    for (name, value) in [("authorization_endpoint", Some(&authorization_endpoint)), ("jwks_uri", Some(&jwks_uri)), ("end_session_endpoint", end_session_endpoint.as_ref())] {
+    for (name, value) in [
+        ("authorization_endpoint", Some(&authorization_endpoint)),
+        ("jwks_uri", Some(&jwks_uri)),
+        ("end_session_endpoint", end_session_endpoint.as_ref()),
+    ] {
         if let Some(value) = value {
-            check_endpoint_url(name, value).map_err(|e| AuthError::network(msg(&["provider metadata: ", &e.description])))?;
+            check_endpoint_url(name, value)
+                .map_err(|e| AuthError::network(msg(&["provider metadata: ", &e.description])))?;
         }
     }
     let mut algs = list("id_token_signing_alg_values_supported");

@@ -32,6 +32,12 @@ pub trait Ports {
     async fn fetch_text(&self, url: &str) -> Result<String, String>;
     /// Verifies a JWS signature with a JWK from the issuer's set; `Ok(false)` for a bad
     /// signature, `Err` when the key cannot be used at all.
-    async fn verify(&self, alg: JwsAlg, jwk: &Jwk, signing_input: &[u8], signature: &[u8]) -> Result<bool, String>;
+    async fn verify(
+        &self,
+        alg: JwsAlg,
+        jwk: &Jwk,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, String>;
     async fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, String>;
 }

@@ -56,7 +56,9 @@ pub fn parse_params(text: &str) -> Result<ResponseParams> {
         return Err(AuthError::response("the response is larger than 64 KiB"));
     }
     if text.split('&').filter(|p| !p.is_empty()).count() > MAX_PARAMS {
-        return Err(AuthError::response("the response has more than 100 parameters"));
+        return Err(AuthError::response(
+            "the response has more than 100 parameters",
+        ));
     }
     let mut params = ResponseParams::default();
     for pair in text.split('&').filter(|p| !p.is_empty()) {
@@ -66,7 +68,10 @@ pub fn parse_params(text: &str) -> Result<ResponseParams> {
         let value = decode_component(value)?;
         if let Some(slot) = params.slot(&name) {
             if slot.is_some() {
-                return Err(AuthError::response(msg(&["the response repeats the parameter ", &name])));
+                return Err(AuthError::response(msg(&[
+                    "the response repeats the parameter ",
+                    &name,
+                ])));
             }
             *slot = Some(value);
         }
@@ -82,11 +87,15 @@ pub fn decode_component(text: &str) -> Result<String> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 let byte = hex
                     .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| AuthError::response("the response has a malformed percent-encoding"))?;
+                    .ok_or_else(|| {
+                        AuthError::response("the response has a malformed percent-encoding")
+                    })?;
                 out.push(byte);
                 i += 2;
             }
@@ -105,7 +114,9 @@ pub fn params_from_url(url: &str) -> Result<ResponseParams> {
     let query = before_fragment.split_once('?').map_or("", |(_, q)| q);
     let from_query = parse_params(query)?;
     if from_query.has_tokens() {
-        return Err(AuthError::response("tokens arrived in the query instead of the fragment"));
+        return Err(AuthError::response(
+            "tokens arrived in the query instead of the fragment",
+        ));
     }
     let from_fragment = parse_params(fragment)?;
     if fragment.is_empty() && from_query.error.is_some() {
@@ -124,9 +135,14 @@ pub fn url_has_response(url: &str) -> bool {
 pub fn provider_error(params: &ResponseParams) -> Option<AuthError> {
     let code = params.error.as_deref()?;
     // RFC 6749 allows only printable ASCII without `"` and `\` in error codes.
-    let valid = !code.is_empty() && code.bytes().all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E));
+    let valid = !code.is_empty()
+        && code
+            .bytes()
+            .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E));
     if !valid {
-        return Some(AuthError::response("the provider's error code has characters RFC 6749 forbids"));
+        return Some(AuthError::response(
+            "the provider's error code has characters RFC 6749 forbids",
+        ));
     }
     let description: String = params
         .error_description
@@ -136,7 +152,10 @@ pub fn provider_error(params: &ResponseParams) -> Option<AuthError> {
         .filter(|c| !c.is_control())
         .take(1000)
         .collect();
-    Some(AuthError::new(ErrorCode::Provider(code.to_owned()), description))
+    Some(AuthError::new(
+        ErrorCode::Provider(code.to_owned()),
+        description,
+    ))
 }
 
 /// The tokens of a successful response, checked against the request.
@@ -151,22 +170,36 @@ pub struct TokenResponse {
 
 /// Everything about a successful response that needs no key: the tokens the response type
 /// requires are there and nothing else is, `token_type`, `expires_in`, and the `iss` parameter.
-pub fn check_tokens(params: &ResponseParams, response_type: ResponseType, issuer: &str) -> Result<TokenResponse> {
+pub fn check_tokens(
+    params: &ResponseParams,
+    response_type: ResponseType,
+    issuer: &str,
+) -> Result<TokenResponse> {
     if let Some(iss) = &params.iss {
         // RFC 9207: a response naming another issuer is a mix-up attack.
         if iss != issuer {
-            return Err(AuthError::response(msg(&["the response's iss '", iss, "' is not the issuer"])));
+            return Err(AuthError::response(msg(&[
+                "the response's iss '",
+                iss,
+                "' is not the issuer",
+            ])));
         }
     }
     match (response_type.wants_id_token(), &params.id_token) {
         (true, None) => return Err(AuthError::response("the response has no id_token")),
-        (false, Some(_)) => return Err(AuthError::response("the response has an id_token that was not asked for")),
+        (false, Some(_)) => {
+            return Err(AuthError::response(
+                "the response has an id_token that was not asked for",
+            ))
+        }
         _ => {}
     }
     match (response_type.wants_access_token(), &params.access_token) {
         (true, None) => return Err(AuthError::response("the response has no access_token")),
         (false, Some(_)) => {
-            return Err(AuthError::response("the response has an access_token that was not asked for"))
+            return Err(AuthError::response(
+                "the response has an access_token that was not asked for",
+            ))
         }
         _ => {}
     }
@@ -174,20 +207,35 @@ pub fn check_tokens(params: &ResponseParams, response_type: ResponseType, issuer
         // RFC 6750 2.1: a bearer token is a b64token, or it cannot go in an Authorization header.
         let body = token.trim_end_matches('=');
         let b64token = !body.is_empty()
-            && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+            && body
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
         if !b64token {
-            return Err(AuthError::response("the access_token has characters a bearer token cannot have"));
+            return Err(AuthError::response(
+                "the access_token has characters a bearer token cannot have",
+            ));
         }
         match params.token_type.as_deref() {
             Some(t) if t.eq_ignore_ascii_case("bearer") => {}
-            Some(t) => return Err(AuthError::response(msg(&["token_type '", t, "' is not Bearer"]))),
+            Some(t) => {
+                return Err(AuthError::response(msg(&[
+                    "token_type '",
+                    t,
+                    "' is not Bearer",
+                ])))
+            }
             None => return Err(AuthError::response("the response has no token_type")),
         }
     }
     let expires_in = match params.expires_in.as_deref() {
         None => DEFAULT_EXPIRES_IN,
-        Some(text) => parse_expires_in(text)
-            .ok_or_else(|| AuthError::response(msg(&["expires_in '", text, "' is not a positive whole number of seconds"])))?,
+        Some(text) => parse_expires_in(text).ok_or_else(|| {
+            AuthError::response(msg(&[
+                "expires_in '",
+                text,
+                "' is not a positive whole number of seconds",
+            ]))
+        })?,
     };
     Ok(TokenResponse {
         id_token: params.id_token.clone(),
@@ -209,8 +257,17 @@ fn parse_expires_in(text: &str) -> Option<u64> {
 /// Parameters that belong to an authorization response, removed from the query by `clean_url`
 /// when the query carries a response (one of the first four is there).
 pub const RESPONSE_QUERY_PARAMS: &[&str] = &[
-    "state", "error", "access_token", "id_token", "error_description", "error_uri", "iss", "session_state",
-    "token_type", "expires_in", "scope",
+    "state",
+    "error",
+    "access_token",
+    "id_token",
+    "error_description",
+    "error_uri",
+    "iss",
+    "session_state",
+    "token_type",
+    "expires_in",
+    "scope",
 ];
 
 /// The one `state` of a response that failed to decode, if it can be told (in the fragment,
@@ -219,7 +276,12 @@ pub const RESPONSE_QUERY_PARAMS: &[&str] = &[
 pub fn lone_state(url: &str) -> Option<String> {
     let (before, fragment) = url.split_once('#').unwrap_or((url, ""));
     let query = before.split_once('?').map_or("", |(_, q)| q);
-    let find = |text: &str| -> Vec<String> { text.split('&').filter_map(|p| p.strip_prefix("state=")).map(str::to_owned).collect() };
+    let find = |text: &str| -> Vec<String> {
+        text.split('&')
+            .filter_map(|p| p.strip_prefix("state="))
+            .map(str::to_owned)
+            .collect()
+    };
     let mut found = find(fragment);
     if found.is_empty() {
         found = find(query);

@@ -28,7 +28,13 @@ pub struct Transaction {
 impl Transaction {
     fn to_json(&self) -> Json {
         let mut o = Json::Obj(Vec::new());
-        for (k, v) in [("state", &self.state), ("nonce", &self.nonce), ("redirect_uri", &self.redirect_uri), ("response_type", &self.response_type), ("scope", &self.scope)] {
+        for (k, v) in [
+            ("state", &self.state),
+            ("nonce", &self.nonce),
+            ("redirect_uri", &self.redirect_uri),
+            ("response_type", &self.response_type),
+            ("scope", &self.scope),
+        ] {
             o.set(k, Json::str(v.as_str()));
         }
         if let Some(a) = &self.audience {
@@ -76,7 +82,12 @@ pub fn save(store: &dyn KeyValueStore, client_id: &str, tx: &Transaction) -> Res
 
 /// Removes and returns the transaction of `state`. Unknown, unreadable and expired ones are all
 /// `invalid_state`; the entry is gone afterwards in every case.
-pub fn take(store: &dyn KeyValueStore, client_id: &str, state: &str, now_ms: f64) -> Result<Transaction> {
+pub fn take(
+    store: &dyn KeyValueStore,
+    client_id: &str,
+    state: &str,
+    now_ms: f64,
+) -> Result<Transaction> {
     let key = key(client_id, state);
     let text = store
         .get(&key)
@@ -89,12 +100,16 @@ pub fn take(store: &dyn KeyValueStore, client_id: &str, state: &str, now_ms: f64
     store
         .remove(&key)
         .map_err(|e| AuthError::storage(msg(&["cannot consume the login transaction: ", &e])))?;
-    let tx = Transaction::read(&text).ok_or_else(|| AuthError::state("the stored login transaction is unreadable"))?;
+    let tx = Transaction::read(&text)
+        .ok_or_else(|| AuthError::state("the stored login transaction is unreadable"))?;
     if tx.state != state {
-        return Err(AuthError::state("the stored login transaction belongs to another state"));
+        return Err(AuthError::state(
+            "the stored login transaction belongs to another state",
+        ));
     }
     if now_ms >= tx.expires_at {
-        return Err(AuthError::state("the login transaction has expired").with_context(None, tx.app_state.as_deref()));
+        return Err(AuthError::state("the login transaction has expired")
+            .with_context(None, tx.app_state.as_deref()));
     }
     Ok(tx)
 }

@@ -33,7 +33,10 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
     }
     let (host, port) = if authority.starts_with('[') {
         let close = authority.find(']')?;
-        (&authority[..=close], authority[close + 1..].strip_prefix(':'))
+        (
+            &authority[..=close],
+            authority[close + 1..].strip_prefix(':'),
+        )
     } else {
         match authority.rsplit_once(':') {
             Some((h, p)) => (h, Some(p)),
@@ -46,9 +49,15 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
         }
     }
     let host_ok = if let Some(inner) = host.strip_prefix('[') {
-        inner.ends_with(']') && inner[..inner.len() - 1].bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        inner.ends_with(']')
+            && inner[..inner.len() - 1]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
     } else {
-        !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
     };
     if !host_ok {
         return None;
@@ -60,14 +69,24 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
         None => (after, None),
     };
     let query = before_fragment.split_once('?').map(|(_, q)| q);
-    Some(Parts { scheme, host, origin, query, fragment })
+    Some(Parts {
+        scheme,
+        host,
+        origin,
+        query,
+        fragment,
+    })
 }
 
 /// The hosts where plain http is acceptable: the loopback ones, for development.
 pub fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
         || host == "[::1]"
-        || (host.starts_with("127.") && host.split('.').count() == 4 && host.split('.').all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit())))
+        || (host.starts_with("127.")
+            && host.split('.').count() == 4
+            && host
+                .split('.')
+                .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit())))
 }
 
 /// `application/x-www-form-urlencoded` for one name or value (unreserved characters kept).
@@ -75,7 +94,9 @@ pub fn encode_component(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in s.as_bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => {
                 out.push('%');
@@ -94,7 +115,15 @@ pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
     };
     let mut out = String::with_capacity(url.len() + 64 * pairs.len());
     out.push_str(base);
-    let mut sep = if base.contains('?') { if base.ends_with('?') || base.ends_with('&') { "" } else { "&" } } else { "?" };
+    let mut sep = if base.contains('?') {
+        if base.ends_with('?') || base.ends_with('&') {
+            ""
+        } else {
+            "&"
+        }
+    } else {
+        "?"
+    };
     for (name, value) in pairs {
         out.push_str(sep);
         encode_component(name, &mut out);
@@ -113,14 +142,24 @@ pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
 /// the query (where an error response may have come). Other query parameters stay.
 pub fn clean(url: &str) -> String {
     let base = url.split('#').next().unwrap_or_default();
-    let Some((path, query)) = base.split_once('?') else { return base.into() };
-    let name = |pair: &&str| decode_component(pair.split('=').next().unwrap_or_default()).unwrap_or_default();
+    let Some((path, query)) = base.split_once('?') else {
+        return base.into();
+    };
+    let name = |pair: &&str| {
+        decode_component(pair.split('=').next().unwrap_or_default()).unwrap_or_default()
+    };
     let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
     // Only a query that carries a response loses parameters: an app's own `scope=` stays.
-    if !pairs.iter().any(|p| RESPONSE_QUERY_PARAMS[..4].contains(&name(p).as_str())) {
+    if !pairs
+        .iter()
+        .any(|p| RESPONSE_QUERY_PARAMS[..4].contains(&name(p).as_str()))
+    {
         return base.into();
     }
-    let kept: Vec<&str> = pairs.into_iter().filter(|p| !RESPONSE_QUERY_PARAMS.contains(&name(p).as_str())).collect();
+    let kept: Vec<&str> = pairs
+        .into_iter()
+        .filter(|p| !RESPONSE_QUERY_PARAMS.contains(&name(p).as_str()))
+        .collect();
     if kept.is_empty() {
         path.into()
     } else {
@@ -138,9 +177,28 @@ mod tests {
     #[test]
     fn parses_absolute_http_urls_only() {
         let p = parse("https://op.example:8443/tenant/authorize?a=1#f").unwrap();
-        assert_eq!((p.scheme, p.host, p.origin, p.query, p.fragment), ("https", "op.example", "https://op.example:8443", Some("a=1"), Some("f")));
+        assert_eq!(
+            (p.scheme, p.host, p.origin, p.query, p.fragment),
+            (
+                "https",
+                "op.example",
+                "https://op.example:8443",
+                Some("a=1"),
+                Some("f")
+            )
+        );
         assert_eq!(parse("http://[::1]:4000").unwrap().host, "[::1]");
-        for bad in ["ftp://x", "https://", "https://u@x", "https://x:", "https://x:99999999", "https://x y", "/relative", "https://a_b", "javascript:alert(1)"] {
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://u@x",
+            "https://x:",
+            "https://x:99999999",
+            "https://x y",
+            "/relative",
+            "https://a_b",
+            "javascript:alert(1)",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }
@@ -150,14 +208,26 @@ mod tests {
         for h in ["localhost", "LOCALHOST", "127.0.0.1", "127.1.2.3", "[::1]"] {
             assert!(is_loopback(h), "{h}");
         }
-        for h in ["localhost.example", "127.0.0.1.evil", "10.0.0.1", "[::2]", "128.0.0.1"] {
+        for h in [
+            "localhost.example",
+            "127.0.0.1.evil",
+            "10.0.0.1",
+            "[::2]",
+            "128.0.0.1",
+        ] {
             assert!(!is_loopback(h), "{h}");
         }
     }
 
     #[test]
     fn adds_query_parameters_before_the_fragment() {
-        assert_eq!(with_query("https://x/a", &[("k", "a b&c")]), "https://x/a?k=a+b%26c");
-        assert_eq!(with_query("https://x/a?z=1#f", &[("k", "é")]), "https://x/a?z=1&k=%C3%A9#f");
+        assert_eq!(
+            with_query("https://x/a", &[("k", "a b&c")]),
+            "https://x/a?k=a+b%26c"
+        );
+        assert_eq!(
+            with_query("https://x/a?z=1#f", &[("k", "é")]),
+            "https://x/a?z=1&k=%C3%A9#f"
+        );
     }
 }

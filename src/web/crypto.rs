@@ -9,28 +9,60 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 
 fn subtle() -> Result<SubtleCrypto, String> {
-    let crypto = web_sys::window().ok_or("no window")?.crypto().map_err(|_| "no crypto")?;
+    let crypto = web_sys::window()
+        .ok_or("no window")?
+        .crypto()
+        .map_err(|_| "no crypto")?;
     Ok(crypto.subtle())
 }
 
 fn object(json: &str) -> Object {
-    js_sys::JSON::parse(json).expect("literal JSON").unchecked_into()
+    js_sys::JSON::parse(json)
+        .expect("literal JSON")
+        .unchecked_into()
 }
 
 /// The WebCrypto algorithm objects for importing a key and verifying with it.
 fn algorithm(alg: JwsAlg) -> (Object, Object) {
     use JwsAlg::*;
     let (import, verify) = match alg {
-        RS256 => (r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-256"}"#, r#"{"name":"RSASSA-PKCS1-v1_5"}"#),
-        RS384 => (r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-384"}"#, r#"{"name":"RSASSA-PKCS1-v1_5"}"#),
-        RS512 => (r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-512"}"#, r#"{"name":"RSASSA-PKCS1-v1_5"}"#),
+        RS256 => (
+            r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-256"}"#,
+            r#"{"name":"RSASSA-PKCS1-v1_5"}"#,
+        ),
+        RS384 => (
+            r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-384"}"#,
+            r#"{"name":"RSASSA-PKCS1-v1_5"}"#,
+        ),
+        RS512 => (
+            r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-512"}"#,
+            r#"{"name":"RSASSA-PKCS1-v1_5"}"#,
+        ),
         // RFC 7518 3.5: the salt is as long as the hash.
-        PS256 => (r#"{"name":"RSA-PSS","hash":"SHA-256"}"#, r#"{"name":"RSA-PSS","saltLength":32}"#),
-        PS384 => (r#"{"name":"RSA-PSS","hash":"SHA-384"}"#, r#"{"name":"RSA-PSS","saltLength":48}"#),
-        PS512 => (r#"{"name":"RSA-PSS","hash":"SHA-512"}"#, r#"{"name":"RSA-PSS","saltLength":64}"#),
-        ES256 => (r#"{"name":"ECDSA","namedCurve":"P-256"}"#, r#"{"name":"ECDSA","hash":"SHA-256"}"#),
-        ES384 => (r#"{"name":"ECDSA","namedCurve":"P-384"}"#, r#"{"name":"ECDSA","hash":"SHA-384"}"#),
-        ES512 => (r#"{"name":"ECDSA","namedCurve":"P-521"}"#, r#"{"name":"ECDSA","hash":"SHA-512"}"#),
+        PS256 => (
+            r#"{"name":"RSA-PSS","hash":"SHA-256"}"#,
+            r#"{"name":"RSA-PSS","saltLength":32}"#,
+        ),
+        PS384 => (
+            r#"{"name":"RSA-PSS","hash":"SHA-384"}"#,
+            r#"{"name":"RSA-PSS","saltLength":48}"#,
+        ),
+        PS512 => (
+            r#"{"name":"RSA-PSS","hash":"SHA-512"}"#,
+            r#"{"name":"RSA-PSS","saltLength":64}"#,
+        ),
+        ES256 => (
+            r#"{"name":"ECDSA","namedCurve":"P-256"}"#,
+            r#"{"name":"ECDSA","hash":"SHA-256"}"#,
+        ),
+        ES384 => (
+            r#"{"name":"ECDSA","namedCurve":"P-384"}"#,
+            r#"{"name":"ECDSA","hash":"SHA-384"}"#,
+        ),
+        ES512 => (
+            r#"{"name":"ECDSA","namedCurve":"P-521"}"#,
+            r#"{"name":"ECDSA","hash":"SHA-512"}"#,
+        ),
         EdDSA | Ed25519 => (r#"{"name":"Ed25519"}"#, r#"{"name":"Ed25519"}"#),
     };
     (object(import), object(verify))
@@ -40,7 +72,12 @@ fn reason(e: JsValue) -> String {
     js_sys::Error::from(e).message().into()
 }
 
-pub async fn verify(alg: JwsAlg, jwk: &Jwk, signing_input: &[u8], signature: &[u8]) -> Result<bool, String> {
+pub async fn verify(
+    alg: JwsAlg,
+    jwk: &Jwk,
+    signing_input: &[u8],
+    signature: &[u8],
+) -> Result<bool, String> {
     let subtle = subtle()?;
     let (import_alg, verify_alg) = algorithm(alg);
     let key_data = object(&jwk.public_jwk().to_text());

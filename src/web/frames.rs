@@ -9,11 +9,24 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(module = "/src/web/frames.js")]
 extern "C" {
     #[wasm_bindgen(js_name = runSilentFrame, catch)]
-    async fn run_silent_frame(url: &str, origin: Option<String>, state: &str, redirect_uri: &str, timeout_ms: f64) -> Result<JsValue, JsValue>;
+    async fn run_silent_frame(
+        url: &str,
+        origin: Option<String>,
+        state: &str,
+        redirect_uri: &str,
+        timeout_ms: f64,
+    ) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = openPopup)]
     fn open_popup_js(popup: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = runPopup, catch)]
-    async fn run_popup(popup: &JsValue, url: &str, origin: Option<String>, state: &str, redirect_uri: &str, timeout_ms: f64) -> Result<JsValue, JsValue>;
+    async fn run_popup(
+        popup: &JsValue,
+        url: &str,
+        origin: Option<String>,
+        state: &str,
+        redirect_uri: &str,
+        timeout_ms: f64,
+    ) -> Result<JsValue, JsValue>;
     /// True inside the frame or popup of a flow run by another window of this app.
     #[wasm_bindgen(js_name = isResponseWindow)]
     pub fn is_response_window() -> bool;
@@ -22,19 +35,32 @@ extern "C" {
 }
 
 fn flow_error(e: JsValue) -> AuthError {
-    let code = js_sys::Reflect::get(&e, &"error".into()).ok().and_then(|c| c.as_string());
+    let code = js_sys::Reflect::get(&e, &"error".into())
+        .ok()
+        .and_then(|c| c.as_string());
     match code.as_deref() {
-        Some("timeout") => AuthError::new(ErrorCode::Timeout, "the provider did not answer in time"),
-        Some("popup_cancelled") => AuthError::new(ErrorCode::PopupCancelled, "the popup was closed before the login finished"),
+        Some("timeout") => {
+            AuthError::new(ErrorCode::Timeout, "the provider did not answer in time")
+        }
+        Some("popup_cancelled") => AuthError::new(
+            ErrorCode::PopupCancelled,
+            "the popup was closed before the login finished",
+        ),
         _ => AuthError::network("the login window failed"),
     }
 }
 
 /// Sends `request` through a hidden iframe; the response as a callback URL.
 pub async fn silent(request: &AuthorizeRequest) -> Result<String, AuthError> {
-    let href = run_silent_frame(&request.url, request.response_origin.clone(), &request.state, &request.redirect_uri, request.timeout_ms)
-        .await
-        .map_err(flow_error)?;
+    let href = run_silent_frame(
+        &request.url,
+        request.response_origin.clone(),
+        &request.state,
+        &request.redirect_uri,
+        request.timeout_ms,
+    )
+    .await
+    .map_err(flow_error)?;
     Ok(href.as_string().unwrap_or_default())
 }
 
@@ -43,15 +69,25 @@ pub async fn silent(request: &AuthorizeRequest) -> Result<String, AuthError> {
 pub fn open_popup(given: &JsValue) -> Result<JsValue, AuthError> {
     let popup = open_popup_js(given);
     if popup.is_null() || popup.is_undefined() {
-        return Err(AuthError::new(ErrorCode::PopupBlocked, "the browser blocked the login popup"));
+        return Err(AuthError::new(
+            ErrorCode::PopupBlocked,
+            "the browser blocked the login popup",
+        ));
     }
     Ok(popup)
 }
 
 pub async fn popup(window: &JsValue, request: &AuthorizeRequest) -> Result<String, AuthError> {
-    let href = run_popup(window, &request.url, request.response_origin.clone(), &request.state, &request.redirect_uri, request.timeout_ms)
-        .await
-        .map_err(flow_error)?;
+    let href = run_popup(
+        window,
+        &request.url,
+        request.response_origin.clone(),
+        &request.state,
+        &request.redirect_uri,
+        request.timeout_ms,
+    )
+    .await
+    .map_err(flow_error)?;
     Ok(href.as_string().unwrap_or_default())
 }
 

@@ -9,8 +9,8 @@ pub mod storage;
 
 use crate::core::cache::MemoryStore;
 use crate::core::client::{means_logged_out, CacheMode, Client, Flow, ProviderCache};
-use crate::core::config::{CacheLocation, Config};
 use crate::core::config::msg;
+use crate::core::config::{CacheLocation, Config};
 use crate::core::error::AuthError;
 use crate::core::json::Json;
 use crate::core::jwks::Jwk;
@@ -55,7 +55,13 @@ impl Ports for WebPorts {
     async fn fetch_text(&self, url: &str) -> Result<String, String> {
         http::fetch_text(url).await
     }
-    async fn verify(&self, alg: JwsAlg, jwk: &Jwk, signing_input: &[u8], signature: &[u8]) -> Result<bool, String> {
+    async fn verify(
+        &self,
+        alg: JwsAlg,
+        jwk: &Jwk,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, String> {
         crypto::verify(alg, jwk, signing_input, signature).await
     }
     async fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, String> {
@@ -80,7 +86,10 @@ fn to_js_error(e: AuthError) -> JsValue {
         set("state", JsValue::from_str(state));
     }
     if let Some(app_state) = &e.app_state {
-        set("appState", js_sys::JSON::parse(app_state).unwrap_or(JsValue::UNDEFINED));
+        set(
+            "appState",
+            js_sys::JSON::parse(app_state).unwrap_or(JsValue::UNDEFINED),
+        );
     }
     set("__spaLogin", JsValue::TRUE);
     o.into()
@@ -116,7 +125,9 @@ fn function(o: &JsValue, key: &str, what: &str) -> Result<Option<Function>, Auth
     if v.is_undefined() || v.is_null() {
         Ok(None)
     } else {
-        v.dyn_into::<Function>().map(Some).map_err(|_| AuthError::config(msg(&[what, " must be a function"])))
+        v.dyn_into::<Function>()
+            .map(Some)
+            .map_err(|_| AuthError::config(msg(&[what, " must be a function"])))
     }
 }
 
@@ -134,14 +145,25 @@ pub fn create_client(options: JsValue) -> Promise {
         #[cfg(debug_assertions)]
         console_error_panic_hook::set_once();
         let now = function(&options, "nowProvider", "nowProvider")?;
-        let config = Config::from_options(&to_json(&options, "options")?, &(navigation::origin() + "/"))?;
+        let config = Config::from_options(
+            &to_json(&options, "options")?,
+            &(navigation::origin() + "/"),
+        )?;
         let tokens: Box<dyn KeyValueStore> = match config.cache_location {
             CacheLocation::Memory => Box::<MemoryStore>::default(),
             CacheLocation::LocalStorage => Box::new(WebStorage::local()),
         };
-        let ports = WebPorts { now, transactions: WebStorage::session(), tokens };
+        let ports = WebPorts {
+            now,
+            transactions: WebStorage::session(),
+            tokens,
+        };
         let client = Client::new(config, ports, PROVIDERS.with(Rc::clone));
-        Ok(WasmClient { client: Rc::new(client), renewals: Rc::default() }.into())
+        Ok(WasmClient {
+            client: Rc::new(client),
+            renewals: Rc::default(),
+        }
+        .into())
     })
 }
 
@@ -157,13 +179,18 @@ fn rejected(e: AuthError) -> Promise {
 }
 
 fn open_failed(e: JsValue) -> AuthError {
-    AuthError::config(msg(&["openUrl failed: ", &String::from(js_sys::Error::from(e).message())]))
+    AuthError::config(msg(&[
+        "openUrl failed: ",
+        &String::from(js_sys::Error::from(e).message()),
+    ]))
 }
 
 /// A silent `prompt=none` request through a hidden iframe, its response handled like a
 /// redirect callback. Returns the new access token, if the response had one.
 async fn renew(client: Rc<Client<WebPorts>>, params: Json) -> Result<Option<String>, AuthError> {
-    let request = client.authorize_request(None, Some(&params), Flow::Silent).await?;
+    let request = client
+        .authorize_request(None, Some(&params), Flow::Silent)
+        .await?;
     let url = frames::silent(&request).await?;
     Ok(client.handle_callback(&url).await?.access_token)
 }
@@ -183,7 +210,9 @@ impl WasmClient {
             };
             let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
             let url = client.login_url(app_state, Some(&params)).await?;
-            navigation::open(&url, open_url.as_ref()).await.map_err(open_failed)?;
+            navigation::open(&url, open_url.as_ref())
+                .await
+                .map_err(open_failed)?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -207,7 +236,11 @@ impl WasmClient {
                 navigation::replace_url(&response::clean_url(&url));
             }
             if let Some(text) = result?.app_state {
-                let _ = Reflect::set(&out, &"appState".into(), &js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED));
+                let _ = Reflect::set(
+                    &out,
+                    &"appState".into(),
+                    &js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED),
+                );
             }
             Ok(out.into())
         })
@@ -219,11 +252,23 @@ impl WasmClient {
     pub fn get_access_token(&self, options: JsValue) -> Promise {
         let prepared = (|| {
             let mode = get(&options, "cacheMode");
-            let mode = CacheMode::parse(if mode.is_undefined() { None } else { Some(mode.as_string().unwrap_or_default()) }.as_deref())?;
+            let mode = CacheMode::parse(
+                if mode.is_undefined() {
+                    None
+                } else {
+                    Some(mode.as_string().unwrap_or_default())
+                }
+                .as_deref(),
+            )?;
             let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
             let cached = self.client.cached_access_token(Some(&params), mode)?;
             let (audience, scope) = self.client.token_key(Some(&params))?;
-            Ok::<_, AuthError>((mode, params, cached, msg(&[&audience.unwrap_or_default(), "\n", &scope])))
+            Ok::<_, AuthError>((
+                mode,
+                params,
+                cached,
+                msg(&[&audience.unwrap_or_default(), "\n", &scope]),
+            ))
         })();
         let (mode, params, cached, key) = match prepared {
             Ok(p) => p,
@@ -287,10 +332,16 @@ impl WasmClient {
         let client = self.client.clone();
         promise(async move {
             let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
-            let request = match client.authorize_request(None, Some(&params), Flow::Popup).await {
+            let request = match client
+                .authorize_request(None, Some(&params), Flow::Popup)
+                .await
+            {
                 Ok(r) => r,
                 Err(e) => {
-                    let _ = Reflect::get(&window, &"close".into()).ok().and_then(|f| f.dyn_into::<Function>().ok()).map(|f| f.call0(&window));
+                    let _ = Reflect::get(&window, &"close".into())
+                        .ok()
+                        .and_then(|f| f.dyn_into::<Function>().ok())
+                        .map(|f| f.call0(&window));
                     return Err(e);
                 }
             };
@@ -302,16 +353,20 @@ impl WasmClient {
 
     #[wasm_bindgen(js_name = getUser)]
     pub fn get_user(&self) -> JsValue {
-        self.client.user().map_or(JsValue::UNDEFINED, |u| from_json(&u))
+        self.client
+            .user()
+            .map_or(JsValue::UNDEFINED, |u| from_json(&u))
     }
 
     #[wasm_bindgen(js_name = getIdTokenClaims)]
     pub fn get_id_token_claims(&self) -> JsValue {
-        self.client.id_token_claims().map_or(JsValue::UNDEFINED, |entry| {
-            let mut claims = entry.claims;
-            claims.set("__raw", Json::Str(entry.raw));
-            from_json(&claims)
-        })
+        self.client
+            .id_token_claims()
+            .map_or(JsValue::UNDEFINED, |entry| {
+                let mut claims = entry.claims;
+                claims.set("__raw", Json::Str(entry.raw));
+                from_json(&claims)
+            })
     }
 
     #[wasm_bindgen(js_name = isAuthenticated)]
@@ -334,13 +389,20 @@ impl WasmClient {
     /// The localStorage entry of this client's session, for `cacheLocation: 'localstorage'`.
     #[wasm_bindgen(getter, js_name = storageKey)]
     pub fn storage_key(&self) -> Option<String> {
-        self.client.uses_local_storage().then(|| self.client.session_key())
+        self.client
+            .uses_local_storage()
+            .then(|| self.client.session_key())
     }
 
     /// The name tabs of this client talk on (BroadcastChannel).
     #[wasm_bindgen(getter, js_name = channelName)]
     pub fn channel_name(&self) -> String {
-        msg(&["spa-login:", &self.client.config.issuer, ":", &self.client.config.client_id])
+        msg(&[
+            "spa-login:",
+            &self.client.config.issuer,
+            ":",
+            &self.client.config.client_id,
+        ])
     }
 
     pub fn logout(&self, options: JsValue) -> Promise {
@@ -348,10 +410,16 @@ impl WasmClient {
         promise(async move {
             let open = get(&options, "openUrl");
             let navigate = open.as_bool() != Some(false);
-            let open_url = if navigate { function(&options, "openUrl", "openUrl")? } else { None };
+            let open_url = if navigate {
+                function(&options, "openUrl", "openUrl")?
+            } else {
+                None
+            };
             let params = to_json(&get(&options, "logoutParams"), "logoutParams")?;
             if let Some(url) = client.logout(Some(&params), navigate).await? {
-                navigation::open(&url, open_url.as_ref()).await.map_err(open_failed)?;
+                navigation::open(&url, open_url.as_ref())
+                    .await
+                    .map_err(open_failed)?;
             }
             Ok(JsValue::UNDEFINED)
         })

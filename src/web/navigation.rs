@@ -35,6 +35,8 @@ pub async fn open(url: &str, open_url: Option<&Function>) -> Result<(), JsValue>
             }
             Ok(())
         }
-        None => location().ok_or(JsValue::from_str("no location"))?.assign(url),
+        None => location()
+            .ok_or(JsValue::from_str("no location"))?
+            .assign(url),
     }
 }

@@ -24,7 +24,11 @@ pub const REDIRECT_URI: &str = "https://app.example/callback";
 pub const NOW_MS: f64 = 1_767_225_600_000.0;
 
 pub fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 pub fn public_jwk(name: &str, kid: Option<&str>) -> Value {
@@ -93,8 +97,14 @@ impl FakePorts {
             fetched: RefCell::default(),
             counter: Cell::new(0),
         };
-        ports.serve(&format!("{ISSUER}/.well-known/openid-configuration"), &discovery(ISSUER).to_string());
-        ports.serve(&format!("{ISSUER}/jwks"), &json!({ "keys": [public_jwk("rsa1", Some("k1"))] }).to_string());
+        ports.serve(
+            &format!("{ISSUER}/.well-known/openid-configuration"),
+            &discovery(ISSUER).to_string(),
+        );
+        ports.serve(
+            &format!("{ISSUER}/jwks"),
+            &json!({ "keys": [public_jwk("rsa1", Some("k1"))] }).to_string(),
+        );
         ports
     }
 
@@ -157,13 +167,25 @@ impl Ports for FakePorts {
     }
     async fn fetch_text(&self, url: &str) -> Result<String, String> {
         self.fetched.borrow_mut().push(url.into());
-        self.documents.borrow().get(url).cloned().ok_or_else(|| "connection refused".into())
+        self.documents
+            .borrow()
+            .get(url)
+            .cloned()
+            .ok_or_else(|| "connection refused".into())
     }
-    async fn verify(&self, alg: JwsAlg, jwk: &Jwk, signing_input: &[u8], signature: &[u8]) -> Result<bool, String> {
-        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&jwk.public_jwk().to_text()).map_err(|e| e.to_string())?;
+    async fn verify(
+        &self,
+        alg: JwsAlg,
+        jwk: &Jwk,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, String> {
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_str(&jwk.public_jwk().to_text()).map_err(|e| e.to_string())?;
         let key = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
         let sig = spa_login::core::base64url::encode(signature);
-        jsonwebtoken::crypto::verify(&sig, signing_input, &key, jwt_alg(alg)).map_err(|e| e.to_string())
+        jsonwebtoken::crypto::verify(&sig, signing_input, &key, jwt_alg(alg))
+            .map_err(|e| e.to_string())
     }
     async fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, String> {
         Ok(hash(alg, data))
@@ -199,7 +221,11 @@ pub fn sign(key: &str, alg: JwsAlg, kid: Option<&str>, claims: &Value) -> String
 /// for tokens jsonwebtoken would refuse to make (duplicate keys, odd headers).
 pub fn sign_raw(header_json: &str, claims_json: &str) -> String {
     use spa_login::core::base64url::encode;
-    let input = format!("{}.{}", encode(header_json.as_bytes()), encode(claims_json.as_bytes()));
+    let input = format!(
+        "{}.{}",
+        encode(header_json.as_bytes()),
+        encode(claims_json.as_bytes())
+    );
     let pem = fixture("rsa1.pem");
     let key = EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
     let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::RS256).unwrap();
@@ -242,12 +268,21 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 
 /// Query parameter of a URL.
 pub fn param(url: &str, name: &str) -> Option<String> {
-    url::Url::parse(url).unwrap().query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Starts a login and returns (state, nonce).
-pub fn start_login(client: &Client<FakePorts>, app_state: Option<&str>, overrides: Option<Value>) -> (String, String) {
-    let url = block_on(client.login_url(app_state.map(str::to_owned), overrides.map(j).as_ref())).expect("login url");
+pub fn start_login(
+    client: &Client<FakePorts>,
+    app_state: Option<&str>,
+    overrides: Option<Value>,
+) -> (String, String) {
+    let url = block_on(client.login_url(app_state.map(str::to_owned), overrides.map(j).as_ref()))
+        .expect("login url");
     (param(&url, "state").unwrap(), param(&url, "nonce").unwrap())
 }
 
@@ -263,7 +298,10 @@ impl Response {
     pub fn valid(state: &str, nonce: &str) -> Response {
         let access_token = "at-0123456789".to_string();
         let mut c = claims(nonce);
-        c.insert("at_hash".into(), json!(at_hash(HashAlg::Sha256, &access_token)));
+        c.insert(
+            "at_hash".into(),
+            json!(at_hash(HashAlg::Sha256, &access_token)),
+        );
         Response {
             state: state.into(),
             id_token: sign("rsa1", JwsAlg::RS256, Some("k1"), &Value::Object(c)),
@@ -282,5 +320,10 @@ impl Response {
 
 /// Everything this client has stored, for "nothing was stored" checks.
 pub fn stored_session(client: &Client<FakePorts>) -> Option<String> {
-    client.ports.tokens.inner.get(&format!("spa-login.session.{CLIENT_ID}")).unwrap()
+    client
+        .ports
+        .tokens
+        .inner
+        .get(&format!("spa-login.session.{CLIENT_ID}"))
+        .unwrap()
 }
