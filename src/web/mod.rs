@@ -262,23 +262,22 @@ impl WasmClient {
             )?;
             let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
             let cached = self.client.cached_access_token(Some(&params), mode)?;
-            let (audience, scope) = self.client.token_key(Some(&params))?;
-            Ok::<_, AuthError>((
-                mode,
-                params,
-                cached,
-                msg(&[&audience.unwrap_or_default(), "\n", &scope]),
-            ))
+            Ok::<_, AuthError>((mode, params, cached))
         })();
-        let (mode, params, cached, key) = match prepared {
+        let (mode, params, cached) = match prepared {
             Ok(p) => p,
             Err(e) => return rejected(e),
         };
+        // The common case, before every API call: a cached token, at once.
         match (cached, mode) {
             (Some(token), _) => return Promise::resolve(&JsValue::from_str(&token)),
             (None, CacheMode::CacheOnly) => return Promise::resolve(&JsValue::UNDEFINED),
             _ => {}
         }
+        let key = match self.client.token_key(Some(&params)) {
+            Ok((audience, scope)) => msg(&[&audience.unwrap_or_default(), "\n", &scope]),
+            Err(e) => return rejected(e),
+        };
         if let Some(pending) = self.renewals.borrow().get(&key) {
             return pending.clone();
         }
