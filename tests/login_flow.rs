@@ -518,12 +518,7 @@ fn token_err(
     state: &str,
     id_token: String,
 ) -> AuthError {
-    let r = Response {
-        state: state.into(),
-        id_token,
-        access_token: "at-0123456789".into(),
-        extra: String::new(),
-    };
+    let r = Response::with_id_token(state, id_token);
     callback_err(client, &r.url())
 }
 
@@ -676,12 +671,7 @@ fn id_token_within_leeway_is_accepted() {
             c.insert("azp".into(), json!(CLIENT_ID));
         }),
     );
-    let r = Response {
-        state,
-        id_token: token,
-        access_token: "at-0123456789".into(),
-        extra: String::new(),
-    };
+    let r = Response::with_id_token(&state, token);
     block_on(client.handle_callback(&r.url())).unwrap();
 }
 
@@ -802,12 +792,7 @@ fn id_token_with_unknown_kid_refetches_the_jwks_once_so_rotation_works() {
     let mut c = with_claims(&nonce, |_| {});
     c["iat"] = json!((NOW_MS / 1000.0) as u64 + 5);
     let token = sign("rsa2", JwsAlg::RS256, Some("k2"), &c);
-    let r = Response {
-        state,
-        id_token: token,
-        access_token: "at-0123456789".into(),
-        extra: String::new(),
-    };
+    let r = Response::with_id_token(&state, token);
     block_on(client.handle_callback(&r.url())).unwrap();
     assert_eq!(client.ports.fetch_count(&jwks_url), 2);
 
@@ -839,12 +824,7 @@ fn id_token_without_kid_uses_the_one_usable_key_among_others() {
     let client = client_with(options(), ports);
     let (state, nonce) = start_login(&client, None, None);
     let token = sign("rsa1", JwsAlg::RS256, None, &with_claims(&nonce, |_| {}));
-    let r = Response {
-        state,
-        id_token: token,
-        access_token: "at-0123456789".into(),
-        extra: String::new(),
-    };
+    let r = Response::with_id_token(&state, token);
     block_on(client.handle_callback(&r.url())).unwrap();
 }
 
@@ -883,12 +863,7 @@ fn id_token_es256_verifies_when_the_provider_lists_it() {
         Some("e1"),
         &with_claims(&nonce, |_| {}),
     );
-    let r = Response {
-        state,
-        id_token: token,
-        access_token: "at-0123456789".into(),
-        extra: String::new(),
-    };
+    let r = Response::with_id_token(&state, token);
     block_on(client.handle_callback(&r.url())).unwrap();
 }
 
@@ -912,12 +887,7 @@ fn max_age_requires_a_recent_auth_time() {
                 }
             }),
         );
-        let r = Response {
-            state,
-            id_token: token,
-            access_token: "at-0123456789".into(),
-            extra: String::new(),
-        };
+        let r = Response::with_id_token(&state, token);
         let result = block_on(client.handle_callback(&r.url()));
         assert_eq!(result.is_ok(), ok, "{auth_time:?}");
         if !ok {
@@ -1170,12 +1140,7 @@ fn id_token_without_kid_tries_each_candidate_key() {
     let client = client_with(options(), ports);
     let (state, nonce) = start_login(&client, None, None);
     let token = sign("rsa1", JwsAlg::RS256, None, &with_claims(&nonce, |_| {}));
-    let r = Response {
-        state,
-        id_token: token,
-        access_token: "at-0123456789".into(),
-        extra: String::new(),
-    };
+    let r = Response::with_id_token(&state, token);
     block_on(client.handle_callback(&r.url())).unwrap();
 }
 
@@ -1223,12 +1188,7 @@ fn unknown_claims_are_ignored() {
             c.insert("x-custom".into(), json!({ "deep": [1, 2] }));
         }),
     );
-    let r = Response {
-        state,
-        id_token: token,
-        access_token: "at-0123456789".into(),
-        extra: String::new(),
-    };
+    let r = Response::with_id_token(&state, token);
     block_on(client.handle_callback(&r.url())).unwrap();
     assert_eq!(
         client.user().unwrap().get("x-custom").unwrap().to_text(),
@@ -1328,12 +1288,7 @@ fn jwks_refetch_rate_limit_runs_on_the_real_clock_not_now_provider() {
             Some("k2"),
             &with_claims(&nonce, |_| {}),
         );
-        let r = Response {
-            state,
-            id_token: token,
-            access_token: "at-0123456789".into(),
-            extra: String::new(),
-        };
+        let r = Response::with_id_token(&state, token);
         block_on(client.handle_callback(&r.url()))
     };
     // The app's clock (frozen here) does not matter; the machine's did not move: no refetch.

@@ -164,8 +164,6 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     pub access_token: Option<String>,
     pub expires_in: u64,
-    /// The scope granted, when the provider says (else the one requested).
-    pub scope: Option<String>,
 }
 
 /// Everything about a successful response that needs no key: the tokens the response type
@@ -241,7 +239,6 @@ pub fn check_tokens(
         id_token: params.id_token.clone(),
         access_token: params.access_token.clone(),
         expires_in,
-        scope: params.scope.clone(),
     })
 }
 

@@ -50,18 +50,15 @@ fn flow_error(e: JsValue) -> AuthError {
     }
 }
 
+/// The answer of a frame or popup flow as a callback URL, or its failure as an AuthError.
+fn answer(result: Result<JsValue, JsValue>) -> Result<String, AuthError> {
+    Ok(result.map_err(flow_error)?.as_string().unwrap_or_default())
+}
+
 /// Sends `request` through a hidden iframe; the response as a callback URL.
-pub async fn silent(request: &AuthorizeRequest) -> Result<String, AuthError> {
-    let href = run_silent_frame(
-        &request.url,
-        request.response_origin.clone(),
-        &request.state,
-        &request.redirect_uri,
-        request.timeout_ms,
-    )
-    .await
-    .map_err(flow_error)?;
-    Ok(href.as_string().unwrap_or_default())
+pub async fn silent(r: &AuthorizeRequest) -> Result<String, AuthError> {
+    let origin = r.response_origin.clone();
+    answer(run_silent_frame(&r.url, origin, &r.state, &r.redirect_uri, r.timeout_ms).await)
 }
 
 /// Opens the popup (or takes the app's own `popup` window) now, while the click that asked for
@@ -77,18 +74,19 @@ pub fn open_popup(given: &JsValue) -> Result<JsValue, AuthError> {
     Ok(popup)
 }
 
-pub async fn popup(window: &JsValue, request: &AuthorizeRequest) -> Result<String, AuthError> {
-    let href = run_popup(
-        window,
-        &request.url,
-        request.response_origin.clone(),
-        &request.state,
-        &request.redirect_uri,
-        request.timeout_ms,
+pub async fn popup(window: &JsValue, r: &AuthorizeRequest) -> Result<String, AuthError> {
+    let origin = r.response_origin.clone();
+    answer(
+        run_popup(
+            window,
+            &r.url,
+            origin,
+            &r.state,
+            &r.redirect_uri,
+            r.timeout_ms,
+        )
+        .await,
     )
-    .await
-    .map_err(flow_error)?;
-    Ok(href.as_string().unwrap_or_default())
 }
 
 /// Runs `task` holding the Web Lock `name`, so tabs do not renew the same token at once.

@@ -310,6 +310,16 @@ impl Response {
         }
     }
 
+    /// A response carrying `id_token` (made by the test) with the usual access token.
+    pub fn with_id_token(state: &str, id_token: String) -> Response {
+        Response {
+            state: state.into(),
+            id_token,
+            access_token: "at-0123456789".into(),
+            extra: String::new(),
+        }
+    }
+
     pub fn url(&self) -> String {
         format!(
             "{REDIRECT_URI}#access_token={}&token_type=Bearer&expires_in=3600&id_token={}&state={}{}",
