@@ -2,7 +2,8 @@
 // defines the error classes of the API, and wraps the wasm client so every failure arrives as
 // an AuthError. It works as-is in a browser <script type="module">, in Vite and in webpack 5:
 // the `new URL(..., import.meta.url)` below is the form all three understand.
-import init, { createClient as createWasmClient } from './spa_login.js';
+import init, { createClient as createWasmClient, resume } from './spa_login.js';
+import { perform, openPopup, isResponseWindow, withLock } from './effects.js';
 
 let loading;
 
@@ -40,23 +41,61 @@ export class PopupCancelledError extends AuthError {
   }
 }
 
-// The wasm side rejects with plain objects marked __spaLogin; anything else (an exception of
-// the app's own openUrl, say) passes through untouched.
-function toAuthError(e) {
-  if (!e || !e.__spaLogin) return e;
-  const { error, error_description, state, appState } = e;
+// A failure step of the wasm side (see src/web/tasks.rs) as the matching error class.
+function fromStep({ error, error_description, state, appState }) {
   if (error === 'timeout') return new TimeoutError(error_description, state, appState);
   if (error === 'popup_cancelled') return new PopupCancelledError(error_description, state, appState);
   return new AuthError(error, error_description, state, appState);
 }
 
-async function call(f) {
+// The wasm's synchronous calls throw their failure step as JSON text.
+function sync(f) {
   try {
-    return await f();
+    return f();
   } catch (e) {
-    throw toAuthError(e);
+    throw typeof e === 'string' ? fromStep(JSON.parse(e)) : e;
   }
 }
+
+// Runs a wasm flow from its first step to its end: performs each effect it asks for and
+// resumes it with the answer (or the reason the effect failed).
+async function run(text, ctx) {
+  for (;;) {
+    const step = JSON.parse(text);
+    if (step.effect === undefined) {
+      if (step.error !== undefined) throw fromStep(step);
+      return step.done;
+    }
+    let ok = true;
+    let value;
+    try {
+      value = await perform(step.effect, ctx);
+    } catch (e) {
+      ok = false;
+      value = String(e?.error ?? e?.message ?? e);
+    }
+    text = resume(step.task, ok, value);
+  }
+}
+
+// An option as JSON text for the wasm (undefined stays undefined).
+function json(value, what) {
+  if (value === undefined) return undefined;
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch {}
+  if (typeof text !== 'string') throw new AuthError('invalid_configuration', `${what} must be serializable as JSON`);
+  return text;
+}
+
+function openUrlOf(options) {
+  const f = options?.openUrl;
+  if (f !== undefined && f !== null && typeof f !== 'function') throw new AuthError('invalid_configuration', 'openUrl must be a function');
+  return f ?? undefined;
+}
+
+const parsed = (text) => (text === undefined ? undefined : JSON.parse(text));
 
 class Client {
   #wasm;
@@ -65,6 +104,7 @@ class Client {
   #version = -1;
   #channel;
   #quiet = false;
+  #renewals = new Map();
 
   constructor(wasm) {
     this.#wasm = wasm;
@@ -110,7 +150,7 @@ class Client {
     this.#version = version;
     const before = this.#state;
     const isAuthenticated = this.#wasm.isAuthenticated();
-    this.#state = { isAuthenticated, isLoading: false, user: this.#wasm.getUser(), ...(error ? { error } : {}) };
+    this.#state = { isAuthenticated, isLoading: false, user: parsed(this.#wasm.getUser()), ...(error ? { error } : {}) };
     if (this.#channel && before.isAuthenticated !== isAuthenticated && !this.#quiet) {
       this.#channel.postMessage(isAuthenticated ? 'login' : 'logout');
     }
@@ -124,7 +164,7 @@ class Client {
       for (const l of this.#listeners) l(this.#state);
     }
     try {
-      const result = await call(f);
+      const result = await f();
       this.#emit();
       return result;
     } catch (e) {
@@ -134,15 +174,50 @@ class Client {
   }
 
   loginWithRedirect(options) {
-    return call(() => this.#wasm.loginWithRedirect(options));
+    return (async () => {
+      const openUrl = openUrlOf(options);
+      const text = this.#wasm.loginWithRedirect(json(options?.appState, 'appState'), json(options?.authorizationParams, 'authorizationParams'));
+      await run(text, { openUrl });
+    })();
   }
 
   handleRedirectCallback(url) {
-    return this.#track(() => this.#wasm.handleRedirectCallback(url));
+    return this.#track(async () => {
+      const fromLocation = url === undefined || url === null;
+      // Inside the frame or popup of a flow another window runs, that window reads the response.
+      if (fromLocation && isResponseWindow()) return {};
+      return run(this.#wasm.handleRedirectCallback(fromLocation ? window.location.href : String(url), fromLocation));
+    });
   }
 
   getAccessToken(options) {
-    return this.#track(() => this.#wasm.getAccessToken(options), false);
+    const mode = options?.cacheMode === undefined ? undefined : String(options.cacheMode);
+    let params;
+    let token;
+    try {
+      params = json(options?.authorizationParams, 'authorizationParams');
+      token = sync(() => this.#wasm.cachedToken(mode, params));
+    } catch (e) {
+      return this.#track(() => Promise.reject(e), false);
+    }
+    // The common case, before every API call: a cached token, at once.
+    if (token !== undefined) return Promise.resolve(token);
+    if (mode === 'cache-only') return this.#track(async () => undefined, false);
+    return this.#track(() => this.#renew(mode, params), false);
+  }
+
+  // A silent renewal, shared by concurrent calls for the same audience and scope, and
+  // serialized across tabs by a Web Lock.
+  #renew(mode, params) {
+    const lock = sync(() => this.#wasm.renewalLock(params));
+    let renewal = this.#renewals.get(lock);
+    if (!renewal) {
+      renewal = withLock(lock, () => run(this.#wasm.renewStep(mode, params)))
+        .then((token) => token ?? undefined)
+        .finally(() => this.#renewals.delete(lock));
+      this.#renewals.set(lock, renewal);
+    }
+    return renewal;
   }
 
   /** Alias of getAccessToken, for apps coming from auth0-spa-js. */
@@ -151,19 +226,31 @@ class Client {
   }
 
   checkSession(options) {
-    return this.#track(() => this.#wasm.checkSession(options));
+    return this.#track(async () => {
+      if (isResponseWindow()) return;
+      await run(this.#wasm.checkSession(json(options?.authorizationParams, 'authorizationParams')));
+    });
   }
 
   loginWithPopup(options) {
-    return this.#track(() => this.#wasm.loginWithPopup(options));
+    // Opened now, while the click that asked for it still counts: browsers block later popups.
+    const popup = openPopup(options?.popup);
+    return this.#track(async () => {
+      if (!popup) throw new AuthError('popup_blocked', 'the browser blocked the login popup');
+      try {
+        await run(this.#wasm.loginWithPopup(json(options?.authorizationParams, 'authorizationParams')), { popup });
+      } finally {
+        if (!popup.closed) popup.close();
+      }
+    });
   }
 
   async getUser() {
-    return this.#wasm.getUser();
+    return parsed(this.#wasm.getUser());
   }
 
   async getIdTokenClaims() {
-    return this.#wasm.getIdTokenClaims();
+    return parsed(this.#wasm.getIdTokenClaims());
   }
 
   async isAuthenticated() {
@@ -171,7 +258,11 @@ class Client {
   }
 
   logout(options) {
-    return this.#track(() => this.#wasm.logout(options));
+    return this.#track(async () => {
+      const navigate = options?.openUrl !== false;
+      const openUrl = navigate ? openUrlOf(options) : undefined;
+      await run(this.#wasm.logout(json(options?.logoutParams, 'logoutParams'), navigate), { openUrl });
+    });
   }
 
   /** Calls `listener` with the current AuthState now and on every change; returns unsubscribe. */
@@ -184,8 +275,7 @@ class Client {
 
 /** Validates the options and makes a client; loads the WebAssembly module on first use. */
 export async function createClient(options) {
-  return call(async () => {
-    await load();
-    return new Client(await createWasmClient(options));
-  });
+  await load();
+  const text = json(options, 'options') ?? 'null';
+  return new Client(sync(() => createWasmClient(text, window.location.origin, options?.nowProvider)));
 }

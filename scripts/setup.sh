@@ -17,6 +17,14 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
+# The pinned nightly the package is built with (see Cargo.toml), with std's source to rebuild.
+package_toolchain=$(sed -n 's/^package-toolchain = "\(.*\)"/\1/p' Cargo.toml)
+if ! rustup component list --toolchain "$package_toolchain" --installed 2>/dev/null | grep -q '^rust-src' ||
+   ! rustup target list --toolchain "$package_toolchain" --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "installing Rust $package_toolchain with rust-src (the package build's toolchain, once)"
+  rustup toolchain install "$package_toolchain" --profile minimal --component rust-src --target wasm32-unknown-unknown
+fi
+
 if ! command -v wasm-pack >/dev/null; then
   say "installing wasm-pack (a few minutes, once)"
   cargo install wasm-pack --locked

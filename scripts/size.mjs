@@ -1,6 +1,7 @@
-// What an app downloads for the package: the entry, the wasm-bindgen glue, the shell's JS
-// snippets and the .wasm, each compressed on its own (they are separate downloads).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// What an app downloads for the package: the entry and its effects module, the wasm-bindgen
+// glue, any JS snippets of the shell, and the .wasm, each compressed on its own (they are
+// separate downloads).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -15,8 +16,9 @@ function filesUnder(dir) {
 }
 
 export function shippedFiles() {
-  const snippets = filesUnder(join(PKG, 'snippets')).map((f) => relative(PKG, f));
-  return ['index.js', 'spa_login.js', ...snippets, 'spa_login_bg.wasm'];
+  const dir = join(PKG, 'snippets');
+  const snippets = existsSync(dir) ? filesUnder(dir).map((f) => relative(PKG, f)) : [];
+  return ['index.js', 'effects.js', 'spa_login.js', ...snippets, 'spa_login_bg.wasm'];
 }
 
 export function shippedBytes() {

@@ -1,15 +1,13 @@
-//! The browser shell in headless Chromium: Web Storage, WebCrypto verification and digests,
-//! fetch, and the address bar, through the same exports the JS entry wraps.
+//! The browser shell in headless Chromium: Web Storage, the task executor, and the effects
+//! module the JS entry performs for it (WebCrypto, fetch, the address bar), driven the way
+//! `pkg-template/index.js` drives them.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
-use serde_json::json;
-use spa_login::core::jwks;
-use spa_login::core::jws::{HashAlg, JwsAlg};
+use js_sys::{Array, Object, Reflect};
+use serde_json::{json, Value};
 use spa_login::core::ports::KeyValueStore;
-use spa_login::web::{crypto, storage::WebStorage};
+use spa_login::web::{create_client, storage::WebStorage, tasks, WasmClient};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -26,22 +24,56 @@ extern "C" {
     fn take_requests() -> Array;
 }
 
+#[wasm_bindgen(module = "/pkg-template/effects.js")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn perform(effect: JsValue, ctx: JsValue) -> Result<JsValue, JsValue>;
+}
+
 fn get(o: &JsValue, k: &str) -> JsValue {
     Reflect::get(o, &JsValue::from_str(k)).unwrap()
 }
 
-/// Calls `obj.method(...args)` and awaits the promise it returns.
-async fn call(obj: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let f: Function = get(obj, method).dyn_into().unwrap();
-    let result = f.apply(obj, &args.iter().collect::<Array>())?;
-    match result.dyn_into::<Promise>() {
-        Ok(p) => JsFuture::from(p).await,
-        Err(v) => Ok(v),
-    }
+fn js(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap()
 }
 
-fn js(value: serde_json::Value) -> JsValue {
-    js_sys::JSON::parse(&value.to_string()).unwrap()
+/// Why an effect failed, as the entry reports it to the task.
+fn reason(e: JsValue) -> String {
+    let code = get(&e, "error");
+    if let Some(code) = code.as_string() {
+        return code;
+    }
+    get(&e, "message").as_string().unwrap_or_default()
+}
+
+/// Performs one effect: its answer, or why it failed.
+async fn effect(e: Value) -> Result<String, String> {
+    perform(js(&e), Object::new().into())
+        .await
+        .map(|v| v.as_string().unwrap())
+        .map_err(reason)
+}
+
+/// Runs a flow from its first step to its end as the JS entry does: the `done` value, or the
+/// error step.
+async fn run(first: String, ctx: &JsValue) -> Result<Value, Value> {
+    let mut text = first;
+    loop {
+        let step: Value = serde_json::from_str(&text).unwrap();
+        let Some(e) = step.get("effect") else {
+            return if step.get("error").is_some() {
+                Err(step)
+            } else {
+                Ok(step["done"].clone())
+            };
+        };
+        let (ok, value) = match perform(js(e), ctx.clone()).await {
+            Ok(v) => (true, v.as_string().unwrap()),
+            Err(e) => (false, reason(e)),
+        };
+        text = tasks::resume(step["task"].as_u64().unwrap() as usize, ok, value);
+    }
 }
 
 fn href() -> String {
@@ -49,11 +81,11 @@ fn href() -> String {
 }
 
 fn set_address(url: &str) {
-    web_sys::window()
-        .unwrap()
-        .history()
-        .unwrap()
-        .replace_state_with_url(&JsValue::NULL, "", Some(url))
+    let window = web_sys::window().unwrap();
+    let history: JsValue = get(&window, "history");
+    let replace: js_sys::Function = get(&history, "replaceState").dyn_into().unwrap();
+    replace
+        .call3(&history, &JsValue::NULL, &"".into(), &url.into())
         .unwrap();
 }
 
@@ -74,27 +106,29 @@ fn storage_keys(local: bool) -> Vec<String> {
         .collect()
 }
 
-async fn client(issuer: &str, extra: serde_json::Value) -> JsValue {
+fn new_client(issuer: &str, extra: Value) -> WasmClient {
     let mut options = json!({ "issuer": issuer, "clientId": "web-test", "authorizationParams": { "redirect_uri": format!("{}/", origin()) } });
     for (k, v) in extra.as_object().unwrap() {
         options[k] = v.clone();
     }
-    JsFuture::from(spa_login::web::create_client(js(options)))
-        .await
+    create_client(options.to_string(), &origin(), JsValue::UNDEFINED)
+        .ok()
         .expect("createClient")
 }
 
 /// Runs loginWithRedirect with an openUrl that captures the URL; returns (state, nonce).
-async fn login(client: &JsValue, app_state: serde_json::Value) -> (String, String) {
+async fn login(client: &WasmClient, app_state: Value) -> (String, String) {
     let captured = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
     let c2 = captured.clone();
     let open = Closure::<dyn Fn(String)>::new(move |url: String| *c2.borrow_mut() = url);
-    let options = Object::new();
-    Reflect::set(&options, &"appState".into(), &js(app_state)).unwrap();
-    Reflect::set(&options, &"openUrl".into(), open.as_ref()).unwrap();
-    call(client, "loginWithRedirect", &[options.into()])
-        .await
-        .expect("loginWithRedirect");
+    let ctx = Object::new();
+    Reflect::set(&ctx, &"openUrl".into(), open.as_ref()).unwrap();
+    run(
+        client.login_with_redirect(Some(app_state.to_string()), None),
+        &ctx.into(),
+    )
+    .await
+    .expect("loginWithRedirect");
     let url = url::Url::parse(&captured.borrow()).unwrap();
     let p = |n: &str| {
         url.query_pairs()
@@ -138,47 +172,66 @@ fn web_storage_round_trips_and_lists_keys() {
 #[wasm_bindgen_test]
 async fn webcrypto_verifies_rs256_and_rejects_a_changed_signature() {
     let issuer = "https://verify.test";
-    let jwk_text = setup_provider(issuer).await.as_string().unwrap();
-    let set = jwks::parse(&format!("{{\"keys\":[{jwk_text}]}}")).unwrap();
+    let jwk: Value =
+        serde_json::from_str(&setup_provider(issuer).await.as_string().unwrap()).unwrap();
     let token = sign_rs256(issuer, r#"{"sub":"x"}"#)
         .await
         .as_string()
         .unwrap();
     let (input, sig) = token.rsplit_once('.').unwrap();
-    let mut sig = spa_login::core::base64url::decode(sig).unwrap();
-    assert!(
-        crypto::verify(JwsAlg::RS256, &set.keys[0], input.as_bytes(), &sig)
-            .await
-            .unwrap()
-    );
-    sig[10] ^= 1;
-    assert!(
-        !crypto::verify(JwsAlg::RS256, &set.keys[0], input.as_bytes(), &sig)
-            .await
-            .unwrap()
+    let verify = |alg: &str, sig: &str| json!({ "op": "verify", "alg": alg, "jwk": jwk, "input": input, "sig": sig });
+    assert_eq!(effect(verify("RS256", sig)).await.as_deref(), Ok("true"));
+    let mut bytes = spa_login::core::base64url::decode(sig).unwrap();
+    bytes[10] ^= 1;
+    let changed = spa_login::core::base64url::encode(&bytes);
+    assert_eq!(
+        effect(verify("RS256", &changed)).await.as_deref(),
+        Ok("false")
     );
     // The same key cannot verify an ES256 signature: WebCrypto refuses the import.
-    assert!(
-        crypto::verify(JwsAlg::ES256, &set.keys[0], input.as_bytes(), &sig)
-            .await
-            .is_err()
-    );
+    assert!(effect(verify("ES256", sig)).await.is_err());
 }
 
 #[wasm_bindgen_test]
 async fn webcrypto_digest_matches_the_fips_180_vectors() {
-    let d = crypto::digest(HashAlg::Sha256, b"abc").await.unwrap();
+    let digest = |alg: &str| json!({ "op": "digest", "alg": alg, "data": "abc" });
     assert_eq!(
-        spa_login::core::base64url::encode(&d),
+        effect(digest("SHA-256")).await.unwrap(),
         "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
     );
+    let bytes = |text: String| spa_login::core::base64url::decode(&text).unwrap();
+    let sha384 = bytes(effect(digest("SHA-384")).await.unwrap());
+    assert_eq!(sha384.len(), 48);
+    assert_eq!(&sha384[..4], &[0xcb, 0x00, 0x75, 0x3f]);
+    let sha512 = bytes(effect(digest("SHA-512")).await.unwrap());
+    assert_eq!(sha512.len(), 64);
+    assert_eq!(&sha512[..4], &[0xdd, 0xaf, 0x35, 0xa1]);
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_effect_fails_its_flow_and_unknown_tasks_are_refused() {
+    let client = new_client("https://down.test", json!({}));
+    let stored = storage_keys(false);
+    let first: Value = serde_json::from_str(&client.login_with_redirect(None, None)).unwrap();
+    assert_eq!(first["effect"]["op"], "fetch");
     assert_eq!(
-        crypto::digest(HashAlg::Sha384, b"abc").await.unwrap().len(),
-        48
+        first["effect"]["url"],
+        "https://down.test/.well-known/openid-configuration"
     );
+    let task = first["task"].as_u64().unwrap() as usize;
+    let end: Value = serde_json::from_str(&tasks::resume(task, false, "offline".into())).unwrap();
+    assert_eq!(end["error"], "network_error");
+    assert!(end["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("offline"));
+    // The task is finished: resuming it again is refused.
+    let again: Value = serde_json::from_str(&tasks::resume(task, true, "{}".into())).unwrap();
+    assert_eq!(again["error"], "invalid_configuration");
     assert_eq!(
-        crypto::digest(HashAlg::Sha512, b"abc").await.unwrap().len(),
-        64
+        storage_keys(false),
+        stored,
+        "no transaction is stored when discovery fails"
     );
 }
 
@@ -186,7 +239,7 @@ async fn webcrypto_digest_matches_the_fips_180_vectors() {
 async fn callback_from_the_address_bar_verifies_stores_and_cleans_the_url() {
     let issuer = "https://flow.test";
     setup_provider(issuer).await;
-    let client = client(issuer, json!({})).await;
+    let client = new_client(issuer, json!({}));
     let (state, nonce) = login(&client, json!({ "returnTo": "/orders/7" })).await;
     assert!(
         storage_keys(false).iter().any(|k| k.ends_with(&state)),
@@ -196,13 +249,13 @@ async fn callback_from_the_address_bar_verifies_stores_and_cleans_the_url() {
     set_address(&format!("/?keep=1#{fragment}"));
     take_requests();
 
-    let result = call(&client, "handleRedirectCallback", &[])
-        .await
-        .expect("callback");
-    assert_eq!(
-        js_sys::JSON::stringify(&get(&result, "appState")).unwrap(),
-        r#"{"returnTo":"/orders/7"}"#
-    );
+    let result = run(
+        client.handle_redirect_callback(href(), true),
+        &JsValue::UNDEFINED,
+    )
+    .await
+    .expect("callback");
+    assert_eq!(result, json!({ "appState": { "returnTo": "/orders/7" } }));
     assert_eq!(
         href(),
         format!("{}/?keep=1", origin()),
@@ -225,19 +278,12 @@ async fn callback_from_the_address_bar_verifies_stores_and_cleans_the_url() {
         storage_keys(true).is_empty(),
         "the memory cache writes nothing to localStorage"
     );
+    assert!(client.is_authenticated());
+    let user: Value = serde_json::from_str(&client.get_user().unwrap()).unwrap();
+    assert_eq!(user["name"], "Alice");
     assert_eq!(
-        call(&client, "isAuthenticated", &[]).await.unwrap(),
-        JsValue::TRUE
-    );
-    assert_eq!(
-        get(&call(&client, "getUser", &[]).await.unwrap(), "name"),
-        "Alice"
-    );
-    assert_eq!(
-        call(&client, "getAccessToken", &[JsValue::UNDEFINED])
-            .await
-            .unwrap(),
-        "browser-at-1"
+        client.cached_token(None, None).ok().unwrap().as_deref(),
+        Some("browser-at-1")
     );
 }
 
@@ -245,7 +291,7 @@ async fn callback_from_the_address_bar_verifies_stores_and_cleans_the_url() {
 async fn tampered_callback_is_rejected_stores_nothing_and_cleans_the_url() {
     let issuer = "https://tamper.test";
     setup_provider(issuer).await;
-    let client = client(issuer, json!({})).await;
+    let client = new_client(issuer, json!({}));
     let (state, nonce) = login(&client, json!(1)).await;
     let (fragment, id_token) = id_token_response(issuer, &state, &nonce).await;
     let sig_start = id_token.rfind('.').unwrap() + 1;
@@ -264,25 +310,27 @@ async fn tampered_callback_is_rejected_stores_nothing_and_cleans_the_url() {
     );
     set_address(&format!("/#{tampered}"));
 
-    let err = call(&client, "handleRedirectCallback", &[])
-        .await
-        .expect_err("must reject");
-    assert_eq!(get(&err, "error"), "invalid_id_token");
-    assert!(get(&err, "error_description")
-        .as_string()
+    let err = run(
+        client.handle_redirect_callback(href(), true),
+        &JsValue::UNDEFINED,
+    )
+    .await
+    .expect_err("must reject");
+    assert_eq!(err["error"], "invalid_id_token");
+    assert!(err["error_description"]
+        .as_str()
         .unwrap()
         .contains("signature"));
-    assert_eq!(get(&err, "state"), JsValue::from_str(&state));
-    assert_eq!(get(&err, "appState"), JsValue::from_f64(1.0));
+    assert_eq!(err["state"], state.as_str());
+    assert_eq!(err["appState"], 1);
     assert_eq!(href(), format!("{}/", origin()));
+    assert!(!client.is_authenticated());
     assert_eq!(
-        call(&client, "isAuthenticated", &[]).await.unwrap(),
-        JsValue::FALSE
-    );
-    let opts = js(json!({ "cacheMode": "cache-only" }));
-    assert_eq!(
-        call(&client, "getAccessToken", &[opts]).await.unwrap(),
-        JsValue::UNDEFINED
+        client
+            .cached_token(Some("cache-only".into()), None)
+            .ok()
+            .unwrap(),
+        None
     );
 }
 
@@ -290,13 +338,12 @@ async fn tampered_callback_is_rejected_stores_nothing_and_cleans_the_url() {
 async fn localstorage_cache_holds_the_session_until_a_local_logout() {
     let issuer = "https://local.test";
     setup_provider(issuer).await;
-    let client = client(issuer, json!({ "cacheLocation": "localstorage" })).await;
+    let client = new_client(issuer, json!({ "cacheLocation": "localstorage" }));
     let (state, nonce) = login(&client, json!(null)).await;
     let (fragment, _) = id_token_response(issuer, &state, &nonce).await;
-    call(
-        &client,
-        "handleRedirectCallback",
-        &[JsValue::from_str(&format!("{}/#{fragment}", origin()))],
+    run(
+        client.handle_redirect_callback(format!("{}/#{fragment}", origin()), false),
+        &JsValue::UNDEFINED,
     )
     .await
     .unwrap();
@@ -306,42 +353,39 @@ async fn localstorage_cache_holds_the_session_until_a_local_logout() {
     );
 
     // A second client (a reload) reads the session back.
-    let again = client_for_reload(issuer).await;
+    let again = new_client(issuer, json!({ "cacheLocation": "localstorage" }));
     assert_eq!(
-        call(&again, "getAccessToken", &[JsValue::UNDEFINED])
-            .await
-            .unwrap(),
-        "browser-at-1"
+        again.cached_token(None, None).ok().unwrap().as_deref(),
+        Some("browser-at-1")
     );
 
-    call(&again, "logout", &[js(json!({ "openUrl": false }))])
+    run(again.logout(None, false), &JsValue::UNDEFINED)
         .await
         .unwrap();
     assert!(storage_keys(true).is_empty());
-    assert_eq!(
-        call(&again, "isAuthenticated", &[]).await.unwrap(),
-        JsValue::FALSE
-    );
-}
-
-async fn client_for_reload(issuer: &str) -> JsValue {
-    client(issuer, json!({ "cacheLocation": "localstorage" })).await
+    assert!(!again.is_authenticated());
 }
 
 #[wasm_bindgen_test]
-async fn bad_options_reject_with_invalid_configuration() {
-    let err = JsFuture::from(spa_login::web::create_client(js(
+fn bad_options_are_refused_with_invalid_configuration() {
+    let refused = |options: Value, now: JsValue| -> Value {
+        let Err(step) = create_client(options.to_string(), &origin(), now) else {
+            panic!("must be refused")
+        };
+        serde_json::from_str(&step).unwrap()
+    };
+    let err = refused(
         json!({ "issuer": "http://op.example", "clientId": "x" }),
-    )))
-    .await
-    .expect_err("must reject");
-    assert_eq!(get(&err, "error"), "invalid_configuration");
-    let bad_now = js(json!({ "issuer": "https://op.example", "clientId": "x", "nowProvider": 5 }));
-    let err = JsFuture::from(spa_login::web::create_client(bad_now))
-        .await
-        .expect_err("must reject");
-    assert!(get(&err, "error_description")
-        .as_string()
+        JsValue::UNDEFINED,
+    );
+    assert_eq!(err["error"], "invalid_configuration");
+    let err = refused(
+        json!({ "issuer": "https://op.example", "clientId": "x" }),
+        JsValue::from_f64(5.0),
+    );
+    assert_eq!(err["error"], "invalid_configuration");
+    assert!(err["error_description"]
+        .as_str()
         .unwrap()
         .contains("nowProvider"));
 }

@@ -1,34 +1,45 @@
-//! The browser shell: implements the core's ports with web-sys and exports the JS API. It makes
-//! no protocol decisions; `pkg-template/index.js` wraps it into the documented classes.
+//! The browser shell: gives the core its ports and exports the flows to the JS entry. It makes
+//! no protocol decisions. Web Storage and randomness are called directly; everything
+//! asynchronous (fetch, WebCrypto, frames, popups, leaving the page) is an *effect* that the JS
+//! entry performs for a task (see `tasks`), so no promise machinery is compiled into the wasm.
+//! `pkg-template/index.js` runs the tasks and wraps this into the documented classes.
 
-pub mod crypto;
-pub mod frames;
-pub mod http;
-pub mod navigation;
 pub mod storage;
+pub mod tasks;
 
+use crate::core::base64url;
 use crate::core::cache::MemoryStore;
-use crate::core::client::{means_logged_out, CacheMode, Client, Flow, ProviderCache};
-use crate::core::config::msg;
-use crate::core::config::{CacheLocation, Config};
-use crate::core::error::AuthError;
+use crate::core::client::{
+    means_logged_out, AuthorizeRequest, CacheMode, Client, Flow, ProviderCache,
+};
+use crate::core::config::{msg, CacheLocation, Config};
+use crate::core::error::{AuthError, ErrorCode, Result};
 use crate::core::json::Json;
 use crate::core::jwks::Jwk;
 use crate::core::jws::{HashAlg, JwsAlg};
 use crate::core::ports::{KeyValueStore, Ports};
 use crate::core::response;
-use js_sys::{Function, Object, Promise, Reflect};
-use std::cell::RefCell;
-use std::collections::HashMap;
+use js_sys::Function;
 use std::rc::Rc;
 use storage::WebStorage;
+use tasks::{effect, error_step, start};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 struct WebPorts {
     now: Option<Function>,
     transactions: WebStorage,
     tokens: Box<dyn KeyValueStore>,
+}
+
+/// An effect request: `{"op":op, ...members}`.
+fn request(op: &str, members: Vec<(&str, Json)>) -> String {
+    let mut all = vec![("op".to_string(), Json::str(op))];
+    all.extend(members.into_iter().map(|(k, v)| (k.to_string(), v)));
+    Json::Obj(all).to_text()
+}
+
+fn text(bytes: &[u8]) -> std::result::Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|_| "the data is not text".to_string())
 }
 
 impl Ports for WebPorts {
@@ -43,8 +54,8 @@ impl Ports for WebPorts {
     fn real_time_ms(&self) -> f64 {
         js_sys::Date::now()
     }
-    fn random(&self, buf: &mut [u8]) -> Result<(), String> {
-        getrandom::fill(buf).map_err(|e| e.to_string())
+    fn random(&self, buf: &mut [u8]) -> std::result::Result<(), String> {
+        getrandom::fill(buf).map_err(|_| "crypto.getRandomValues failed".to_string())
     }
     fn transactions(&self) -> &dyn KeyValueStore {
         &self.transactions
@@ -52,20 +63,39 @@ impl Ports for WebPorts {
     fn tokens(&self) -> &dyn KeyValueStore {
         self.tokens.as_ref()
     }
-    async fn fetch_text(&self, url: &str) -> Result<String, String> {
-        http::fetch_text(url).await
+    async fn fetch_text(&self, url: &str) -> std::result::Result<String, String> {
+        effect(request("fetch", vec![("url", Json::str(url))])).await
     }
+    /// The signing input of a compact JWS is ASCII, and the signature travels as base64url.
     async fn verify(
         &self,
         alg: JwsAlg,
         jwk: &Jwk,
         signing_input: &[u8],
         signature: &[u8],
-    ) -> Result<bool, String> {
-        crypto::verify(alg, jwk, signing_input, signature).await
+    ) -> std::result::Result<bool, String> {
+        let answer = effect(request(
+            "verify",
+            vec![
+                ("alg", Json::str(alg.name())),
+                ("jwk", jwk.public_jwk()),
+                ("input", Json::str(text(signing_input)?)),
+                ("sig", Json::str(base64url::encode(signature))),
+            ],
+        ))
+        .await?;
+        Ok(answer == "true")
     }
-    async fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, String> {
-        crypto::digest(alg, data).await
+    async fn digest(&self, alg: HashAlg, data: &[u8]) -> std::result::Result<Vec<u8>, String> {
+        let answer = effect(request(
+            "digest",
+            vec![
+                ("alg", Json::str(alg.name())),
+                ("data", Json::str(text(data)?)),
+            ],
+        ))
+        .await?;
+        base64url::decode(&answer).ok_or_else(|| "the digest is not base64url".to_string())
     }
 }
 
@@ -74,298 +104,251 @@ thread_local! {
     static PROVIDERS: Rc<ProviderCache> = Rc::default();
 }
 
-/// An `AuthError` as a plain object; the JS entry turns it into the `AuthError` class.
-fn to_js_error(e: AuthError) -> JsValue {
-    let o = Object::new();
-    let set = |k: &str, v: JsValue| {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), &v);
-    };
-    set("error", JsValue::from_str(e.code()));
-    set("error_description", JsValue::from_str(&e.description));
-    if let Some(state) = &e.state {
-        set("state", JsValue::from_str(state));
-    }
-    if let Some(app_state) = &e.app_state {
-        set(
-            "appState",
-            js_sys::JSON::parse(app_state).unwrap_or(JsValue::UNDEFINED),
-        );
-    }
-    set("__spaLogin", JsValue::TRUE);
-    o.into()
-}
-
-/// A JS value as JSON (functions and undefined members drop out, as JSON.stringify does).
-fn to_json(v: &JsValue, what: &str) -> Result<Json, AuthError> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(Json::Null);
-    }
-    js_sys::JSON::stringify(v)
-        .ok()
-        .and_then(|s| s.as_string())
-        .and_then(|text| Json::parse(text.as_bytes()))
-        .ok_or_else(|| AuthError::config(msg(&[what, " must be serializable as JSON"])))
-}
-
-fn from_json(v: &Json) -> JsValue {
-    js_sys::JSON::parse(&v.to_text()).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn get(o: &JsValue, key: &str) -> JsValue {
-    if o.is_object() {
-        Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
+/// A JSON argument from the entry (`JSON.stringify` of an option); absent is null.
+fn json_arg(text: Option<String>, what: &str) -> Result<Json> {
+    match text {
+        None => Ok(Json::Null),
+        Some(t) => Json::parse(t.as_bytes())
+            .ok_or_else(|| AuthError::config(msg(&[what, " must be serializable as JSON"]))),
     }
 }
 
-/// An optional function member: `Ok(None)` when absent, an error when present but no function.
-fn function(o: &JsValue, key: &str, what: &str) -> Result<Option<Function>, AuthError> {
-    let v = get(o, key);
-    if v.is_undefined() || v.is_null() {
-        Ok(None)
-    } else {
-        v.dyn_into::<Function>()
-            .map(Some)
-            .map_err(|_| AuthError::config(msg(&[what, " must be a function"])))
-    }
+fn thrown(e: AuthError) -> String {
+    error_step(&e)
 }
 
-/// Runs a future on the JS event loop as a promise rejecting with the plain error object.
-fn promise<F>(f: F) -> Promise
-where
-    F: std::future::Future<Output = Result<JsValue, AuthError>> + 'static,
-{
-    future_to_promise(async move { f.await.map_err(to_js_error) })
+/// Sends the browser to `url` (the app's `openUrl`, else `location.assign`).
+async fn open(url: &str) -> Result<()> {
+    effect(request("open", vec![("url", Json::str(url))]))
+        .await
+        .map(|_| ())
+        .map_err(|e| AuthError::config(msg(&["openUrl failed: ", &e])))
 }
 
+/// Runs `r` through a hidden frame (`op` "frame") or the popup ("popup"); the response as a
+/// callback URL.
+async fn through_window(op: &str, r: &AuthorizeRequest) -> Result<String> {
+    let origin = r.response_origin.clone().map_or(Json::Null, Json::Str);
+    effect(request(
+        op,
+        vec![
+            ("url", Json::str(r.url.as_str())),
+            ("origin", origin),
+            ("state", Json::str(r.state.as_str())),
+            ("redirectUri", Json::str(r.redirect_uri.as_str())),
+            ("timeoutMs", Json::time(r.timeout_ms)),
+        ],
+    ))
+    .await
+    .map_err(|code| match code.as_str() {
+        "timeout" => AuthError::new(ErrorCode::Timeout, "the provider did not answer in time"),
+        "popup_cancelled" => AuthError::new(
+            ErrorCode::PopupCancelled,
+            "the popup was closed before the login finished",
+        ),
+        _ => AuthError::network("the login window failed"),
+    })
+}
+
+/// A silent `prompt=none` request through a hidden iframe, its response handled like a
+/// redirect callback. Returns the new access token, if the response had one.
+async fn renew(client: &Client<WebPorts>, params: &Json) -> Result<Option<String>> {
+    let request = client
+        .authorize_request(None, Some(params), Flow::Silent)
+        .await?;
+    let url = through_window("frame", &request).await?;
+    Ok(client.handle_callback(&url).await?.access_token)
+}
+
+fn token_json(token: Option<String>) -> String {
+    token.map_or_else(|| "null".into(), |t| Json::Str(t).to_text())
+}
+
+/// Validates the options and makes a client (`options`: the options as JSON; `origin`: the
+/// page's; `now`: the `nowProvider` function, if any). Throws an error step.
 #[wasm_bindgen(js_name = createClient)]
-pub fn create_client(options: JsValue) -> Promise {
-    promise(async move {
-        #[cfg(debug_assertions)]
-        console_error_panic_hook::set_once();
-        let now = function(&options, "nowProvider", "nowProvider")?;
-        let config = Config::from_options(
-            &to_json(&options, "options")?,
-            &(navigation::origin() + "/"),
-        )?;
-        let tokens: Box<dyn KeyValueStore> = match config.cache_location {
-            CacheLocation::Memory => Box::<MemoryStore>::default(),
-            CacheLocation::LocalStorage => Box::new(WebStorage::local()),
-        };
-        let ports = WebPorts {
-            now,
-            transactions: WebStorage::session(),
-            tokens,
-        };
-        let client = Client::new(config, ports, PROVIDERS.with(Rc::clone));
-        Ok(WasmClient {
-            client: Rc::new(client),
-            renewals: Rc::default(),
-        }
-        .into())
+pub fn create_client(
+    options: String,
+    origin: &str,
+    now: JsValue,
+) -> std::result::Result<WasmClient, String> {
+    #[cfg(debug_assertions)]
+    console_error_panic_hook::set_once();
+    let now = if now.is_undefined() || now.is_null() {
+        None
+    } else {
+        Some(
+            now.dyn_into::<Function>()
+                .map_err(|_| thrown(AuthError::config("nowProvider must be a function")))?,
+        )
+    };
+    let config = Config::from_options(
+        &json_arg(Some(options), "options").map_err(thrown)?,
+        &msg(&[origin, "/"]),
+    )
+    .map_err(thrown)?;
+    let tokens: Box<dyn KeyValueStore> = match config.cache_location {
+        CacheLocation::Memory => Box::<MemoryStore>::default(),
+        CacheLocation::LocalStorage => Box::new(WebStorage::local()),
+    };
+    let ports = WebPorts {
+        now,
+        transactions: WebStorage::session(),
+        tokens,
+    };
+    Ok(WasmClient {
+        client: Rc::new(Client::new(config, ports, PROVIDERS.with(Rc::clone))),
     })
 }
 
 #[wasm_bindgen]
 pub struct WasmClient {
     client: Rc<Client<WebPorts>>,
-    /// Renewals in flight per (audience, scope): concurrent calls share one.
-    renewals: Rc<RefCell<HashMap<String, Promise>>>,
 }
 
-fn rejected(e: AuthError) -> Promise {
-    Promise::reject(&to_js_error(e))
-}
-
-fn open_failed(e: JsValue) -> AuthError {
-    AuthError::config(msg(&[
-        "openUrl failed: ",
-        &String::from(js_sys::Error::from(e).message()),
-    ]))
-}
-
-/// A silent `prompt=none` request through a hidden iframe, its response handled like a
-/// redirect callback. Returns the new access token, if the response had one.
-async fn renew(client: Rc<Client<WebPorts>>, params: Json) -> Result<Option<String>, AuthError> {
-    let request = client
-        .authorize_request(None, Some(&params), Flow::Silent)
-        .await?;
-    let url = frames::silent(&request).await?;
-    Ok(client.handle_callback(&url).await?.access_token)
-}
-
+/// Every method named `…Step` returns a step (see `tasks`); the others answer at once.
 #[wasm_bindgen]
 impl WasmClient {
+    /// `appState` and `params` as JSON text.
     #[wasm_bindgen(js_name = loginWithRedirect)]
-    pub fn login_with_redirect(&self, options: JsValue) -> Promise {
+    pub fn login_with_redirect(&self, app_state: Option<String>, params: Option<String>) -> String {
         let client = self.client.clone();
-        promise(async move {
-            let open_url = function(&options, "openUrl", "openUrl")?;
-            let app_state = get(&options, "appState");
-            let app_state = if app_state.is_undefined() {
-                None
-            } else {
-                Some(to_json(&app_state, "appState")?.to_text())
-            };
-            let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
+        start(async move {
+            if app_state.is_some() {
+                json_arg(app_state.clone(), "appState")?;
+            }
+            let params = json_arg(params, "authorizationParams")?;
             let url = client.login_url(app_state, Some(&params)).await?;
-            navigation::open(&url, open_url.as_ref())
-                .await
-                .map_err(open_failed)?;
-            Ok(JsValue::UNDEFINED)
+            open(&url).await?;
+            Ok("null".into())
         })
     }
 
-    /// Validates the response in `url` (default: the address bar) and stores its tokens. When
-    /// the URL came from the address bar, the response is removed from it, on success and on
-    /// failure alike. Inside the frame or popup of a flow run by another window, it does
-    /// nothing: that window reads the response.
+    /// Validates the response in `url` and stores its tokens. When the URL came from the
+    /// address bar, the response is removed from it, on success and on failure alike.
     #[wasm_bindgen(js_name = handleRedirectCallback)]
-    pub fn handle_redirect_callback(&self, url: Option<String>) -> Promise {
+    pub fn handle_redirect_callback(&self, url: String, from_location: bool) -> String {
         let client = self.client.clone();
-        promise(async move {
-            let out = Object::new();
-            if url.is_none() && frames::is_response_window() {
-                return Ok(out.into());
-            }
-            let from_location = url.is_none();
-            let url = url.unwrap_or_else(navigation::href);
+        start(async move {
             let result = client.handle_callback(&url).await;
             if from_location {
-                navigation::replace_url(&response::clean_url(&url));
+                let clean = response::clean_url(&url);
+                let _ = effect(request("replace", vec![("url", Json::Str(clean))])).await;
             }
-            if let Some(text) = result?.app_state {
-                let _ = Reflect::set(
-                    &out,
-                    &"appState".into(),
-                    &js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED),
-                );
-            }
-            Ok(out.into())
+            Ok(match result?.app_state {
+                Some(text) => msg(&["{\"appState\":", &text, "}"]),
+                None => "{}".into(),
+            })
         })
     }
 
-    /// A cached token, else a silent renewal shared by concurrent calls for the same audience
-    /// and scope and serialized across tabs by a Web Lock.
-    #[wasm_bindgen(js_name = getAccessToken)]
-    pub fn get_access_token(&self, options: JsValue) -> Promise {
-        let prepared = (|| {
-            let mode = get(&options, "cacheMode");
-            let mode = CacheMode::parse(
-                if mode.is_undefined() {
-                    None
-                } else {
-                    Some(mode.as_string().unwrap_or_default())
-                }
-                .as_deref(),
-            )?;
-            let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
-            let cached = self.client.cached_access_token(Some(&params), mode)?;
-            Ok::<_, AuthError>((mode, params, cached))
-        })();
-        let (mode, params, cached) = match prepared {
-            Ok(p) => p,
-            Err(e) => return rejected(e),
-        };
-        // The common case, before every API call: a cached token, at once.
-        match (cached, mode) {
-            (Some(token), _) => return Promise::resolve(&JsValue::from_str(&token)),
-            (None, CacheMode::CacheOnly) => return Promise::resolve(&JsValue::UNDEFINED),
-            _ => {}
-        }
-        let key = match self.client.token_key(Some(&params)) {
-            Ok((audience, scope)) => msg(&[&audience.unwrap_or_default(), "\n", &scope]),
-            Err(e) => return rejected(e),
-        };
-        if let Some(pending) = self.renewals.borrow().get(&key) {
-            return pending.clone();
-        }
+    /// The cached access token for these options, if one is valid: the common case, before
+    /// every API call, answered without a task. Throws an error step.
+    #[wasm_bindgen(js_name = cachedToken)]
+    pub fn cached_token(
+        &self,
+        mode: Option<String>,
+        params: Option<String>,
+    ) -> std::result::Result<Option<String>, String> {
+        (|| {
+            let mode = CacheMode::parse(mode.as_deref())?;
+            let params = json_arg(params, "authorizationParams")?;
+            self.client.cached_access_token(Some(&params), mode)
+        })()
+        .map_err(thrown)
+    }
+
+    /// The Web Lock a renewal for these options holds, so that tabs (and concurrent calls in
+    /// this one) do not renew the same token at once. Throws an error step.
+    #[wasm_bindgen(js_name = renewalLock)]
+    pub fn renewal_lock(&self, params: Option<String>) -> std::result::Result<String, String> {
+        let params = json_arg(params, "authorizationParams").map_err(thrown)?;
+        let (audience, scope) = self.client.token_key(Some(&params)).map_err(thrown)?;
+        Ok(msg(&[
+            "spa-login.renew.",
+            &self.client.config.client_id,
+            ".",
+            &audience.unwrap_or_default(),
+            "\n",
+            &scope,
+        ]))
+    }
+
+    /// Run holding `renewalLock`: another tab may have renewed meanwhile; else a silent
+    /// request. Done with the token (or null).
+    #[wasm_bindgen(js_name = renewStep)]
+    pub fn renew_step(&self, mode: Option<String>, params: Option<String>) -> String {
         let client = self.client.clone();
-        let renewals = self.renewals.clone();
-        let lock = msg(&["spa-login.renew.", &client.config.client_id, ".", &key]);
-        let task_key = key.clone();
-        let renewal = frames::with_lock(&lock, move || {
-            promise(async move {
-                let result = async {
-                    // Another tab may have renewed while this one waited for the lock.
-                    client.sync_from_storage(false);
-                    match client.cached_access_token(Some(&params), CacheMode::On)? {
-                        Some(token) if mode == CacheMode::On => Ok(Some(token)),
-                        _ => renew(client, params).await,
-                    }
-                }
-                .await;
-                // Settled either way: the next call starts afresh (a failure is not shared).
-                renewals.borrow_mut().remove(&task_key);
-                Ok(result?.map_or(JsValue::UNDEFINED, |t| JsValue::from_str(&t)))
-            })
-        });
-        self.renewals.borrow_mut().insert(key, renewal.clone());
-        renewal
+        start(async move {
+            let mode = CacheMode::parse(mode.as_deref())?;
+            let params = json_arg(params, "authorizationParams")?;
+            client.sync_from_storage(false);
+            let token = match client.cached_access_token(Some(&params), CacheMode::On)? {
+                Some(token) if mode == CacheMode::On => Some(token),
+                _ => renew(&client, &params).await?,
+            };
+            Ok(token_json(token))
+        })
     }
 
     /// Restores a session with a silent request when none is held; "not logged in" answers of
     /// the provider settle quietly.
     #[wasm_bindgen(js_name = checkSession)]
-    pub fn check_session(&self, options: JsValue) -> Promise {
+    pub fn check_session(&self, params: Option<String>) -> String {
         let client = self.client.clone();
-        promise(async move {
-            if frames::is_response_window() || client.is_authenticated() {
-                return Ok(JsValue::UNDEFINED);
+        start(async move {
+            if client.is_authenticated() {
+                return Ok("null".into());
             }
-            let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
-            match renew(client, params).await {
-                Err(e) if means_logged_out(e.code()) => Ok(JsValue::UNDEFINED),
-                other => other.map(|_| JsValue::UNDEFINED),
+            let params = json_arg(params, "authorizationParams")?;
+            match renew(&client, &params).await {
+                Err(e) if means_logged_out(e.code()) => Ok("null".into()),
+                other => other.map(|_| "null".into()),
             }
         })
     }
 
+    /// The popup is already open (the entry opens it while the click still counts).
     #[wasm_bindgen(js_name = loginWithPopup)]
-    pub fn login_with_popup(&self, options: JsValue) -> Promise {
-        let window = match frames::open_popup(&get(&options, "popup")) {
-            Ok(w) => w,
-            Err(e) => return rejected(e),
-        };
+    pub fn login_with_popup(&self, params: Option<String>) -> String {
         let client = self.client.clone();
-        promise(async move {
-            let params = to_json(&get(&options, "authorizationParams"), "authorizationParams")?;
-            let request = match client
+        start(async move {
+            let params = json_arg(params, "authorizationParams")?;
+            let request = client
                 .authorize_request(None, Some(&params), Flow::Popup)
-                .await
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = Reflect::get(&window, &"close".into())
-                        .ok()
-                        .and_then(|f| f.dyn_into::<Function>().ok())
-                        .map(|f| f.call0(&window));
-                    return Err(e);
-                }
-            };
-            let url = frames::popup(&window, &request).await?;
+                .await?;
+            let url = through_window("popup", &request).await?;
             client.handle_callback(&url).await?;
-            Ok(JsValue::UNDEFINED)
+            Ok("null".into())
         })
     }
 
-    #[wasm_bindgen(js_name = getUser)]
-    pub fn get_user(&self) -> JsValue {
-        self.client
-            .user()
-            .map_or(JsValue::UNDEFINED, |u| from_json(&u))
+    /// `navigate`: false when the app passed `openUrl: false` (local logout only).
+    pub fn logout(&self, params: Option<String>, navigate: bool) -> String {
+        let client = self.client.clone();
+        start(async move {
+            let params = json_arg(params, "logoutParams")?;
+            if let Some(url) = client.logout(Some(&params), navigate).await? {
+                open(&url).await?;
+            }
+            Ok("null".into())
+        })
     }
 
+    /// The user's claims as JSON text.
+    #[wasm_bindgen(js_name = getUser)]
+    pub fn get_user(&self) -> Option<String> {
+        self.client.user().map(|u| u.to_text())
+    }
+
+    /// The ID token's claims plus `__raw`, as JSON text.
     #[wasm_bindgen(js_name = getIdTokenClaims)]
-    pub fn get_id_token_claims(&self) -> JsValue {
-        self.client
-            .id_token_claims()
-            .map_or(JsValue::UNDEFINED, |entry| {
-                let mut claims = entry.claims;
-                claims.set("__raw", Json::Str(entry.raw));
-                from_json(&claims)
-            })
+    pub fn get_id_token_claims(&self) -> Option<String> {
+        self.client.id_token_claims().map(|entry| {
+            let mut claims = entry.claims;
+            claims.set("__raw", Json::Str(entry.raw));
+            claims.to_text()
+        })
     }
 
     #[wasm_bindgen(js_name = isAuthenticated)]
@@ -402,25 +385,5 @@ impl WasmClient {
             ":",
             &self.client.config.client_id,
         ])
-    }
-
-    pub fn logout(&self, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let open = get(&options, "openUrl");
-            let navigate = open.as_bool() != Some(false);
-            let open_url = if navigate {
-                function(&options, "openUrl", "openUrl")?
-            } else {
-                None
-            };
-            let params = to_json(&get(&options, "logoutParams"), "logoutParams")?;
-            if let Some(url) = client.logout(Some(&params), navigate).await? {
-                navigation::open(&url, open_url.as_ref())
-                    .await
-                    .map_err(open_failed)?;
-            }
-            Ok(JsValue::UNDEFINED)
-        })
     }
 }

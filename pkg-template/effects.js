@@ -1,7 +1,8 @@
-// Hidden iframes and popups for prompt=none and popup logins. Window plumbing is what JS does
-// best; every decision about the response (state, tokens, errors) stays in the Rust core. Each
-// function resolves with the raw response as a callback URL (`#k=v&...` or a full URL) or
-// rejects with { error } codes the Rust side maps to AuthError.
+// The effects a wasm flow asks for (see src/web/tasks.rs): everything asynchronous the browser
+// does for the protocol core (fetch, WebCrypto, hidden iframes and popups, leaving the page).
+// Window plumbing is what JS does best; every decision about what comes back (state, tokens,
+// errors) stays in the Rust core. An effect resolves with a string for the core, or rejects;
+// the frame and popup flows reject with { error } codes the core maps to an AuthError.
 
 // Names that tell our own page, loaded inside the frame or popup with the response, to leave
 // the response alone: the opener reads it (see `isResponseWindow`).
@@ -72,7 +73,7 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs, isClosed })
   });
 }
 
-export async function runSilentFrame(url, origin, state, redirectUri, timeoutMs) {
+async function runSilentFrame({ url, origin, state, redirectUri, timeoutMs }) {
   const frame = document.createElement('iframe');
   frame.name = FRAME_NAME;
   frame.setAttribute('aria-hidden', 'true');
@@ -95,7 +96,7 @@ export function openPopup(popup) {
   return popup || window.open('', POPUP_NAME, `left=${left},top=${top},width=${w},height=${h},resizable,scrollbars=yes,status=1`);
 }
 
-export async function runPopup(popup, url, origin, state, redirectUri, timeoutMs) {
+async function runPopup(popup, { url, origin, state, redirectUri, timeoutMs }) {
   popup.location.href = url;
   try {
     return await awaitResponse(popup, { origin, state, redirectUri, timeoutMs, isClosed: () => popup.closed });
@@ -121,4 +122,77 @@ export function isResponseWindow() {
 export function withLock(name, task) {
   if (typeof navigator === 'undefined' || !navigator.locks) return task();
   return navigator.locks.request(name, () => task());
+}
+
+const b64u = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const unb64u = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
+// WebCrypto's names for a JWS algorithm: [for importKey, for verify]. RFC 7518 3.5: a PS salt
+// is as long as the hash.
+function algorithms(alg) {
+  const bits = alg.slice(2);
+  const hash = `SHA-${bits}`;
+  switch (alg.slice(0, 2)) {
+    case 'RS':
+      return [{ name: 'RSASSA-PKCS1-v1_5', hash }, { name: 'RSASSA-PKCS1-v1_5' }];
+    case 'PS':
+      return [{ name: 'RSA-PSS', hash }, { name: 'RSA-PSS', saltLength: bits / 8 }];
+    case 'ES':
+      return [{ name: 'ECDSA', namedCurve: bits === '512' ? 'P-521' : `P-${bits}` }, { name: 'ECDSA', hash }];
+  }
+  if (alg === 'EdDSA' || alg === 'Ed25519') return [{ name: 'Ed25519' }, { name: 'Ed25519' }];
+  throw new Error(`no WebCrypto algorithm for ${alg}`);
+}
+
+// Imported keys, by algorithm and key: a page verifies every token of an issuer with the same
+// few keys. Capped, so a provider rotating keys all day does not grow it without end.
+const keys = new Map();
+
+function importKey(alg, jwk, usage) {
+  const id = alg + JSON.stringify(jwk);
+  let key = keys.get(id);
+  if (!key) {
+    if (keys.size >= 16) keys.clear();
+    key = crypto.subtle.importKey('jwk', jwk, usage, false, ['verify']);
+    keys.set(id, key);
+    key.catch(() => keys.delete(id));
+  }
+  return key;
+}
+
+/** Performs one effect; `ctx` holds what the call gave: the app's `openUrl`, the popup. */
+export async function perform(effect, ctx = {}) {
+  switch (effect.op) {
+    case 'fetch': {
+      let response;
+      try {
+        response = await fetch(effect.url);
+      } catch {
+        throw new Error('the request failed (offline, blocked by CORS, or refused)');
+      }
+      if (!response.ok) throw new Error(`HTTP status ${response.status}`);
+      return response.text();
+    }
+    case 'verify': {
+      const [importAlg, verifyAlg] = algorithms(effect.alg);
+      const key = await importKey(effect.alg, effect.jwk, importAlg);
+      const ok = await crypto.subtle.verify(verifyAlg, key, unb64u(effect.sig), new TextEncoder().encode(effect.input));
+      return String(ok);
+    }
+    case 'digest':
+      return b64u(await crypto.subtle.digest(effect.alg, new TextEncoder().encode(effect.data)));
+    case 'frame':
+      return runSilentFrame(effect);
+    case 'popup':
+      return runPopup(ctx.popup, effect);
+    case 'open':
+      if (ctx.openUrl) await ctx.openUrl(effect.url);
+      else window.location.assign(effect.url);
+      return '';
+    case 'replace':
+      // Tokens must not stay in the address bar, the history, or a bookmark.
+      window.history.replaceState(null, '', effect.url);
+      return '';
+  }
+  throw new Error(`unknown effect ${effect.op}`);
 }
