@@ -3,8 +3,10 @@
 // Prints the size an app downloads.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { transformSync } from 'esbuild';
 import { shippedBytes } from './size.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,13 +19,23 @@ rmSync(pkg, { recursive: true, force: true });
 // The pinned nightly of Cargo.toml rebuilds std with panics that abort at once (no panic
 // messages or formatting code in the wasm).
 const toolchain = /^package-toolchain = "(.*)"/m.exec(readFileSync(join(root, 'Cargo.toml'), 'utf8'))[1];
+// Source paths that std's code embeds are mapped to fixed names: the wasm is the same on every
+// machine (the size budget is exact) and carries no path of the machine that built it.
+const sysroot = execFileSync('rustc', [`+${toolchain}`, '--print', 'sysroot'], { encoding: 'utf8' }).trim();
+const cargoHome = process.env.CARGO_HOME || join(homedir(), '.cargo');
 const env = {
   ...process.env,
   PATH: [join(root, 'node_modules', '.bin'), process.env.PATH].join(delimiter),
   RUSTUP_TOOLCHAIN: toolchain,
-  RUSTFLAGS: '-Zunstable-options -Cpanic=immediate-abort',
+  RUSTFLAGS: [
+    '-Zunstable-options',
+    '-Cpanic=immediate-abort',
+    `--remap-path-prefix=${sysroot}=/rust`,
+    `--remap-path-prefix=${cargoHome}=/cargo`,
+    `--remap-path-prefix=${root}=/spa-login`,
+  ].join(' '),
 };
-const cargoArgs = ['--', '-Z', 'build-std=std,panic_abort'];
+const cargoArgs = ['.', '-Z', 'build-std=std,panic_abort'];
 execFileSync('wasm-pack', ['build', '--target', 'web', '--release', '--out-dir', 'pkg', '--out-name', 'spa_login', ...cargoArgs], {
   cwd: root,
   env,
@@ -40,6 +52,13 @@ writeFileSync(
   JSON.stringify({ name, version, description, license, repository, keywords, ...fields }, null, 2) + '\n',
 );
 for (const file of ['index.js', 'effects.js', 'index.d.ts', 'README.md']) copyFileSync(join(template, file), join(pkg, file));
+// The JS an app downloads, minified as the peers' bundles are (identifiers, whitespace,
+// comments); the readable sources are pkg-template/ and wasm-bindgen's output.
+for (const file of ['index.js', 'effects.js', 'spa_login.js']) {
+  const path = join(pkg, file);
+  const { code } = transformSync(readFileSync(path, 'utf8'), { format: 'esm', minify: true, legalComments: 'none' });
+  writeFileSync(path, code);
+}
 // wasm-pack's own types describe the raw wasm exports, not the API: index.d.ts replaces them.
 for (const file of ['.gitignore', 'spa_login.d.ts', 'spa_login_bg.wasm.d.ts']) rmSync(join(pkg, file), { force: true });
 for (const file of fields.files) {

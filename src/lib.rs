@@ -5,6 +5,9 @@
 
 pub mod core;
 
+#[cfg(any(target_arch = "wasm32", test))]
+mod allocator;
+
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)] // the JS API is the public face; Rust access is for the browser tests
 pub mod web;

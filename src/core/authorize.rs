@@ -6,14 +6,28 @@ use super::json::Json;
 use super::metadata::ProviderMetadata;
 use super::transaction::Transaction;
 use super::urls;
+use std::borrow::Cow;
 
 /// Bytes of randomness in `state` and in `nonce`: 256 bits, well over the 128 asked for.
 pub const RANDOM_BYTES: usize = 32;
 
 /// The parameters of one request: the client's defaults with the call's overrides on top.
-pub fn request_params(config: &Config, overrides: Option<&Json>) -> Result<AuthParams> {
+pub fn request_params<'a>(
+    config: &'a Config,
+    overrides: Option<&Json>,
+) -> Result<Cow<'a, AuthParams>> {
+    // Most calls give no parameters of their own: the client's, worked out once.
+    if overrides.is_none_or(Json::is_null) {
+        return Ok(Cow::Borrowed(&config.request_defaults));
+    }
     let mut params = config.params.clone();
     merge_params(&mut params, overrides, "authorizationParams")?;
+    Ok(Cow::Owned(with_openid(params)))
+}
+
+/// `openid` added to the scope whenever an ID token is asked for (Core 3.1.2.1: without it the
+/// request is not an OpenID Connect request).
+pub fn with_openid(mut params: AuthParams) -> AuthParams {
     let wants_id_token =
         ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::wants_id_token);
     let scope = params.at("scope");
@@ -25,7 +39,7 @@ pub fn request_params(config: &Config, overrides: Option<&Json>) -> Result<AuthP
         };
         params.insert("scope", scope);
     }
-    Ok(params)
+    params
 }
 
 /// Builds the URL of `/authorize` for a transaction whose state and nonce were drawn already.

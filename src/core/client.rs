@@ -206,7 +206,7 @@ impl<P: Ports> Client<P> {
         overrides: Option<&Json>,
         flow: Flow,
     ) -> Result<AuthorizeRequest> {
-        let mut params = request_params(&self.config, overrides)?;
+        let mut params = request_params(&self.config, overrides)?.into_owned();
         let md = self.metadata().await?;
         if flow == Flow::Silent {
             params.insert("prompt", "none".into());

@@ -87,6 +87,9 @@ pub struct Config {
     /// Defaults merged with the user's `authorizationParams` (redirect_uri, response_type and
     /// scope are always present).
     pub params: AuthParams,
+    /// What a request with no `authorizationParams` of its own sends: `params` with `openid`
+    /// in the scope when an ID token is asked for.
+    pub request_defaults: AuthParams,
     pub silent_redirect_uri: String,
     pub cache_location: CacheLocation,
     pub leeway_secs: u64,
@@ -158,6 +161,7 @@ impl Config {
             issuer,
             domain,
             client_id,
+            request_defaults: super::authorize::with_openid(params.clone()),
             params,
             silent_redirect_uri,
             cache_location,

@@ -19,14 +19,13 @@ use crate::core::jwks::Jwk;
 use crate::core::jws::{HashAlg, JwsAlg};
 use crate::core::ports::{KeyValueStore, Ports};
 use crate::core::response;
-use js_sys::Function;
 use std::rc::Rc;
-use storage::WebStorage;
+use storage::{Clock, WebStorage};
 use tasks::{effect, error_step, start};
 use wasm_bindgen::prelude::*;
 
 struct WebPorts {
-    now: Option<Function>,
+    now: Option<Clock>,
     transactions: WebStorage,
     tokens: Box<dyn KeyValueStore>,
 }
@@ -46,16 +45,14 @@ impl Ports for WebPorts {
     fn now_ms(&self) -> f64 {
         self.now
             .as_ref()
-            .and_then(|f| f.call0(&JsValue::NULL).ok())
-            .and_then(|v| v.as_f64())
-            .filter(|v| v.is_finite())
-            .unwrap_or_else(js_sys::Date::now)
+            .and_then(Clock::read)
+            .unwrap_or_else(storage::now)
     }
     fn real_time_ms(&self) -> f64 {
-        js_sys::Date::now()
+        storage::now()
     }
     fn random(&self, buf: &mut [u8]) -> std::result::Result<(), String> {
-        getrandom::fill(buf).map_err(|_| "crypto.getRandomValues failed".to_string())
+        storage::random(buf)
     }
     fn transactions(&self) -> &dyn KeyValueStore {
         &self.transactions
@@ -177,10 +174,10 @@ pub fn create_client(
     let now = if now.is_undefined() || now.is_null() {
         None
     } else {
-        Some(
-            now.dyn_into::<Function>()
-                .map_err(|_| thrown(AuthError::config("nowProvider must be a function")))?,
-        )
+        if !now.is_function() {
+            return Err(thrown(AuthError::config("nowProvider must be a function")));
+        }
+        Some(now.unchecked_into())
     };
     let config = Config::from_options(
         &json_arg(Some(options), "options").map_err(thrown)?,
