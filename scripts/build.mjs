@@ -30,6 +30,9 @@ const env = {
   RUSTFLAGS: [
     '-Zunstable-options',
     '-Cpanic=immediate-abort',
+    // No file/line/column in the few panic locations left, no Debug formatting code.
+    '-Zlocation-detail=none',
+    '-Zfmt-debug=none',
     `--remap-path-prefix=${sysroot}=/rust`,
     `--remap-path-prefix=${cargoHome}=/cargo`,
     `--remap-path-prefix=${root}=/spa-login`,

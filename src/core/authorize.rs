@@ -32,7 +32,7 @@ pub fn with_openid(mut params: AuthParams) -> AuthParams {
         ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::wants_id_token);
     let scope = params.at("scope");
     if wants_id_token && !scope.split(' ').any(|s| s == "openid") {
-        let scope = if scope.trim().is_empty() {
+        let scope = if scope.bytes().all(|b| b == b' ') {
             "openid".to_string()
         } else {
             ["openid ", scope].concat()

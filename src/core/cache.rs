@@ -105,13 +105,14 @@ pub struct TokenCache {
     pub version: u32,
 }
 
-/// Whether a token granted `granted` serves a request for `requested`. `openid` is left out:
+/// Whether a token granted `granted` serves a request for `requested` (RFC 6749 3.3: scopes
+/// are separated by spaces). `openid` is left out:
 /// it asks for an ID token, not for access, and is added to requests for ID tokens only.
 fn covers(granted: &str, requested: &str) -> bool {
     requested
-        .split_whitespace()
-        .filter(|s| *s != "openid")
-        .all(|s| granted.split_whitespace().any(|g| g == s))
+        .split(' ')
+        .filter(|s| !s.is_empty() && *s != "openid")
+        .all(|s| granted.split(' ').any(|g| g == s))
 }
 
 impl TokenCache {

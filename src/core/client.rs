@@ -6,7 +6,7 @@ use super::cache::{AccessTokenEntry, IdTokenEntry, TokenCache};
 use super::config::{check_redirect_uri, msg, CacheLocation, Config, ResponseType};
 use super::error::{AuthError, Result};
 use super::id_token::{self, Expected};
-use super::json::Json;
+use super::json::{self, Json};
 use super::jwks::{self, Jwks, Selection};
 use super::jws;
 use super::metadata::{self, ProviderMetadata};
@@ -235,7 +235,7 @@ impl<P: Ports> Client<P> {
             response_type: params.at("response_type").into(),
             scope: params.at("scope").into(),
             audience: params.get("audience").map(str::to_owned),
-            max_age: params.get("max_age").and_then(|m| m.parse().ok()),
+            max_age: params.get("max_age").and_then(json::parse_decimal),
             app_state,
             expires_at: now + TRANSACTION_TTL_MS,
         };

@@ -177,6 +177,17 @@ pub fn decimal(mut n: u64) -> String {
     digits[i..].iter().map(|&d| d as char).collect()
 }
 
+/// Digits only (no sign, space or exponent), as a number; `None` past `u64::MAX`.
+pub fn parse_decimal(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |n, b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(digit as u64)
+    })
+}
+
 fn write_str(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
@@ -425,6 +436,16 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_are_digits_only_and_fit_in_u64() {
+        assert_eq!(parse_decimal("0"), Some(0));
+        assert_eq!(parse_decimal("3600"), Some(3600));
+        assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
+        for bad in ["", "+5", "-5", " 5", "5 ", "1e3", "1.0", "18446744073709551616", "٣"] {
+            assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn duplicate_keys_are_rejected_at_any_depth() {

@@ -247,7 +247,7 @@ fn parse_expires_in(text: &str) -> Option<u64> {
     if text.is_empty() || text.len() > 10 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let value: u64 = text.parse().ok()?;
+    let value = super::json::parse_decimal(text)?;
     (1..=MAX_EXPIRES_IN).contains(&value).then_some(value)
 }
 

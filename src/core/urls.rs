@@ -22,7 +22,9 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
     if url.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\') {
         return None;
     }
-    let (scheme, rest) = url.split_once("://")?;
+    // The scheme ends at the first ':' (RFC 3986 3.1), which must be followed by "//".
+    let colon = url.find(':')?;
+    let (scheme, rest) = (&url[..colon], url[colon + 1..].strip_prefix("//")?);
     if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
         return None;
     }
