@@ -713,6 +713,7 @@ function report(r, agreed) {
   p(`"× ours" here compares each peer's heap over the floor with ours over the floor plus our wasm memory (${intfmt(oursTotal / 1024)} KiB). Samples: ${r.memory.ours.js.n} per library after init (every ${N.memEvery}th cold-start sample), ${N.callback} after a login.`);
   p();
 
+  targetsSection(r, p);
   agreementSection(agreed, p);
   p('## How to reproduce');
   p();
@@ -731,6 +732,41 @@ function report(r, agreed) {
   p('compare runs from the same machine only.');
   p();
   return L.join('\n');
+}
+
+// The targets of the issue that asked for this benchmark, checked against this run, then the
+// hand-kept notes on what holds the missed ones back (bench/notes.md).
+function targetsSection(r, p) {
+  const s = r.sizes;
+  const cb = r.callback;
+  const verdict = (met) => (met ? 'met' : '**missed**');
+  const rows = [];
+  const peersThatVerify = ['auth0-js', '@auth0/auth0-spa-js', 'oidc-client'];
+  const smallestVerifier = Math.min(...peersThatVerify.map((n) => s.peers[n].gzip));
+  rows.push(['Size: at most 30 KB gzip -9 (30720 bytes), as shipped', `${s.ours.shipped.gzip} bytes as shipped, ${s.ours.minified.gzip} bundled`, verdict(s.ours.shipped.gzip <= 30720)]);
+  rows.push(['Size: under every peer that verifies front-channel tokens (auth0-js, auth0-spa-js, oidc-client)', `${s.ours.shipped.gzip} as shipped against the smallest, ${smallestVerifier}`, verdict(s.ours.shipped.gzip < smallestVerifier)]);
+  const firstRatio = cb['auth0-js'].first.median / cb.ours.first.median;
+  rows.push(['First callback in a fresh page: at most half of auth0-js', `${ms(cb.ours.first.median)} ms against ${ms(cb['auth0-js'].first.median)} ms (auth0-js ${firstRatio.toFixed(2)}× ours)`, verdict(firstRatio >= 2)]);
+  const sameA = cb['auth0-js'].same.median / cb.ours.same.median;
+  const sameO = cb['oidc-client'].same.median / cb.ours.same.median;
+  rows.push(['Warm callback: at least 10× faster than auth0-js parseHash', `${ms(cb.ours.same.median)} ms against ${ms(cb['auth0-js'].same.median)} ms (${sameA.toFixed(2)}×)`, verdict(sameA >= 10)]);
+  rows.push(['Warm callback: at least 4× faster than oidc-client', `${ms(cb.ours.same.median)} ms against ${ms(cb['oidc-client'].same.median)} ms (${sameO.toFixed(2)}×)`, verdict(sameO >= 4)]);
+  rows.push(['Zero network requests at callback with discovery and JWKS cached', `same client: ${cb.ours.same.requests}; new client: ${cb.ours.fresh.requests}`, verdict(cb.ours.same.requests === 'none' && cb.ours.fresh.requests === 'none')]);
+  const reads = r.tokens.ours.median / r.tokens['auth0-spa-js'].median;
+  rows.push(['Cache-hit reads: at least 2× auth0-spa-js getTokenSilently', `${intfmt(r.tokens.ours.median)}/s against ${intfmt(r.tokens['auth0-spa-js'].median)}/s (${reads.toFixed(2)}×)`, verdict(reads >= 2)]);
+  const cold = r.cold.ours.median / r.cold['auth0-spa-js'].median;
+  rows.push(['Cold start: no slower than auth0-spa-js createAuth0Client', `${ms(r.cold.ours.median)} ms against ${ms(r.cold['auth0-spa-js'].median)} ms (ours ${cold.toFixed(2)}× theirs)`, verdict(r.cold.ours.median <= r.cold['auth0-spa-js'].median)]);
+  p('## Targets');
+  p();
+  p('| target | this run | |');
+  p('|---|---|---|');
+  for (const [t, m, v] of rows) p(`| ${t} | ${m} | ${v} |`);
+  p();
+  const notes = join(BENCH, 'notes.md');
+  if (existsSync(notes)) {
+    p(readFileSync(notes, 'utf8').trimEnd());
+    p();
+  }
 }
 
 function cacheNote(c) {

@@ -117,11 +117,18 @@ export function isResponseWindow() {
   return false;
 }
 
-// Runs `task` while holding a Web Lock named `name` (renewals in other tabs wait), or directly
-// where the browser has no Web Locks.
-export function withLock(name, task) {
-  if (typeof navigator === 'undefined' || !navigator.locks) return task();
-  return navigator.locks.request(name, () => task());
+// Takes the Web Lock `name` (renewals in other tabs wait) and keeps it until the flow calls
+// `ctx.unlock`; where the browser has no Web Locks, goes on at once.
+function lock(name, ctx) {
+  if (typeof navigator === 'undefined' || !navigator.locks) return '';
+  return new Promise((held) => {
+    navigator.locks.request(name, () => {
+      held('');
+      return new Promise((release) => {
+        ctx.unlock = release;
+      });
+    });
+  });
 }
 
 const b64u = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -189,6 +196,8 @@ export async function perform(effect, ctx = {}) {
       if (ctx.openUrl) await ctx.openUrl(effect.url);
       else window.location.assign(effect.url);
       return '';
+    case 'lock':
+      return lock(effect.name, ctx);
     case 'replace':
       // Tokens must not stay in the address bar, the history, or a bookmark.
       window.history.replaceState(null, '', effect.url);

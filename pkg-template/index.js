@@ -3,7 +3,7 @@
 // an AuthError. It works as-is in a browser <script type="module">, in Vite and in webpack 5:
 // the `new URL(..., import.meta.url)` below is the form all three understand.
 import init, { createClient as createWasmClient, resume } from './spa_login.js';
-import { perform, openPopup, isResponseWindow, withLock } from './effects.js';
+import { perform, openPopup, isResponseWindow } from './effects.js';
 
 let loading;
 
@@ -105,6 +105,8 @@ class Client {
   #channel;
   #quiet = false;
   #renewals = new Map();
+  #tokenSlot = -1;
+  #token;
 
   constructor(wasm) {
     this.#wasm = wasm;
@@ -193,29 +195,41 @@ class Client {
   getAccessToken(options) {
     const mode = options?.cacheMode === undefined ? undefined : String(options.cacheMode);
     let params;
-    let token;
+    let slot;
     try {
       params = json(options?.authorizationParams, 'authorizationParams');
-      token = sync(() => this.#wasm.cachedToken(mode, params));
+      slot = sync(() => this.#wasm.cachedToken(mode, params));
     } catch (e) {
       return this.#track(() => Promise.reject(e), false);
     }
-    // The common case, before every API call: a cached token, at once.
-    if (token !== undefined) return Promise.resolve(token);
+    // The common case, before every API call: a cached token, at once (its text copied out of
+    // the wasm only when it is not the one of the last call).
+    if (slot >= 0) {
+      if (slot !== this.#tokenSlot) {
+        this.#token = this.#wasm.tokenAt(slot);
+        this.#tokenSlot = slot;
+      }
+      return Promise.resolve(this.#token);
+    }
     if (mode === 'cache-only') return this.#track(async () => undefined, false);
     return this.#track(() => this.#renew(mode, params), false);
   }
 
-  // A silent renewal, shared by concurrent calls for the same audience and scope, and
-  // serialized across tabs by a Web Lock.
+  // A silent renewal, shared by concurrent calls with the same options. The flow holds a Web
+  // Lock per token while it runs (calls with other options for the same token, and other
+  // tabs, wait for it and then find the token it stored).
   #renew(mode, params) {
-    const lock = sync(() => this.#wasm.renewalLock(params));
-    let renewal = this.#renewals.get(lock);
+    const key = `${mode}|${params}`;
+    let renewal = this.#renewals.get(key);
     if (!renewal) {
-      renewal = withLock(lock, () => run(this.#wasm.renewStep(mode, params)))
-        .then((token) => token ?? undefined)
-        .finally(() => this.#renewals.delete(lock));
-      this.#renewals.set(lock, renewal);
+      const ctx = {};
+      renewal = run(this.#wasm.renewStep(mode, params), ctx)
+        .finally(() => {
+          ctx.unlock?.();
+          this.#renewals.delete(key);
+        })
+        .then((token) => token ?? undefined);
+      this.#renewals.set(key, renewal);
     }
     return renewal;
   }

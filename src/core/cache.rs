@@ -136,16 +136,16 @@ impl TokenCache {
         &self.session
     }
 
-    /// A token for `audience` whose scopes include every requested one and that is not within
-    /// `leeway_ms` of expiry.
+    /// Where a token is for `audience` whose scopes include every requested one and that is not
+    /// within `leeway_ms` of expiry.
     pub fn find(
         &self,
         audience: Option<&str>,
         scope: &str,
         now_ms: f64,
         leeway_ms: f64,
-    ) -> Option<&AccessTokenEntry> {
-        self.session.access_tokens.iter().find(|t| {
+    ) -> Option<usize> {
+        self.session.access_tokens.iter().position(|t| {
             t.audience.as_deref() == audience
                 && covers(&t.scope, scope)
                 && t.expires_at - leeway_ms > now_ms

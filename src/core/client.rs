@@ -452,6 +452,19 @@ impl<P: Ports> Client<P> {
         overrides: Option<&Json>,
         mode: CacheMode,
     ) -> Result<Option<String>> {
+        Ok(self
+            .cached_access_token_slot(overrides, mode)?
+            .and_then(|(_, index)| self.access_token_at(index)))
+    }
+
+    /// Where `cached_access_token`'s token sits: (session version, index). The same pair
+    /// always names the same token text, so the browser shell can skip copying it out of the
+    /// wasm again on every call.
+    pub fn cached_access_token_slot(
+        &self,
+        overrides: Option<&Json>,
+        mode: CacheMode,
+    ) -> Result<Option<(u32, usize)>> {
         let params = request_params(&self.config, overrides)?;
         let gives_access = ResponseType::parse(params.at("response_type"))
             .is_some_and(ResponseType::wants_access_token);
@@ -470,7 +483,20 @@ impl<P: Ports> Client<P> {
             self.ports.now_ms(),
             self.leeway_ms(),
         );
-        Ok(found.map(|t| t.access_token.clone()))
+        Ok(found.map(|index| (cache.version, index)))
+    }
+
+    /// The text of the session's access token at `index`.
+    pub fn access_token_at(&self, index: usize) -> Option<String> {
+        let cache = self.cache.borrow();
+        Some(
+            cache
+                .session()
+                .access_tokens
+                .get(index)?
+                .access_token
+                .clone(),
+        )
     }
 
     /// The (audience, scope) a `getAccessToken` call asks for: one renewal per key at a time.

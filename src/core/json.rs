@@ -442,7 +442,17 @@ mod tests {
         assert_eq!(parse_decimal("0"), Some(0));
         assert_eq!(parse_decimal("3600"), Some(3600));
         assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
-        for bad in ["", "+5", "-5", " 5", "5 ", "1e3", "1.0", "18446744073709551616", "٣"] {
+        for bad in [
+            "",
+            "+5",
+            "-5",
+            " 5",
+            "5 ",
+            "1e3",
+            "1.0",
+            "18446744073709551616",
+            "٣",
+        ] {
             assert_eq!(parse_decimal(bad), None, "{bad:?}");
         }
     }

@@ -11,7 +11,6 @@ pub struct ProviderMetadata {
     pub authorization_endpoint: String,
     pub jwks_uri: String,
     pub end_session_endpoint: Option<String>,
-    pub userinfo_endpoint: Option<String>,
     /// Only these algorithms are accepted for ID tokens (Discovery 3 says RS256 is the default).
     pub id_token_signing_alg_values_supported: Vec<String>,
     pub response_modes_supported: Vec<String>,
@@ -118,7 +117,6 @@ pub fn resolve(
     let authorization_endpoint = required("authorization_endpoint")?;
     let jwks_uri = required("jwks_uri")?;
     let end_session_endpoint = text("end_session_endpoint")?;
-    let userinfo_endpoint = text("userinfo_endpoint")?;
     for (name, value) in [
         ("authorization_endpoint", Some(&authorization_endpoint)),
         ("jwks_uri", Some(&jwks_uri)),
@@ -138,7 +136,6 @@ pub fn resolve(
         authorization_endpoint,
         jwks_uri,
         end_session_endpoint,
-        userinfo_endpoint,
         id_token_signing_alg_values_supported: algs,
         response_modes_supported: list("response_modes_supported"),
     })

@@ -31,10 +31,16 @@ struct WebPorts {
 }
 
 /// An effect request: `{"op":op, ...members}`.
-fn request(op: &str, members: Vec<(&str, Json)>) -> String {
-    let mut all = vec![("op".to_string(), Json::str(op))];
-    all.extend(members.into_iter().map(|(k, v)| (k.to_string(), v)));
-    Json::Obj(all).to_text()
+fn request(op: &str, members: &[(&str, Json)]) -> String {
+    let mut out = msg(&["{\"op\":\"", op, "\""]);
+    for (name, value) in members {
+        out.push_str(",\"");
+        out.push_str(name);
+        out.push_str("\":");
+        value.write(&mut out);
+    }
+    out.push('}');
+    out
 }
 
 fn text(bytes: &[u8]) -> std::result::Result<&str, String> {
@@ -61,7 +67,7 @@ impl Ports for WebPorts {
         self.tokens.as_ref()
     }
     async fn fetch_text(&self, url: &str) -> std::result::Result<String, String> {
-        effect(request("fetch", vec![("url", Json::str(url))])).await
+        effect(request("fetch", &[("url", Json::str(url))])).await
     }
     /// The signing input of a compact JWS is ASCII, and the signature travels as base64url.
     async fn verify(
@@ -73,7 +79,7 @@ impl Ports for WebPorts {
     ) -> std::result::Result<bool, String> {
         let answer = effect(request(
             "verify",
-            vec![
+            &[
                 ("alg", Json::str(alg.name())),
                 ("jwk", jwk.public_jwk()),
                 ("input", Json::str(text(signing_input)?)),
@@ -86,7 +92,7 @@ impl Ports for WebPorts {
     async fn digest(&self, alg: HashAlg, data: &[u8]) -> std::result::Result<Vec<u8>, String> {
         let answer = effect(request(
             "digest",
-            vec![
+            &[
                 ("alg", Json::str(alg.name())),
                 ("data", Json::str(text(data)?)),
             ],
@@ -95,6 +101,9 @@ impl Ports for WebPorts {
         base64url::decode(&answer).ok_or_else(|| "the digest is not base64url".to_string())
     }
 }
+
+/// Access tokens a session can hold, at most, for numbering them (one per audience and scope).
+const TOKEN_SLOTS: f64 = 65536.0;
 
 thread_local! {
     /// Discovery and JWKS per issuer, shared by all clients of the page.
@@ -116,7 +125,7 @@ fn thrown(e: AuthError) -> String {
 
 /// Sends the browser to `url` (the app's `openUrl`, else `location.assign`).
 async fn open(url: &str) -> Result<()> {
-    effect(request("open", vec![("url", Json::str(url))]))
+    effect(request("open", &[("url", Json::str(url))]))
         .await
         .map(|_| ())
         .map_err(|e| AuthError::config(msg(&["openUrl failed: ", &e])))
@@ -128,7 +137,7 @@ async fn through_window(op: &str, r: &AuthorizeRequest) -> Result<String> {
     let origin = r.response_origin.clone().map_or(Json::Null, Json::Str);
     effect(request(
         op,
-        vec![
+        &[
             ("url", Json::str(r.url.as_str())),
             ("origin", origin),
             ("state", Json::str(r.state.as_str())),
@@ -230,7 +239,7 @@ impl WasmClient {
             let result = client.handle_callback(&url).await;
             if from_location {
                 let clean = response::clean_url(&url);
-                let _ = effect(request("replace", vec![("url", Json::Str(clean))])).await;
+                let _ = effect(request("replace", &[("url", Json::Str(clean))])).await;
             }
             Ok(match result?.app_state {
                 Some(text) => msg(&["{\"appState\":", &text, "}"]),
@@ -239,46 +248,53 @@ impl WasmClient {
         })
     }
 
-    /// The cached access token for these options, if one is valid: the common case, before
-    /// every API call, answered without a task. Throws an error step.
+    /// Where the cached access token for these options is, if one is valid: the common case,
+    /// before every API call, answered without a task. -1 for none, else a number that names
+    /// the token's text (read it with `tokenAt`) for as long as the session does not change.
+    /// Throws an error step.
     #[wasm_bindgen(js_name = cachedToken)]
     pub fn cached_token(
         &self,
         mode: Option<String>,
         params: Option<String>,
-    ) -> std::result::Result<Option<String>, String> {
-        (|| {
-            let mode = CacheMode::parse(mode.as_deref())?;
-            let params = json_arg(params, "authorizationParams")?;
-            self.client.cached_access_token(Some(&params), mode)
-        })()
-        .map_err(thrown)
-    }
-
-    /// The Web Lock a renewal for these options holds, so that tabs (and concurrent calls in
-    /// this one) do not renew the same token at once. Throws an error step.
-    #[wasm_bindgen(js_name = renewalLock)]
-    pub fn renewal_lock(&self, params: Option<String>) -> std::result::Result<String, String> {
+    ) -> std::result::Result<f64, String> {
+        let mode = CacheMode::parse(mode.as_deref()).map_err(thrown)?;
         let params = json_arg(params, "authorizationParams").map_err(thrown)?;
-        let (audience, scope) = self.client.token_key(Some(&params)).map_err(thrown)?;
-        Ok(msg(&[
-            "spa-login.renew.",
-            &self.client.config.client_id,
-            ".",
-            &audience.unwrap_or_default(),
-            "\n",
-            &scope,
-        ]))
+        let slot = self
+            .client
+            .cached_access_token_slot(Some(&params), mode)
+            .map_err(thrown)?;
+        Ok(slot.map_or(-1.0, |(version, index)| {
+            version as f64 * TOKEN_SLOTS + index as f64
+        }))
     }
 
-    /// Run holding `renewalLock`: another tab may have renewed meanwhile; else a silent
-    /// request. Done with the token (or null).
+    /// The text of the token `cachedToken` named.
+    #[wasm_bindgen(js_name = tokenAt)]
+    pub fn token_at(&self, slot: f64) -> Option<String> {
+        self.client.access_token_at((slot % TOKEN_SLOTS) as usize)
+    }
+
+    /// A silent renewal. Renewals of the same token (audience and scope) take turns, in this
+    /// tab and across tabs: the flow first asks for a Web Lock named after the token, which
+    /// the entry holds until the flow ends; another tab may have renewed meanwhile. Done with
+    /// the token (or null).
     #[wasm_bindgen(js_name = renewStep)]
     pub fn renew_step(&self, mode: Option<String>, params: Option<String>) -> String {
         let client = self.client.clone();
         start(async move {
             let mode = CacheMode::parse(mode.as_deref())?;
             let params = json_arg(params, "authorizationParams")?;
+            let (audience, scope) = client.token_key(Some(&params))?;
+            let lock = msg(&[
+                "spa-login.renew.",
+                &client.config.client_id,
+                ".",
+                &audience.unwrap_or_default(),
+                "\n",
+                &scope,
+            ]);
+            let _ = effect(request("lock", &[("name", Json::Str(lock))])).await;
             client.sync_from_storage(false);
             let token = match client.cached_access_token(Some(&params), CacheMode::On)? {
                 Some(token) if mode == CacheMode::On => Some(token),
