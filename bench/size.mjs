@@ -1,4 +1,4 @@
-// What an app downloads: our package (entry, effects, glue, .wasm) next to each peer's
+// What an app downloads: our package (entry, glue, .wasm) next to each peer's
 // minified browser bundle of what a typical app imports. Raw, gzip -9 and brotli 11, in bytes.
 // `node bench/size.mjs` prints the table (fast: esbuild only, no browser); run.mjs uses it too.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -42,9 +42,9 @@ export function compressed(buf) {
 
 const add = (a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli });
 
-// The JS files that our entry loads: index.js, effects.js, the glue, and any snippets of the glue.
+// The JS files that our entry loads: index.js, the glue, and any snippets of the glue.
 function ourJsFiles(PKG) {
-  const files = ['index.js', 'effects.js', 'spa_login.js'];
+  const files = ['index.js', 'spa_login.js'];
   const walk = (dir) => {
     for (const name of readdirSync(dir)) {
       const p = join(dir, name);
@@ -62,7 +62,7 @@ export function installedVersion(name) {
 
 export async function measureSizes(PKG = DEFAULT_PKG) {
   const esbuild = await import('esbuild');
-  for (const f of ['index.js', 'effects.js', 'spa_login.js', 'spa_login_bg.wasm']) {
+  for (const f of ['index.js', 'spa_login.js', 'spa_login_bg.wasm']) {
     if (!existsSync(join(PKG, f))) throw new Error(`${f} is missing in ${relative(ROOT, PKG)}: build the package first (npm run build)`);
   }
 

@@ -6,7 +6,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync, existsSync } from 'n
 import { homedir } from 'node:os';
 import { dirname, join, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transformSync } from 'esbuild';
+import { buildSync, transformSync } from 'esbuild';
 import { shippedBytes } from './size.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,14 +54,22 @@ writeFileSync(
   join(pkg, 'package.json'),
   JSON.stringify({ name, version, description, license, repository, keywords, ...fields }, null, 2) + '\n',
 );
-for (const file of ['index.js', 'effects.js', 'index.d.ts', 'README.md']) copyFileSync(join(template, file), join(pkg, file));
+for (const file of ['index.d.ts', 'README.md']) copyFileSync(join(template, file), join(pkg, file));
 // The JS an app downloads, minified as the peers' bundles are (identifiers, whitespace,
-// comments); the readable sources are pkg-template/ and wasm-bindgen's output.
-for (const file of ['index.js', 'effects.js', 'spa_login.js']) {
-  const path = join(pkg, file);
-  const { code } = transformSync(readFileSync(path, 'utf8'), { format: 'esm', minify: true, legalComments: 'none' });
-  writeFileSync(path, code);
-}
+// comments): the entry with its effects module bundled in (one file, one request), and the
+// wasm-bindgen glue, which the entry imports. The readable sources are pkg-template/ and
+// wasm-pack's output.
+buildSync({
+  entryPoints: [join(template, 'index.js')],
+  outfile: join(pkg, 'index.js'),
+  bundle: true,
+  external: ['./spa_login.js'],
+  format: 'esm',
+  minify: true,
+  legalComments: 'none',
+});
+const glue = join(pkg, 'spa_login.js');
+writeFileSync(glue, transformSync(readFileSync(glue, 'utf8'), { format: 'esm', minify: true, legalComments: 'none' }).code);
 // wasm-pack's own types describe the raw wasm exports, not the API: index.d.ts replaces them.
 for (const file of ['.gitignore', 'spa_login.d.ts', 'spa_login_bg.wasm.d.ts']) rmSync(join(pkg, file), { force: true });
 for (const file of fields.files) {
@@ -69,4 +77,4 @@ for (const file of fields.files) {
 }
 
 const size = shippedBytes();
-console.log(`pkg/ built: ${size.raw} bytes raw, ${size.gzip} gzip -9, ${size.brotli} brotli (entry + effects + glue + wasm)`);
+console.log(`pkg/ built: ${size.raw} bytes raw, ${size.gzip} gzip -9, ${size.brotli} brotli (entry + glue + wasm)`);

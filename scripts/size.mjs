@@ -1,5 +1,5 @@
-// What an app downloads for the package: the entry and its effects module, the wasm-bindgen
-// glue, any JS snippets of the shell, and the .wasm, each compressed on its own (they are
+// What an app downloads for the package: the entry, the wasm-bindgen glue, any JS snippets of
+// the shell, and the .wasm, each compressed on its own (they are
 // separate downloads).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -18,7 +18,7 @@ function filesUnder(dir) {
 export function shippedFiles() {
   const dir = join(PKG, 'snippets');
   const snippets = existsSync(dir) ? filesUnder(dir).map((f) => relative(PKG, f)) : [];
-  return ['index.js', 'effects.js', 'spa_login.js', ...snippets, 'spa_login_bg.wasm'];
+  return ['index.js', 'spa_login.js', ...snippets, 'spa_login_bg.wasm'];
 }
 
 export function shippedBytes() {

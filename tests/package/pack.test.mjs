@@ -41,7 +41,7 @@ test('npm pack includes every file the entry loads, and the types', () => {
     if (file.endsWith('.js')) queue.push(...references(file));
   }
   assert.ok(seen.has('spa_login_bg.wasm'), 'the entry loads the wasm');
-  assert.ok(seen.has('effects.js'), 'the entry loads the effects module');
+  assert.ok(seen.has('spa_login.js'), 'the entry loads the glue');
   assert.ok(files.has(normalize(manifest.types)), 'the types are packed');
   assert.equal(manifest.sideEffects, false);
 });
