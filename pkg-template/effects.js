@@ -155,12 +155,12 @@ function algorithms(alg) {
 // few keys. Capped, so a provider rotating keys all day does not grow it without end.
 const keys = new Map();
 
-function importKey(alg, jwk, usage) {
+function importKey(alg, jwk, algorithm) {
   const id = alg + JSON.stringify(jwk);
   let key = keys.get(id);
   if (!key) {
     if (keys.size >= 16) keys.clear();
-    key = crypto.subtle.importKey('jwk', jwk, usage, false, ['verify']);
+    key = crypto.subtle.importKey('jwk', jwk, algorithm, false, ['verify']);
     keys.set(id, key);
     key.catch(() => keys.delete(id));
   }

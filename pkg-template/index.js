@@ -175,12 +175,10 @@ class Client {
     }
   }
 
-  loginWithRedirect(options) {
-    return (async () => {
-      const openUrl = openUrlOf(options);
-      const text = this.#wasm.loginWithRedirect(json(options?.appState, 'appState'), json(options?.authorizationParams, 'authorizationParams'));
-      await run(text, { openUrl });
-    })();
+  async loginWithRedirect(options) {
+    const openUrl = openUrlOf(options);
+    const text = this.#wasm.loginWithRedirect(json(options?.appState, 'appState'), json(options?.authorizationParams, 'authorizationParams'));
+    await run(text, { openUrl });
   }
 
   handleRedirectCallback(url) {

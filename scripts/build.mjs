@@ -13,7 +13,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
 const template = join(root, 'pkg-template');
 
-// binaryen's wasm-opt from npm first on PATH: Debian's is too old for wasm-bindgen's output.
 // A clean pkg/: nothing of an earlier build's layout is left to be shipped by mistake.
 rmSync(pkg, { recursive: true, force: true });
 // The pinned nightly of Cargo.toml rebuilds std with panics that abort at once (no panic
@@ -25,6 +24,7 @@ const sysroot = execFileSync('rustc', [`+${toolchain}`, '--print', 'sysroot'], {
 const cargoHome = process.env.CARGO_HOME || join(homedir(), '.cargo');
 const env = {
   ...process.env,
+  // binaryen's wasm-opt from npm first on PATH: Debian's is too old for wasm-bindgen's output.
   PATH: [join(root, 'node_modules', '.bin'), process.env.PATH].join(delimiter),
   RUSTUP_TOOLCHAIN: toolchain,
   RUSTFLAGS: [

@@ -1,6 +1,5 @@
 // What an app downloads for the package: the entry, the wasm-bindgen glue, any JS snippets of
-// the shell, and the .wasm, each compressed on its own (they are
-// separate downloads).
+// the shell, and the .wasm, each compressed on its own (they are separate downloads).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -217,7 +217,7 @@ fn check_param(name: &str, value: &str, what: &str) -> Result<()> {
 }
 
 pub fn is_decimal(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 10 && s.bytes().all(|b| b.is_ascii_digit())
+    s.len() <= 10 && super::json::parse_decimal(s).is_some()
 }
 
 fn opt_string(options: &Json, name: &str) -> Result<Option<String>> {

@@ -244,7 +244,7 @@ pub fn check_tokens(
 
 /// A plain positive decimal integer of sane size: no sign, space, exponent or fraction.
 fn parse_expires_in(text: &str) -> Option<u64> {
-    if text.is_empty() || text.len() > 10 || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.len() > 10 {
         return None;
     }
     let value = super::json::parse_decimal(text)?;
