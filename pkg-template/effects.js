@@ -13,14 +13,6 @@ const POPUP_NAME = 'spa-login-popup';
 // cancelled.
 const CLOSED_GRACE_MS = 1000;
 
-// A web_message response as a fragment: only string members, encoded for the strict parser.
-function encodeMessage(response) {
-  return '#' + Object.entries(response)
-    .filter(([, v]) => typeof v === 'string')
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-    .join('&');
-}
-
 // The one `state` of a response URL (fragment, else query), if there is exactly one.
 function stateOf(href) {
   const url = new URL(href);
@@ -58,18 +50,19 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs, isClosed })
       const data = e.data;
       if (!data || data.type !== 'authorization_response' || !data.response) return;
       if (data.response.state !== state) return;
-      done(resolve, encodeMessage(data.response));
+      // The response as posted, numbers included: the core reads it.
+      done(resolve, JSON.stringify({ message: data.response }));
     };
     window.addEventListener('message', onMessage);
     let closedAt;
     poll = setInterval(() => {
       const href = readResponse(win, redirectUri, state);
-      if (href) return done(resolve, href);
+      if (href) return done(resolve, JSON.stringify({ url: href }));
       if (!isClosed()) return;
       closedAt ??= Date.now();
-      if (Date.now() - closedAt >= CLOSED_GRACE_MS) done(reject, { error: 'popup_cancelled' });
+      if (Date.now() - closedAt >= CLOSED_GRACE_MS) done(reject, { error: 'popup_cancelled', message: '' });
     }, 50);
-    timer = setTimeout(() => done(reject, { error: 'timeout' }), timeoutMs);
+    timer = setTimeout(() => done(reject, { error: 'timeout', message: '' }), timeoutMs);
   });
 }
 
@@ -171,14 +164,17 @@ function importKey(alg, jwk, algorithm) {
 export async function perform(effect, ctx = {}) {
   switch (effect.op) {
     case 'fetch': {
-      let response;
+      // No request may hang a flow: the body too must arrive within the time given.
+      const signal = AbortSignal.timeout(effect.timeoutMs);
       try {
-        response = await fetch(effect.url);
-      } catch {
-        throw new Error('the request failed (offline, blocked by CORS, or refused)');
+        const response = await fetch(effect.url, { signal });
+        if (!response.ok) throw { error: 'network_error', message: `HTTP status ${response.status}` };
+        return await response.text();
+      } catch (e) {
+        if (e?.error) throw e;
+        if (signal.aborted) throw { error: 'timeout', message: `no answer within ${effect.timeoutMs} ms` };
+        throw { error: 'network_error', message: 'the request failed (offline, blocked by CORS, or refused)' };
       }
-      if (!response.ok) throw new Error(`HTTP status ${response.status}`);
-      return response.text();
     }
     case 'verify': {
       const [importAlg, verifyAlg] = algorithms(effect.alg);

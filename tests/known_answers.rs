@@ -41,6 +41,8 @@ fn spec_client(v: &Value) -> spa_login::core::client::Client<FakePorts> {
 
 fn transaction(v: &Value) -> Transaction {
     Transaction {
+        issuer: v["iss"].as_str().unwrap_or_default().into(),
+        client_id: "s6BhdRkqt3".into(),
         state: "s".into(),
         nonce: v["nonce"].as_str().unwrap().into(),
         redirect_uri: "https://client.example.org/cb".into(),

@@ -203,13 +203,13 @@ fn transactions_are_stored_per_state_with_an_expiry() {
     let (s1, _) = start_login(&client, Some("{\"a\":1}"), None);
     let (s2, _) = start_login(&client, None, None);
     let keys = client.ports.transactions.inner.keys().unwrap();
-    assert!(keys.contains(&format!("spa-login.tx.{CLIENT_ID}.{s1}")));
-    assert!(keys.contains(&format!("spa-login.tx.{CLIENT_ID}.{s2}")));
+    assert!(keys.contains(&format!("spa-login.tx.{s1}")));
+    assert!(keys.contains(&format!("spa-login.tx.{s2}")));
     let text = client
         .ports
         .transactions
         .inner
-        .get(&format!("spa-login.tx.{CLIENT_ID}.{s1}"))
+        .get(&format!("spa-login.tx.{s1}"))
         .unwrap()
         .unwrap();
     let tx: Value = serde_json::from_str(&text).unwrap();
@@ -984,7 +984,7 @@ fn cache_in_local_storage_survives_a_new_client() {
     ports
         .tokens
         .inner
-        .set(&format!("spa-login.session.{CLIENT_ID}"), &stored)
+        .set(&format!("spa-login.session.{ISSUER} {CLIENT_ID}"), &stored)
         .unwrap();
     let again = client_with(o, ports);
     assert!(again.is_authenticated());

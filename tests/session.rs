@@ -91,7 +91,7 @@ fn silent_response_is_validated_like_any_callback() {
         .ports
         .transactions
         .inner
-        .get(&format!("spa-login.tx.{CLIENT_ID}.{}", req.state))
+        .get(&format!("spa-login.tx.{}", req.state))
         .unwrap()
         .unwrap();
     let nonce = serde_json::from_str::<serde_json::Value>(&tx).unwrap()["nonce"]
@@ -157,7 +157,7 @@ fn another_tabs_login_is_read_from_local_storage_and_its_logout_clears_memory() 
     let (state, nonce) = start_login(&tab_a, None, None);
     block_on(tab_a.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
     // Both tabs share one localStorage: copy what A wrote into B's.
-    let key = format!("spa-login.session.{CLIENT_ID}");
+    let key = format!("spa-login.session.{ISSUER} {CLIENT_ID}");
     tab_b
         .ports
         .tokens

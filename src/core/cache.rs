@@ -2,18 +2,22 @@
 //!
 //! The whole session of a client is one storage entry, written in one `set`, so a login either
 //! lands completely or not at all, and the in-memory copy changes only after storage took it.
+//! The entry is named after the issuer and the client id: the same client id registered at two
+//! issuers has two sessions.
 
 use super::config::msg;
 use super::error::{AuthError, Result};
+use super::expiry::Clock;
 use super::json::Json;
 use super::ports::KeyValueStore;
 use std::cell::RefCell;
 
 const PREFIX: &str = "spa-login.session.";
 
-/// The storage key of a client's session.
-pub fn session_key(client_id: &str) -> String {
-    msg(&[PREFIX, client_id])
+/// The storage key of a client's session. An issuer has no spaces (it is a URL), so the first
+/// space ends it.
+pub fn session_key(issuer: &str, client_id: &str) -> String {
+    msg(&[PREFIX, issuer, " ", client_id])
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -117,8 +121,7 @@ fn covers(granted: &str, requested: &str) -> bool {
 
 impl TokenCache {
     /// Reads the stored session once; an unreadable or corrupt entry counts as no session.
-    pub fn load(store: &dyn KeyValueStore, client_id: &str) -> TokenCache {
-        let key = session_key(client_id);
+    pub fn load(store: &dyn KeyValueStore, key: String) -> TokenCache {
         let session = store
             .get(&key)
             .ok()
@@ -136,36 +139,34 @@ impl TokenCache {
         &self.session
     }
 
-    /// Where a token is for `audience` whose scopes include every requested one and that is not
-    /// within `leeway_ms` of expiry.
-    pub fn find(
-        &self,
-        audience: Option<&str>,
-        scope: &str,
-        now_ms: f64,
-        leeway_ms: f64,
-    ) -> Option<usize> {
+    /// Where a fresh token is for `audience` whose scopes include every requested one.
+    pub fn find(&self, audience: Option<&str>, scope: &str, clock: &Clock) -> Option<usize> {
         self.session.access_tokens.iter().position(|t| {
             t.audience.as_deref() == audience
                 && covers(&t.scope, scope)
-                && t.expires_at - leeway_ms > now_ms
+                && clock.fresh(t.expires_at)
         })
     }
 
     /// Stores the result of one validated response: the ID token replaces the previous one, the
-    /// access token replaces the one of the same (audience, scope). Expired tokens are dropped.
+    /// access token replaces the one of the same (audience, scope). Tokens no longer valid are
+    /// dropped. An ID token of another user (another `iss` or `sub`) starts a new session: no
+    /// access token obtained before it is kept, and so none is ever returned for the new user.
     pub fn save(
         &mut self,
         store: &dyn KeyValueStore,
         id_token: Option<IdTokenEntry>,
         access_token: Option<AccessTokenEntry>,
-        now_ms: f64,
+        clock: &Clock,
     ) -> Result<()> {
-        let mut next = self.session.clone();
+        let mut next = match &id_token {
+            Some(new) if !self.same_user(new) => Session::default(),
+            _ => self.session.clone(),
+        };
         if id_token.is_some() {
             next.id_token = id_token;
         }
-        next.access_tokens.retain(|t| t.expires_at > now_ms);
+        next.access_tokens.retain(|t| clock.valid(t.expires_at));
         if let Some(new) = access_token {
             next.access_tokens
                 .retain(|t| !(t.audience == new.audience && t.scope == new.scope));
@@ -177,6 +178,18 @@ impl TokenCache {
         self.session = next;
         self.version = self.version.wrapping_add(1);
         Ok(())
+    }
+
+    /// Whether `new` names the user of the session held: its `iss` and `sub` equal the held ID
+    /// token's. Access tokens held without an ID token belong to nobody known, so not.
+    fn same_user(&self, new: &IdTokenEntry) -> bool {
+        let Some(held) = &self.session.id_token else {
+            return self.session.access_tokens.is_empty();
+        };
+        ["iss", "sub"].iter().all(|claim| {
+            let a = held.claims.str_member(claim);
+            a.is_some() && a == new.claims.str_member(claim)
+        })
     }
 
     /// Forgets every token of this client, in storage first.

@@ -2,19 +2,20 @@
 
 use super::authorize::{authorize_url, request_params, RANDOM_BYTES};
 use super::base64url;
-use super::cache::{AccessTokenEntry, IdTokenEntry, TokenCache};
+use super::cache::{self, AccessTokenEntry, IdTokenEntry, TokenCache};
 use super::config::{check_redirect_uri, msg, CacheLocation, Config, ResponseType};
-use super::error::{AuthError, Result};
+use super::error::{AuthError, ErrorCode, Result};
+use super::expiry::Clock;
 use super::id_token::{self, Expected};
 use super::json::{self, Json};
 use super::jwks::{self, Jwks, Selection};
 use super::jws;
 use super::metadata::{self, ProviderMetadata};
-use super::ports::Ports;
-use super::response;
+use super::ports::{Failure, FailureKind, Ports, WindowAnswer, WindowKind, WindowRequest};
+use super::response::{self, ResponseParams};
 use super::transaction::{self, Transaction, TRANSACTION_TTL_MS};
 use super::urls;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 /// A JWKS younger than this (on the machine's clock) is not fetched again for an unknown `kid`:
@@ -22,26 +23,30 @@ use std::rc::Rc;
 /// kids must not become a stream of requests.
 pub const JWKS_REFETCH_INTERVAL_MS: f64 = 5000.0;
 
-/// Discovery documents and key sets, per issuer, shared by every client of the page.
+/// Discovery documents and key sets, shared by every client of the page and cached by the URL
+/// they were fetched from: two clients of one issuer share them, while a client whose
+/// `metadata` option names other endpoints gets its own (each client resolves its metadata
+/// from the shared document with its own override on top).
 #[derive(Default)]
 pub struct ProviderCache {
-    metadata: RefCell<Vec<(String, Rc<ProviderMetadata>)>>,
-    /// The set, and when it was fetched.
+    /// Discovery URL -> the document's text.
+    discovery: RefCell<Vec<(String, Rc<str>)>>,
+    /// `jwks_uri` -> the set, and when it was fetched.
     jwks: RefCell<Vec<(String, (Rc<Jwks>, f64))>>,
 }
 
-fn lookup<T: Clone>(entries: &RefCell<Vec<(String, T)>>, issuer: &str) -> Option<T> {
+fn lookup<T: Clone>(entries: &RefCell<Vec<(String, T)>>, url: &str) -> Option<T> {
     entries
         .borrow()
         .iter()
-        .find(|(k, _)| k == issuer)
+        .find(|(k, _)| k == url)
         .map(|(_, v)| v.clone())
 }
 
-fn store<T>(entries: &RefCell<Vec<(String, T)>>, issuer: &str, value: T) {
+fn store<T>(entries: &RefCell<Vec<(String, T)>>, url: &str, value: T) {
     let mut entries = entries.borrow_mut();
-    entries.retain(|(k, _)| k != issuer);
-    entries.push((issuer.into(), value));
+    entries.retain(|(k, _)| k != url);
+    entries.push((url.into(), value));
 }
 
 /// `getAccessToken`'s `cacheMode`.
@@ -89,6 +94,18 @@ pub struct AuthorizeRequest {
     pub timeout_ms: f64,
 }
 
+impl AuthorizeRequest {
+    fn for_window(&self) -> WindowRequest<'_> {
+        WindowRequest {
+            url: &self.url,
+            state: &self.state,
+            redirect_uri: &self.redirect_uri,
+            response_origin: self.response_origin.as_deref(),
+            timeout_ms: self.timeout_ms,
+        }
+    }
+}
+
 /// What a successful callback gives back.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outcome {
@@ -101,7 +118,7 @@ pub struct Outcome {
 fn origin_of(url: &str) -> Result<String> {
     urls::parse(url)
         .map(|p| p.origin())
-        .ok_or_else(|| AuthError::network("authorization_endpoint is not a URL"))
+        .ok_or_else(|| AuthError::metadata("authorization_endpoint is not a URL"))
 }
 
 /// Provider answers to a `prompt=none` request that mean "the user is not logged in there"
@@ -116,72 +133,131 @@ pub fn means_logged_out(code: &str) -> bool {
     )
 }
 
+/// A failed request to the provider as the error the app sees.
+fn fetch_error(what: &str, url: &str, failure: Failure) -> AuthError {
+    let code = match failure.kind {
+        FailureKind::Timeout => ErrorCode::Timeout,
+        _ => ErrorCode::NetworkError,
+    };
+    AuthError::new(
+        code,
+        msg(&[what, " at ", url, " failed: ", &failure.message]),
+    )
+}
+
+/// A frame or popup that brought no answer, as the error the app sees.
+fn window_error(failure: Failure) -> AuthError {
+    let (code, text) = match failure.kind {
+        FailureKind::Timeout => (ErrorCode::Timeout, "the provider did not answer in time"),
+        FailureKind::PopupCancelled => (
+            ErrorCode::PopupCancelled,
+            "the popup was closed before the login finished",
+        ),
+        FailureKind::PopupSevered => (
+            ErrorCode::PopupSevered,
+            "the popup lost its link to this window (the provider's Cross-Origin-Opener-Policy) and this browser has no same-origin channel for the response: use loginWithRedirect",
+        ),
+        FailureKind::Failed => (ErrorCode::NetworkError, "the login window failed"),
+    };
+    let mut description = String::from(text);
+    if !failure.message.is_empty() {
+        description.push_str(": ");
+        description.push_str(&failure.message);
+    }
+    AuthError::new(code, description)
+}
+
 pub struct Client<P: Ports> {
     pub config: Config,
     pub ports: P,
     provider: Rc<ProviderCache>,
+    /// This client's provider metadata, once resolved.
+    metadata: RefCell<Option<Rc<ProviderMetadata>>>,
     cache: RefCell<TokenCache>,
+    /// Counts logouts (here or in another tab). A flow remembers the count it started with and
+    /// stores nothing if it changed meanwhile: a logout cancels every flow in flight.
+    logouts: Cell<u32>,
 }
 
 impl<P: Ports> Client<P> {
     pub fn new(config: Config, ports: P, provider: Rc<ProviderCache>) -> Self {
-        let cache = RefCell::new(TokenCache::load(ports.tokens(), &config.client_id));
+        let key = cache::session_key(&config.issuer, &config.client_id);
+        let cache = RefCell::new(TokenCache::load(ports.tokens(), key));
         Client {
             config,
             ports,
             provider,
+            metadata: RefCell::default(),
             cache,
+            logouts: Cell::new(0),
         }
     }
 
-    fn now_secs(&self) -> f64 {
-        self.ports.now_ms() / 1000.0
+    fn clock(&self) -> Clock {
+        Clock {
+            now_ms: self.ports.now_ms(),
+            leeway_ms: self.config.leeway_secs as f64 * 1000.0,
+        }
     }
 
-    fn leeway_ms(&self) -> f64 {
-        self.config.leeway_secs as f64 * 1000.0
+    fn http_timeout_ms(&self) -> f64 {
+        self.config.http_timeout_secs as f64 * 1000.0
     }
 
-    /// The provider's metadata: cached per issuer, discovered when first needed.
+    /// The provider's metadata: discovered when first needed (the document shared with other
+    /// clients of the page), with this client's `metadata` option on top.
     pub async fn metadata(&self) -> Result<Rc<ProviderMetadata>> {
-        let issuer = &self.config.issuer;
-        if let Some(md) = lookup(&self.provider.metadata, issuer) {
+        if let Some(md) = self.metadata.borrow().clone() {
             return Ok(md);
         }
-        let discovered =
-            if self.config.metadata.is_complete() {
-                None
-            } else {
-                let url = metadata::discovery_url(issuer);
-                Some(self.ports.fetch_text(&url).await.map_err(|e| {
-                    AuthError::network(msg(&["discovery at ", &url, " failed: ", &e]))
-                })?)
-            };
+        let discovered = if self.config.metadata.is_complete() {
+            None
+        } else {
+            let url = metadata::discovery_url(&self.config.issuer);
+            match lookup(&self.provider.discovery, &url) {
+                Some(text) => Some((url, text, true)),
+                None => {
+                    let text = self
+                        .ports
+                        .fetch_text(&url, self.http_timeout_ms())
+                        .await
+                        .map_err(|e| fetch_error("discovery", &url, e))?;
+                    Some((url, text.into(), false))
+                }
+            }
+        };
         let md = Rc::new(metadata::resolve(
-            discovered.as_deref(),
+            discovered.as_ref().map(|(_, text, _)| &**text),
             &self.config.metadata,
-            issuer,
+            &self.config.issuer,
         )?);
-        store(&self.provider.metadata, issuer, md.clone());
+        // Kept once it made good metadata: a malformed document is fetched again next time.
+        if let Some((url, text, false)) = discovered {
+            store(&self.provider.discovery, &url, text);
+        }
+        *self.metadata.borrow_mut() = Some(md.clone());
         Ok(md)
     }
 
     async fn fetch_jwks(&self, md: &ProviderMetadata) -> Result<Rc<Jwks>> {
-        let text = self.ports.fetch_text(&md.jwks_uri).await.map_err(|e| {
-            AuthError::network(msg(&[
-                "the JWKS at ",
-                &md.jwks_uri,
-                " could not be fetched: ",
-                &e,
-            ]))
-        })?;
-        let set = Rc::new(
-            jwks::parse(&text)
-                .ok_or_else(|| AuthError::network("the JWKS is not a JSON Web Key Set"))?,
-        );
+        let text = self
+            .ports
+            .fetch_text(&md.jwks_uri, self.http_timeout_ms())
+            .await
+            .map_err(|e| fetch_error("the JWKS", &md.jwks_uri, e))?;
+        let set = Rc::new(jwks::parse(&text).ok_or_else(|| {
+            AuthError::new(
+                ErrorCode::InvalidJwks,
+                msg(&[
+                    "the document at ",
+                    &md.jwks_uri,
+                    " is not a JSON Web Key Set",
+                ]),
+            )
+        })?);
         store(
             &self.provider.jwks,
-            &self.config.issuer,
+            &md.jwks_uri,
             (set.clone(), self.ports.real_time_ms()),
         );
         Ok(set)
@@ -229,6 +305,8 @@ impl<P: Ports> Client<P> {
         let (state, nonce) = self.state_and_nonce()?;
         let now = self.ports.now_ms();
         let tx = Transaction {
+            issuer: self.config.issuer.clone(),
+            client_id: self.config.client_id.clone(),
             state,
             nonce,
             redirect_uri: params.at("redirect_uri").into(),
@@ -241,8 +319,8 @@ impl<P: Ports> Client<P> {
         };
         let url = authorize_url(&md, &self.config.client_id, &params, &tx);
         let store = self.ports.transactions();
-        transaction::sweep_expired(store, &self.config.client_id, now);
-        transaction::save(store, &self.config.client_id, &tx)?;
+        transaction::sweep_expired(store, &self.config.issuer, &self.config.client_id, now);
+        transaction::save(store, &tx)?;
         Ok(AuthorizeRequest {
             url,
             state: tx.state,
@@ -266,24 +344,63 @@ impl<P: Ports> Client<P> {
         }
     }
 
-    /// `handleRedirectCallback`: validates the whole response, then stores the tokens; on any
-    /// failure nothing is stored.
+    /// `handleRedirectCallback`. When the URL is the address bar's, the response leaves it
+    /// first, before anything is waited for (discovery, keys): a provider that hangs must not
+    /// leave tokens in the address bar and the history.
+    pub async fn handle_redirect(&self, url: &str, from_location: bool) -> Result<Outcome> {
+        if from_location {
+            self.ports.replace_location(&response::clean_url(url)).await;
+        }
+        self.handle_callback(url).await
+    }
+
+    /// Validates the whole response in `url`, then stores the tokens; on any failure nothing
+    /// is stored.
     pub async fn handle_callback(&self, url: &str) -> Result<Outcome> {
-        let params = match response::params_from_url(url) {
+        let logouts = self.logouts.get();
+        self.handle_response(
+            response::params_from_url(url),
+            || response::lone_state(url),
+            logouts,
+        )
+        .await
+    }
+
+    /// The state of a response in `url` for which this client holds no transaction here: the
+    /// response of another window's flow (a popup whose opener link was cut, say).
+    pub fn foreign_state(&self, url: &str) -> Option<String> {
+        let state = match response::params_from_url(url) {
+            Ok(params) => params.state?,
+            Err(_) => response::lone_state(url)?,
+        };
+        let config = &self.config;
+        let held = transaction::peek(
+            self.ports.transactions(),
+            &config.issuer,
+            &config.client_id,
+            &state,
+        );
+        held.is_none().then_some(state)
+    }
+
+    /// The response of a flow: its transaction used up, then checked and stored. `lone_state`
+    /// names the state of a response that failed to decode, whose transaction is used up too.
+    async fn handle_response(
+        &self,
+        params: Result<ResponseParams>,
+        lone_state: impl FnOnce() -> Option<String>,
+        logouts: u32,
+    ) -> Result<Outcome> {
+        let (issuer, client_id) = (&self.config.issuer, &self.config.client_id);
+        let params = match params {
             Ok(params) => params,
             Err(e) => {
-                // Unreadable, but if it names one state, that transaction is used up too.
-                let Some(state) = response::lone_state(url) else {
+                let Some(state) = lone_state() else {
                     return Err(e);
                 };
                 let now = self.ports.now_ms();
-                let tx = transaction::take(
-                    self.ports.transactions(),
-                    &self.config.client_id,
-                    &state,
-                    now,
-                )
-                .ok();
+                let store = self.ports.transactions();
+                let tx = transaction::take(store, issuer, client_id, &state, now).ok();
                 return Err(e.with_context(
                     Some(&state),
                     tx.as_ref().and_then(|t| t.app_state.as_deref()),
@@ -295,13 +412,14 @@ impl<P: Ports> Client<P> {
         })?;
         let tx = transaction::take(
             self.ports.transactions(),
-            &self.config.client_id,
+            issuer,
+            client_id,
             &state,
             self.ports.now_ms(),
         )
         .map_err(|e| e.with_context(Some(&state), None))?;
         let access_token = self
-            .complete(&params, &tx)
+            .complete(&params, &tx, logouts)
             .await
             .map_err(|e| e.with_context(Some(&state), tx.app_state.as_deref()))?;
         Ok(Outcome {
@@ -310,11 +428,13 @@ impl<P: Ports> Client<P> {
         })
     }
 
-    /// Checks a response against its transaction and stores its tokens; returns the access token.
+    /// Checks a response against its transaction and stores its tokens; returns the access
+    /// token. `logouts` is the logout count when the flow started: after a logout, nothing.
     async fn complete(
         &self,
-        params: &response::ResponseParams,
+        params: &ResponseParams,
         tx: &Transaction,
+        logouts: u32,
     ) -> Result<Option<String>> {
         if let Some(error) = response::provider_error(params) {
             return Err(error);
@@ -334,20 +454,87 @@ impl<P: Ports> Client<P> {
             }
             None => None,
         };
-        let now = self.ports.now_ms();
+        // Checked after the last wait and right before storing: nothing runs in between.
+        if self.logouts.get() != logouts {
+            return Err(AuthError::new(
+                ErrorCode::LoginRequired,
+                "the user logged out while this login was in flight; its tokens were dropped",
+            ));
+        }
+        let clock = self.clock();
         let access_token = tokens.access_token.map(|token| AccessTokenEntry {
             access_token: token,
             audience: tx.audience.clone(),
             // Cached under the scope asked for: a provider that grants less (or names only the
             // API's scopes) would otherwise make every later call for the same scope miss.
             scope: tx.scope.clone(),
-            expires_at: now + tokens.expires_in as f64 * 1000.0,
+            expires_at: clock.now_ms + tokens.expires_in as f64 * 1000.0,
         });
         let token = access_token.as_ref().map(|t| t.access_token.clone());
         self.cache
             .borrow_mut()
-            .save(self.ports.tokens(), id_token, access_token, now)?;
+            .save(self.ports.tokens(), id_token, access_token, &clock)?;
         Ok(token)
+    }
+
+    /// Runs an authorization request in a frame or the popup and handles its answer like a
+    /// redirect callback. A window that brings no answer (timeout, closed) leaves no
+    /// transaction behind: nothing can complete it later.
+    async fn through_window(&self, kind: WindowKind, params: &Json, flow: Flow) -> Result<Outcome> {
+        let logouts = self.logouts.get();
+        let request = self.authorize_request(None, Some(params), flow).await?;
+        match self.ports.window(kind, &request.for_window()).await {
+            Ok(WindowAnswer::Url(url)) => {
+                self.handle_response(
+                    response::params_from_url(&url),
+                    || response::lone_state(&url),
+                    logouts,
+                )
+                .await
+            }
+            Ok(WindowAnswer::Message(message)) => {
+                // Only a message with this flow's state is handed over, so a malformed one
+                // still names the transaction to use up.
+                let state = request.state.clone();
+                self.handle_response(
+                    response::params_from_message(&message),
+                    || Some(state),
+                    logouts,
+                )
+                .await
+            }
+            Err(failure) => {
+                transaction::abandon(self.ports.transactions(), &request.state);
+                Err(window_error(failure))
+            }
+        }
+    }
+
+    /// A silent `prompt=none` request in a hidden frame; the new access token, if any.
+    pub async fn renew_silently(&self, params: &Json) -> Result<Option<String>> {
+        Ok(self
+            .through_window(WindowKind::Frame, params, Flow::Silent)
+            .await?
+            .access_token)
+    }
+
+    /// `loginWithPopup`, in the popup the browser shell opened while the click counted.
+    pub async fn login_with_popup(&self, params: &Json) -> Result<()> {
+        self.through_window(WindowKind::Popup, params, Flow::Popup)
+            .await
+            .map(|_| ())
+    }
+
+    /// `checkSession`: a silent request when no session is held; the provider's "not logged
+    /// in" answers settle quietly, anything else is reported.
+    pub async fn check_session(&self, params: &Json) -> Result<()> {
+        if self.is_authenticated() {
+            return Ok(());
+        }
+        match self.renew_silently(params).await {
+            Err(e) if means_logged_out(e.code()) => Ok(()),
+            other => other.map(|_| ()),
+        }
     }
 
     /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
@@ -378,8 +565,7 @@ impl<P: Ports> Client<P> {
                 issuer: &self.config.issuer,
                 client_id: &self.config.client_id,
                 nonce: &tx.nonce,
-                now_secs: self.now_secs(),
-                leeway_secs: self.config.leeway_secs as f64,
+                clock: self.clock(),
                 max_age: tx.max_age,
             },
         )?;
@@ -402,7 +588,7 @@ impl<P: Ports> Client<P> {
         jws: &jws::DecodedJws<'_>,
         md: &ProviderMetadata,
     ) -> Result<()> {
-        let cached = lookup(&self.provider.jwks, &self.config.issuer);
+        let cached = lookup(&self.provider.jwks, &md.jwks_uri);
         let (mut set, fetched_at) = match cached {
             Some(entry) => entry,
             None => (self.fetch_jwks(md).await?, self.ports.real_time_ms()),
@@ -477,12 +663,7 @@ impl<P: Ports> Client<P> {
             return Ok(None);
         }
         let cache = self.cache.borrow();
-        let found = cache.find(
-            params.get("audience"),
-            params.at("scope"),
-            self.ports.now_ms(),
-            self.leeway_ms(),
-        );
+        let found = cache.find(params.get("audience"), params.at("scope"), &self.clock());
         Ok(found.map(|index| (cache.version, index)))
     }
 
@@ -510,23 +691,27 @@ impl<P: Ports> Client<P> {
 
     /// Reads the session again from storage (another tab logged in or out with
     /// `cacheLocation: 'localstorage'`); with the memory cache, only a logout elsewhere matters.
+    /// A logout elsewhere cancels this tab's flows in flight, as a logout here does.
     pub fn sync_from_storage(&self, logged_out: bool) {
+        if logged_out {
+            self.logouts.set(self.logouts.get().wrapping_add(1));
+        }
         if self.uses_local_storage() {
             let mut cache = self.cache.borrow_mut();
             let version = cache.version.wrapping_add(1);
-            *cache = TokenCache::load(self.ports.tokens(), &self.config.client_id);
+            *cache = TokenCache::load(self.ports.tokens(), self.session_key());
             cache.version = version;
         } else if logged_out {
             let _ = self.cache.borrow_mut().clear(self.ports.tokens());
         }
     }
 
-    /// The cached ID token's claims while it has not expired.
+    /// The cached ID token's claims while it is valid.
     pub fn id_token_claims(&self) -> Option<IdTokenEntry> {
         let cache = self.cache.borrow();
         let entry = cache.session().id_token.as_ref()?;
         let exp = entry.claims.get("exp").and_then(Json::as_f64)?;
-        (exp * 1000.0 + self.leeway_ms() > self.ports.now_ms()).then(|| entry.clone())
+        self.clock().valid(exp * 1000.0).then(|| entry.clone())
     }
 
     pub fn user(&self) -> Option<Json> {
@@ -534,18 +719,20 @@ impl<P: Ports> Client<P> {
             .map(|e| id_token::user_claims(&e.claims))
     }
 
-    /// Logged in: a valid ID token, or (for `response_type: 'token'`) a valid access token.
+    /// Logged in: a valid ID token; a session without one (`response_type: 'token'`), a valid
+    /// access token. The session's user is known only through the ID token, so once it has
+    /// expired the session is over, whatever access tokens remain (they are renewed, or not).
     pub fn is_authenticated(&self) -> bool {
-        if self.id_token_claims().is_some() {
-            return true;
+        let cache = self.cache.borrow();
+        let session = cache.session();
+        if session.id_token.is_some() {
+            return self.id_token_claims().is_some();
         }
-        let now = self.ports.now_ms();
-        self.cache
-            .borrow()
-            .session()
+        let clock = self.clock();
+        session
             .access_tokens
             .iter()
-            .any(|t| t.expires_at > now)
+            .any(|t| clock.valid(t.expires_at))
     }
 
     /// `logout`: forgets this client's tokens, then returns where to send the browser (the
@@ -590,6 +777,14 @@ impl<P: Ports> Client<P> {
             .id_token
             .as_ref()
             .map(|t| t.raw.clone());
+        // Every flow in flight is cancelled: their transactions go, and whatever they bring
+        // back later is not stored.
+        self.logouts.set(self.logouts.get().wrapping_add(1));
+        transaction::remove_all(
+            self.ports.transactions(),
+            &self.config.issuer,
+            &self.config.client_id,
+        );
         self.cache.borrow_mut().clear(self.ports.tokens())?;
         if !navigate {
             return Ok(None);
@@ -614,7 +809,8 @@ impl<P: Ports> Client<P> {
                 if let Some(to) = &return_to {
                     pairs.push(("returnTo", to.as_str()));
                 }
-                msg(&[&self.config.issuer, "v2/logout"])
+                let issuer = self.config.issuer.trim_end_matches('/');
+                msg(&[issuer, "/v2/logout"])
             }
             (None, None) => return Ok(None),
         };
@@ -624,7 +820,7 @@ impl<P: Ports> Client<P> {
 
     /// Where this client's session is stored.
     pub fn session_key(&self) -> String {
-        super::cache::session_key(&self.config.client_id)
+        cache::session_key(&self.config.issuer, &self.config.client_id)
     }
 
     /// Changes whenever the stored session does.

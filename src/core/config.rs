@@ -8,6 +8,8 @@ use super::urls;
 pub const DEFAULT_SCOPE: &str = "openid profile email";
 pub const DEFAULT_LEEWAY_SECS: u64 = 60;
 pub const DEFAULT_AUTHORIZE_TIMEOUT_SECS: u64 = 60;
+/// How long a request to the provider (discovery, JWKS) may take, as auth0-spa-js's default.
+pub const DEFAULT_HTTP_TIMEOUT_SECS: u64 = 10;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResponseType {
@@ -94,6 +96,7 @@ pub struct Config {
     pub cache_location: CacheLocation,
     pub leeway_secs: u64,
     pub authorize_timeout_secs: u64,
+    pub http_timeout_secs: u64,
     pub metadata: MetadataOverride,
 }
 
@@ -151,6 +154,8 @@ impl Config {
         let leeway_secs = opt_seconds(options, "leeway", true)?.unwrap_or(DEFAULT_LEEWAY_SECS);
         let authorize_timeout_secs = opt_seconds(options, "authorizeTimeoutInSeconds", false)?
             .unwrap_or(DEFAULT_AUTHORIZE_TIMEOUT_SECS);
+        let http_timeout_secs = opt_seconds(options, "httpTimeoutInSeconds", false)?
+            .unwrap_or(DEFAULT_HTTP_TIMEOUT_SECS);
         let metadata = match options.get("metadata") {
             None | Some(Json::Null) => MetadataOverride::default(),
             Some(m @ Json::Obj(_)) => MetadataOverride::from_json(m)?,
@@ -167,6 +172,7 @@ impl Config {
             cache_location,
             leeway_secs,
             authorize_timeout_secs,
+            http_timeout_secs,
             metadata,
         })
     }

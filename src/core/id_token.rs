@@ -4,6 +4,7 @@
 use super::base64url;
 use super::config::msg;
 use super::error::{AuthError, Result};
+use super::expiry::Clock;
 use super::json::Json;
 use super::jws::HashAlg;
 
@@ -12,8 +13,7 @@ pub struct Expected<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
     pub nonce: &'a str,
-    pub now_secs: f64,
-    pub leeway_secs: f64,
+    pub clock: Clock,
     pub max_age: Option<u64>,
 }
 
@@ -91,20 +91,19 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
         None => {}
     }
     // Step 9: not expired; step 10: not issued in the future. `nbf` as RFC 7519 4.1.5 says.
-    let now = expected.now_secs;
-    let leeway = expected.leeway_secs;
+    let clock = &expected.clock;
     let exp = required_number(claims, "exp")?;
     let iat = required_number(claims, "iat")?;
-    if exp <= now - leeway {
+    if !clock.valid(exp * 1000.0) {
         return Err(AuthError::id_token("the ID token has expired (exp)"));
     }
-    if iat > now + leeway {
+    if !clock.not_future(iat * 1000.0) {
         return Err(AuthError::id_token(
             "the ID token was issued in the future (iat)",
         ));
     }
     if let Some(nbf) = number(claims, "nbf")? {
-        if nbf > now + leeway {
+        if !clock.not_future(nbf * 1000.0) {
             return Err(AuthError::id_token("the ID token is not valid yet (nbf)"));
         }
     }
@@ -123,7 +122,7 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
         let auth_time = number(claims, "auth_time")?.ok_or_else(|| {
             AuthError::id_token("max_age was requested and the ID token has no auth_time")
         })?;
-        if auth_time + max_age as f64 + leeway < now {
+        if !clock.within(auth_time * 1000.0, max_age as f64 * 1000.0) {
             return Err(AuthError::id_token(
                 "the ID token's auth_time is older than max_age allows",
             ));

@@ -72,7 +72,7 @@ pub fn resolve(
 ) -> Result<ProviderMetadata> {
     let mut doc = match discovered {
         Some(text) => Json::parse_object(text.as_bytes())
-            .ok_or_else(|| AuthError::network("the discovery document is not a JSON object"))?,
+            .ok_or_else(|| AuthError::metadata("the discovery document is not a JSON object"))?,
         None => Json::Obj(Vec::new()),
     };
     for (k, v) in &overrides.0 {
@@ -82,7 +82,7 @@ pub fn resolve(
         match doc.get(name) {
             None | Some(Json::Null) => Ok(None),
             Some(Json::Str(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(AuthError::network(msg(&[
+            Some(_) => Err(AuthError::metadata(msg(&[
                 "provider metadata ",
                 name,
                 " is not a string",
@@ -90,18 +90,24 @@ pub fn resolve(
         }
     };
     let required = |name: &str| -> Result<String> {
-        text(name)?.ok_or_else(|| AuthError::network(msg(&["provider metadata has no ", name])))
+        text(name)?.ok_or_else(|| AuthError::metadata(msg(&["provider metadata has no ", name])))
     };
-    let list = |name: &str| -> Vec<String> {
-        doc.get(name)
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Json::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
+    let list = |name: &str| -> Result<Vec<String>> {
+        let not_a_list = || {
+            AuthError::metadata(msg(&[
+                "provider metadata ",
+                name,
+                " is not a list of strings",
+            ]))
+        };
+        match doc.get(name) {
+            None | Some(Json::Null) => Ok(Vec::new()),
+            Some(Json::Arr(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(not_a_list))
+                .collect(),
+            Some(_) => Err(not_a_list()),
+        }
     };
 
     let issuer = required("issuer")?;
@@ -124,10 +130,10 @@ pub fn resolve(
     ] {
         if let Some(value) = value {
             check_endpoint_url(name, value)
-                .map_err(|e| AuthError::network(msg(&["provider metadata: ", &e.description])))?;
+                .map_err(|e| AuthError::metadata(msg(&["provider metadata: ", &e.description])))?;
         }
     }
-    let mut algs = list("id_token_signing_alg_values_supported");
+    let mut algs = list("id_token_signing_alg_values_supported")?;
     if algs.is_empty() {
         algs.push("RS256".into());
     }
@@ -137,6 +143,6 @@ pub fn resolve(
         jwks_uri,
         end_session_endpoint,
         id_token_signing_alg_values_supported: algs,
-        response_modes_supported: list("response_modes_supported"),
+        response_modes_supported: list("response_modes_supported")?,
     })
 }

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod expiry;
 pub mod fuzzing;
 pub mod id_token;
 pub mod json;

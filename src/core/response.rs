@@ -3,6 +3,7 @@
 
 use super::config::{msg, ResponseType};
 use super::error::{AuthError, ErrorCode, Result};
+use super::json::Json;
 
 /// Responses larger than this are refused before decoding.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -13,15 +14,14 @@ pub const DEFAULT_EXPIRES_IN: u64 = 3600;
 /// A year: an `expires_in` beyond it is a bug or an attack, not a lifetime.
 const MAX_EXPIRES_IN: u64 = 366 * 24 * 3600;
 
-/// The parameters we read. Anything else (`__proto__`, `session_state`, ...) is ignored, as
-/// RFC 6749 4.2.2 says; each of these may appear once at most.
+/// The parameters we read. Anything else (`__proto__`, `session_state`, `scope`, ...) is
+/// ignored, as RFC 6749 4.2.2 says; each of these may appear once at most.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponseParams {
     pub state: Option<String>,
     pub access_token: Option<String>,
     pub token_type: Option<String>,
     pub expires_in: Option<String>,
-    pub scope: Option<String>,
     pub id_token: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
@@ -35,7 +35,6 @@ impl ResponseParams {
             "access_token" => &mut self.access_token,
             "token_type" => &mut self.token_type,
             "expires_in" => &mut self.expires_in,
-            "scope" => &mut self.scope,
             "id_token" => &mut self.id_token,
             "error" => &mut self.error,
             "error_description" => &mut self.error_description,
@@ -65,16 +64,62 @@ pub fn parse_params(text: &str) -> Result<ResponseParams> {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = decode_component(name)?;
         // Unknown parameters are decoded too: a malformed response is malformed anywhere.
-        let value = decode_component(value)?;
-        if let Some(slot) = params.slot(&name) {
+        params.put(&name, decode_component(value)?)?;
+    }
+    Ok(params)
+}
+
+impl ResponseParams {
+    /// Takes a parameter's value; a known one given twice is `invalid_response`.
+    fn put(&mut self, name: &str, value: String) -> Result<()> {
+        if let Some(slot) = self.slot(name) {
             if slot.is_some() {
                 return Err(AuthError::response(msg(&[
                     "the response repeats the parameter ",
-                    &name,
+                    name,
                 ])));
             }
             *slot = Some(value);
         }
+        Ok(())
+    }
+}
+
+/// A `web_message` response (the `response` object the provider posted): the same parameters
+/// as a fragment. Providers send numbers as numbers (`"expires_in": 7200`): a number stands for
+/// its decimal text, as it would in a fragment; any other kind of value for a parameter we read
+/// is `invalid_response`, and members we do not read are ignored.
+pub fn params_from_message(message: &Json) -> Result<ResponseParams> {
+    let members = message
+        .as_object()
+        .ok_or_else(|| AuthError::response("the posted response is not an object"))?;
+    if members.len() > MAX_PARAMS {
+        return Err(AuthError::response(
+            "the response has more than 100 parameters",
+        ));
+    }
+    let mut params = ResponseParams::default();
+    let mut size = 0;
+    for (name, value) in members {
+        if params.slot(name).is_none() {
+            continue;
+        }
+        let text = match value {
+            Json::Str(s) => s.clone(),
+            Json::Num(n) => n.clone(),
+            _ => {
+                return Err(AuthError::response(msg(&[
+                    "the posted response's ",
+                    name,
+                    " is neither a string nor a number",
+                ])))
+            }
+        };
+        size += name.len() + text.len();
+        if size > MAX_RESPONSE_BYTES {
+            return Err(AuthError::response("the response is larger than 64 KiB"));
+        }
+        params.put(name, text)?;
     }
     Ok(params)
 }
@@ -123,11 +168,6 @@ pub fn params_from_url(url: &str) -> Result<ResponseParams> {
         return Ok(from_query);
     }
     Ok(from_fragment)
-}
-
-/// True when `url` carries something `handleRedirectCallback` should look at.
-pub fn url_has_response(url: &str) -> bool {
-    params_from_url(url).is_ok_and(|p| p.state.is_some() || p.error.is_some() || p.has_tokens())
 }
 
 /// An error response with a matching state (RFC 6749 4.2.2.1): the provider's own code, and its

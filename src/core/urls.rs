@@ -237,7 +237,11 @@ mod tests {
             "https://op.example:/x",
             "https://op.example:0443",
         ] {
-            assert_eq!(parse(same).unwrap().origin(), "https://op.example", "{same}");
+            assert_eq!(
+                parse(same).unwrap().origin(),
+                "https://op.example",
+                "{same}"
+            );
         }
         assert_eq!(
             parse("http://LOCALHOST:80/cb").unwrap().origin(),

@@ -9,16 +9,15 @@ pub mod tasks;
 
 use crate::core::base64url;
 use crate::core::cache::MemoryStore;
-use crate::core::client::{
-    means_logged_out, AuthorizeRequest, CacheMode, Client, Flow, ProviderCache,
-};
+use crate::core::client::{CacheMode, Client, ProviderCache};
 use crate::core::config::{msg, CacheLocation, Config};
-use crate::core::error::{AuthError, ErrorCode, Result};
+use crate::core::error::{AuthError, Result};
 use crate::core::json::Json;
 use crate::core::jwks::Jwk;
 use crate::core::jws::{HashAlg, JwsAlg};
-use crate::core::ports::{KeyValueStore, Ports};
-use crate::core::response;
+use crate::core::ports::{
+    Failure, FailureKind, KeyValueStore, Ports, WindowAnswer, WindowKind, WindowRequest,
+};
 use std::rc::Rc;
 use storage::{Clock, WebStorage};
 use tasks::{effect, error_step, start};
@@ -47,6 +46,26 @@ fn text(bytes: &[u8]) -> std::result::Result<&str, String> {
     std::str::from_utf8(bytes).map_err(|_| "the data is not text".to_string())
 }
 
+/// An effect's failure as the entry reports it: `{"code": ..., "message": ...}`, the code one
+/// the effects use (`timeout`, `popup_cancelled`, `popup_severed`), anything else a failure.
+fn failure(reply: String) -> Failure {
+    let parsed = Json::parse(reply.as_bytes());
+    let field = |name: &str| {
+        parsed
+            .as_ref()
+            .and_then(|v| v.str_member(name))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let kind = match field("code").as_str() {
+        "timeout" => FailureKind::Timeout,
+        "popup_cancelled" => FailureKind::PopupCancelled,
+        "popup_severed" => FailureKind::PopupSevered,
+        _ => FailureKind::Failed,
+    };
+    Failure::new(kind, field("message"))
+}
+
 impl Ports for WebPorts {
     fn now_ms(&self) -> f64 {
         self.now
@@ -66,8 +85,16 @@ impl Ports for WebPorts {
     fn tokens(&self) -> &dyn KeyValueStore {
         self.tokens.as_ref()
     }
-    async fn fetch_text(&self, url: &str) -> std::result::Result<String, String> {
-        effect(request("fetch", &[("url", Json::str(url))])).await
+    async fn fetch_text(&self, url: &str, timeout_ms: f64) -> std::result::Result<String, Failure> {
+        effect(request(
+            "fetch",
+            &[
+                ("url", Json::str(url)),
+                ("timeoutMs", Json::time(timeout_ms)),
+            ],
+        ))
+        .await
+        .map_err(failure)
     }
     /// The signing input of a compact JWS is ASCII, and the signature travels as base64url.
     async fn verify(
@@ -86,7 +113,8 @@ impl Ports for WebPorts {
                 ("sig", Json::str(base64url::encode(signature))),
             ],
         ))
-        .await?;
+        .await
+        .map_err(|e| failure(e).message)?;
         Ok(answer == "true")
     }
     async fn digest(&self, alg: HashAlg, data: &[u8]) -> std::result::Result<Vec<u8>, String> {
@@ -97,8 +125,48 @@ impl Ports for WebPorts {
                 ("data", Json::str(text(data)?)),
             ],
         ))
-        .await?;
+        .await
+        .map_err(|e| failure(e).message)?;
         base64url::decode(&answer).ok_or_else(|| "the digest is not base64url".to_string())
+    }
+    /// The answer comes back as `{"url": ...}` (the window landed on the redirect URI) or
+    /// `{"message": {...}}` (the provider's web_message response, as posted).
+    async fn window(
+        &self,
+        kind: WindowKind,
+        r: &WindowRequest<'_>,
+    ) -> std::result::Result<WindowAnswer, Failure> {
+        let op = match kind {
+            WindowKind::Frame => "frame",
+            WindowKind::Popup => "popup",
+        };
+        let origin = r.response_origin.map_or(Json::Null, Json::str);
+        let answer = effect(request(
+            op,
+            &[
+                ("url", Json::str(r.url)),
+                ("origin", origin),
+                ("state", Json::str(r.state)),
+                ("redirectUri", Json::str(r.redirect_uri)),
+                ("timeoutMs", Json::time(r.timeout_ms)),
+            ],
+        ))
+        .await
+        .map_err(failure)?;
+        let mut answer = Json::parse(answer.as_bytes()).unwrap_or(Json::Null);
+        if let Some(Json::Str(url)) = answer.remove("url") {
+            return Ok(WindowAnswer::Url(url));
+        }
+        match answer.remove("message") {
+            Some(message) => Ok(WindowAnswer::Message(message)),
+            None => Err(Failure::new(
+                FailureKind::Failed,
+                "the window gave no answer",
+            )),
+        }
+    }
+    async fn replace_location(&self, url: &str) {
+        let _ = effect(request("replace", &[("url", Json::str(url))])).await;
     }
 }
 
@@ -128,42 +196,7 @@ async fn open(url: &str) -> Result<()> {
     effect(request("open", &[("url", Json::str(url))]))
         .await
         .map(|_| ())
-        .map_err(|e| AuthError::config(msg(&["openUrl failed: ", &e])))
-}
-
-/// Runs `r` through a hidden frame (`op` "frame") or the popup ("popup"); the response as a
-/// callback URL.
-async fn through_window(op: &str, r: &AuthorizeRequest) -> Result<String> {
-    let origin = r.response_origin.clone().map_or(Json::Null, Json::Str);
-    effect(request(
-        op,
-        &[
-            ("url", Json::str(r.url.as_str())),
-            ("origin", origin),
-            ("state", Json::str(r.state.as_str())),
-            ("redirectUri", Json::str(r.redirect_uri.as_str())),
-            ("timeoutMs", Json::time(r.timeout_ms)),
-        ],
-    ))
-    .await
-    .map_err(|code| match code.as_str() {
-        "timeout" => AuthError::new(ErrorCode::Timeout, "the provider did not answer in time"),
-        "popup_cancelled" => AuthError::new(
-            ErrorCode::PopupCancelled,
-            "the popup was closed before the login finished",
-        ),
-        _ => AuthError::network("the login window failed"),
-    })
-}
-
-/// A silent `prompt=none` request through a hidden iframe, its response handled like a
-/// redirect callback. Returns the new access token, if the response had one.
-async fn renew(client: &Client<WebPorts>, params: &Json) -> Result<Option<String>> {
-    let request = client
-        .authorize_request(None, Some(params), Flow::Silent)
-        .await?;
-    let url = through_window("frame", &request).await?;
-    Ok(client.handle_callback(&url).await?.access_token)
+        .map_err(|e| AuthError::config(msg(&["openUrl failed: ", &failure(e).message])))
 }
 
 fn token_json(token: Option<String>) -> String {
@@ -231,21 +264,31 @@ impl WasmClient {
     }
 
     /// Validates the response in `url` and stores its tokens. When the URL came from the
-    /// address bar, the response is removed from it, on success and on failure alike.
+    /// address bar, the response is removed from it first.
     #[wasm_bindgen(js_name = handleRedirectCallback)]
     pub fn handle_redirect_callback(&self, url: String, from_location: bool) -> String {
         let client = self.client.clone();
         start(async move {
-            let result = client.handle_callback(&url).await;
-            if from_location {
-                let clean = response::clean_url(&url);
-                let _ = effect(request("replace", &[("url", Json::Str(clean))])).await;
-            }
-            Ok(match result?.app_state {
-                Some(text) => msg(&["{\"appState\":", &text, "}"]),
-                None => "{}".into(),
-            })
+            Ok(
+                match client.handle_redirect(&url, from_location).await?.app_state {
+                    Some(text) => msg(&["{\"appState\":", &text, "}"]),
+                    None => "{}".into(),
+                },
+            )
         })
+    }
+
+    /// The state of the response in `url` when this client holds no transaction for it in
+    /// this tab: the response belongs to another window's flow (see `Client::foreign_state`).
+    #[wasm_bindgen(js_name = foreignState)]
+    pub fn foreign_state(&self, url: &str) -> Option<String> {
+        self.client.foreign_state(url)
+    }
+
+    /// `url` without the response it carries (fragment, response parameters of the query).
+    #[wasm_bindgen(js_name = cleanUrl)]
+    pub fn clean_url(&self, url: &str) -> String {
+        crate::core::response::clean_url(url)
     }
 
     /// Where the cached access token for these options is, if one is valid: the common case,
@@ -288,8 +331,8 @@ impl WasmClient {
             let (audience, scope) = client.token_key(Some(&params))?;
             let lock = msg(&[
                 "spa-login.renew.",
-                &client.config.client_id,
-                ".",
+                &client.session_key(),
+                "\n",
                 &audience.unwrap_or_default(),
                 "\n",
                 &scope,
@@ -298,7 +341,7 @@ impl WasmClient {
             client.sync_from_storage(false);
             let token = match client.cached_access_token(Some(&params), CacheMode::On)? {
                 Some(token) if mode == CacheMode::On => Some(token),
-                _ => renew(&client, &params).await?,
+                _ => client.renew_silently(&params).await?,
             };
             Ok(token_json(token))
         })
@@ -310,14 +353,9 @@ impl WasmClient {
     pub fn check_session(&self, params: Option<String>) -> String {
         let client = self.client.clone();
         start(async move {
-            if client.is_authenticated() {
-                return Ok("null".into());
-            }
             let params = json_arg(params, "authorizationParams")?;
-            match renew(&client, &params).await {
-                Err(e) if means_logged_out(e.code()) => Ok("null".into()),
-                other => other.map(|_| "null".into()),
-            }
+            client.check_session(&params).await?;
+            Ok("null".into())
         })
     }
 
@@ -327,11 +365,7 @@ impl WasmClient {
         let client = self.client.clone();
         start(async move {
             let params = json_arg(params, "authorizationParams")?;
-            let request = client
-                .authorize_request(None, Some(&params), Flow::Popup)
-                .await?;
-            let url = through_window("popup", &request).await?;
-            client.handle_callback(&url).await?;
+            client.login_with_popup(&params).await?;
             Ok("null".into())
         })
     }
