@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-/// The `AuthError.error` codes of API.md.
+/// The `AuthError.error` codes the core reports (`popup_blocked` is the entry's own: the
+/// browser refuses the popup before any flow starts).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidConfiguration,
@@ -22,7 +23,6 @@ pub enum ErrorCode {
     /// A window flow or a request to the provider that did not finish in time.
     Timeout,
     PopupCancelled,
-    PopupBlocked,
     /// The popup lost its link to the app and no same-origin channel can bring the response.
     PopupSevered,
     /// No session to renew: the user logged out while the flow was in flight.
@@ -44,7 +44,6 @@ impl ErrorCode {
             ErrorCode::NetworkError => "network_error",
             ErrorCode::Timeout => "timeout",
             ErrorCode::PopupCancelled => "popup_cancelled",
-            ErrorCode::PopupBlocked => "popup_blocked",
             ErrorCode::PopupSevered => "popup_severed",
             ErrorCode::LoginRequired => "login_required",
             ErrorCode::Provider(code) => code,

@@ -7,7 +7,6 @@ use super::json::Json;
 /// What the flows need to know about the provider.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProviderMetadata {
-    pub issuer: String,
     pub authorization_endpoint: String,
     pub jwks_uri: String,
     pub end_session_endpoint: Option<String>,
@@ -138,7 +137,6 @@ pub fn resolve(
         algs.push("RS256".into());
     }
     Ok(ProviderMetadata {
-        issuer,
         authorization_endpoint,
         jwks_uri,
         end_session_endpoint,
