@@ -5,11 +5,11 @@
 //! The entry is named after the issuer and the client id: the same client id registered at two
 //! issuers has two sessions.
 
-use super::config::msg;
 use super::error::{AuthError, Result};
 use super::expiry::Clock;
 use super::json::Json;
 use super::ports::KeyValueStore;
+use super::text::msg;
 use std::cell::RefCell;
 
 const PREFIX: &str = "spa-login.session.";

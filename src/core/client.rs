@@ -3,7 +3,7 @@
 use super::authorize::{authorize_url, request_params, RANDOM_BYTES};
 use super::base64url;
 use super::cache::{self, AccessTokenEntry, IdTokenEntry, TokenCache};
-use super::config::{check_redirect_uri, msg, CacheLocation, Config, ResponseType};
+use super::config::{CacheLocation, Config, ResponseType};
 use super::error::{AuthError, ErrorCode, Result};
 use super::expiry::Clock;
 use super::id_token::{self, Expected};
@@ -13,8 +13,10 @@ use super::jws;
 use super::metadata::{self, ProviderMetadata};
 use super::ports::{Failure, FailureKind, Ports, WindowAnswer, WindowKind, WindowRequest};
 use super::response::{self, ResponseParams};
+use super::text::msg;
 use super::transaction::{self, Transaction, TRANSACTION_TTL_MS};
 use super::urls;
+use super::urls::check_redirect_uri;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 

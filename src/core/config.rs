@@ -3,7 +3,8 @@
 use super::error::{AuthError, Result};
 use super::json::Json;
 use super::metadata::MetadataOverride;
-use super::urls;
+use super::text::msg;
+use super::urls::{check_endpoint_url, check_redirect_uri};
 
 pub const DEFAULT_SCOPE: &str = "openid profile email";
 pub const DEFAULT_LEEWAY_SECS: u64 = 60;
@@ -72,11 +73,6 @@ impl AuthParams {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
-}
-
-/// Concatenates message parts (no formatting machinery in the wasm).
-pub fn msg(parts: &[&str]) -> String {
-    parts.concat()
 }
 
 #[derive(Clone, Debug)]
@@ -166,7 +162,7 @@ impl Config {
             issuer,
             domain,
             client_id,
-            request_defaults: super::authorize::with_openid(params.clone()),
+            request_defaults: with_openid(params.clone()),
             params,
             silent_redirect_uri,
             cache_location,
@@ -265,31 +261,19 @@ fn issuer_from_domain(domain: &str) -> String {
     msg(&[scheme, domain, slash])
 }
 
-/// An issuer or provider endpoint: https, or http on a loopback host.
-pub fn check_endpoint_url(what: &str, value: &str) -> Result<()> {
-    let parts = urls::parse(value)
-        .ok_or_else(|| AuthError::config(msg(&[what, " is not an absolute URL: '", value, "'"])))?;
-    if parts.is_https() || urls::is_loopback(parts.host) {
-        Ok(())
-    } else {
-        Err(AuthError::config(msg(&[
-            what,
-            " must use https (http only on localhost, 127.0.0.1 or [::1]): '",
-            value,
-            "'",
-        ])))
+/// `openid` added to the scope whenever an ID token is asked for (Core 3.1.2.1: without it the
+/// request is not an OpenID Connect request).
+pub fn with_openid(mut params: AuthParams) -> AuthParams {
+    let wants_id_token =
+        ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::wants_id_token);
+    let scope = params.at("scope");
+    if wants_id_token && !scope.split(' ').any(|s| s == "openid") {
+        let scope = if scope.bytes().all(|b| b == b' ') {
+            "openid".to_string()
+        } else {
+            ["openid ", scope].concat()
+        };
+        params.insert("scope", scope);
     }
-}
-
-/// A redirect URI: absolute, http(s), no fragment (RFC 6749 3.1.2).
-pub fn check_redirect_uri(what: &str, value: &str) -> Result<()> {
-    match urls::parse(value) {
-        Some(parts) if parts.fragment.is_none() => Ok(()),
-        _ => Err(AuthError::config(msg(&[
-            what,
-            " must be an absolute http(s) URL without a fragment: '",
-            value,
-            "'",
-        ]))),
-    }
+    params
 }

@@ -2,11 +2,11 @@
 //! signature has been verified.
 
 use super::base64url;
-use super::config::msg;
 use super::error::{AuthError, Result};
 use super::expiry::Clock;
 use super::json::Json;
 use super::jws::HashAlg;
+use super::text::msg;
 
 /// What the claims must match: the client, the transaction and the clock.
 pub struct Expected<'a> {

@@ -1,8 +1,9 @@
 //! Provider metadata: OpenID Connect Discovery 1.0, with the `metadata` option on top.
 
-use super::config::{check_endpoint_url, msg};
 use super::error::{AuthError, Result};
 use super::json::Json;
+use super::text::msg;
+use super::urls::check_endpoint_url;
 
 /// What the flows need to know about the provider.
 #[derive(Clone, Debug, PartialEq)]

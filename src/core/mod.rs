@@ -15,5 +15,6 @@ pub mod jws;
 pub mod metadata;
 pub mod ports;
 pub mod response;
+pub mod text;
 pub mod transaction;
 pub mod urls;

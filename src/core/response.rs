@@ -1,9 +1,11 @@
 //! The authorization response in the URL fragment (RFC 6749 4.2.2 and 4.2.2.1, OpenID Connect
 //! Core 3.2.2.5 and 3.2.2.6): strict decoding, then the checks that need no keys.
 
-use super::config::{msg, ResponseType};
+use super::config::ResponseType;
 use super::error::{AuthError, ErrorCode, Result};
 use super::json::Json;
+use super::text::msg;
+use super::urls::decode_component;
 
 /// Responses larger than this are refused before decoding.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -122,33 +124,6 @@ pub fn params_from_message(message: &Json) -> Result<ResponseParams> {
         params.put(name, text)?;
     }
     Ok(params)
-}
-
-pub fn decode_component(text: &str) -> Result<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                let byte = hex
-                    .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| {
-                        AuthError::response("the response has a malformed percent-encoding")
-                    })?;
-                out.push(byte);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| AuthError::response("the response is not valid UTF-8"))
 }
 
 /// Where a callback URL's response is: the fragment. Tokens in the query are refused (they leak
@@ -329,7 +304,34 @@ pub fn lone_state(url: &str) -> Option<String> {
     }
 }
 
-/// The callback URL with the response taken out (see `urls::clean`).
+/// The callback URL with the response taken out: no fragment, and no response parameters in
+/// the query (where an error response may have come). Other query parameters stay.
 pub fn clean_url(url: &str) -> String {
-    super::urls::clean(url)
+    let base = url.split('#').next().unwrap_or_default();
+    let Some((path, query)) = base.split_once('?') else {
+        return base.into();
+    };
+    let name = |pair: &&str| {
+        decode_component(pair.split('=').next().unwrap_or_default()).unwrap_or_default()
+    };
+    let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    // Only a query that carries a response loses parameters: an app's own `scope=` stays.
+    if !pairs
+        .iter()
+        .any(|p| RESPONSE_QUERY_PARAMS[..4].contains(&name(p).as_str()))
+    {
+        return base.into();
+    }
+    let kept: Vec<&str> = pairs
+        .into_iter()
+        .filter(|p| !RESPONSE_QUERY_PARAMS.contains(&name(p).as_str()))
+        .collect();
+    if kept.is_empty() {
+        path.into()
+    } else {
+        let mut out = String::from(path);
+        out.push('?');
+        out.push_str(&kept.join("&"));
+        out
+    }
 }

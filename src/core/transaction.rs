@@ -5,10 +5,10 @@
 //! A transaction belongs to one issuer and one client id: multi-tenant apps register the same
 //! client id at several issuers, and a client of one must never take the other's transaction.
 
-use super::config::msg;
 use super::error::{AuthError, Result};
 use super::json::Json;
 use super::ports::KeyValueStore;
+use super::text::msg;
 
 /// How long a user may spend at the provider before the transaction is void.
 pub const TRANSACTION_TTL_MS: f64 = 60.0 * 60.0 * 1000.0;

@@ -10,7 +10,7 @@ pub mod tasks;
 use crate::core::base64url;
 use crate::core::cache::MemoryStore;
 use crate::core::client::{CacheMode, Client, ProviderCache};
-use crate::core::config::{msg, CacheLocation, Config};
+use crate::core::config::{CacheLocation, Config};
 use crate::core::error::{AuthError, Result};
 use crate::core::json::Json;
 use crate::core::jwks::Jwk;
@@ -18,6 +18,7 @@ use crate::core::jws::{HashAlg, JwsAlg};
 use crate::core::ports::{
     Failure, FailureKind, KeyValueStore, Ports, WindowAnswer, WindowKind, WindowRequest,
 };
+use crate::core::text::msg;
 use std::rc::Rc;
 use storage::{Clock, WebStorage};
 use tasks::{effect, error_step, start};

@@ -11,9 +11,9 @@
 //! - `{"done":value}`: the flow's result;
 //! - `{"error":code,"error_description":text[,"state":s][,"appState":v]}`: its failure.
 
-use crate::core::config::msg;
 use crate::core::error::AuthError;
 use crate::core::json::{decimal, Json};
+use crate::core::text::msg;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
