@@ -1005,7 +1005,7 @@ fn logout_clears_tokens_and_goes_to_end_session_with_hint_and_return_to() {
     let (state, nonce) = start_login(&client, None, None);
     let r = Response::valid(&state, &nonce);
     block_on(client.handle_callback(&r.url())).unwrap();
-    let url = block_on(client.logout(
+    let url = block_on(client.logout_url(
         Some(&j(json!({ "returnTo": "https://app.example/bye" }))),
         true,
     ))
@@ -1034,7 +1034,7 @@ fn logout_without_navigation_is_local_and_return_to_must_be_absolute() {
     let (state, nonce) = start_login(&client, None, None);
     block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
     assert_eq!(
-        block_on(client.logout(Some(&j(json!({ "returnTo": "/relative" }))), true))
+        block_on(client.logout_url(Some(&j(json!({ "returnTo": "/relative" }))), true))
             .unwrap_err()
             .code(),
         "invalid_configuration"
@@ -1043,7 +1043,7 @@ fn logout_without_navigation_is_local_and_return_to_must_be_absolute() {
         client.is_authenticated(),
         "a refused logout changes nothing"
     );
-    assert_eq!(block_on(client.logout(None, false)).unwrap(), None);
+    assert_eq!(block_on(client.logout_url(None, false)).unwrap(), None);
     assert!(!client.is_authenticated());
     assert!(client
         .ports
@@ -1067,7 +1067,7 @@ fn logout_of_a_domain_client_without_end_session_uses_auth0_v2_logout() {
         json!({ "domain": "tenant.example.com", "clientId": CLIENT_ID }),
         ports,
     );
-    let url = block_on(client.logout(
+    let url = block_on(client.logout_url(
         Some(&j(json!({ "returnTo": "https://app.example/" }))),
         true,
     ))

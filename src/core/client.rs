@@ -265,7 +265,20 @@ impl<P: Ports> Client<P> {
         Ok(set)
     }
 
-    /// `loginWithRedirect`: stores a new transaction and returns the URL to send the browser to.
+    /// `loginWithRedirect`: stores a new transaction and sends the browser to the provider.
+    pub async fn login_with_redirect(
+        &self,
+        app_state: Option<String>,
+        overrides: Option<&Json>,
+    ) -> Result<()> {
+        let url = self.login_url(app_state, overrides).await?;
+        self.ports
+            .open(&url)
+            .await
+            .map_err(|f| AuthError::config(msg(&["openUrl failed: ", &f.message])))
+    }
+
+    /// Stores a new transaction and returns the URL of its authorization request.
     pub async fn login_url(
         &self,
         app_state: Option<String>,
@@ -633,6 +646,55 @@ impl<P: Ports> Client<P> {
         ))
     }
 
+    /// `getAccessToken` when the cache had nothing (`cached_access_token` answers the common
+    /// case without a flow): renewals of the same token take turns, in this tab and across
+    /// tabs, under one lock; whoever gets it looks again, since another tab may have renewed
+    /// meanwhile (with a shared localStorage cache), and only then renews.
+    pub async fn get_access_token(
+        &self,
+        overrides: Option<&Json>,
+        mode: CacheMode,
+    ) -> Result<Option<String>> {
+        if let Some(token) = self.cached_access_token(overrides, mode)? {
+            return Ok(Some(token));
+        }
+        if mode == CacheMode::CacheOnly {
+            return Ok(None);
+        }
+        self.ports.lock(&self.renewal_lock(overrides)?).await;
+        self.sync_from_storage(false);
+        if let Some(token) = self.cached_access_token(overrides, mode)? {
+            return Ok(Some(token));
+        }
+        let params = overrides.cloned().unwrap_or(Json::Null);
+        self.renew_silently(&params).await
+    }
+
+    /// The lock renewals of one token take turns under: this client's session, and the
+    /// token's audience and scope.
+    fn renewal_lock(&self, overrides: Option<&Json>) -> Result<String> {
+        let (audience, scope) = self.token_key(overrides)?;
+        Ok(msg(&[
+            "spa-login.renew.",
+            &self.session_key(),
+            "\n",
+            audience.as_deref().unwrap_or_default(),
+            "\n",
+            &scope,
+        ]))
+    }
+
+    /// The channel the app's tabs tell each other about logins and logouts on: one per
+    /// issuer and client id.
+    pub fn channel_name(&self) -> String {
+        msg(&[
+            "spa-login:",
+            &self.config.issuer,
+            " ",
+            &self.config.client_id,
+        ])
+    }
+
     /// `getAccessToken`'s cache step: a cached token for the (audience, scope) asked for, not
     /// within `leeway` of expiry; `None` means "renew" (or, with `cache-only`, "no token").
     pub fn cached_access_token(
@@ -682,8 +744,8 @@ impl<P: Ports> Client<P> {
         )
     }
 
-    /// The (audience, scope) a `getAccessToken` call asks for: one renewal per key at a time.
-    pub fn token_key(&self, overrides: Option<&Json>) -> Result<(Option<String>, String)> {
+    /// The (audience, scope) a `getAccessToken` call asks for.
+    fn token_key(&self, overrides: Option<&Json>) -> Result<(Option<String>, String)> {
         let params = request_params(&self.config, overrides)?;
         Ok((
             params.get("audience").map(str::to_owned),
@@ -737,10 +799,23 @@ impl<P: Ports> Client<P> {
             .any(|t| clock.valid(t.expires_at))
     }
 
-    /// `logout`: forgets this client's tokens, then returns where to send the browser (the
-    /// provider's end_session_endpoint, Auth0's `/v2/logout` for a `domain` client without
-    /// one), or `None` when the logout is local only.
-    pub async fn logout(
+    /// `logout`: forgets this client's tokens, then sends the browser to the provider's
+    /// logout, unless `navigate` is false or the provider has none.
+    pub async fn logout(&self, logout_params: Option<&Json>, navigate: bool) -> Result<()> {
+        match self.logout_url(logout_params, navigate).await? {
+            Some(url) => self
+                .ports
+                .open(&url)
+                .await
+                .map_err(|f| AuthError::config(msg(&["openUrl failed: ", &f.message]))),
+            None => Ok(()),
+        }
+    }
+
+    /// Forgets this client's tokens, then returns where to send the browser (the provider's
+    /// end_session_endpoint, Auth0's `/v2/logout` for a `domain` client without one), or
+    /// `None` when the logout is local only.
+    pub async fn logout_url(
         &self,
         logout_params: Option<&Json>,
         navigate: bool,

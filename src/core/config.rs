@@ -97,9 +97,10 @@ pub struct Config {
 }
 
 impl Config {
-    /// Validates the options object of `createClient`. `default_redirect_uri` is the page's
-    /// origin (the browser shell knows it).
-    pub fn from_options(options: &Json, default_redirect_uri: &str) -> Result<Config> {
+    /// Validates the options object of `createClient`. `origin` is the page's (the browser
+    /// shell knows it): the default redirect URI is its root.
+    pub fn from_options(options: &Json, origin: &str) -> Result<Config> {
+        let default_redirect_uri = msg(&[origin.trim_end_matches('/'), "/"]);
         if options.as_object().is_none() {
             return Err(AuthError::config("createClient needs an options object"));
         }
@@ -120,7 +121,7 @@ impl Config {
         }
 
         let mut params = AuthParams::default();
-        params.insert("redirect_uri", default_redirect_uri.into());
+        params.insert("redirect_uri", default_redirect_uri);
         params.insert("response_type", ResponseType::IdTokenToken.as_str().into());
         params.insert("scope", DEFAULT_SCOPE.into());
         merge_params(

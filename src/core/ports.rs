@@ -113,4 +113,10 @@ pub trait Ports {
     ) -> Result<WindowAnswer, Failure>;
     /// Replaces the address bar's URL without a new history entry (`history.replaceState`).
     async fn replace_location(&self, url: &str);
+    /// Sends the browser to `url` (the app's `openUrl`, else `location.assign`); fails when the
+    /// app's `openUrl` throws.
+    async fn open(&self, url: &str) -> Result<(), Failure>;
+    /// Takes the lock `name`, shared by the app's tabs (Web Locks), and holds it until the
+    /// flow ends; where the browser has none, goes on at once.
+    async fn lock(&self, name: &str);
 }

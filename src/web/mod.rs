@@ -4,6 +4,7 @@
 //! entry performs for a task (see `tasks`), so no promise machinery is compiled into the wasm.
 //! `pkg-template/index.js` runs the tasks and wraps this into the documented classes.
 
+pub mod effects;
 pub mod storage;
 pub mod tasks;
 
@@ -19,9 +20,10 @@ use crate::core::ports::{
     Failure, FailureKind, KeyValueStore, Ports, WindowAnswer, WindowKind, WindowRequest,
 };
 use crate::core::text::msg;
+use effects::{perform, Effect};
 use std::rc::Rc;
 use storage::{Clock, WebStorage};
-use tasks::{effect, error_step, start};
+use tasks::{error_step, start};
 use wasm_bindgen::prelude::*;
 
 struct WebPorts {
@@ -30,41 +32,8 @@ struct WebPorts {
     tokens: Box<dyn KeyValueStore>,
 }
 
-/// An effect request: `{"op":op, ...members}`.
-fn request(op: &str, members: &[(&str, Json)]) -> String {
-    let mut out = msg(&["{\"op\":\"", op, "\""]);
-    for (name, value) in members {
-        out.push_str(",\"");
-        out.push_str(name);
-        out.push_str("\":");
-        value.write(&mut out);
-    }
-    out.push('}');
-    out
-}
-
 fn text(bytes: &[u8]) -> std::result::Result<&str, String> {
     std::str::from_utf8(bytes).map_err(|_| "the data is not text".to_string())
-}
-
-/// An effect's failure as the entry reports it: `{"code": ..., "message": ...}`, the code one
-/// the effects use (`timeout`, `popup_cancelled`, `popup_severed`), anything else a failure.
-fn failure(reply: String) -> Failure {
-    let parsed = Json::parse(reply.as_bytes());
-    let field = |name: &str| {
-        parsed
-            .as_ref()
-            .and_then(|v| v.str_member(name))
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let kind = match field("code").as_str() {
-        "timeout" => FailureKind::Timeout,
-        "popup_cancelled" => FailureKind::PopupCancelled,
-        "popup_severed" => FailureKind::PopupSevered,
-        _ => FailureKind::Failed,
-    };
-    Failure::new(kind, field("message"))
 }
 
 impl Ports for WebPorts {
@@ -87,17 +56,8 @@ impl Ports for WebPorts {
         self.tokens.as_ref()
     }
     async fn fetch_text(&self, url: &str, timeout_ms: f64) -> std::result::Result<String, Failure> {
-        effect(request(
-            "fetch",
-            &[
-                ("url", Json::str(url)),
-                ("timeoutMs", Json::time(timeout_ms)),
-            ],
-        ))
-        .await
-        .map_err(failure)
+        perform(Effect::Fetch { url, timeout_ms }).await
     }
-    /// The signing input of a compact JWS is ASCII, and the signature travels as base64url.
     async fn verify(
         &self,
         alg: JwsAlg,
@@ -105,29 +65,23 @@ impl Ports for WebPorts {
         signing_input: &[u8],
         signature: &[u8],
     ) -> std::result::Result<bool, String> {
-        let answer = effect(request(
-            "verify",
-            &[
-                ("alg", Json::str(alg.name())),
-                ("jwk", jwk.public_jwk()),
-                ("input", Json::str(text(signing_input)?)),
-                ("sig", Json::str(base64url::encode(signature))),
-            ],
-        ))
+        let answer = perform(Effect::Verify {
+            alg: alg.name(),
+            jwk: jwk.public_jwk(),
+            input: text(signing_input)?,
+            signature: base64url::encode(signature),
+        })
         .await
-        .map_err(|e| failure(e).message)?;
+        .map_err(|f| f.message)?;
         Ok(answer == "true")
     }
     async fn digest(&self, alg: HashAlg, data: &[u8]) -> std::result::Result<Vec<u8>, String> {
-        let answer = effect(request(
-            "digest",
-            &[
-                ("alg", Json::str(alg.name())),
-                ("data", Json::str(text(data)?)),
-            ],
-        ))
+        let answer = perform(Effect::Digest {
+            alg: alg.name(),
+            data: text(data)?,
+        })
         .await
-        .map_err(|e| failure(e).message)?;
+        .map_err(|f| f.message)?;
         base64url::decode(&answer).ok_or_else(|| "the digest is not base64url".to_string())
     }
     /// The answer comes back as `{"url": ...}` (the window landed on the redirect URI) or
@@ -135,25 +89,9 @@ impl Ports for WebPorts {
     async fn window(
         &self,
         kind: WindowKind,
-        r: &WindowRequest<'_>,
+        request: &WindowRequest<'_>,
     ) -> std::result::Result<WindowAnswer, Failure> {
-        let op = match kind {
-            WindowKind::Frame => "frame",
-            WindowKind::Popup => "popup",
-        };
-        let origin = r.response_origin.map_or(Json::Null, Json::str);
-        let answer = effect(request(
-            op,
-            &[
-                ("url", Json::str(r.url)),
-                ("origin", origin),
-                ("state", Json::str(r.state)),
-                ("redirectUri", Json::str(r.redirect_uri)),
-                ("timeoutMs", Json::time(r.timeout_ms)),
-            ],
-        ))
-        .await
-        .map_err(failure)?;
+        let answer = perform(Effect::Window { kind, request }).await?;
         let mut answer = Json::parse(answer.as_bytes()).unwrap_or(Json::Null);
         if let Some(Json::Str(url)) = answer.remove("url") {
             return Ok(WindowAnswer::Url(url));
@@ -167,7 +105,13 @@ impl Ports for WebPorts {
         }
     }
     async fn replace_location(&self, url: &str) {
-        let _ = effect(request("replace", &[("url", Json::str(url))])).await;
+        let _ = perform(Effect::Replace { url }).await;
+    }
+    async fn open(&self, url: &str) -> std::result::Result<(), Failure> {
+        perform(Effect::Open { url }).await.map(|_| ())
+    }
+    async fn lock(&self, name: &str) {
+        let _ = perform(Effect::Lock { name }).await;
     }
 }
 
@@ -192,14 +136,6 @@ fn thrown(e: AuthError) -> String {
     error_step(&e)
 }
 
-/// Sends the browser to `url` (the app's `openUrl`, else `location.assign`).
-async fn open(url: &str) -> Result<()> {
-    effect(request("open", &[("url", Json::str(url))]))
-        .await
-        .map(|_| ())
-        .map_err(|e| AuthError::config(msg(&["openUrl failed: ", &failure(e).message])))
-}
-
 fn token_json(token: Option<String>) -> String {
     token.map_or_else(|| "null".into(), |t| Json::Str(t).to_text())
 }
@@ -222,11 +158,8 @@ pub fn create_client(
         }
         Some(now.unchecked_into())
     };
-    let config = Config::from_options(
-        &json_arg(Some(options), "options").map_err(thrown)?,
-        &msg(&[origin, "/"]),
-    )
-    .map_err(thrown)?;
+    let config = Config::from_options(&json_arg(Some(options), "options").map_err(thrown)?, origin)
+        .map_err(thrown)?;
     let tokens: Box<dyn KeyValueStore> = match config.cache_location {
         CacheLocation::Memory => Box::<MemoryStore>::default(),
         CacheLocation::LocalStorage => Box::new(WebStorage::local()),
@@ -258,8 +191,7 @@ impl WasmClient {
                 json_arg(app_state.clone(), "appState")?;
             }
             let params = json_arg(params, "authorizationParams")?;
-            let url = client.login_url(app_state, Some(&params)).await?;
-            open(&url).await?;
+            client.login_with_redirect(app_state, Some(&params)).await?;
             Ok("null".into())
         })
     }
@@ -270,12 +202,13 @@ impl WasmClient {
     pub fn handle_redirect_callback(&self, url: String, from_location: bool) -> String {
         let client = self.client.clone();
         start(async move {
-            Ok(
-                match client.handle_redirect(&url, from_location).await?.app_state {
-                    Some(text) => msg(&["{\"appState\":", &text, "}"]),
-                    None => "{}".into(),
-                },
-            )
+            let outcome = client.handle_redirect(&url, from_location).await?;
+            let mut done = Json::Obj(Vec::new());
+            // appState is the app's own JSON, checked when the login started.
+            if let Some(app_state) = outcome.app_state.and_then(|t| Json::parse(t.as_bytes())) {
+                done.set("appState", app_state);
+            }
+            Ok(done.to_text())
         })
     }
 
@@ -319,31 +252,15 @@ impl WasmClient {
         self.client.access_token_at((slot % TOKEN_SLOTS) as usize)
     }
 
-    /// A silent renewal. Renewals of the same token (audience and scope) take turns, in this
-    /// tab and across tabs: the flow first asks for a Web Lock named after the token, which
-    /// the entry holds until the flow ends; another tab may have renewed meanwhile. Done with
-    /// the token (or null).
+    /// `getAccessToken` past the cache (see `Client::get_access_token`): done with the token,
+    /// or null.
     #[wasm_bindgen(js_name = renewStep)]
     pub fn renew_step(&self, mode: Option<String>, params: Option<String>) -> String {
         let client = self.client.clone();
         start(async move {
             let mode = CacheMode::parse(mode.as_deref())?;
             let params = json_arg(params, "authorizationParams")?;
-            let (audience, scope) = client.token_key(Some(&params))?;
-            let lock = msg(&[
-                "spa-login.renew.",
-                &client.session_key(),
-                "\n",
-                &audience.unwrap_or_default(),
-                "\n",
-                &scope,
-            ]);
-            let _ = effect(request("lock", &[("name", Json::Str(lock))])).await;
-            client.sync_from_storage(false);
-            let token = match client.cached_access_token(Some(&params), CacheMode::On)? {
-                Some(token) if mode == CacheMode::On => Some(token),
-                _ => client.renew_silently(&params).await?,
-            };
+            let token = client.get_access_token(Some(&params), mode).await?;
             Ok(token_json(token))
         })
     }
@@ -376,9 +293,7 @@ impl WasmClient {
         let client = self.client.clone();
         start(async move {
             let params = json_arg(params, "logoutParams")?;
-            if let Some(url) = client.logout(Some(&params), navigate).await? {
-                open(&url).await?;
-            }
+            client.logout(Some(&params), navigate).await?;
             Ok("null".into())
         })
     }
@@ -427,11 +342,6 @@ impl WasmClient {
     /// The name tabs of this client talk on (BroadcastChannel).
     #[wasm_bindgen(getter, js_name = channelName)]
     pub fn channel_name(&self) -> String {
-        msg(&[
-            "spa-login:",
-            &self.client.config.issuer,
-            ":",
-            &self.client.config.client_id,
-        ])
+        self.client.channel_name()
     }
 }

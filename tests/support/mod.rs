@@ -90,8 +90,8 @@ pub struct FakePorts {
     /// URLs that never answer: their fetch fails with a timeout.
     pub hanging: RefCell<Vec<String>>,
     pub fetched: RefCell<Vec<String>>,
-    /// Every fetch, window and address-bar change, in order: "fetch URL", "window URL",
-    /// "replace URL".
+    /// Every fetch, window, lock, navigation and address-bar change, in order: "fetch URL",
+    /// "window URL", "lock NAME", "open URL", "replace URL".
     pub events: RefCell<Vec<String>>,
     /// How the frame or popup answers a request; by default it fails.
     pub window_answer: RefCell<Option<WindowFn>>,
@@ -269,6 +269,13 @@ impl Ports for FakePorts {
     }
     async fn replace_location(&self, url: &str) {
         self.events.borrow_mut().push(format!("replace {url}"));
+    }
+    async fn open(&self, url: &str) -> Result<(), Failure> {
+        self.events.borrow_mut().push(format!("open {url}"));
+        Ok(())
+    }
+    async fn lock(&self, name: &str) {
+        self.events.borrow_mut().push(format!("lock {name}"));
     }
     async fn verify(
         &self,
