@@ -31,22 +31,15 @@ fn tx_count(client: &Client<FakePorts>) -> usize {
 }
 
 /// An `id_token token` response for `sub`, with `access_token`, for the login of `state`.
-fn response_for(
-    client: &Client<FakePorts>,
-    state: &str,
-    sub: &str,
-    access_token: &str,
-) -> Response {
-    let mut c = claims(&client.ports.nonce_of(state));
+fn response_for(ports: &FakePorts, state: &str, sub: &str, access_token: &str) -> Response {
+    let mut c = claims(&ports.nonce_of(state));
     c.insert("sub".into(), json!(sub));
     c.insert(
         "at_hash".into(),
         json!(at_hash(HashAlg::Sha256, access_token)),
     );
-    let mut r = Response::with_id_token(
-        state,
-        sign("rsa1", JwsAlg::RS256, Some("k1"), &Value::Object(c)),
-    );
+    let id_token = sign("rsa1", JwsAlg::RS256, Some("k1"), &Value::Object(c));
+    let mut r = Response::with_id_token(state, id_token);
     r.access_token = access_token.into();
     r
 }
@@ -54,23 +47,16 @@ fn response_for(
 /// Logs `sub` in by redirect with `access_token` for `params`.
 fn log_in(client: &Client<FakePorts>, sub: &str, access_token: &str, params: Option<Value>) {
     let (state, _) = start_login(client, None, params);
-    let r = response_for(client, &state, sub, access_token);
+    let r = response_for(&client.ports, &state, sub, access_token);
     block_on(client.handle_callback(&r.url())).expect("login");
 }
 
 /// Frames and popups answer with a valid response of `sub` landing on the redirect URI.
 fn windows_answer_as(client: &Client<FakePorts>, sub: &'static str, access_token: &'static str) {
     client.ports.answer_windows(move |ports, _, req| {
-        let mut c = claims(&ports.nonce_of(req.state));
-        c.insert("sub".into(), json!(sub));
-        c.insert(
-            "at_hash".into(),
-            json!(at_hash(HashAlg::Sha256, access_token)),
-        );
-        let id_token = sign("rsa1", JwsAlg::RS256, Some("k1"), &Value::Object(c));
-        let mut r = Response::with_id_token(req.state, id_token);
-        r.access_token = access_token.into();
-        Ok(WindowAnswer::Url(r.url()))
+        Ok(WindowAnswer::Url(
+            response_for(ports, req.state, sub, access_token).url(),
+        ))
     });
 }
 
@@ -105,7 +91,7 @@ fn a_callback_that_outlives_a_logout_stores_nothing_though_it_held_its_transacti
     let fresh = client();
     // Discovery is done by the login request; the keys are fetched by the callback.
     let (state, _) = start_login(&fresh, None, None);
-    let url_fresh = response_for(&fresh, &state, "alice", "at-late").url();
+    let url_fresh = response_for(&fresh.ports, &state, "alice", "at-late").url();
     fresh.ports.fetch_gate.set(false);
     let mut callback = pin!(fresh.handle_callback(&url_fresh));
     assert!(
