@@ -60,8 +60,9 @@ fn windows_answer_as(client: &Client<FakePorts>, sub: &'static str, access_token
     });
 }
 
-#[test]
-fn a_logout_cancels_a_silent_renewal_in_flight_and_nothing_it_brings_is_stored() {
+/// A silent renewal is out in its frame when `log_out` runs; then the frame answers. What it
+/// brings must be dropped with `code`, and the session stays logged out.
+fn renewal_cut_by_a_logout(log_out: impl Fn(&Client<FakePorts>), code: &str) {
     let client = client();
     log_in(&client, "alice", "at-alice", None);
     windows_answer_as(&client, "alice", "at-renewed");
@@ -70,18 +71,40 @@ fn a_logout_cancels_a_silent_renewal_in_flight_and_nothing_it_brings_is_stored()
     let mut renewal = pin!(client.renew_silently(&params));
     assert!(poll_once(renewal.as_mut()).is_none(), "the frame is out");
     assert_eq!(tx_count(&client), 1);
-
-    block_on(client.logout(None, false)).unwrap();
-    assert_eq!(
-        tx_count(&client),
-        0,
-        "the logout takes the flow's transaction"
-    );
+    log_out(&client);
     client.ports.window_gate.set(true);
     let e = poll_once(renewal.as_mut()).expect("done").unwrap_err();
-    assert_eq!(e.code(), "invalid_state", "{e}");
+    assert_eq!(e.code(), code, "{e}");
     assert!(!client.is_authenticated());
     assert_eq!(stored_session(&client), None);
+    assert_eq!(
+        client
+            .cached_access_token(Some(&params), CacheMode::CacheOnly)
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn a_logout_cancels_a_silent_renewal_in_flight_and_nothing_it_brings_is_stored() {
+    renewal_cut_by_a_logout(
+        |client| {
+            block_on(client.logout(None, false)).unwrap();
+            assert_eq!(
+                tx_count(client),
+                0,
+                "the logout takes the flow's transaction"
+            );
+        },
+        "invalid_state",
+    );
+}
+
+#[test]
+fn a_logout_in_another_tab_cancels_this_tabs_renewal_too() {
+    // Told over the channel (memory cache): this tab's transaction stays (it is in this tab's
+    // sessionStorage), but what the flow brings is dropped.
+    renewal_cut_by_a_logout(|client| client.sync_from_storage(true), "login_required");
 }
 
 #[test]
@@ -108,30 +131,6 @@ fn a_callback_that_outlives_a_logout_stores_nothing_though_it_held_its_transacti
 }
 
 #[test]
-fn a_logout_in_another_tab_cancels_this_tabs_renewal_too() {
-    let client = client();
-    log_in(&client, "alice", "at-alice", None);
-    windows_answer_as(&client, "alice", "at-renewed");
-    client.ports.window_gate.set(false);
-    let params = j(json!({ "audience": API }));
-    let mut renewal = pin!(client.renew_silently(&params));
-    assert!(poll_once(renewal.as_mut()).is_none());
-    // Another tab logs out (memory cache: told over the channel); this tab's transaction
-    // stays (it is in this tab's sessionStorage) but what it brings is dropped.
-    client.sync_from_storage(true);
-    client.ports.window_gate.set(true);
-    let e = poll_once(renewal.as_mut()).expect("done").unwrap_err();
-    assert_eq!(e.code(), "login_required", "{e}");
-    assert!(!client.is_authenticated());
-    assert_eq!(
-        client
-            .cached_access_token(Some(&params), CacheMode::CacheOnly)
-            .unwrap(),
-        None
-    );
-}
-
-#[test]
 fn another_users_login_replaces_the_whole_session() {
     let client = client();
     log_in(
@@ -142,10 +141,7 @@ fn another_users_login_replaces_the_whole_session() {
     );
     let api = j(json!({ "audience": API }));
     assert_eq!(
-        client
-            .cached_access_token(Some(&api), CacheMode::On)
-            .unwrap()
-            .as_deref(),
+        cached(&client, Some(json!({ "audience": API }))).as_deref(),
         Some("at-alice-api")
     );
     // Bob logs in (by redirect) for the default audience only.
@@ -209,12 +205,8 @@ fn the_same_user_keeps_the_tokens_of_other_apis() {
         Some(json!({ "audience": API })),
     );
     log_in(&client, "alice", "at-alice", None);
-    let api = j(json!({ "audience": API }));
     assert_eq!(
-        client
-            .cached_access_token(Some(&api), CacheMode::On)
-            .unwrap()
-            .as_deref(),
+        cached(&client, Some(json!({ "audience": API }))).as_deref(),
         Some("at-alice-api")
     );
 }

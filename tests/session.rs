@@ -150,20 +150,8 @@ fn get_access_token_needs_a_response_type_with_an_access_token() {
 
 #[test]
 fn another_tabs_login_is_read_from_local_storage_and_its_logout_clears_memory() {
-    let mut o = options();
-    o["cacheLocation"] = json!("localstorage");
-    let tab_a = client_with(o.clone(), FakePorts::new());
-    let tab_b = client_with(o, FakePorts::new());
-    let (state, nonce) = start_login(&tab_a, None, None);
-    block_on(tab_a.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
-    // Both tabs share one localStorage: copy what A wrote into B's.
-    let key = format!("spa-login.session.{ISSUER} {CLIENT_ID}");
-    tab_b
-        .ports
-        .tokens
-        .inner
-        .set(&key, &stored_session(&tab_a).unwrap())
-        .unwrap();
+    let (tab_a, tab_b) = two_tabs_one_logged_in();
+    share_tokens(&tab_a, &tab_b);
     assert!(!tab_b.is_authenticated());
     let v = tab_b.session_version();
     tab_b.sync_from_storage(false);
@@ -222,21 +210,9 @@ fn a_token_granted_fewer_scopes_is_cached_under_the_scope_asked_for() {
 
 #[test]
 fn get_access_token_looks_again_under_the_renewal_lock_before_it_renews() {
-    let mut o = options();
-    o["cacheLocation"] = json!("localstorage");
-    let tab = client_with(o.clone(), FakePorts::new());
-    let other = client_with(o, FakePorts::new());
-    let (state, nonce) = start_login(&other, None, None);
-    block_on(other.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    let (other, tab) = two_tabs_one_logged_in();
     // The other tab's tokens reach this tab's storage while it waits for the lock.
-    tab.ports
-        .tokens
-        .inner
-        .set(
-            &format!("spa-login.session.{ISSUER} {CLIENT_ID}"),
-            &stored_session(&other).unwrap(),
-        )
-        .unwrap();
+    share_tokens(&other, &tab);
     assert_eq!(tab.cached_access_token(None, CacheMode::On).unwrap(), None);
     let token = block_on(tab.get_access_token(None, CacheMode::On)).unwrap();
     assert_eq!(token.as_deref(), Some("at-0123456789"));

@@ -441,3 +441,35 @@ pub fn stored_session(client: &Client<FakePorts>) -> Option<String> {
         .get(&format!("spa-login.session.{ISSUER} {CLIENT_ID}"))
         .unwrap()
 }
+
+/// Two tabs of the app with `cacheLocation: 'localstorage'`; the first has logged in. Each has
+/// its own fake storage: `share_tokens` copies what one wrote into the other's, as the one
+/// localStorage of a real browser would show it.
+pub fn two_tabs_one_logged_in() -> (Client<FakePorts>, Client<FakePorts>) {
+    let mut o = options();
+    o["cacheLocation"] = json!("localstorage");
+    let logged_in = client_with(o.clone(), FakePorts::new());
+    let other = client_with(o, FakePorts::new());
+    let (state, nonce) = start_login(&logged_in, None, None);
+    block_on(logged_in.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    (logged_in, other)
+}
+
+/// Copies `from`'s stored session into `to`'s token storage.
+pub fn share_tokens(from: &Client<FakePorts>, to: &Client<FakePorts>) {
+    to.ports
+        .tokens
+        .inner
+        .set(&from.session_key(), &stored_session(from).unwrap())
+        .unwrap();
+}
+
+/// The cached access token for `params` (`getAccessToken` with `cacheMode: 'on'`, no renewal).
+pub fn cached(client: &Client<FakePorts>, params: Option<Value>) -> Option<String> {
+    client
+        .cached_access_token(
+            params.map(j).as_ref(),
+            spa_login::core::client::CacheMode::On,
+        )
+        .unwrap()
+}
