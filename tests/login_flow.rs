@@ -76,7 +76,7 @@ fn options_domain_means_an_https_issuer_with_trailing_slash() {
 #[test]
 fn options_reject_unknown_response_type_and_bad_values_naming_them() {
     let e = config_err(
-        json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "response_type": "code" } }),
+        json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "response_type": "code token" } }),
     );
     assert!(e.description.contains("response_type"));
     let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "cacheLocation": "cookie" }));

@@ -1,6 +1,6 @@
 //! The authorization request (OpenID Connect Core 3.2.2.1, RFC 6749 4.2.1).
 
-use super::config::{merge_params, with_openid, AuthParams, Config};
+use super::config::{check_combination, merge_params, with_openid, AuthParams, Config};
 use super::error::Result;
 use super::json::Json;
 use super::metadata::ProviderMetadata;
@@ -22,6 +22,7 @@ pub fn request_params<'a>(
     }
     let mut params = config.params.clone();
     merge_params(&mut params, overrides, "authorizationParams")?;
+    check_combination(&params, "authorizationParams")?;
     Ok(Cow::Owned(with_openid(params)))
 }
 

@@ -28,6 +28,8 @@ pub struct AccessTokenEntry {
     pub scope: String,
     /// Milliseconds since the epoch.
     pub expires_at: f64,
+    /// The refresh token that came with it (code flows with `useRefreshTokens`).
+    pub refresh_token: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +63,9 @@ impl Session {
                 }
                 e.set("scope", Json::str(t.scope.as_str()));
                 e.set("expires_at", Json::time(t.expires_at));
+                if let Some(r) = &t.refresh_token {
+                    e.set("refresh_token", Json::str(r.as_str()));
+                }
                 e
             })
             .collect();
@@ -92,6 +97,7 @@ impl Session {
                     audience: e.str_member("audience").map(str::to_owned),
                     scope: e.str_member("scope")?.into(),
                     expires_at: e.get("expires_at")?.as_f64()?,
+                    refresh_token: e.str_member("refresh_token").map(str::to_owned),
                 })
             })
             .collect::<Option<Vec<_>>>()?;
@@ -148,6 +154,45 @@ impl TokenCache {
         })
     }
 
+    /// The refresh token held for `audience` and `scope`, whatever its access token's age.
+    pub fn refresh_token_for(&self, audience: Option<&str>, scope: &str) -> Option<String> {
+        self.session
+            .access_tokens
+            .iter()
+            .find(|t| t.audience.as_deref() == audience && covers(&t.scope, scope))
+            .and_then(|t| t.refresh_token.clone())
+    }
+
+    /// Every refresh token held (for revocation at logout).
+    pub fn refresh_tokens(&self) -> Vec<String> {
+        let mut tokens: Vec<String> = Vec::new();
+        for t in &self.session.access_tokens {
+            if let Some(r) = &t.refresh_token {
+                if !tokens.contains(r) {
+                    tokens.push(r.clone());
+                }
+            }
+        }
+        tokens
+    }
+
+    /// Forgets a refresh token the provider refused (`invalid_grant`): it is never sent again.
+    pub fn drop_refresh_token(
+        &mut self,
+        store: &dyn KeyValueStore,
+        refresh_token: &str,
+        clock: &Clock,
+    ) -> Result<()> {
+        let mut next = self.session.clone();
+        for t in &mut next.access_tokens {
+            if t.refresh_token.as_deref() == Some(refresh_token) {
+                t.refresh_token = None;
+            }
+        }
+        next.access_tokens.retain(|t| clock.valid(t.expires_at));
+        self.replace(store, next)
+    }
+
     /// Stores the result of one validated response: the ID token replaces the previous one, the
     /// access token replaces the one of the same (audience, scope). Tokens no longer valid are
     /// dropped. An ID token of another user (another `iss` or `sub`) starts a new session: no
@@ -166,12 +211,19 @@ impl TokenCache {
         if id_token.is_some() {
             next.id_token = id_token;
         }
-        next.access_tokens.retain(|t| clock.valid(t.expires_at));
+        // An expired token stays while its refresh token can renew it.
+        next.access_tokens
+            .retain(|t| clock.valid(t.expires_at) || t.refresh_token.is_some());
         if let Some(new) = access_token {
             next.access_tokens
                 .retain(|t| !(t.audience == new.audience && t.scope == new.scope));
             next.access_tokens.push(new);
         }
+        self.replace(store, next)
+    }
+
+    /// Writes `next` to storage, then takes it as the session.
+    fn replace(&mut self, store: &dyn KeyValueStore, next: Session) -> Result<()> {
         store
             .set(&self.key, &next.to_text())
             .map_err(|e| AuthError::storage(msg(&["cannot store the tokens: ", &e])))?;

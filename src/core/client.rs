@@ -9,11 +9,12 @@ use super::expiry::Clock;
 use super::id_token::{self, Expected};
 use super::json::{self, Json};
 use super::jwks::{self, Jwks, Selection};
-use super::jws;
+use super::jws::{self, HashAlg};
 use super::metadata::{self, ProviderMetadata};
 use super::ports::{Failure, FailureKind, Ports, WindowAnswer, WindowKind, WindowRequest};
 use super::response::{self, ResponseParams};
 use super::text::msg;
+use super::token::{self, TokenSet};
 use super::transaction::{self, Transaction, TRANSACTION_TTL_MS};
 use super::urls;
 use super::urls::check_redirect_uri;
@@ -133,6 +134,41 @@ pub fn means_logged_out(code: &str) -> bool {
             | "interaction_required"
             | "account_selection_required"
     )
+}
+
+/// What an ID token must match beyond the client and the clock.
+pub struct Checks<'a> {
+    /// The login's nonce; `None` for a refresh.
+    pub nonce: Option<&'a str>,
+    pub max_age: Option<u64>,
+    /// The access token `at_hash` is over, and whether the claim must be there (implicit) or
+    /// is checked where present (token endpoint).
+    pub at_hash: Option<(&'a str, bool)>,
+    /// The code `c_hash` is over (hybrid flow): required.
+    pub c_hash: Option<&'a str>,
+}
+
+/// What a flow brought, verified, for the cache.
+struct Tokens {
+    id_token: Option<IdTokenEntry>,
+    access_token: Option<String>,
+    expires_in: u64,
+    refresh_token: Option<String>,
+}
+
+/// Two ID tokens name the same subject: these claims are equal (Core 3.3.2.12 for the hybrid
+/// flow's two tokens, 12.2 for a refreshed one).
+fn same_subject(held: &Json, new: &Json, claims: &[&str]) -> Result<()> {
+    for claim in claims {
+        if held.get(claim).is_none() || held.get(claim) != new.get(claim) {
+            return Err(AuthError::id_token(msg(&[
+                "the new ID token's ",
+                claim,
+                " differs from the one held",
+            ])));
+        }
+    }
+    Ok(())
 }
 
 /// A failed request to the provider as the error the app sees.
@@ -318,6 +354,23 @@ impl<P: Ports> Client<P> {
             _ => None,
         };
         let (state, nonce) = self.state_and_nonce()?;
+        let response_type = ResponseType::parse(params.at("response_type"))
+            .ok_or_else(|| AuthError::config("unknown response_type"))?;
+        let code_verifier = match response_type.has_code() {
+            true => {
+                let (verifier, challenge) = self.pkce().await?;
+                params.insert("code_challenge", challenge);
+                params.insert("code_challenge_method", "S256".into());
+                Some(verifier)
+            }
+            false => None,
+        };
+        // Where an answer that lands on the redirect URI must come (a web_message answer is
+        // posted instead, and any answer posted is taken as such).
+        let response_mode = match params.get("response_mode") {
+            Some(mode @ ("query" | "fragment")) => mode.to_owned(),
+            _ => response_type.default_mode().into(),
+        };
         let now = self.ports.now_ms();
         let tx = Transaction {
             issuer: self.config.issuer.clone(),
@@ -326,6 +379,8 @@ impl<P: Ports> Client<P> {
             nonce,
             redirect_uri: params.at("redirect_uri").into(),
             response_type: params.at("response_type").into(),
+            response_mode,
+            code_verifier,
             scope: params.at("scope").into(),
             audience: params.get("audience").map(str::to_owned),
             max_age: params.get("max_age").and_then(json::parse_decimal),
@@ -343,6 +398,22 @@ impl<P: Ports> Client<P> {
             response_origin,
             timeout_ms: self.config.authorize_timeout_secs as f64 * 1000.0,
         })
+    }
+
+    /// A fresh PKCE pair (RFC 7636 4.1, 4.2): a verifier of 43 unreserved characters from 256
+    /// random bits, and its S256 challenge, base64url(SHA-256(verifier)). Never `plain`.
+    async fn pkce(&self) -> Result<(String, String)> {
+        let mut bytes = [0u8; RANDOM_BYTES];
+        self.ports
+            .random(&mut bytes)
+            .map_err(|e| AuthError::config(msg(&["no secure random source: ", &e])))?;
+        let verifier = base64url::encode(&bytes);
+        let digest = self
+            .ports
+            .digest(HashAlg::Sha256, verifier.as_bytes())
+            .await
+            .map_err(|e| AuthError::config(msg(&["SHA-256 is not available: ", &e])))?;
+        Ok((verifier, base64url::encode(&digest)))
     }
 
     /// Fresh `state` and `nonce`, 256 bits each, never equal (Core 15.5.2).
@@ -456,20 +527,42 @@ impl<P: Ports> Client<P> {
         }
         let response_type = ResponseType::parse(&tx.response_type)
             .ok_or_else(|| AuthError::state("the stored login transaction is unreadable"))?;
-        let tokens = response::check_tokens(params, response_type, &self.config.issuer)?;
-        let id_token = match &tokens.id_token {
-            Some(raw) => {
-                let claims = self
-                    .verify_id_token(raw, tx, tokens.access_token.as_deref())
-                    .await?;
-                Some(IdTokenEntry {
-                    raw: raw.clone(),
-                    claims,
-                })
+        let md = self.metadata().await?;
+        // Before anything else: a code from another issuer is never sent anywhere.
+        response::check_iss(params, &self.config.issuer, md.iss_parameter_supported)?;
+        response::check_mode(params, &tx.response_mode)?;
+        let tokens = if response_type.has_code() {
+            self.exchange_code(params, tx, response_type, &md).await?
+        } else {
+            let tokens = response::check_tokens(params, response_type)?;
+            let id_token = match &tokens.id_token {
+                Some(raw) => Some(
+                    self.verify_id_token(raw, tx, tokens.access_token.as_deref())
+                        .await?,
+                ),
+                None => None,
+            };
+            Tokens {
+                id_token,
+                access_token: tokens.access_token,
+                expires_in: tokens.expires_in,
+                refresh_token: None,
             }
-            None => None,
         };
-        // Checked after the last wait and right before storing: nothing runs in between.
+        // Cached under the scope asked for: a provider that grants less (or names only the
+        // API's scopes) would otherwise make every later call for the same scope miss.
+        self.store(tokens, tx.audience.clone(), tx.scope.clone(), logouts)
+    }
+
+    /// Stores what a flow brought; returns the access token. Checked after the flow's last
+    /// wait and right before storing, with nothing in between: after a logout, nothing.
+    fn store(
+        &self,
+        tokens: Tokens,
+        audience: Option<String>,
+        scope: String,
+        logouts: u32,
+    ) -> Result<Option<String>> {
         if self.logouts.get() != logouts {
             return Err(AuthError::new(
                 ErrorCode::LoginRequired,
@@ -479,17 +572,198 @@ impl<P: Ports> Client<P> {
         let clock = self.clock();
         let access_token = tokens.access_token.map(|token| AccessTokenEntry {
             access_token: token,
-            audience: tx.audience.clone(),
-            // Cached under the scope asked for: a provider that grants less (or names only the
-            // API's scopes) would otherwise make every later call for the same scope miss.
-            scope: tx.scope.clone(),
+            audience,
+            scope,
             expires_at: clock.now_ms + tokens.expires_in as f64 * 1000.0,
+            refresh_token: tokens.refresh_token,
         });
         let token = access_token.as_ref().map(|t| t.access_token.clone());
         self.cache
             .borrow_mut()
-            .save(self.ports.tokens(), id_token, access_token, &clock)?;
+            .save(self.ports.tokens(), tokens.id_token, access_token, &clock)?;
         Ok(token)
+    }
+
+    /// The code flows: the front-channel ID token of `code id_token` verified first (with
+    /// `c_hash`), then the code exchanged with the transaction's PKCE verifier at this issuer's
+    /// token endpoint, and the token response's ID token verified like any other.
+    async fn exchange_code(
+        &self,
+        params: &ResponseParams,
+        tx: &Transaction,
+        response_type: ResponseType,
+        md: &ProviderMetadata,
+    ) -> Result<Tokens> {
+        let answer = response::check_code(params, response_type)?;
+        let front = match &answer.id_token {
+            Some(raw) => Some(
+                self.verify_id_token_with(
+                    raw,
+                    &Checks {
+                        nonce: Some(&tx.nonce),
+                        max_age: tx.max_age,
+                        at_hash: None,
+                        c_hash: Some(&answer.code),
+                    },
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let verifier = tx
+            .code_verifier
+            .as_deref()
+            .ok_or_else(|| AuthError::state("the stored login transaction has no PKCE verifier"))?;
+        let set = self
+            .token_request(
+                md,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &answer.code),
+                    ("redirect_uri", &tx.redirect_uri),
+                    ("client_id", &self.config.client_id),
+                    ("code_verifier", verifier),
+                ],
+            )
+            .await?;
+        let wants_id_token = tx.scope.split(' ').any(|s| s == "openid");
+        let id_token = match (&set.id_token, wants_id_token) {
+            (Some(raw), _) => Some(
+                self.verify_id_token_with(
+                    raw,
+                    &Checks {
+                        nonce: Some(&tx.nonce),
+                        max_age: tx.max_age,
+                        at_hash: Some((&set.access_token, false)),
+                        c_hash: None,
+                    },
+                )
+                .await?,
+            ),
+            (None, true) => {
+                return Err(AuthError::response(
+                    "the token response has no id_token, and openid was asked for",
+                ))
+            }
+            (None, false) => None,
+        };
+        if let (Some(front), Some(back)) = (&front, &id_token) {
+            same_subject(&front.claims, &back.claims, &["iss", "sub"])?;
+        }
+        Ok(Tokens {
+            id_token: id_token.or(front),
+            access_token: Some(set.access_token),
+            expires_in: set.expires_in,
+            refresh_token: set.refresh_token,
+        })
+    }
+
+    /// POSTs a grant to the token endpoint and reads the answer. The issuer's keys are fetched
+    /// alongside, since the answer's ID token will need them.
+    async fn token_request(&self, md: &ProviderMetadata, grant: &[(&str, &str)]) -> Result<TokenSet> {
+        let endpoint = md
+            .token_endpoint
+            .as_deref()
+            .ok_or_else(|| AuthError::metadata("provider metadata has no token_endpoint"))?;
+        if lookup(&self.provider.jwks, &md.jwks_uri).is_none() {
+            self.ports.prefetch(&md.jwks_uri, self.http_timeout_ms()).await;
+        }
+        let answer = self
+            .ports
+            .post_form(endpoint, &token::form(grant), self.http_timeout_ms())
+            .await
+            .map_err(|e| fetch_error("the token request", endpoint, e))?;
+        token::parse_response(&answer)
+    }
+
+    /// A renewal past the cache: with `useRefreshTokens`, the refresh token of that token
+    /// first (one refused with `invalid_grant` is dropped); the hidden frame when there is
+    /// none or it was refused and `useRefreshTokensFallback` allows it.
+    async fn renew(&self, overrides: Option<&Json>) -> Result<Option<String>> {
+        let params = overrides.cloned().unwrap_or(Json::Null);
+        if !self.config.use_refresh_tokens {
+            return self.renew_silently(&params).await;
+        }
+        let (audience, scope) = self.token_key(overrides)?;
+        let held = self
+            .cache
+            .borrow()
+            .refresh_token_for(audience.as_deref(), &scope);
+        match held {
+            Some(refresh_token) => match self.refresh(&refresh_token, audience, scope).await {
+                Err(e) if e.code() == "invalid_grant" => {
+                    self.cache.borrow_mut().drop_refresh_token(
+                        self.ports.tokens(),
+                        &refresh_token,
+                        &self.clock(),
+                    )?;
+                    if !self.config.use_refresh_tokens_fallback {
+                        return Err(e);
+                    }
+                }
+                other => return other,
+            },
+            None if !self.config.use_refresh_tokens_fallback => {
+                return Err(AuthError::new(
+                    ErrorCode::MissingRefreshToken,
+                    "no refresh token is held for this audience and scope; log in again (or set useRefreshTokensFallback)",
+                ))
+            }
+            None => {}
+        }
+        self.renew_silently(&params).await
+    }
+
+    /// `grant_type=refresh_token` (RFC 6749 6). A new ID token names the same `iss`, `sub` and
+    /// `aud` as the one held and passes the signature and time checks, without a nonce (Core
+    /// 12.2). A rotated refresh token replaces the old one before the token is returned.
+    async fn refresh(
+        &self,
+        refresh_token: &str,
+        audience: Option<String>,
+        scope: String,
+    ) -> Result<Option<String>> {
+        let logouts = self.logouts.get();
+        let md = self.metadata().await?;
+        let set = self
+            .token_request(
+                &md,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token),
+                    ("client_id", &self.config.client_id),
+                ],
+            )
+            .await?;
+        let id_token = match &set.id_token {
+            Some(raw) => {
+                let entry = self
+                    .verify_id_token_with(
+                        raw,
+                        &Checks {
+                            nonce: None,
+                            max_age: None,
+                            at_hash: Some((&set.access_token, false)),
+                            c_hash: None,
+                        },
+                    )
+                    .await?;
+                let held = self.cache.borrow().session().id_token.clone();
+                if let Some(held) = held {
+                    same_subject(&held.claims, &entry.claims, &["iss", "sub", "aud"])?;
+                }
+                Some(entry)
+            }
+            None => None,
+        };
+        let tokens = Tokens {
+            id_token,
+            access_token: Some(set.access_token),
+            expires_in: set.expires_in,
+            // Without rotation the provider sends none: the one held stays good.
+            refresh_token: set.refresh_token.or_else(|| Some(refresh_token.to_owned())),
+        };
+        self.store(tokens, audience, scope, logouts)
     }
 
     /// Runs an authorization request in a frame or the popup and handles its answer like a
@@ -546,20 +820,38 @@ impl<P: Ports> Client<P> {
         if self.is_authenticated() {
             return Ok(());
         }
-        match self.renew_silently(params).await {
+        // With refresh tokens, one that is held (localStorage, after a reload) renews first;
+        // none held, or one refused, means "not logged in" as the provider's answers do.
+        match self.renew(Some(params)).await {
             Err(e) if means_logged_out(e.code()) => Ok(()),
+            Err(e) if matches!(e.code(), "missing_refresh_token" | "invalid_grant") => Ok(()),
             other => other.map(|_| ()),
         }
     }
 
-    /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
-    /// and `at_hash` when an access token came with it. Returns the claims.
+    /// Verifies an ID token of an implicit response: every check with the login's nonce, and
+    /// `at_hash` when an access token came with it. Returns the claims.
     pub async fn verify_id_token(
         &self,
         raw: &str,
         tx: &Transaction,
         access_token: Option<&str>,
-    ) -> Result<Json> {
+    ) -> Result<IdTokenEntry> {
+        self.verify_id_token_with(
+            raw,
+            &Checks {
+                nonce: Some(&tx.nonce),
+                max_age: tx.max_age,
+                at_hash: access_token.map(|t| (t, true)),
+                c_hash: None,
+            },
+        )
+        .await
+    }
+
+    /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
+    /// and the hashes `checks` asks for.
+    pub async fn verify_id_token_with(&self, raw: &str, checks: &Checks<'_>) -> Result<IdTokenEntry> {
         let jws = jws::decode(raw)?;
         let md = self.metadata().await?;
         if !md
@@ -579,23 +871,33 @@ impl<P: Ports> Client<P> {
             &Expected {
                 issuer: &self.config.issuer,
                 client_id: &self.config.client_id,
-                nonce: &tx.nonce,
+                nonce: checks.nonce,
                 clock: self.clock(),
-                max_age: tx.max_age,
+                max_age: checks.max_age,
             },
         )?;
-        if let Some(token) = access_token {
-            let hash = jws.alg.hash();
-            let digest = self
-                .ports
-                .digest(hash, token.as_bytes())
-                .await
-                .map_err(|e| {
-                    AuthError::id_token(msg(&["the access token could not be hashed: ", &e]))
-                })?;
-            id_token::check_at_hash(&jws.claims, hash, &digest)?;
+        let hash = jws.alg.hash();
+        if let Some((token, required)) = checks.at_hash {
+            if required || jws.claims.get("at_hash").is_some() {
+                let digest = self.digest(hash, token).await?;
+                id_token::check_at_hash(&jws.claims, hash, &digest)?;
+            }
         }
-        Ok(jws.claims)
+        if let Some(code) = checks.c_hash {
+            let digest = self.digest(hash, code).await?;
+            id_token::check_c_hash(&jws.claims, hash, &digest)?;
+        }
+        Ok(IdTokenEntry {
+            raw: raw.to_owned(),
+            claims: jws.claims,
+        })
+    }
+
+    async fn digest(&self, hash: HashAlg, text: &str) -> Result<Vec<u8>> {
+        self.ports
+            .digest(hash, text.as_bytes())
+            .await
+            .map_err(|e| AuthError::id_token(msg(&["a token could not be hashed: ", &e])))
     }
 
     async fn verify_signature(
@@ -666,14 +968,17 @@ impl<P: Ports> Client<P> {
         if let Some(token) = self.cached_access_token(overrides, mode)? {
             return Ok(Some(token));
         }
-        let params = overrides.cloned().unwrap_or(Json::Null);
-        self.renew_silently(&params).await
+        self.renew(overrides).await
     }
 
     /// The lock renewals of one token take turns under: this client's session, and the
-    /// token's audience and scope.
+    /// token's audience and scope. With refresh tokens, one lock for the session: a refresh
+    /// token may serve several tokens, and is never sent twice.
     fn renewal_lock(&self, overrides: Option<&Json>) -> Result<String> {
-        let (audience, scope) = self.token_key(overrides)?;
+        let (audience, scope) = match self.config.use_refresh_tokens {
+            true => (None, String::new()),
+            false => self.token_key(overrides)?,
+        };
         Ok(msg(&[
             "spa-login.renew.",
             &self.session_key(),
@@ -802,13 +1107,41 @@ impl<P: Ports> Client<P> {
     /// `logout`: forgets this client's tokens, then sends the browser to the provider's
     /// logout, unless `navigate` is false or the provider has none.
     pub async fn logout(&self, logout_params: Option<&Json>, navigate: bool) -> Result<()> {
-        match self.logout_url(logout_params, navigate).await? {
+        let refresh_tokens = self.cache.borrow().refresh_tokens();
+        let url = self.logout_url(logout_params, navigate).await?;
+        self.revoke(&refresh_tokens).await;
+        match url {
             Some(url) => self
                 .ports
                 .open(&url)
                 .await
                 .map_err(|f| AuthError::config(msg(&["openUrl failed: ", &f.message]))),
             None => Ok(()),
+        }
+    }
+
+    /// Revokes refresh tokens at the provider (RFC 7009) when it has a revocation endpoint. The
+    /// session is gone already: a revocation that fails changes nothing for the logout.
+    async fn revoke(&self, refresh_tokens: &[String]) {
+        if refresh_tokens.is_empty() {
+            return;
+        }
+        let Ok(md) = self.metadata().await else {
+            return;
+        };
+        let Some(endpoint) = &md.revocation_endpoint else {
+            return;
+        };
+        for token in refresh_tokens {
+            let body = token::form(&[
+                ("token", token),
+                ("token_type_hint", "refresh_token"),
+                ("client_id", &self.config.client_id),
+            ]);
+            let _ = self
+                .ports
+                .post_form(endpoint, &body, self.http_timeout_ms())
+                .await;
         }
     }
 

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     PopupSevered,
     /// No session to renew: the user logged out while the flow was in flight.
     LoginRequired,
+    /// `useRefreshTokens` without a refresh token for the token asked for, and no fallback.
+    MissingRefreshToken,
     /// An error response of the provider (with a matching state), passed through.
     Provider(String),
 }
@@ -46,6 +48,7 @@ impl ErrorCode {
             ErrorCode::PopupCancelled => "popup_cancelled",
             ErrorCode::PopupSevered => "popup_severed",
             ErrorCode::LoginRequired => "login_required",
+            ErrorCode::MissingRefreshToken => "missing_refresh_token",
             ErrorCode::Provider(code) => code,
         }
     }

@@ -11,16 +11,25 @@ pub struct ProviderMetadata {
     pub authorization_endpoint: String,
     pub jwks_uri: String,
     pub end_session_endpoint: Option<String>,
+    /// Where codes and refresh tokens are exchanged (code flows only).
+    pub token_endpoint: Option<String>,
+    /// RFC 7009 token revocation, for refresh tokens at logout.
+    pub revocation_endpoint: Option<String>,
+    /// RFC 9207: the provider puts `iss` in every authorization response, so one without it is
+    /// not from this provider.
+    pub iss_parameter_supported: bool,
     /// Only these algorithms are accepted for ID tokens (Discovery 3 says RS256 is the default).
     pub id_token_signing_alg_values_supported: Vec<String>,
     pub response_modes_supported: Vec<String>,
 }
 
-const ENDPOINTS: [&str; 4] = [
+const ENDPOINTS: [&str; 6] = [
     "authorization_endpoint",
     "jwks_uri",
     "end_session_endpoint",
     "userinfo_endpoint",
+    "token_endpoint",
+    "revocation_endpoint",
 ];
 
 /// The `metadata` option: each member overrides the discovered one; with issuer,
@@ -123,10 +132,14 @@ pub fn resolve(
     let authorization_endpoint = required("authorization_endpoint")?;
     let jwks_uri = required("jwks_uri")?;
     let end_session_endpoint = text("end_session_endpoint")?;
+    let token_endpoint = text("token_endpoint")?;
+    let revocation_endpoint = text("revocation_endpoint")?;
     for (name, value) in [
         ("authorization_endpoint", Some(&authorization_endpoint)),
         ("jwks_uri", Some(&jwks_uri)),
         ("end_session_endpoint", end_session_endpoint.as_ref()),
+        ("token_endpoint", token_endpoint.as_ref()),
+        ("revocation_endpoint", revocation_endpoint.as_ref()),
     ] {
         if let Some(value) = value {
             check_endpoint_url(name, value)
@@ -141,6 +154,17 @@ pub fn resolve(
         authorization_endpoint,
         jwks_uri,
         end_session_endpoint,
+        token_endpoint,
+        revocation_endpoint,
+        iss_parameter_supported: match doc.get("authorization_response_iss_parameter_supported") {
+            None | Some(Json::Null) => false,
+            Some(Json::Bool(b)) => *b,
+            Some(_) => {
+                return Err(AuthError::metadata(
+                    "provider metadata authorization_response_iss_parameter_supported is not true or false",
+                ))
+            }
+        },
         id_token_signing_alg_values_supported: algs,
         response_modes_supported: list("response_modes_supported")?,
     })

@@ -16,5 +16,6 @@ pub mod metadata;
 pub mod ports;
 pub mod response;
 pub mod text;
+pub mod token;
 pub mod transaction;
 pub mod urls;

@@ -6,6 +6,7 @@
 use super::json::Json;
 use super::jwks::Jwk;
 use super::jws::{HashAlg, JwsAlg};
+use super::token::HttpResponse;
 
 /// A string store with the semantics of Web Storage. Every call may fail (a blocked or full
 /// storage throws in browsers); the failure text says what happened.
@@ -94,6 +95,12 @@ pub trait Ports {
     /// GET a document, giving up after `timeout_ms`; a network failure or a non-2xx status is
     /// a `Failed` failure.
     async fn fetch_text(&self, url: &str, timeout_ms: f64) -> Result<String, Failure>;
+    /// Starts fetching `url` without waiting for it: a `fetch_text` of it soon after takes
+    /// the answer (the issuer's keys, while the token request is out).
+    async fn prefetch(&self, url: &str, timeout_ms: f64);
+    /// POSTs a form (`application/x-www-form-urlencoded`, CORS, no credentials) and gives the
+    /// answer whatever its status: a token endpoint's errors come with 400.
+    async fn post_form(&self, url: &str, body: &str, timeout_ms: f64) -> Result<HttpResponse, Failure>;
     /// Verifies a JWS signature with a JWK from the issuer's set; `Ok(false)` for a bad
     /// signature, `Err` when the key cannot be used at all.
     async fn verify(

@@ -22,6 +22,10 @@ pub struct Transaction {
     pub nonce: String,
     pub redirect_uri: String,
     pub response_type: String,
+    /// Where the response must come: `query` or `fragment`.
+    pub response_mode: String,
+    /// PKCE (RFC 7636): the secret whose hash went with the request, for the code exchange.
+    pub code_verifier: Option<String>,
     pub scope: String,
     pub audience: Option<String>,
     pub max_age: Option<u64>,
@@ -40,12 +44,16 @@ impl Transaction {
             ("nonce", &self.nonce),
             ("redirect_uri", &self.redirect_uri),
             ("response_type", &self.response_type),
+            ("response_mode", &self.response_mode),
             ("scope", &self.scope),
         ] {
             o.set(k, Json::str(v.as_str()));
         }
         if let Some(a) = &self.audience {
             o.set("audience", Json::str(a.as_str()));
+        }
+        if let Some(v) = &self.code_verifier {
+            o.set("code_verifier", Json::str(v.as_str()));
         }
         if let Some(m) = self.max_age {
             o.set("max_age", Json::int(m));
@@ -66,6 +74,8 @@ impl Transaction {
             nonce: s("nonce")?,
             redirect_uri: s("redirect_uri")?,
             response_type: s("response_type")?,
+            response_mode: s("response_mode")?,
+            code_verifier: s("code_verifier"),
             scope: s("scope")?,
             audience: s("audience"),
             max_age: v.get("max_age").and_then(Json::as_f64).map(|m| m as u64),

@@ -15,6 +15,7 @@ use spa_login::core::jws::{HashAlg, JwsAlg};
 use spa_login::core::ports::{
     Failure, FailureKind, KeyValueStore, Ports, WindowAnswer, WindowKind, WindowRequest,
 };
+use spa_login::core::token::HttpResponse;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
@@ -99,6 +100,11 @@ pub struct FakePorts {
     pub window_gate: Rc<Cell<bool>>,
     /// While closed, fetches wait.
     pub fetch_gate: Rc<Cell<bool>>,
+    /// How the token and revocation endpoints answer a POST (url, form body); by default the
+    /// request fails.
+    pub post_answer: RefCell<Option<PostFn>>,
+    /// Every POST: (url, form body).
+    pub posted: RefCell<Vec<(String, String)>>,
     /// The timeouts the fetches were given.
     pub fetch_timeouts: RefCell<Vec<f64>>,
     counter: Cell<u8>,
@@ -107,6 +113,9 @@ pub struct FakePorts {
 /// How a test's frame or popup answers: it sees the ports (the stored transaction's nonce, say).
 pub type WindowFn =
     Box<dyn Fn(&FakePorts, WindowKind, &WindowRequest) -> Result<WindowAnswer, Failure>>;
+
+/// How a test's token endpoint answers a POST.
+pub type PostFn = Box<dyn Fn(&FakePorts, &str, &str) -> Result<HttpResponse, Failure>>;
 
 /// A future that waits while its gate is closed.
 struct Gate(Rc<Cell<bool>>);
@@ -144,6 +153,8 @@ impl FakePorts {
             window_answer: RefCell::default(),
             window_gate: Rc::new(Cell::new(true)),
             fetch_gate: Rc::new(Cell::new(true)),
+            post_answer: RefCell::default(),
+            posted: RefCell::default(),
             fetch_timeouts: RefCell::default(),
             counter: Cell::new(0),
         };
@@ -172,6 +183,14 @@ impl FakePorts {
         f: impl Fn(&FakePorts, WindowKind, &WindowRequest) -> Result<WindowAnswer, Failure> + 'static,
     ) {
         *self.window_answer.borrow_mut() = Some(Box::new(f));
+    }
+
+    /// POSTs are answered with what `f` makes of (url, body).
+    pub fn answer_posts(
+        &self,
+        f: impl Fn(&FakePorts, &str, &str) -> Result<HttpResponse, Failure> + 'static,
+    ) {
+        *self.post_answer.borrow_mut() = Some(Box::new(f));
     }
 
     /// The nonce of the transaction stored under `state` ("" once it is gone).
@@ -269,6 +288,22 @@ impl Ports for FakePorts {
     }
     async fn replace_location(&self, url: &str) {
         self.events.borrow_mut().push(format!("replace {url}"));
+    }
+    async fn prefetch(&self, url: &str, _timeout_ms: f64) {
+        self.events.borrow_mut().push(format!("prefetch {url}"));
+    }
+    async fn post_form(
+        &self,
+        url: &str,
+        body: &str,
+        _timeout_ms: f64,
+    ) -> Result<HttpResponse, Failure> {
+        self.events.borrow_mut().push(format!("post {url}"));
+        self.posted.borrow_mut().push((url.into(), body.into()));
+        match &*self.post_answer.borrow() {
+            Some(f) => f(self, url, body),
+            None => Err(Failure::new(FailureKind::Failed, "connection refused")),
+        }
     }
     async fn open(&self, url: &str) -> Result<(), Failure> {
         self.events.borrow_mut().push(format!("open {url}"));
