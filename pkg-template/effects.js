@@ -160,22 +160,48 @@ function importKey(alg, jwk, algorithm) {
   return key;
 }
 
+// Requests started ahead of the fetch that will want them (the issuer's keys while the token
+// request is out), by URL.
+const prefetched = new Map();
+
+// One request with a deadline: no request may hang a flow, so the body too must arrive within
+// the time given. Its status and text, whatever the status.
+async function request(url, init, timeoutMs) {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await fetch(url, { ...init, signal });
+    return { status: response.status, body: await response.text() };
+  } catch {
+    if (signal.aborted) throw { error: 'timeout', message: `no answer within ${timeoutMs} ms` };
+    throw { error: 'network_error', message: 'the request failed (offline, blocked by CORS, or refused)' };
+  }
+}
+
 /** Performs one effect; `ctx` holds what the call gave: the app's `openUrl`, the popup. */
 export async function perform(effect, ctx = {}) {
   switch (effect.op) {
     case 'fetch': {
-      // No request may hang a flow: the body too must arrive within the time given.
-      const signal = AbortSignal.timeout(effect.timeoutMs);
-      try {
-        const response = await fetch(effect.url, { signal });
-        if (!response.ok) throw { error: 'network_error', message: `HTTP status ${response.status}` };
-        return await response.text();
-      } catch (e) {
-        if (e?.error) throw e;
-        if (signal.aborted) throw { error: 'timeout', message: `no answer within ${effect.timeoutMs} ms` };
-        throw { error: 'network_error', message: 'the request failed (offline, blocked by CORS, or refused)' };
-      }
+      const pending = prefetched.get(effect.url);
+      prefetched.delete(effect.url);
+      const { status, body } = await (pending ?? request(effect.url, {}, effect.timeoutMs));
+      if (status < 200 || status > 299) throw { error: 'network_error', message: `HTTP status ${status}` };
+      return body;
     }
+    case 'prefetch': {
+      // Taken over by the next fetch of this URL; a failure shows there, not here.
+      const pending = request(effect.url, {}, effect.timeoutMs);
+      pending.catch(() => {});
+      prefetched.set(effect.url, pending);
+      return '';
+    }
+    case 'post':
+      // No credentials: a public client proves itself with PKCE, not with cookies.
+      return JSON.stringify(await request(effect.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: effect.body,
+        credentials: 'omit',
+      }, effect.timeoutMs));
     case 'verify': {
       const [importAlg, verifyAlg] = algorithms(effect.alg);
       const key = await importKey(effect.alg, effect.jwk, importAlg);
