@@ -16,6 +16,15 @@ const PKG = fileURLToPath(new URL('../pkg/', import.meta.url));
 export const CLIENT_ID = 'spa-demo';
 export const DEMO_USER = { login: 'alice', password: 'wonderland' };
 
+// The flows a sample can use, by name (DEMO_FLOW for the demo): what the sample's /config.json
+// adds for each. The implicit flow is the package's default, so it adds nothing.
+export const FLOWS = {
+  implicit: {},
+  code: { responseType: 'code' },
+  'code-refresh': { responseType: 'code', useRefreshTokens: true },
+  hybrid: { responseType: 'code id_token' },
+};
+
 const ALICE = {
   sub: 'alice',
   name: 'Alice Liddell',
@@ -55,16 +64,37 @@ export async function startProvider({
   const cookie = { httpOnly: true, sameSite: 'lax', secure: false };
 
   const provider = new Provider(issuer, {
+    // A single-page app is a public client: no secret (token_endpoint_auth_method 'none'), so
+    // its codes are bound to it with PKCE instead. It may use the implicit flow, the code flow
+    // ('code') and the hybrid flow ('code id_token'), and refresh tokens.
     clients: [{
       client_id: CLIENT_ID,
       application_type: 'web',
       token_endpoint_auth_method: 'none',
-      grant_types: ['implicit'],
-      response_types: ['id_token token', 'id_token'],
+      grant_types: ['implicit', 'authorization_code', 'refresh_token'],
+      response_types: ['id_token token', 'id_token', 'code', 'code id_token'],
       redirect_uris: redirectUris,
       post_logout_redirect_uris: postLogoutRedirectUris,
     }],
-    responseTypes: ['id_token token', 'id_token'],
+    responseTypes: ['id_token token', 'id_token', 'code', 'code id_token'],
+    // Every code request must carry a PKCE challenge (S256, the only method oidc-provider
+    // accepts): a code taken from the address bar or the history is useless without the
+    // verifier the app kept. (oidc-provider already requires it of public clients; this says
+    // so for every client.)
+    pkce: { required: () => true },
+    // A refresh token is used once: each refresh answers with a new one, and oidc-provider
+    // revokes the whole grant when a used one comes back (a stolen copy, or two tabs racing).
+    rotateRefreshToken: true,
+    // Refresh tokens for single-page apps. oidc-provider drops offline_access from every
+    // request without prompt=consent (OpenID Connect Core 11), and SPA libraries do not send
+    // that prompt on each login, so its default rule (offline_access granted) would never give
+    // one. This is oidc-provider's documented recipe instead: also a public web client's code
+    // exchange gets a refresh token. Without offline_access it expires with the provider session.
+    issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
+      && (code.scopes.has('offline_access') || (client.applicationType === 'web' && client.clientAuthMethod === 'none')),
+    // The app calls the token and revocation endpoints (and userinfo) from the browser: allow
+    // exactly the origins of the client's redirect URIs.
+    clientBasedCORS: (ctx, origin, client) => client.redirectUris.some((uri) => new URL(uri).origin === origin),
     jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString('base64url')], long: cookie, short: cookie },
     claims: {
@@ -93,6 +123,9 @@ export async function startProvider({
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // RFC 7009: the package revokes its refresh tokens at logout, before it leaves for the
+      // end-session page (which the user may never complete).
+      revocation: { enabled: true },
       // Auth0 answers silent and popup requests with response_mode=web_message: a page that
       // posts the response to the parent or opener window. An experimental feature of
       // oidc-provider (draft 01), acknowledged here.
@@ -171,7 +204,9 @@ export async function startProvider({
   });
   await listen(server, port, host);
   const authorizationEndpoint = new URL(auth0 ? 'authorize' : 'auth', issuer.endsWith('/') ? issuer : `${issuer}/`).href;
-  return { issuer, authorizationEndpoint, close: () => closeServer(server) };
+  // `oidc` is the oidc-provider instance, for tests that listen to its events (grant.success,
+  // grant.error: what the token endpoint was asked and answered).
+  return { issuer, authorizationEndpoint, oidc: provider, close: () => closeServer(server) };
 }
 
 // The Auth0-shaped provider's grant: whatever OIDC scopes and API scopes the request asks for
