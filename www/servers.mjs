@@ -2,9 +2,10 @@
 // protected API that checks access tokens with the provider, and a static server for the
 // sample apps. Development only: plain http on loopback, one demo account.
 import { spawn } from 'node:child_process';
-import { createPublicKey, generateKeyPairSync, randomBytes, randomUUID, verify as verifySignature } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, verify as verifySignature } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Provider, { errors } from 'oidc-provider';
@@ -432,12 +433,59 @@ export async function startApp({ port = 3000, host = 'localhost', app = 'react',
 
 // Installs the sample's dependencies (spa-login is a file: link to ../../pkg, so the current
 // pkg/ build is what gets bundled) and builds it with Vite. The plain sample needs no build.
+//
+// Several test files use the same sample, and node's test runner may run them at once: one
+// build at a time (a lock directory), and none when the last build was made from the same
+// inputs (the package and the sample's own files, hashed into dist/.inputs), so a suite never
+// has its dist/ emptied under it by another suite's build.
 export async function buildSample(app) {
   if (app === 'plain') return;
   if (app !== 'react' && app !== 'vue') throw new Error(`unknown app ${app}`);
   const cwd = join(WWW, app);
-  await run('npm', ['install', '--no-audit', '--no-fund'], cwd);
-  await run('npx', ['vite', 'build'], cwd);
+  const stamp = join(cwd, 'dist', '.inputs');
+  await withLock(join(tmpdir(), `spa-login-build-${createHash('sha256').update(cwd).digest('hex').slice(0, 16)}`), async () => {
+    const inputs = await hashFiles([PKG, join(cwd, 'src'), ...['index.html', 'vite.config.js', 'package.json', 'package-lock.json'].map((f) => join(cwd, f))]);
+    if (await readFile(stamp, 'utf8').catch(() => '') === inputs) return;
+    await run('npm', ['install', '--no-audit', '--no-fund'], cwd);
+    await run('npx', ['vite', 'build'], cwd);
+    await writeFile(stamp, inputs);
+  });
+}
+
+// The SHA-256 of the names and contents of the files at `paths` (directories walked in order).
+async function hashFiles(paths) {
+  const hash = createHash('sha256');
+  const add = async (path) => {
+    const entries = await readdir(path, { withFileTypes: true }).catch(() => undefined);
+    if (!entries) {
+      hash.update(`${path}\0`).update(await readFile(path).catch(() => Buffer.from('(missing)')));
+      return;
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) await add(join(path, entry.name));
+  };
+  for (const path of paths) await add(path);
+  return hash.digest('hex');
+}
+
+// Runs `f` while holding the lock directory `dir` (mkdir is atomic). A lock left by a process
+// that died is taken over after ten minutes.
+async function withLock(dir, f) {
+  for (;;) {
+    try {
+      await mkdir(dir);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      const age = Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? Date.now());
+      if (age > 10 * 60_000) await rm(dir, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    return await f();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
