@@ -7,18 +7,31 @@ function showError(e) {
   $('error').textContent = e instanceof AuthError ? `${e.error}: ${e.error_description}` : String(e?.message ?? e);
 }
 
-// What a silent attempt answers when only the provider's own pages can go on: the user must
-// log in (or consent, or pick an account) there.
-const NEEDS_INTERACTION = new Set(['login_required', 'consent_required', 'interaction_required']);
+// What a renewal answers when only the provider's own pages can go on: the user must log in
+// (or consent, or pick an account) there. With refresh tokens, also: none is held (after a
+// reload with the memory cache), or the provider refused the one held (revoked, expired).
+const NEEDS_INTERACTION = new Set(['login_required', 'consent_required', 'interaction_required', 'missing_refresh_token', 'invalid_grant']);
+
+// A response from the provider in the address bar: in the fragment (implicit and hybrid
+// flows), or in the query (the code flow's default response mode).
+const isCallback = () => /[#&](state|error)=/.test(location.hash)
+  || (/[?&](code|error)=/.test(location.search) && /[?&]state=/.test(location.search));
 
 async function main() {
   // Settings differ per environment, so they are served at run time instead of being bundled.
-  // issuer or domain (Auth0) and clientId are required; the rest is optional.
+  // issuer or domain (Auth0) and clientId are required; the rest is optional. responseType
+  // picks the flow: 'code' (with PKCE) or 'code id_token'; unset, the implicit flow.
   const config = await (await fetch('/config.json')).json();
   const client = await createClient({
     ...(config.domain ? { domain: config.domain } : { issuer: config.issuer }),
     clientId: config.clientId,
-    authorizationParams: { redirect_uri: location.origin + '/', scope: config.scope ?? 'openid profile email', audience: config.audience },
+    authorizationParams: {
+      redirect_uri: location.origin + '/',
+      scope: config.scope ?? 'openid profile email',
+      audience: config.audience,
+      response_type: config.responseType,
+    },
+    useRefreshTokens: config.useRefreshTokens,
     cacheLocation: config.cacheLocation,
     leeway: config.leeway,
     authorizeTimeoutInSeconds: config.authorizeTimeoutInSeconds,
@@ -40,18 +53,19 @@ async function main() {
     render();
   });
 
-  // An access token for the API, or, when the provider wants the user on its pages, off to the
-  // login page (resolves undefined: the page is leaving).
+  // The API's answer, with the access token for it (fetchWithAuth), or, when the provider
+  // wants the user on its pages, off to the login page (resolves undefined: the page is
+  // leaving).
   //
-  // Why fall back to a redirect: silent renewal runs in a hidden iframe on the provider's site,
-  // and a browser that blocks third-party cookies (Safari, Firefox's strict mode, Chrome with
-  // the setting on, or an app on another site than the provider with SameSite cookies) sends
-  // that iframe none of the provider's session cookies. The provider then answers
-  // login_required although the user is logged in there. A top-level redirect does carry the
-  // cookies, so it usually comes straight back with tokens and no form to fill.
-  async function accessToken(authorizationParams) {
+  // Why fall back to a redirect: without refresh tokens, silent renewal runs in a hidden iframe
+  // on the provider's site, and a browser that blocks third-party cookies (Safari, Firefox's
+  // strict mode, Chrome with the setting on, or an app on another site than the provider with
+  // SameSite cookies) sends that iframe none of the provider's session cookies. The provider
+  // then answers login_required although the user is logged in there. A top-level redirect
+  // does carry the cookies, so it usually comes straight back with tokens and no form to fill.
+  async function fetchWithToken(url, authorizationParams) {
     try {
-      return await client.getAccessToken({ authorizationParams });
+      return await client.fetchWithAuth(url, {}, { authorizationParams });
     } catch (e) {
       if (!(e instanceof AuthError) || !NEEDS_INTERACTION.has(e.error)) throw e;
       await client.loginWithRedirect({
@@ -63,13 +77,9 @@ async function main() {
   }
 
   async function callApi(withToken, authorizationParams) {
-    const headers = {};
-    if (withToken) {
-      const token = await accessToken(authorizationParams);
-      if (token === undefined) return;
-      headers.Authorization = `Bearer ${token}`;
-    }
-    const res = await fetch(`${config.apiUrl}/api/private`, { headers });
+    const url = `${config.apiUrl}/api/private`;
+    const res = withToken ? await fetchWithToken(url, authorizationParams) : await fetch(url);
+    if (res === undefined) return;
     $('api-result').textContent = `${res.status} ${await res.text()}`;
   }
 
@@ -90,8 +100,8 @@ async function main() {
   }
 
   try {
-    if (/[#&](state|error)=/.test(location.hash)) {
-      // Back from the provider, the response is in the fragment: validate it and keep the
+    if (isCallback()) {
+      // Back from the provider: validate the response (for a code, exchange it) and keep the
       // tokens. After a failed callback the error stays on screen: no silent login behind it.
       try {
         const { appState } = await client.handleRedirectCallback();

@@ -9,28 +9,39 @@ const startup = start().catch((error) => ({ error }));
 async function start() {
   // Settings differ per environment, so they are served at run time instead of being bundled.
   const config = await (await fetch('/config.json')).json();
-  // issuer or domain (Auth0) and clientId are required; the rest is optional.
+  // issuer or domain (Auth0) and clientId are required; the rest is optional. responseType
+  // picks the flow: 'code' (with PKCE) or 'code id_token'; unset, the implicit flow.
   const client = await createClient({
     ...(config.domain ? { domain: config.domain } : { issuer: config.issuer }),
     clientId: config.clientId,
-    authorizationParams: { redirect_uri: window.location.origin + '/', scope: 'openid profile email', audience: config.audience },
+    authorizationParams: {
+      redirect_uri: window.location.origin + '/',
+      scope: 'openid profile email',
+      audience: config.audience,
+      response_type: config.responseType,
+    },
+    useRefreshTokens: config.useRefreshTokens,
     cacheLocation: config.cacheLocation,
     leeway: config.leeway,
     authorizeTimeoutInSeconds: config.authorizeTimeoutInSeconds,
   });
-  // Back from the provider, the response is in the fragment: validate it and keep the tokens.
-  // After a failed callback the error stays on screen: no silent login behind it.
+  // Back from the provider (the response in the fragment, or for the code flow in the query):
+  // validate it, exchange a code, and keep the tokens. After a failed callback the error stays
+  // on screen: no silent login behind it.
   // On a plain page load (a reload, a new tab) the tokens in memory are gone, but the
   // provider's session may still be alive: checkSession asks it silently ("not logged in" is
   // no error).
-  const callback = /[#&](state|error)=/.test(window.location.hash)
+  const { hash, search } = window.location;
+  const isCallback = /[#&](state|error)=/.test(hash) || (/[?&](code|error)=/.test(search) && /[?&]state=/.test(search));
+  const callback = isCallback
     ? await client.handleRedirectCallback().catch((error) => ({ error }))
     : await client.checkSession().then(() => ({}), (error) => ({ error }));
   return { config, client, ...callback };
 }
 
-// What a silent attempt answers when only the provider's own pages can go on.
-const NEEDS_INTERACTION = new Set(['login_required', 'consent_required', 'interaction_required']);
+// What a renewal answers when only the provider's own pages can go on. With refresh tokens,
+// also: none is held (after a reload with the memory cache), or the provider refused it.
+const NEEDS_INTERACTION = new Set(['login_required', 'consent_required', 'interaction_required', 'missing_refresh_token', 'invalid_grant']);
 
 // An AuthError carries a stable code and a description.
 function describe(e) {
@@ -69,18 +80,19 @@ function Sample() {
     }
   };
 
-  // An access token for the API, or, when the provider wants the user on its pages, off to the
-  // login page (resolves undefined: the page is leaving).
+  // The API's answer, with the access token for it (fetchWithAuth), or, when the provider
+  // wants the user on its pages, off to the login page (resolves undefined: the page is
+  // leaving).
   //
-  // Why fall back to a redirect: silent renewal runs in a hidden iframe on the provider's site,
-  // and a browser that blocks third-party cookies (Safari, Firefox's strict mode, Chrome with
-  // the setting on, or an app on another site than the provider with SameSite cookies) sends
-  // that iframe none of the provider's session cookies. The provider then answers
-  // login_required although the user is logged in there. A top-level redirect does carry the
-  // cookies, so it usually comes straight back with tokens and no form to fill.
-  async function accessToken(authorizationParams) {
+  // Why fall back to a redirect: without refresh tokens, silent renewal runs in a hidden iframe
+  // on the provider's site, and a browser that blocks third-party cookies (Safari, Firefox's
+  // strict mode, Chrome with the setting on, or an app on another site than the provider with
+  // SameSite cookies) sends that iframe none of the provider's session cookies. The provider
+  // then answers login_required although the user is logged in there. A top-level redirect
+  // does carry the cookies, so it usually comes straight back with tokens and no form to fill.
+  async function fetchWithToken(url, authorizationParams) {
     try {
-      return await auth.getAccessToken({ authorizationParams });
+      return await auth.fetchWithAuth(url, {}, { authorizationParams });
     } catch (e) {
       if (!(e instanceof AuthError) || !NEEDS_INTERACTION.has(e.error)) throw e;
       await auth.loginWithRedirect({
@@ -92,13 +104,9 @@ function Sample() {
   }
 
   async function callApi(withToken, authorizationParams) {
-    const headers = {};
-    if (withToken) {
-      const token = await accessToken(authorizationParams);
-      if (token === undefined) return;
-      headers.Authorization = `Bearer ${token}`;
-    }
-    const res = await fetch(`${config.apiUrl}/api/private`, { headers });
+    const url = `${config.apiUrl}/api/private`;
+    const res = withToken ? await fetchWithToken(url, authorizationParams) : await fetch(url);
+    if (res === undefined) return;
     setApiResult(`${res.status} ${await res.text()}`);
   }
 

@@ -27,6 +27,7 @@ export function useAuth(client) {
     loginWithPopup: (o) => client.loginWithPopup(o),
     logout: (o) => client.logout(o),
     getAccessToken: (o) => client.getAccessToken(o),
+    fetchWithAuth: (input, init, o) => client.fetchWithAuth(input, init, o),
     checkSession: (o) => client.checkSession(o),
   }, [client]);
 

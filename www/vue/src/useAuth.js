@@ -32,7 +32,7 @@ export function useAuth(client) {
   });
 
   // The actions, for whichever client is current.
-  const call = (name) => (options) => toValue(client)[name](options);
+  const call = (name) => (...args) => toValue(client)[name](...args);
   return {
     isAuthenticated,
     isLoading,
@@ -42,6 +42,7 @@ export function useAuth(client) {
     loginWithPopup: call('loginWithPopup'),
     logout: call('logout'),
     getAccessToken: call('getAccessToken'),
+    fetchWithAuth: call('fetchWithAuth'),
     checkSession: call('checkSession'),
   };
 }
