@@ -1,11 +1,20 @@
 // Runs one sample app against the local OpenID Provider and protected API.
 //   node scripts/demo.mjs [--app=react|vue|plain]     (or DEMO_APP=...; default react)
+//                         [--flow=implicit|code|code-refresh|hybrid]  (or DEMO_FLOW=...; default implicit)
+// The flow: implicit ('id_token token', the package's default), code (the authorization code
+// flow with PKCE), code-refresh (the same with refresh tokens), hybrid ('code id_token').
 // Ports: PORT_APP (3000), PORT_PROVIDER (4000), PORT_API (4001). Expects pkg/ to be built.
-import { buildSample, CLIENT_ID, DEMO_USER, startApi, startApp, startProvider } from '../www/servers.mjs';
+import { buildSample, CLIENT_ID, DEMO_USER, FLOWS, startApi, startApp, startProvider } from '../www/servers.mjs';
 
-const app = process.argv.find((a) => a.startsWith('--app='))?.slice('--app='.length) ?? process.env.DEMO_APP ?? 'react';
+const option = (name, env, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? process.env[env] ?? fallback;
+const app = option('app', 'DEMO_APP', 'react');
 if (!['react', 'vue', 'plain'].includes(app)) {
   console.error(`Unknown app "${app}": use --app=react, --app=vue or --app=plain`);
+  process.exit(2);
+}
+const flow = option('flow', 'DEMO_FLOW', 'implicit');
+if (!Object.hasOwn(FLOWS, flow)) {
+  console.error(`Unknown flow "${flow}": use ${Object.keys(FLOWS).map((f) => `--flow=${f}`).join(', ')}`);
   process.exit(2);
 }
 const port = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -22,11 +31,12 @@ const api = await startApi({ port: port('PORT_API', 4001), issuer: provider.issu
 const web = await startApp({
   port: appPort,
   app,
-  config: { issuer: provider.issuer, clientId: CLIENT_ID, apiUrl: api.url },
+  // The flow reaches the sample through its /config.json (responseType, useRefreshTokens).
+  config: { issuer: provider.issuer, clientId: CLIENT_ID, apiUrl: api.url, ...FLOWS[flow] },
 });
 
 console.log(`
-  spa-login demo (${app} sample)
+  spa-login demo (${app} sample, ${flow} flow)
 
   Open      ${web.url}/
   Log in as ${DEMO_USER.login} / ${DEMO_USER.password}
