@@ -49,6 +49,10 @@ export function freePort() {
 // site than the provider (localhost); `provider` passes options to startProvider (token
 // lifetimes, say); `config` adds to the app's /config.json. `stack.setConfig(overrides)` changes
 // what the next page load reads, on top of that base.
+//
+// `stack.metadata` is the provider's discovery document, and `stack.grants` lists what its
+// token endpoint was asked and answered, as the provider saw it (see recordGrant); defineE2E
+// empties it before each test.
 export async function startStack(app, { auth0 = false, audiences = [], appHost = 'localhost', provider: providerOptions = {}, config = {} } = {}) {
   const [providerPort, apiPort, appPort] = await distinctFreePorts(3);
   const appUrl = `http://${appHost}:${appPort}`;
@@ -63,6 +67,11 @@ export async function startStack(app, { auth0 = false, audiences = [], appHost =
       ...providerOptions,
     });
     closers.push(provider.close);
+    const grants = [];
+    provider.oidc.on('grant.success', (ctx) => grants.push(recordGrant(ctx)));
+    provider.oidc.on('grant.error', (ctx, error) => grants.push(recordGrant(ctx, error)));
+    const discoveryUrl = new URL('.well-known/openid-configuration', provider.issuer.endsWith('/') ? provider.issuer : `${provider.issuer}/`);
+    const metadata = await (await fetch(discoveryUrl)).json();
     const api = await startApi({ port: apiPort, issuer: provider.issuer, allowedOrigins: [appUrl], audiences: auth0 ? audiences : undefined });
     closers.push(api.close);
     const providerOrigin = new URL(provider.issuer).origin;
@@ -83,6 +92,8 @@ export async function startStack(app, { auth0 = false, audiences = [], appHost =
       authorizationEndpoint: provider.authorizationEndpoint,
       apiUrl: api.url,
       appUrl,
+      metadata,
+      grants,
       setConfig: (overrides = {}) => {
         current = { ...base, ...overrides };
       },
@@ -92,6 +103,20 @@ export async function startStack(app, { auth0 = false, audiences = [], appHost =
     await Promise.all(closers.map((close) => close()));
     throw e;
   }
+}
+
+// One request to the token endpoint as oidc-provider handled it: the grant type, the code or
+// refresh token it was given, and what it issued (on success) or its error code.
+function recordGrant(ctx, error) {
+  const params = ctx.oidc?.params ?? {};
+  return {
+    grantType: params.grant_type,
+    code: params.code,
+    refreshToken: params.refresh_token,
+    ...(error
+      ? { error: error.error ?? 'server_error' }
+      : { issued: { accessToken: ctx.body?.access_token, idToken: ctx.body?.id_token, refreshToken: ctx.body?.refresh_token } }),
+  };
 }
 
 async function distinctFreePorts(n) {
@@ -179,10 +204,15 @@ export function fragmentParams(url) {
   return new URLSearchParams(new URL(url).hash.slice(1));
 }
 
-// Replaces the raw (still encoded) value of one fragment parameter in a callback URL, leaving
-// every other byte as the provider sent it.
-export function replaceFragmentParam(url, name, change) {
-  const re = new RegExp(`([#&]${name}=)([^&]*)`);
+// The parameters of a callback URL's query (the code flow's default response mode).
+export function queryParams(url) {
+  return new URL(url).searchParams;
+}
+
+// Replaces the raw (still encoded) value of one response parameter in a callback URL (in its
+// fragment, or its query for the code flow), leaving every other byte as the provider sent it.
+export function replaceResponseParam(url, name, change) {
+  const re = new RegExp(`([?#&]${name}=)([^&#]*)`);
   const match = re.exec(url);
   assert.ok(match, `the callback ${url} has no ${name} parameter to change`);
   const changed = change(match[2]);
@@ -367,12 +397,14 @@ export async function logIn(page, stack) {
   return { accessToken: params.get('access_token'), idToken: params.get('id_token') };
 }
 
-// The address bar has no fragment and nothing of the response anywhere in it.
+// The address bar has no fragment, no query (the samples' redirect URI has none) and nothing
+// of the response anywhere in it.
 export function assertCleanAddressBar(page, stack) {
   const url = page.url();
   assert.equal(new URL(url).origin, stack.appUrl, `back at the app, not at ${url}`);
   assert.ok(!url.includes('#'), `the address bar still has a fragment: ${url}`);
-  for (const name of ['access_token', 'id_token', 'state', 'error', 'token_type', 'expires_in']) {
+  assert.ok(!url.includes('?'), `the address bar still has a query: ${url}`);
+  for (const name of ['access_token', 'id_token', 'code', 'state', 'iss', 'error', 'token_type', 'expires_in']) {
     assert.ok(!url.includes(`${name}=`), `the address bar still has ${name}: ${url}`);
   }
 }
@@ -381,24 +413,27 @@ export function assertCleanAddressBar(page, stack) {
 // A test file of its own: one Chromium, some stacks, a fresh browser context per test
 
 // Declares the suite `name` with the stacks `stacks` ({ key: [app, startStack options] }),
-// started in parallel with one Chromium (launchChromium `launch` options). `define(env, it)`
+// started in parallel with one Chromium (launchChromium `launch` options), once the samples
+// they use are built. `define(env, it)`
 // declares the tests; in them `env.stacks[key]`, `env.browser`, `env.context` and `env.page`
 // are ready, and every stack's config is back to its base.
 export function defineE2E(name, { stacks, launch = {} }, define) {
   const env = { stacks: {} };
-  describe(name, { timeout: 20 * TEST_TIMEOUT_MS }, () => {
+  describe(name, { timeout: BUILD_TIMEOUT_MS + 20 * TEST_TIMEOUT_MS }, () => {
     before(async () => {
       await stat(PKG_ENTRY).catch(() => {
         throw new Error('pkg/ is not built: run `node scripts/build.mjs` at the repository root');
       });
       const entries = Object.entries(stacks);
+      // One build at a time: the machine's cores are for the browser and the servers.
+      for (const app of new Set(entries.map(([, [app]]) => app))) await buildSample(app);
       const [browser, ...started] = await Promise.all([
         launchChromium(launch),
         ...entries.map(([, [app, options]]) => startStack(app, options)),
       ]);
       env.browser = browser;
       entries.forEach(([key], i) => { env.stacks[key] = started[i]; });
-    }, { timeout: 2 * TEST_TIMEOUT_MS });
+    }, { timeout: BUILD_TIMEOUT_MS + TEST_TIMEOUT_MS });
 
     after(async () => {
       await env.browser?.close();
@@ -406,7 +441,10 @@ export function defineE2E(name, { stacks, launch = {} }, define) {
     });
 
     beforeEach(async () => {
-      for (const stack of Object.values(env.stacks)) stack.setConfig();
+      for (const stack of Object.values(env.stacks)) {
+        stack.setConfig();
+        stack.grants.length = 0;
+      }
       env.context = await env.browser.newContext();
       env.page = await env.context.newPage();
     });
@@ -517,7 +555,7 @@ export function defineSampleSuite(app, { replay = false, lifecycle = false } = {
     });
 
     it('a callback with a changed state is rejected with invalid_state and stores nothing', async () => {
-      const rewritten = await rewriteCallbacks(page, stack, (url) => replaceFragmentParam(url, 'state',
+      const rewritten = await rewriteCallbacks(page, stack, (url) => replaceResponseParam(url, 'state',
         (state) => (state[0] === 'A' ? 'B' : 'A') + state.slice(1)));
       await loginThroughProvider(page, stack);
       assert.equal(rewritten.length, 1, 'the provider redirected to the app exactly once');
@@ -525,7 +563,7 @@ export function defineSampleSuite(app, { replay = false, lifecycle = false } = {
     });
 
     it('a callback whose ID token signature was changed is rejected with invalid_id_token and stores nothing', async () => {
-      const rewritten = await rewriteCallbacks(page, stack, (url) => replaceFragmentParam(url, 'id_token', corruptSignature));
+      const rewritten = await rewriteCallbacks(page, stack, (url) => replaceResponseParam(url, 'id_token', corruptSignature));
       await loginThroughProvider(page, stack);
       assert.equal(rewritten.length, 1, 'the provider redirected to the app exactly once');
       await assertRejected('invalid_id_token', rewritten, /signature/);
