@@ -3,7 +3,7 @@
 // an AuthError. It works as-is in a browser <script type="module">, in Vite and in webpack 5:
 // the `new URL(..., import.meta.url)` below is the form all three understand.
 import init, { createClient as createWasmClient, resume } from './spa_login.js';
-import { perform, openPopup, isResponseWindow } from './effects.js';
+import { perform, openPopup, isResponseWindow, handOver } from './effects.js';
 
 let loading;
 
@@ -72,7 +72,7 @@ async function run(text, ctx) {
       value = await perform(step.effect, ctx);
     } catch (e) {
       ok = false;
-      value = String(e?.error ?? e?.message ?? e);
+      value = JSON.stringify({ code: typeof e?.error === 'string' ? e.error : 'failed', message: String(e?.message ?? e) });
     }
     text = resume(step.task, ok, value);
   }
@@ -93,6 +93,16 @@ function openUrlOf(options) {
   const f = options?.openUrl;
   if (f !== undefined && f !== null && typeof f !== 'function') throw new AuthError('invalid_configuration', 'openUrl must be a function');
   return f ?? undefined;
+}
+
+// `href` with no fragment and none of a response's parameters in the query.
+function withoutResponse(href) {
+  const url = new URL(href);
+  url.hash = '';
+  for (const p of ['state', 'error', 'access_token', 'id_token', 'error_description', 'error_uri', 'iss', 'session_state', 'token_type', 'expires_in', 'scope']) {
+    if (url.searchParams.has(p)) url.searchParams.delete(p);
+  }
+  return url.href;
 }
 
 const parsed = (text) => (text === undefined ? undefined : JSON.parse(text));
@@ -184,9 +194,23 @@ class Client {
   handleRedirectCallback(url) {
     return this.#track(async () => {
       const fromLocation = url === undefined || url === null;
-      // Inside the frame or popup of a flow another window runs, that window reads the response.
-      if (fromLocation && isResponseWindow()) return {};
-      return run(this.#wasm.handleRedirectCallback(fromLocation ? window.location.href : String(url), fromLocation));
+      const href = fromLocation ? window.location.href : String(url);
+      if (fromLocation) {
+        // Inside the frame or popup of a flow another window runs, that window reads the response.
+        if (isResponseWindow(href)) return {};
+        // A response of no transaction of this tab may be that of a popup flow whose window the
+        // provider's Cross-Origin-Opener-Policy cut off from this one: offered to it, out of the
+        // address bar first. If no window takes it, it is handled here (and refused) as usual.
+        const state = this.#wasm.foreignState(href);
+        if (state !== undefined) {
+          window.history.replaceState(null, '', withoutResponse(href));
+          if (await handOver(state, href)) {
+            window.close();
+            return {};
+          }
+        }
+      }
+      return run(this.#wasm.handleRedirectCallback(href, fromLocation));
     });
   }
 
