@@ -78,6 +78,14 @@ function localStorageOf() {
   }
 }
 
+function openChannel() {
+  try {
+    return typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : undefined;
+  } catch {
+    return undefined; // an opaque origin
+  }
+}
+
 // Sends `data` to the other windows of this origin through a storage event: the key is written
 // and removed at once (nothing stays stored). False when localStorage is not usable.
 function signal(key, data) {
@@ -94,9 +102,8 @@ function signal(key, data) {
 // Listens for `type` messages of this origin's windows, on the channel and in storage events;
 // `reply(data)` answers on the way the message came. Returns the function that stops listening.
 function listen(type, onData) {
-  let channel;
-  if (typeof BroadcastChannel === 'function') {
-    channel = new BroadcastChannel(CHANNEL);
+  const channel = openChannel();
+  if (channel) {
     channel.onmessage = (e) => {
       if (e.data?.type === type) onData(e.data, (answer) => channel.postMessage(answer));
     };
@@ -164,18 +171,20 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup) 
       });
     }
     let timeout = failure('timeout', `the provider did not answer within ${timeoutMs} ms`);
-    // A popup seen anywhere but its first about:blank is one a user can close: closed then, it
-    // was cancelled. One that goes from there straight to closed was taken away from this
-    // window by the provider's Cross-Origin-Opener-Policy (Django's default, say) while the
-    // user is still signing in there: its response can come only through `handOver`.
-    let seen = false;
+    // A popup seen anywhere but where it was when the flow started (its first about:blank, or
+    // the app's own page) has shown the provider: closed then, a user cancelled. One that goes
+    // from there straight to closed was taken away from this window by the provider's
+    // Cross-Origin-Opener-Policy (Django's default, say) while the user is still signing in
+    // there: its response can come only through `handOver`.
+    const start = locationOf(win);
+    let seen = start === null;
     let closedAt;
     const closed = () => isPopup && win.closed;
     if (closed()) return done(reject, failure('popup_cancelled', 'the popup was closed before the login started'));
     poll = setInterval(() => {
       if (!closed()) {
         const href = locationOf(win);
-        if (href !== 'about:blank') seen = true;
+        if (href !== start) seen = true;
         const response = readResponse(href, redirectUri, state);
         if (response) found(response);
         return;
@@ -264,8 +273,8 @@ export function handOver(state, url) {
       if (data.state === state) finish(true);
     });
     const offer = { type: OFFER, state, url };
-    if (typeof BroadcastChannel === 'function') {
-      const channel = new BroadcastChannel(CHANNEL);
+    const channel = openChannel();
+    if (channel) {
       channel.postMessage(offer);
       channel.close();
     } else if (!signal(OFFER, offer)) {
