@@ -100,7 +100,7 @@ pub struct Outcome {
 
 fn origin_of(url: &str) -> Result<String> {
     urls::parse(url)
-        .map(|p| p.origin.to_ascii_lowercase())
+        .map(|p| p.origin())
         .ok_or_else(|| AuthError::network("authorization_endpoint is not a URL"))
 }
 

@@ -263,7 +263,7 @@ fn issuer_from_domain(domain: &str) -> String {
 pub fn check_endpoint_url(what: &str, value: &str) -> Result<()> {
     let parts = urls::parse(value)
         .ok_or_else(|| AuthError::config(msg(&[what, " is not an absolute URL: '", value, "'"])))?;
-    if parts.scheme == "https" || urls::is_loopback(parts.host) {
+    if parts.is_https() || urls::is_loopback(parts.host) {
         Ok(())
     } else {
         Err(AuthError::config(msg(&[

@@ -7,13 +7,37 @@ use super::response::{decode_component, RESPONSE_QUERY_PARAMS};
 /// An absolute http(s) URL split into its parts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Parts<'a> {
+    /// As written: `HTTPS` is as good as `https`.
     pub scheme: &'a str,
     /// The host as written (`[::1]` with brackets), lower case not enforced.
     pub host: &'a str,
-    /// `scheme://host[:port]`.
-    pub origin: &'a str,
+    /// The port, when the URL names one (`:443` included, though it is the default).
+    pub port: Option<u16>,
     pub query: Option<&'a str>,
     pub fragment: Option<&'a str>,
+}
+
+impl Parts<'_> {
+    pub fn is_https(&self) -> bool {
+        self.scheme.eq_ignore_ascii_case("https")
+    }
+
+    /// The origin as browsers serialize it (`MessageEvent.origin`, `location.origin`): scheme
+    /// and host in lower case, the scheme's default port left out. `HTTPS://OP.example:443`
+    /// and `https://op.example` are one origin.
+    pub fn origin(&self) -> String {
+        let default_port = if self.is_https() { 443 } else { 80 };
+        let mut out = String::with_capacity(self.scheme.len() + self.host.len() + 9);
+        out.push_str(self.scheme);
+        out.push_str("://");
+        out.push_str(self.host);
+        out.make_ascii_lowercase();
+        if let Some(port) = self.port.filter(|p| *p != default_port) {
+            out.push(':');
+            out.push_str(&super::json::decimal(port as u64));
+        }
+        out
+    }
 }
 
 /// Splits an absolute `http:` or `https:` URL; `None` for anything else (no user info, no
@@ -45,11 +69,15 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
             None => (authority, None),
         }
     };
-    if let Some(port) = port {
-        if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-    }
+    // RFC 3986 3.2.3: digits only; an empty port means the default one.
+    let port = match port {
+        None | Some("") => None,
+        Some(digits) => Some(
+            super::json::parse_decimal(digits)
+                .filter(|&p| p <= u16::MAX as u64)
+                .map(|p| p as u16)?,
+        ),
+    };
     let host_ok = if let Some(inner) = host.strip_prefix('[') {
         inner.ends_with(']')
             && inner[..inner.len() - 1]
@@ -64,7 +92,6 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
     if !host_ok {
         return None;
     }
-    let origin = &url[..scheme.len() + 3 + authority.len()];
     let after = &rest[end..];
     let (before_fragment, fragment) = match after.split_once('#') {
         Some((b, f)) => (b, Some(f)),
@@ -74,7 +101,7 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
     Some(Parts {
         scheme,
         host,
-        origin,
+        port,
         query,
         fragment,
     })
@@ -180,22 +207,18 @@ mod tests {
     fn parses_absolute_http_urls_only() {
         let p = parse("https://op.example:8443/tenant/authorize?a=1#f").unwrap();
         assert_eq!(
-            (p.scheme, p.host, p.origin, p.query, p.fragment),
-            (
-                "https",
-                "op.example",
-                "https://op.example:8443",
-                Some("a=1"),
-                Some("f")
-            )
+            (p.scheme, p.host, p.port, p.query, p.fragment),
+            ("https", "op.example", Some(8443), Some("a=1"), Some("f"))
         );
+        assert_eq!(p.origin(), "https://op.example:8443");
         assert_eq!(parse("http://[::1]:4000").unwrap().host, "[::1]");
         for bad in [
             "ftp://x",
             "https://",
             "https://u@x",
-            "https://x:",
             "https://x:99999999",
+            "https://x:65536",
+            "https://x:+80",
             "https://x y",
             "/relative",
             "https://a_b",
@@ -203,6 +226,33 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn origins_compare_as_browsers_report_them() {
+        for same in [
+            "https://op.example",
+            "https://op.example:443/a",
+            "HTTPS://OP.Example/",
+            "https://op.example:/x",
+            "https://op.example:0443",
+        ] {
+            assert_eq!(parse(same).unwrap().origin(), "https://op.example", "{same}");
+        }
+        assert_eq!(
+            parse("http://LOCALHOST:80/cb").unwrap().origin(),
+            "http://localhost"
+        );
+        assert_eq!(
+            parse("http://localhost:443").unwrap().origin(),
+            "http://localhost:443"
+        );
+        assert_eq!(
+            parse("https://op.example:80").unwrap().origin(),
+            "https://op.example:80"
+        );
+        assert!(parse("HTTPS://x").unwrap().is_https());
+        assert!(!parse("http://x").unwrap().is_https());
     }
 
     #[test]
