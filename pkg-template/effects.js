@@ -13,6 +13,10 @@ const POPUP_NAME = 'spa-login-popup';
 // message may be handled after the window is seen closed: wait this long before calling it
 // cancelled.
 const CLOSED_GRACE_MS = 1000;
+// Chromium shows a popup that a Cross-Origin-Opener-Policy takes away as another origin's for
+// a few milliseconds before it reports it closed; a person takes far longer to close a window
+// that just showed a page.
+const SEEN_MS = 500;
 // The states of the frame and popup flows this window runs now, by state ('frame' or
 // 'popup'), on a property of `window` that our response windows read through their parent or
 // opener (see `isResponseWindow`); one property shared by every copy of the package on the page.
@@ -171,25 +175,27 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup) 
       });
     }
     let timeout = failure('timeout', `the provider did not answer within ${timeoutMs} ms`);
-    // A popup seen anywhere but where it was when the flow started (its first about:blank, or
-    // the app's own page) has shown the provider: closed then, a user cancelled. One that goes
-    // from there straight to closed was taken away from this window by the provider's
-    // Cross-Origin-Opener-Policy (Django's default, say) while the user is still signing in
-    // there: its response can come only through `handOver`.
+    // A popup seen showing the provider (anywhere but where it was when the flow started: its
+    // first about:blank, or the app's own page) for a while before it closed was closed by a
+    // user: cancelled. One that goes from there (almost) straight to closed was taken away
+    // from this window by the provider's Cross-Origin-Opener-Policy (Django's default, say)
+    // while the user is still signing in there: its response can come only through `handOver`.
     const start = locationOf(win);
-    let seen = start === null;
+    let awaySince = start === null ? -Infinity : undefined;
     let closedAt;
     const closed = () => isPopup && win.closed;
     if (closed()) return done(reject, failure('popup_cancelled', 'the popup was closed before the login started'));
     poll = setInterval(() => {
       if (!closed()) {
         const href = locationOf(win);
-        if (href !== start) seen = true;
+        if (href !== start) awaySince ??= Date.now();
         const response = readResponse(href, redirectUri, state);
         if (response) found(response);
         return;
       }
-      if (!seen) {
+      const first = closedAt === undefined;
+      closedAt ??= Date.now();
+      if (first && !(closedAt - awaySince >= SEEN_MS)) {
         clearInterval(poll);
         if (typeof BroadcastChannel !== 'function' && !localStorageOf()) {
           return done(reject, failure('popup_severed', "the provider's Cross-Origin-Opener-Policy cut the popup off from this window, and this browser gives it no other way back (no BroadcastChannel or localStorage): use loginWithRedirect"));
@@ -197,7 +203,6 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup) 
         timeout = failure('timeout', `no response within ${timeoutMs} ms from the popup, which the provider's Cross-Origin-Opener-Policy (most likely) cut off from this window: the page at the redirect URI must call handleRedirectCallback() to pass the response back`);
         return;
       }
-      closedAt ??= Date.now();
       if (Date.now() - closedAt >= CLOSED_GRACE_MS) done(reject, failure('popup_cancelled', 'the popup was closed before the login finished'));
     }, 50);
     timer = setTimeout(() => done(reject, timeout), timeoutMs);

@@ -97,11 +97,12 @@ async function clickPopup(s, options = {}, { id = 'popup-login', name = 'main' }
 
 /**
  * A user closes the popup while it shows the provider's page: once it is there, and after a
- * moment (no person closes a window within milliseconds of it showing a page).
+ * second (no person closes a window within a fraction of a second of it showing a page; the
+ * package tells a user's close from a window taken away by COOP that way).
  */
 async function userCloses(popup) {
   await popup.waitForURL((u) => u.pathname === '/authorize', { timeout: WAIT_MS });
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, 1000));
   await popup.close();
 }
 
