@@ -7,6 +7,15 @@ import { startProvider } from '../fake-provider.mjs';
 
 const WAIT = { timeout: 20_000 };
 
+/** `promise`, or a failure if it has not settled within `ms` (a flow that hangs fails its test). */
+function within(ms, promise, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** A port nothing listens on (a provider started and stopped). */
 async function closedOrigin() {
   const p = await startProvider();
@@ -190,7 +199,7 @@ describe('Discovery and JWKS', { concurrency: CONCURRENCY }, () => {
     s.provider.config.discoveryHang = true;
     await s.create({ httpTimeoutInSeconds: 1 });
     const started = Date.now();
-    const r = await s.login({ raw: true });
+    const r = await within(15_000, s.login({ raw: true }), 'loginWithRedirect');
     const took = Date.now() - started;
     assert.equal(r.ok, false, 'loginWithRedirect resolved');
     assert.equal(r.isAuthError, true, `${r.name}: ${r.message}`);
@@ -212,7 +221,7 @@ describe('Discovery and JWKS', { concurrency: CONCURRENCY }, () => {
     s.provider.config.jwksHang = true;
     const tx = await s.login({ authorizationParams: { response_type: 'id_token token' } });
     const started = Date.now();
-    const r = await s.callback(s.mint(tx).fragment);
+    const r = await within(15_000, s.callback(s.mint(tx).fragment), 'handleRedirectCallback');
     const took = Date.now() - started;
     assert.equal(s.provider.count('/jwks'), 1, 'the JWKS was not asked for');
     await s.expectRejected(r, tx, { error: 'timeout', description: /jwks/i });
@@ -235,7 +244,7 @@ describe('Discovery and JWKS', { concurrency: CONCURRENCY }, () => {
     const href = await s.eval(() => location.href);
     assert.equal(settled, false, 'handleRedirectCallback had settled before the check: the test proves nothing');
     assertCleanAddressBar(href, 'the address bar while the callback waits for the JWKS');
-    const r = await pending;
+    const r = await within(15_000, pending, 'handleRedirectCallback');
     assert.equal(r.ok, false);
     assert.equal(r.error, 'timeout', r.error_description);
   }));

@@ -791,7 +791,7 @@ describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
 
   test('silent renew (web_message): expires_in as a JSON number (7200) is read: the token lives 7200 s', () => withSession(async (s) => {
     useWebMessage(s);
-    await s.create();
+    await s.create({ authorizeTimeoutInSeconds: 5 });
     s.provider.config.authorize = (p) => {
       const minted = s.mint(txOf(p), { accessToken: 'numeric-expiry-token', claims: { exp: s.nowSecs() + 86400 } });
       return { webMessage: { ...asObject(minted.fragment), expires_in: 7200 } };
@@ -808,7 +808,7 @@ describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
 
   test('silent renew (web_message): the provider origin compares as browsers report it: an authorization_endpoint written HTTP://127.0.0.1:0PORT is the origin http://127.0.0.1:PORT', () => withSession(async (s) => {
     const endpoint = `HTTP://127.0.0.1:0${s.provider.port}/authorize`;
-    await s.create({ metadata: { authorization_endpoint: endpoint, response_modes_supported: ['fragment', 'query', 'web_message'] } });
+    await s.create({ authorizeTimeoutInSeconds: 5, metadata: { authorization_endpoint: endpoint, response_modes_supported: ['fragment', 'query', 'web_message'] } });
     s.provider.config.authorize = (p) => ({ webMessage: asObject(s.mint(txOf(p), { accessToken: 'origin-token' }).fragment) });
     const r = await s.eval(() => window.T.renew('main'));
     assert.equal(r.ok, true, `the renewal failed (the message was ignored?): ${r.error}: ${r.error_description}`);
@@ -823,7 +823,7 @@ describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
 
   test('silent renew (fragment): a silent redirect URI written in upper case (HTTP://LOCALHOST:PORT/app/silent) still has its response read', () => withSession(async (s) => {
     const silentRedirectUri = `HTTP://LOCALHOST:${s.provider.port}/app/silent`;
-    await s.create({ silentRedirectUri });
+    await s.create({ silentRedirectUri, authorizeTimeoutInSeconds: 5 });
     s.provider.config.authorize = (p) => s.mint(txOf(p), { accessToken: 'upper-case-token' }).fragment;
     const r = await s.eval(() => window.T.renew('main'));
     assert.equal(r.ok, true, `the renewal failed (the response was not read?): ${r.error}: ${r.error_description}`);
@@ -841,8 +841,7 @@ describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
     await s.create({ authorizeTimeoutInSeconds: 30 }, { name: 'patient' });
     s.provider.config.authorize = () => ({ noAnswer: true });
     // While the flow runs its transaction is stored (else the check after it proves nothing).
-    const storedWhileRunning = async (what) => {
-      const n = authorizeRequests(s).length;
+    const storedWhileRunning = async (n, what) => {
       await until(() => authorizeRequests(s).length === n + 1, `${what} to reach /authorize`);
       const state = lastAuthorize(s).get('state');
       assert.ok(hasTx(await s.eval(() => window.T.storage()), state), `${what}: no transaction was stored while it ran`);
@@ -853,19 +852,22 @@ describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
       assert.equal(hasTx(storage, state), false, `${what}: its transaction is left in sessionStorage`);
     };
 
+    let n = authorizeRequests(s).length;
     const renewal = s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
-    const silentState = await storedWhileRunning('the silent renew');
+    const silentState = await storedWhileRunning(n, 'the silent renew');
     assertAuthError(await renewal, 'timeout', 'silent renew: ');
     await gone(silentState, 'the timed-out silent renew');
 
+    n = authorizeRequests(s).length;
     const timedOut = await clickPopup(s, {}, { id: 'popup-timeout' });
-    const timeoutState = await storedWhileRunning('the popup');
+    const timeoutState = await storedWhileRunning(n, 'the popup');
     assertAuthError(await s.eval(() => window.T.popupResult('popup-timeout')), 'timeout', 'popup: ');
     await assertPopupClosed(timedOut);
     await gone(timeoutState, 'the timed-out popup');
 
+    n = authorizeRequests(s).length;
     const closed = await clickPopup(s, {}, { id: 'popup-cancel', name: 'patient' });
-    const cancelState = await storedWhileRunning('the popup the user closes');
+    const cancelState = await storedWhileRunning(n, 'the popup the user closes');
     await userCloses(closed);
     assertAuthError(await s.eval(() => window.T.popupResult('popup-cancel')), 'popup_cancelled', 'closed popup: ');
     await gone(cancelState, 'the cancelled popup');
