@@ -71,6 +71,7 @@ async function run(text, ctx) {
     try {
       value = await perform(step.effect, ctx);
     } catch (e) {
+      // The core decides what a failure means from its code, never from its text.
       ok = false;
       value = JSON.stringify({ code: typeof e?.error === 'string' ? e.error : 'failed', message: String(e?.message ?? e) });
     }
@@ -294,6 +295,9 @@ class Client {
   }
 
   logout(options) {
+    // Renewals in flight are cancelled by the core (what they bring back is dropped); later
+    // calls must not join them.
+    this.#renewals.clear();
     return this.#track(async () => {
       const navigate = options?.openUrl !== false;
       const openUrl = navigate ? openUrlOf(options) : undefined;

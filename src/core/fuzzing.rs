@@ -32,7 +32,6 @@ pub fn fragment(data: &[u8]) {
         let _ = response::check_tokens(
             &params,
             super::config::ResponseType::IdTokenToken,
-            "https://op.example",
         );
     }
     let _ = response::lone_state(&url);

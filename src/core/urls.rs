@@ -2,7 +2,8 @@
 //! endpoints, origins, adding query parameters, and taking a response out of a callback URL.
 //! The package's own rather than the `url` crate's, which would be most of the wasm.
 
-use super::response::{decode_component, RESPONSE_QUERY_PARAMS};
+use super::error::{AuthError, Result};
+use super::text::msg;
 
 /// An absolute http(s) URL split into its parts.
 #[derive(Clone, Debug, PartialEq)]
@@ -167,35 +168,61 @@ pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
     out
 }
 
-/// The callback URL with the response taken out: no fragment, and no response parameters in
-/// the query (where an error response may have come). Other query parameters stay.
-pub fn clean(url: &str) -> String {
-    let base = url.split('#').next().unwrap_or_default();
-    let Some((path, query)) = base.split_once('?') else {
-        return base.into();
-    };
-    let name = |pair: &&str| {
-        decode_component(pair.split('=').next().unwrap_or_default()).unwrap_or_default()
-    };
-    let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
-    // Only a query that carries a response loses parameters: an app's own `scope=` stays.
-    if !pairs
-        .iter()
-        .any(|p| RESPONSE_QUERY_PARAMS[..4].contains(&name(p).as_str()))
-    {
-        return base.into();
+/// Decodes one `application/x-www-form-urlencoded` name or value strictly: `+` is a space, a
+/// bad percent sequence or invalid UTF-8 is `invalid_response` (it only ever decodes responses).
+pub fn decode_component(text: &str) -> Result<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex
+                    .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| {
+                        AuthError::response("the response has a malformed percent-encoding")
+                    })?;
+                out.push(byte);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
     }
-    let kept: Vec<&str> = pairs
-        .into_iter()
-        .filter(|p| !RESPONSE_QUERY_PARAMS.contains(&name(p).as_str()))
-        .collect();
-    if kept.is_empty() {
-        path.into()
+    String::from_utf8(out).map_err(|_| AuthError::response("the response is not valid UTF-8"))
+}
+
+/// An issuer or provider endpoint: https, or http on a loopback host.
+pub fn check_endpoint_url(what: &str, value: &str) -> Result<()> {
+    let parts = parse(value)
+        .ok_or_else(|| AuthError::config(msg(&[what, " is not an absolute URL: '", value, "'"])))?;
+    if parts.is_https() || is_loopback(parts.host) {
+        Ok(())
     } else {
-        let mut out = String::from(path);
-        out.push('?');
-        out.push_str(&kept.join("&"));
-        out
+        Err(AuthError::config(msg(&[
+            what,
+            " must use https (http only on localhost, 127.0.0.1 or [::1]): '",
+            value,
+            "'",
+        ])))
+    }
+}
+
+/// A redirect URI: absolute, http(s), no fragment (RFC 6749 3.1.2).
+pub fn check_redirect_uri(what: &str, value: &str) -> Result<()> {
+    match parse(value) {
+        Some(parts) if parts.fragment.is_none() => Ok(()),
+        _ => Err(AuthError::config(msg(&[
+            what,
+            " must be an absolute http(s) URL without a fragment: '",
+            value,
+            "'",
+        ]))),
     }
 }
 
@@ -237,7 +264,11 @@ mod tests {
             "https://op.example:/x",
             "https://op.example:0443",
         ] {
-            assert_eq!(parse(same).unwrap().origin(), "https://op.example", "{same}");
+            assert_eq!(
+                parse(same).unwrap().origin(),
+                "https://op.example",
+                "{same}"
+            );
         }
         assert_eq!(
             parse("http://LOCALHOST:80/cb").unwrap().origin(),
