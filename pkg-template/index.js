@@ -96,16 +96,6 @@ function openUrlOf(options) {
   return f ?? undefined;
 }
 
-// `href` with no fragment and none of a response's parameters in the query.
-function withoutResponse(href) {
-  const url = new URL(href);
-  url.hash = '';
-  for (const p of ['state', 'error', 'access_token', 'id_token', 'error_description', 'error_uri', 'iss', 'session_state', 'token_type', 'expires_in', 'scope']) {
-    if (url.searchParams.has(p)) url.searchParams.delete(p);
-  }
-  return url.href;
-}
-
 const parsed = (text) => (text === undefined ? undefined : JSON.parse(text));
 
 class Client {
@@ -204,7 +194,7 @@ class Client {
         // address bar first. If no window takes it, it is handled here (and refused) as usual.
         const state = this.#wasm.foreignState(href);
         if (state !== undefined) {
-          window.history.replaceState(null, '', withoutResponse(href));
+          window.history.replaceState(null, '', this.#wasm.cleanUrl(href));
           if (await handOver(state, href)) {
             window.close();
             return {};
