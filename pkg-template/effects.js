@@ -174,7 +174,8 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup) 
         found(data.url);
       });
     }
-    let timeout = failure('timeout', `the provider did not answer within ${timeoutMs} ms`);
+    // The core words each failure; a message adds what only this side knows.
+    let timeout = failure('timeout', `no answer within ${timeoutMs} ms`);
     // A popup seen showing the provider (anywhere but where it was when the flow started: its
     // first about:blank, or the app's own page) for a while before it closed was closed by a
     // user: cancelled. One that goes from there (almost) straight to closed was taken away
@@ -184,7 +185,7 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup) 
     let awaySince = start === null ? -Infinity : undefined;
     let closedAt;
     const closed = () => isPopup && win.closed;
-    if (closed()) return done(reject, failure('popup_cancelled', 'the popup was closed before the login started'));
+    if (closed()) return done(reject, failure('popup_cancelled', 'before it went to the provider'));
     poll = setInterval(() => {
       if (!closed()) {
         const href = locationOf(win);
@@ -198,12 +199,12 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup) 
       if (first && !(closedAt - awaySince >= SEEN_MS)) {
         clearInterval(poll);
         if (typeof BroadcastChannel !== 'function' && !localStorageOf()) {
-          return done(reject, failure('popup_severed', "the provider's Cross-Origin-Opener-Policy cut the popup off from this window, and this browser gives it no other way back (no BroadcastChannel or localStorage): use loginWithRedirect"));
+          return done(reject, failure('popup_severed', ''));
         }
-        timeout = failure('timeout', `no response within ${timeoutMs} ms from the popup, which the provider's Cross-Origin-Opener-Policy (most likely) cut off from this window: the page at the redirect URI must call handleRedirectCallback() to pass the response back`);
+        timeout = failure('timeout', `no response within ${timeoutMs} ms from the popup, which the provider's Cross-Origin-Opener-Policy (most likely) cut off from this window: the page at the redirect URI must call handleRedirectCallback() to hand the response back`);
         return;
       }
-      if (Date.now() - closedAt >= CLOSED_GRACE_MS) done(reject, failure('popup_cancelled', 'the popup was closed before the login finished'));
+      if (Date.now() - closedAt >= CLOSED_GRACE_MS) done(reject, failure('popup_cancelled', ''));
     }, 50);
     timer = setTimeout(() => done(reject, timeout), timeoutMs);
   });
