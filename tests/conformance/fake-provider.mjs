@@ -101,8 +101,6 @@ async function readCached(file) {
  *                   { noAnswer: true }     a page that never answers (the user would sign in)
  *                   { signIn: 'k=v&...', delayMs }   a sign-in page that, after delayMs (default
  *                       1500: a user signing in), goes on to redirect_uri#k=v&...
- *                 and with `coop: true`, the page is sent with Cross-Origin-Opener-Policy:
- *                 same-origin (Django's default): a popup showing it loses its opener
  *                   { webMessage, via, close }   a page that posts { type: 'authorization_response',
  *                       response } for each response object in `webMessage` (one or an array)
  *                       to its opener (a popup) or its parent (a frame), with the redirect_uri's
@@ -112,6 +110,8 @@ async function readCached(file) {
  *                         'nested-frame'    a frame inside the /authorize page posts to the flow's
  *                                           window (the right origin, the wrong window)
  *                       `close`: the page closes itself (a popup) after posting
+ *                 With `coop: true` a noAnswer or signIn page is sent with Cross-Origin-Opener-Policy:
+ *                 same-origin (Django's default): a popup showing it loses its opener.
  *   cors          false to leave out Access-Control-Allow-Origin
  *   discoveryHang / jwksHang          true: that request is never answered (the connection
  *                 stays open until the client gives up or the provider closes)

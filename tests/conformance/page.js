@@ -258,7 +258,7 @@ Object.assign(window.T, {
 
   /**
    * loginWithPopup into a window the page opens itself, named `windowName` (the `popup`
-   * option); its outcome is `popupResult(windowName)`.
+   * option); its outcome is `popupIntoResult(windowName)`.
    */
   popupInto(name, windowName, options = {}) {
     const popup = window.open('', windowName);
