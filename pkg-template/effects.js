@@ -340,16 +340,18 @@ function importKey(alg, jwk, algorithm) {
   return key;
 }
 
-// A GET whose answer, body included, must come within `timeoutMs`: a provider that never
-// answers would otherwise hold the flow (and the login button) forever.
-async function fetchText({ url, timeoutMs }) {
+// Requests started ahead of the fetch that will want them (the issuer's keys while the token
+// request is out), by URL.
+const prefetched = new Map();
+
+// One request with a deadline: no request may hang a flow (and the login button with it), so
+// the body too must arrive within the time given. Its status and text, whatever the status.
+async function request(url, init, timeoutMs) {
   const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const response = await fetch(url, { signal });
-    if (!response.ok) throw failure('network_error', `HTTP status ${response.status}`);
-    return await response.text();
-  } catch (e) {
-    if (e.error) throw e;
+    const response = await fetch(url, { ...init, signal });
+    return { status: response.status, body: await response.text() };
+  } catch {
     if (signal.aborted) throw failure('timeout', `no answer from ${url} within ${timeoutMs} ms`);
     throw failure('network_error', 'the request failed (offline, blocked by CORS, or refused)');
   }
@@ -358,8 +360,28 @@ async function fetchText({ url, timeoutMs }) {
 /** Performs one effect; `ctx` holds what the call gave: the app's `openUrl`, the popup. */
 export async function perform(effect, ctx = {}) {
   switch (effect.op) {
-    case 'fetch':
-      return fetchText(effect);
+    case 'fetch': {
+      const pending = prefetched.get(effect.url);
+      prefetched.delete(effect.url);
+      const { status, body } = await (pending ?? request(effect.url, {}, effect.timeoutMs));
+      if (status < 200 || status > 299) throw failure('network_error', `HTTP status ${status}`);
+      return body;
+    }
+    case 'prefetch': {
+      // Taken over by the next fetch of this URL; a failure shows there, not here.
+      const pending = request(effect.url, {}, effect.timeoutMs);
+      pending.catch(() => {});
+      prefetched.set(effect.url, pending);
+      return '';
+    }
+    case 'post':
+      // No credentials: a public client proves itself with PKCE, not with cookies.
+      return JSON.stringify(await request(effect.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: effect.body,
+        credentials: 'omit',
+      }, effect.timeoutMs));
     case 'verify': {
       const [importAlg, verifyAlg] = algorithms(effect.alg);
       const key = await importKey(effect.alg, effect.jwk, importAlg);

@@ -7,8 +7,10 @@
 export interface AuthorizationParams {
   /** Where the provider sends the browser back. Default: `window.location.origin + '/'`. Exact, no fragment. */
   redirect_uri?: string;
-  /** What to ask for. Default `'id_token token'`. */
-  response_type?: 'id_token token' | 'id_token' | 'token';
+  /** What to ask for. Default `'id_token token'` (implicit); `'code'` is the authorization code flow with PKCE, `'code id_token'` the hybrid flow. */
+  response_type?: 'id_token token' | 'id_token' | 'token' | 'code' | 'code id_token';
+  /** Where the response comes back. Default `'query'` for `'code'`, `'fragment'` otherwise; only `'code'` may use `'query'`. */
+  response_mode?: 'query' | 'fragment';
   /** Space-separated scopes. Default `'openid profile email'`; `openid` is added whenever an ID token is asked for. */
   scope?: string;
   /** The API the access token is for (Auth0 and others use it to pick the API). Sent as-is. */
@@ -34,6 +36,12 @@ export interface ProviderMetadata {
   jwks_uri: string;
   end_session_endpoint?: string;
   userinfo_endpoint?: string;
+  /** Where codes and refresh tokens are exchanged (code flows). */
+  token_endpoint?: string;
+  /** RFC 7009: refresh tokens are revoked there at logout. */
+  revocation_endpoint?: string;
+  /** RFC 9207: when true, every authorization response must carry `iss`. */
+  authorization_response_iss_parameter_supported?: boolean;
   /** Only these algorithms are accepted for ID tokens (default `['RS256']`). */
   id_token_signing_alg_values_supported?: string[];
   response_modes_supported?: string[];
@@ -57,12 +65,16 @@ export interface ClientOptions {
   leeway?: number;
   /** Time limit of silent and popup flows in seconds. Default 60. */
   authorizeTimeoutInSeconds?: number;
-  /** Time limit of each request to the provider (discovery, JWKS), body included, in seconds; past it the call rejects with `timeout`. Default 10. */
-  httpTimeoutInSeconds?: number;
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
   nowProvider?: () => number;
   /** Provider metadata that overrides discovery; with `issuer`, `authorization_endpoint` and `jwks_uri` given, discovery is skipped. */
   metadata?: Partial<ProviderMetadata>;
+  /** Code flows: ask for `offline_access` and renew with the refresh token (rotated on each use) before the hidden iframe. Default false. */
+  useRefreshTokens?: boolean;
+  /** With `useRefreshTokens`: when no refresh token is held, or the provider refuses it (`invalid_grant`), renew in the hidden iframe instead of rejecting. Default false. */
+  useRefreshTokensFallback?: boolean;
+  /** DPoP-bound tokens (RFC 9449): not available yet; `invalid_configuration`. */
+  useDpop?: boolean;
 }
 
 export interface RedirectLoginOptions {
@@ -152,9 +164,7 @@ export interface Client {
   /**
    * Validates the provider's response (default: the current URL) completely, then stores the
    * tokens; on any failure nothing is stored and the promise rejects with an `AuthError`. When
-   * the URL is read from the address bar, the response is removed from it either way. In the
-   * frame or popup of a flow another window of the app runs, it resolves with `{}` and leaves
-   * the response to that window (a popup cut off from its opener hands it over and closes).
+   * the URL is read from the address bar, the response is removed from it either way.
    */
   handleRedirectCallback(url?: string): Promise<RedirectLoginResult>;
   /**
@@ -168,6 +178,15 @@ export interface Client {
   /** Alias of `getAccessToken`, for apps coming from auth0-spa-js. */
   getTokenSilently(options?: GetAccessTokenOptions): Promise<string | undefined>;
   /**
+   * `fetch()` with the access token for that audience and scope in `Authorization: Bearer <token>`
+   * (the token from `getAccessToken`, renewed if needed).
+   */
+  fetchWithAuth(
+    input: RequestInfo | URL,
+    init?: RequestInit,
+    options?: { authorizationParams?: { audience?: string; scope?: string } },
+  ): Promise<Response>;
+  /**
    * Restores a session (after a reload, with the memory cache) through a hidden `prompt=none`
    * request when the provider session is alive. Settles quietly when the user is not logged in
    * there (`login_required`, `consent_required`, `interaction_required`); other failures reject.
@@ -176,11 +195,6 @@ export interface Client {
   /**
    * Logs in in a popup window. Call it from a click handler (browsers block popups opened
    * later). Rejects with `popup_blocked`, `popup_cancelled` (the user closed it) or `timeout`.
-   * A provider that sends `Cross-Origin-Opener-Policy` (django-oauth-toolkit does) cuts the
-   * popup off from the app: then the page at the redirect URI must call
-   * `handleRedirectCallback()`, which hands the response back to this window and closes the
-   * popup; where the browser has neither BroadcastChannel nor localStorage for that, this
-   * rejects with `popup_severed` (use `loginWithRedirect`).
    */
   loginWithPopup(options?: PopupLoginOptions): Promise<void>;
   /** Calls `listener` with the current state now and on every change; returns the unsubscribe function. */
@@ -199,9 +213,10 @@ export function createClient(options: ClientOptions): Promise<Client>;
 export class AuthError extends Error {
   /**
    * `invalid_configuration`, `invalid_state`, `invalid_response`, `invalid_id_token`,
-   * `storage_unavailable`, `network_error`, `timeout`, `popup_cancelled`, `popup_blocked`,
-   * `popup_severed`, `login_required`, or the provider's own code (`access_denied`,
-   * `consent_required`, ...).
+   * `invalid_provider_metadata`, `invalid_jwks`, `storage_unavailable`, `network_error`,
+   * `timeout`, `popup_cancelled`, `popup_blocked`, `popup_severed`, `login_required`,
+   * `missing_refresh_token`, or the provider's own code (`access_denied`, `consent_required`,
+   * `invalid_grant`, ...).
    */
   error: string;
   /** Human text, never HTML. */

@@ -247,6 +247,14 @@ class Client {
     return renewal;
   }
 
+  /** fetch() with the access token for that audience and scope as a Bearer token. */
+  async fetchWithAuth(input, init, options) {
+    const token = await this.getAccessToken({ authorizationParams: options?.authorizationParams });
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    headers.set('Authorization', `Bearer ${token}`);
+    return fetch(input, { ...init, headers });
+  }
+
   /** Alias of getAccessToken, for apps coming from auth0-spa-js. */
   getTokenSilently(options) {
     return this.getAccessToken(options);

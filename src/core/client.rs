@@ -446,7 +446,7 @@ impl<P: Ports> Client<P> {
         let logouts = self.logouts.get();
         self.handle_response(
             response::params_from_url(url),
-            || response::lone_state(url),
+            &|| response::lone_state(url),
             logouts,
         )
         .await
@@ -474,7 +474,7 @@ impl<P: Ports> Client<P> {
     async fn handle_response(
         &self,
         params: Result<ResponseParams>,
-        lone_state: impl FnOnce() -> Option<String>,
+        lone_state: &dyn Fn() -> Option<String>,
         logouts: u32,
     ) -> Result<Outcome> {
         let (issuer, client_id) = (&self.config.issuer, &self.config.client_id);
@@ -660,13 +660,19 @@ impl<P: Ports> Client<P> {
 
     /// POSTs a grant to the token endpoint and reads the answer. The issuer's keys are fetched
     /// alongside, since the answer's ID token will need them.
-    async fn token_request(&self, md: &ProviderMetadata, grant: &[(&str, &str)]) -> Result<TokenSet> {
+    async fn token_request(
+        &self,
+        md: &ProviderMetadata,
+        grant: &[(&str, &str)],
+    ) -> Result<TokenSet> {
         let endpoint = md
             .token_endpoint
             .as_deref()
             .ok_or_else(|| AuthError::metadata("provider metadata has no token_endpoint"))?;
         if lookup(&self.provider.jwks, &md.jwks_uri).is_none() {
-            self.ports.prefetch(&md.jwks_uri, self.http_timeout_ms()).await;
+            self.ports
+                .prefetch(&md.jwks_uri, self.http_timeout_ms())
+                .await;
         }
         let answer = self
             .ports
@@ -776,7 +782,7 @@ impl<P: Ports> Client<P> {
             Ok(WindowAnswer::Url(url)) => {
                 self.handle_response(
                     response::params_from_url(&url),
-                    || response::lone_state(&url),
+                    &|| response::lone_state(&url),
                     logouts,
                 )
                 .await
@@ -784,10 +790,9 @@ impl<P: Ports> Client<P> {
             Ok(WindowAnswer::Message(message)) => {
                 // Only a message with this flow's state is handed over, so a malformed one
                 // still names the transaction to use up.
-                let state = request.state.clone();
                 self.handle_response(
                     response::params_from_message(&message),
-                    || Some(state),
+                    &|| Some(request.state.clone()),
                     logouts,
                 )
                 .await
@@ -851,7 +856,11 @@ impl<P: Ports> Client<P> {
 
     /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
     /// and the hashes `checks` asks for.
-    pub async fn verify_id_token_with(&self, raw: &str, checks: &Checks<'_>) -> Result<IdTokenEntry> {
+    pub async fn verify_id_token_with(
+        &self,
+        raw: &str,
+        checks: &Checks<'_>,
+    ) -> Result<IdTokenEntry> {
         let jws = jws::decode(raw)?;
         let md = self.metadata().await?;
         if !md
@@ -1022,10 +1031,10 @@ impl<P: Ports> Client<P> {
     ) -> Result<Option<(u32, usize)>> {
         let params = request_params(&self.config, overrides)?;
         let gives_access = ResponseType::parse(params.at("response_type"))
-            .is_some_and(ResponseType::wants_access_token);
+            .is_some_and(ResponseType::gives_access_token);
         if !gives_access && mode != CacheMode::CacheOnly {
             return Err(AuthError::config(
-                "response_type 'id_token' gives no access token; use 'id_token token'",
+                "response_type 'id_token' gives no access token; use 'id_token token' or 'code'",
             ));
         }
         if mode == CacheMode::Off {

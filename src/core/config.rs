@@ -163,7 +163,8 @@ impl Config {
         )?;
         let use_refresh_tokens = opt_bool(options, "useRefreshTokens")?;
         let use_refresh_tokens_fallback = opt_bool(options, "useRefreshTokensFallback")?;
-        let code_flow = ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::has_code);
+        let code_flow =
+            ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::has_code);
         if use_refresh_tokens && !code_flow {
             return Err(AuthError::config(
                 "useRefreshTokens needs a code flow (response_type 'code' or 'code id_token'): the implicit flow has no refresh tokens",
@@ -264,9 +265,9 @@ fn check_param(name: &str, value: &str, what: &str) -> Result<()> {
     let bad = |text: &str| Err(AuthError::config(msg(&[what, ".", name, text])));
     match name {
         "redirect_uri" => check_redirect_uri(&msg(&[what, ".redirect_uri"]), value),
-        "response_type" if ResponseType::parse(value).is_none() => bad(
-            " must be 'id_token token', 'id_token', 'token', 'code' or 'code id_token'",
-        ),
+        "response_type" if ResponseType::parse(value).is_none() => {
+            bad(" must be 'id_token token', 'id_token', 'token', 'code' or 'code id_token'")
+        }
         "max_age" if !is_decimal(value) => bad(" must be a non-negative whole number of seconds"),
         "response_mode" if value != "fragment" && value != "query" => {
             bad(" must be 'query' or 'fragment'")

@@ -156,12 +156,7 @@ fn check_half_hash(claims: &Json, name: &str, hash: HashAlg, digest: &[u8]) -> R
                 " is not a string",
             ])))
         }
-        None => {
-            return Err(AuthError::id_token(msg(&[
-                "the ID token has no ",
-                name,
-            ])))
-        }
+        None => return Err(AuthError::id_token(msg(&["the ID token has no ", name]))),
     };
     if digest.len() != hash.len() {
         return Err(AuthError::id_token(msg(&[

@@ -100,7 +100,12 @@ pub trait Ports {
     async fn prefetch(&self, url: &str, timeout_ms: f64);
     /// POSTs a form (`application/x-www-form-urlencoded`, CORS, no credentials) and gives the
     /// answer whatever its status: a token endpoint's errors come with 400.
-    async fn post_form(&self, url: &str, body: &str, timeout_ms: f64) -> Result<HttpResponse, Failure>;
+    async fn post_form(
+        &self,
+        url: &str,
+        body: &str,
+        timeout_ms: f64,
+    ) -> Result<HttpResponse, Failure>;
     /// Verifies a JWS signature with a JWK from the issuer's set; `Ok(false)` for a bad
     /// signature, `Err` when the key cannot be used at all.
     async fn verify(

@@ -158,7 +158,8 @@ pub fn params_from_url(url: &str) -> Result<ResponseParams> {
     let from_fragment = parse_params(fragment)?;
     // A response in the query (`response_mode=query`, or an error some providers send there)
     // is read when the fragment carries none.
-    let in_query = from_query.state.is_some() || from_query.error.is_some() || from_query.code.is_some();
+    let in_query =
+        from_query.state.is_some() || from_query.error.is_some() || from_query.code.is_some();
     if fragment.is_empty() && in_query {
         from_query.mode = Mode::Query;
         return Ok(from_query);

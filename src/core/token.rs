@@ -56,7 +56,9 @@ pub fn parse_response(response: &HttpResponse) -> Result<TokenSet> {
     };
     if let Some(error) = body.get("error") {
         let Some(code) = error.as_str() else {
-            return Err(AuthError::response("the token response's error is not a string"));
+            return Err(AuthError::response(
+                "the token response's error is not a string",
+            ));
         };
         return Err(error_response(code, body.str_member("error_description")));
     }
@@ -156,11 +158,19 @@ mod tests {
 
     #[test]
     fn an_error_body_is_the_providers_code_and_a_bare_failure_is_network_error() {
-        let e = parse(400, r#"{"error":"invalid_grant","error_description":"grant\u0007 expired"}"#)
-            .unwrap_err();
-        assert_eq!((e.code(), e.description.as_str()), ("invalid_grant", "grant expired"));
+        let e = parse(
+            400,
+            r#"{"error":"invalid_grant","error_description":"grant\u0007 expired"}"#,
+        )
+        .unwrap_err();
         assert_eq!(
-            parse(200, r#"{"error":"invalid_client"}"#).unwrap_err().code(),
+            (e.code(), e.description.as_str()),
+            ("invalid_grant", "grant expired")
+        );
+        assert_eq!(
+            parse(200, r#"{"error":"invalid_client"}"#)
+                .unwrap_err()
+                .code(),
             "invalid_client"
         );
         for (status, body) in [(500, "<html>"), (503, ""), (404, "[]")] {

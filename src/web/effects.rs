@@ -9,6 +9,15 @@ use crate::core::ports::{Failure, FailureKind, WindowKind, WindowRequest};
 pub enum Effect<'a> {
     /// GET `url`, giving up after `timeout_ms`.
     Fetch { url: &'a str, timeout_ms: f64 },
+    /// Start a GET of `url` that a `Fetch` of it soon after takes over; answers at once.
+    Prefetch { url: &'a str, timeout_ms: f64 },
+    /// POST a form, CORS, no credentials; answers `{"status": n, "body": text}` whatever the
+    /// status.
+    Post {
+        url: &'a str,
+        body: &'a str,
+        timeout_ms: f64,
+    },
     /// WebCrypto verify of a compact JWS: its ASCII signing input, the base64url signature.
     Verify {
         alg: &'a str,
@@ -38,6 +47,25 @@ impl Effect<'_> {
                 "fetch",
                 vec![
                     ("url", Json::str(*url)),
+                    ("timeoutMs", Json::time(*timeout_ms)),
+                ],
+            ),
+            Effect::Prefetch { url, timeout_ms } => (
+                "prefetch",
+                vec![
+                    ("url", Json::str(*url)),
+                    ("timeoutMs", Json::time(*timeout_ms)),
+                ],
+            ),
+            Effect::Post {
+                url,
+                body,
+                timeout_ms,
+            } => (
+                "post",
+                vec![
+                    ("url", Json::str(*url)),
+                    ("body", Json::str(*body)),
                     ("timeoutMs", Json::time(*timeout_ms)),
                 ],
             ),

@@ -20,6 +20,7 @@ use crate::core::ports::{
     Failure, FailureKind, KeyValueStore, Ports, WindowAnswer, WindowKind, WindowRequest,
 };
 use crate::core::text::msg;
+use crate::core::token::HttpResponse;
 use effects::{perform, Effect};
 use std::rc::Rc;
 use storage::{Clock, WebStorage};
@@ -57,6 +58,28 @@ impl Ports for WebPorts {
     }
     async fn fetch_text(&self, url: &str, timeout_ms: f64) -> std::result::Result<String, Failure> {
         perform(Effect::Fetch { url, timeout_ms }).await
+    }
+    async fn prefetch(&self, url: &str, timeout_ms: f64) {
+        let _ = perform(Effect::Prefetch { url, timeout_ms }).await;
+    }
+    async fn post_form(
+        &self,
+        url: &str,
+        body: &str,
+        timeout_ms: f64,
+    ) -> std::result::Result<HttpResponse, Failure> {
+        let answer = perform(Effect::Post {
+            url,
+            body,
+            timeout_ms,
+        })
+        .await?;
+        let answer = Json::parse(answer.as_bytes()).unwrap_or(Json::Null);
+        let status = answer.get("status").and_then(Json::as_f64).unwrap_or(0.0);
+        Ok(HttpResponse {
+            status: status as u16,
+            body: answer.str_member("body").unwrap_or_default().to_owned(),
+        })
     }
     async fn verify(
         &self,

@@ -98,7 +98,7 @@ pub struct FakePorts {
     pub window_answer: RefCell<Option<WindowFn>>,
     /// While closed, a window flow waits (to let a test act while it is in flight).
     pub window_gate: Rc<Cell<bool>>,
-    /// While closed, fetches wait.
+    /// While closed, fetches and POSTs wait.
     pub fetch_gate: Rc<Cell<bool>>,
     /// How the token and revocation endpoints answer a POST (url, form body); by default the
     /// request fails.
@@ -300,6 +300,7 @@ impl Ports for FakePorts {
     ) -> Result<HttpResponse, Failure> {
         self.events.borrow_mut().push(format!("post {url}"));
         self.posted.borrow_mut().push((url.into(), body.into()));
+        Gate(self.fetch_gate.clone()).await;
         match &*self.post_answer.borrow() {
             Some(f) => f(self, url, body),
             None => Err(Failure::new(FailureKind::Failed, "connection refused")),
