@@ -125,8 +125,8 @@ export async function startProvider({
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       // RFC 7009: the package revokes its refresh tokens at logout, before it leaves for the
-      // end-session page (which the user may never complete).
-      revocation: { enabled: true },
+      // end-session page (which the user may never complete). A client revokes its own only.
+      revocation: { enabled: true, allowedPolicy: (ctx, client, token) => token.clientId === client.clientId },
       // Auth0 answers silent and popup requests with response_mode=web_message: a page that
       // posts the response to the parent or opener window. An experimental feature of
       // oidc-provider (draft 01), acknowledged here.
@@ -148,6 +148,9 @@ export async function startProvider({
     ttl: {
       AccessToken: accessTokenTTL,
       IdToken: idTokenTTL,
+      // A day at most for a refresh token's whole family: a rotated token keeps what was left of
+      // the one it replaces (oidc-provider does so for public web clients, over 14 days).
+      RefreshToken: (ctx) => ctx?.oidc?.entities.RotatedRefreshToken?.remainingTTL ?? 86400,
       Interaction: 600,
       Session: 86400,
       Grant: 86400,
