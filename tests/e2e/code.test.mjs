@@ -216,7 +216,7 @@ defineE2E('the code flows (plain, React and Vue samples)', {
     }
   }
 
-  // Known to fail in about one run of five: the tab that gets the Web Lock second reads
+  // Known to fail in some runs (10 of 70 here): the tab that gets the Web Lock second reads
   // localStorage before Chromium has delivered the first tab's write to it (a tab that takes a
   // lock right after another released it sees that tab's last localStorage write only sometimes),
   // sends the refresh token the first tab already rotated, and the provider revokes the grant.
