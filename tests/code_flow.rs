@@ -748,3 +748,14 @@ fn refresh_tokens_and_dpop_need_a_code_flow() {
         assert!(e.description.contains(what), "{e}");
     }
 }
+
+#[test]
+fn a_refresh_token_the_app_did_not_ask_for_is_not_kept() {
+    let client = code_client(json!({}), json!({}));
+    let provider = Provider::install(&client);
+    log_in(&client, &provider);
+    assert!(!stored_session(&client).unwrap().contains("rt-1"));
+    let (client, provider) = refreshing_client(false);
+    log_in(&client, &provider);
+    assert!(stored_session(&client).unwrap().contains("rt-1"));
+}

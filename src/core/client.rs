@@ -654,7 +654,9 @@ impl<P: Ports> Client<P> {
             id_token: id_token.or(front),
             access_token: Some(set.access_token),
             expires_in: set.expires_in,
-            refresh_token: set.refresh_token,
+            // Kept only when the app renews with it: a refresh token nobody uses is only
+            // something to steal (from localStorage, say).
+            refresh_token: set.refresh_token.filter(|_| self.config.use_refresh_tokens),
         })
     }
 
