@@ -755,6 +755,11 @@ fn a_refresh_token_the_app_did_not_ask_for_is_not_kept() {
     let provider = Provider::install(&client);
     log_in(&client, &provider);
     assert!(!stored_session(&client).unwrap().contains("rt-1"));
+    block_on(client.logout(None, false)).unwrap();
+    assert!(
+        posts(&client).iter().all(|(u, _)| u != REVOCATION_ENDPOINT),
+        "nothing held, nothing to revoke"
+    );
     let (client, provider) = refreshing_client(false);
     log_in(&client, &provider);
     assert!(stored_session(&client).unwrap().contains("rt-1"));

@@ -655,7 +655,8 @@ impl<P: Ports> Client<P> {
             access_token: Some(set.access_token),
             expires_in: set.expires_in,
             // Kept only when the app renews with it: a refresh token nobody uses is only
-            // something to steal (from localStorage, say).
+            // something to steal (from localStorage, say). It is not revoked either: some
+            // providers (oidc-provider) revoke the whole grant with it, access token included.
             refresh_token: set.refresh_token.filter(|_| self.config.use_refresh_tokens),
         })
     }
