@@ -13,14 +13,6 @@ const POPUP_NAME = 'spa-login-popup';
 // cancelled.
 const CLOSED_GRACE_MS = 1000;
 
-// A web_message response as a fragment: only string members, encoded for the strict parser.
-function encodeMessage(response) {
-  return '#' + Object.entries(response)
-    .filter(([, v]) => typeof v === 'string')
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-    .join('&');
-}
-
 // The one `state` of a response URL (fragment, else query), if there is exactly one.
 function stateOf(href) {
   const url = new URL(href);
@@ -58,18 +50,19 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs, isClosed })
       const data = e.data;
       if (!data || data.type !== 'authorization_response' || !data.response) return;
       if (data.response.state !== state) return;
-      done(resolve, encodeMessage(data.response));
+      // The response as posted, numbers included: the core reads it.
+      done(resolve, JSON.stringify({ message: data.response }));
     };
     window.addEventListener('message', onMessage);
     let closedAt;
     poll = setInterval(() => {
       const href = readResponse(win, redirectUri, state);
-      if (href) return done(resolve, href);
+      if (href) return done(resolve, JSON.stringify({ url: href }));
       if (!isClosed()) return;
       closedAt ??= Date.now();
-      if (Date.now() - closedAt >= CLOSED_GRACE_MS) done(reject, { error: 'popup_cancelled' });
+      if (Date.now() - closedAt >= CLOSED_GRACE_MS) done(reject, { error: 'popup_cancelled', message: '' });
     }, 50);
-    timer = setTimeout(() => done(reject, { error: 'timeout' }), timeoutMs);
+    timer = setTimeout(() => done(reject, { error: 'timeout', message: '' }), timeoutMs);
   });
 }
 
@@ -167,19 +160,48 @@ function importKey(alg, jwk, algorithm) {
   return key;
 }
 
+// Requests started ahead of the fetch that will want them (the issuer's keys while the token
+// request is out), by URL.
+const prefetched = new Map();
+
+// One request with a deadline: no request may hang a flow, so the body too must arrive within
+// the time given. Its status and text, whatever the status.
+async function request(url, init, timeoutMs) {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await fetch(url, { ...init, signal });
+    return { status: response.status, body: await response.text() };
+  } catch {
+    if (signal.aborted) throw { error: 'timeout', message: `no answer within ${timeoutMs} ms` };
+    throw { error: 'network_error', message: 'the request failed (offline, blocked by CORS, or refused)' };
+  }
+}
+
 /** Performs one effect; `ctx` holds what the call gave: the app's `openUrl`, the popup. */
 export async function perform(effect, ctx = {}) {
   switch (effect.op) {
     case 'fetch': {
-      let response;
-      try {
-        response = await fetch(effect.url);
-      } catch {
-        throw new Error('the request failed (offline, blocked by CORS, or refused)');
-      }
-      if (!response.ok) throw new Error(`HTTP status ${response.status}`);
-      return response.text();
+      const pending = prefetched.get(effect.url);
+      prefetched.delete(effect.url);
+      const { status, body } = await (pending ?? request(effect.url, {}, effect.timeoutMs));
+      if (status < 200 || status > 299) throw { error: 'network_error', message: `HTTP status ${status}` };
+      return body;
     }
+    case 'prefetch': {
+      // Taken over by the next fetch of this URL; a failure shows there, not here.
+      const pending = request(effect.url, {}, effect.timeoutMs);
+      pending.catch(() => {});
+      prefetched.set(effect.url, pending);
+      return '';
+    }
+    case 'post':
+      // No credentials: a public client proves itself with PKCE, not with cookies.
+      return JSON.stringify(await request(effect.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: effect.body,
+        credentials: 'omit',
+      }, effect.timeoutMs));
     case 'verify': {
       const [importAlg, verifyAlg] = algorithms(effect.alg);
       const key = await importKey(effect.alg, effect.jwk, importAlg);

@@ -7,8 +7,10 @@
 export interface AuthorizationParams {
   /** Where the provider sends the browser back. Default: `window.location.origin + '/'`. Exact, no fragment. */
   redirect_uri?: string;
-  /** What to ask for. Default `'id_token token'`. */
-  response_type?: 'id_token token' | 'id_token' | 'token';
+  /** What to ask for. Default `'id_token token'` (implicit); `'code'` is the authorization code flow with PKCE, `'code id_token'` the hybrid flow. */
+  response_type?: 'id_token token' | 'id_token' | 'token' | 'code' | 'code id_token';
+  /** Where the response comes back. Default `'query'` for `'code'`, `'fragment'` otherwise; only `'code'` may use `'query'`. */
+  response_mode?: 'query' | 'fragment';
   /** Space-separated scopes. Default `'openid profile email'`; `openid` is added whenever an ID token is asked for. */
   scope?: string;
   /** The API the access token is for (Auth0 and others use it to pick the API). Sent as-is. */
@@ -34,6 +36,12 @@ export interface ProviderMetadata {
   jwks_uri: string;
   end_session_endpoint?: string;
   userinfo_endpoint?: string;
+  /** Where codes and refresh tokens are exchanged (code flows). */
+  token_endpoint?: string;
+  /** RFC 7009: refresh tokens are revoked there at logout. */
+  revocation_endpoint?: string;
+  /** RFC 9207: when true, every authorization response must carry `iss`. */
+  authorization_response_iss_parameter_supported?: boolean;
   /** Only these algorithms are accepted for ID tokens (default `['RS256']`). */
   id_token_signing_alg_values_supported?: string[];
   response_modes_supported?: string[];
@@ -61,6 +69,12 @@ export interface ClientOptions {
   nowProvider?: () => number;
   /** Provider metadata that overrides discovery; with `issuer`, `authorization_endpoint` and `jwks_uri` given, discovery is skipped. */
   metadata?: Partial<ProviderMetadata>;
+  /** Code flows: ask for `offline_access` and renew with the refresh token (rotated on each use) before the hidden iframe. Default false. */
+  useRefreshTokens?: boolean;
+  /** With `useRefreshTokens`: when no refresh token is held, or the provider refuses it (`invalid_grant`), renew in the hidden iframe instead of rejecting. Default false. */
+  useRefreshTokensFallback?: boolean;
+  /** DPoP-bound tokens (RFC 9449): not available yet; `invalid_configuration`. */
+  useDpop?: boolean;
 }
 
 export interface RedirectLoginOptions {
@@ -164,6 +178,15 @@ export interface Client {
   /** Alias of `getAccessToken`, for apps coming from auth0-spa-js. */
   getTokenSilently(options?: GetAccessTokenOptions): Promise<string | undefined>;
   /**
+   * `fetch()` with the access token for that audience and scope in `Authorization: Bearer <token>`
+   * (the token from `getAccessToken`, renewed if needed).
+   */
+  fetchWithAuth(
+    input: RequestInfo | URL,
+    init?: RequestInit,
+    options?: { authorizationParams?: { audience?: string; scope?: string } },
+  ): Promise<Response>;
+  /**
    * Restores a session (after a reload, with the memory cache) through a hidden `prompt=none`
    * request when the provider session is alive. Settles quietly when the user is not logged in
    * there (`login_required`, `consent_required`, `interaction_required`); other failures reject.
@@ -190,8 +213,10 @@ export function createClient(options: ClientOptions): Promise<Client>;
 export class AuthError extends Error {
   /**
    * `invalid_configuration`, `invalid_state`, `invalid_response`, `invalid_id_token`,
-   * `storage_unavailable`, `network_error`, `timeout`, `popup_cancelled`, `popup_blocked`,
-   * `login_required`, or the provider's own code (`access_denied`, `consent_required`, ...).
+   * `invalid_provider_metadata`, `invalid_jwks`, `storage_unavailable`, `network_error`,
+   * `timeout`, `popup_cancelled`, `popup_blocked`, `popup_severed`, `login_required`,
+   * `missing_refresh_token`, or the provider's own code (`access_denied`, `consent_required`,
+   * `invalid_grant`, ...).
    */
   error: string;
   /** Human text, never HTML. */

@@ -71,8 +71,9 @@ async function run(text, ctx) {
     try {
       value = await perform(step.effect, ctx);
     } catch (e) {
+      // The core decides what a failure means from its code, never from its text.
       ok = false;
-      value = String(e?.error ?? e?.message ?? e);
+      value = JSON.stringify({ code: typeof e?.error === 'string' ? e.error : 'failed', message: String(e?.message ?? e) });
     }
     text = resume(step.task, ok, value);
   }
@@ -232,6 +233,14 @@ class Client {
     return renewal;
   }
 
+  /** fetch() with the access token for that audience and scope as a Bearer token. */
+  async fetchWithAuth(input, init, options) {
+    const token = await this.getAccessToken({ authorizationParams: options?.authorizationParams });
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    headers.set('Authorization', `Bearer ${token}`);
+    return fetch(input, { ...init, headers });
+  }
+
   /** Alias of getAccessToken, for apps coming from auth0-spa-js. */
   getTokenSilently(options) {
     return this.getAccessToken(options);
@@ -270,6 +279,9 @@ class Client {
   }
 
   logout(options) {
+    // Renewals in flight are cancelled by the core (what they bring back is dropped); later
+    // calls must not join them.
+    this.#renewals.clear();
     return this.#track(async () => {
       const navigate = options?.openUrl !== false;
       const openUrl = navigate ? openUrlOf(options) : undefined;

@@ -11,7 +11,7 @@ use checks::Outcome::{self, BothRefuse, Deliberate, Same};
 use checks::*;
 use serde_json::{json, Value};
 use spa_login::core::json::Json;
-use spa_login::core::{base64url, response};
+use spa_login::core::{base64url, response, urls};
 use std::collections::HashMap;
 
 /// A small deterministic generator (splitmix64): the same inputs on every run.
@@ -449,9 +449,11 @@ fn deliberate_json_numbers_beyond_f64_are_kept_as_text() {
     let expected = spa_login::core::id_token::Expected {
         issuer: "https://op.example",
         client_id: "client-1",
-        nonce: "n",
-        now_secs: 1_767_225_600.0,
-        leeway_secs: 60.0,
+        nonce: Some("n"),
+        clock: spa_login::core::expiry::Clock {
+            now_ms: 1_767_225_600_000.0,
+            leeway_ms: 60_000.0,
+        },
         max_age: None,
     };
     let error = spa_login::core::id_token::validate_claims(
@@ -625,8 +627,8 @@ fn deliberate_form_malformed_and_non_utf8_are_refused() {
         pairs,
         [("a".into(), "%zz".into()), ("b".into(), "\u{fffd}".into())]
     );
-    assert!(response::decode_component("%zz").is_err());
-    assert!(response::decode_component("%FF").is_err());
+    assert!(urls::decode_component("%zz").is_err());
+    assert!(urls::decode_component("%FF").is_err());
     assert!(response::parse_params("a=%zz").is_err());
     assert!(response::parse_params("b=%FF").is_err());
 }

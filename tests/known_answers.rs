@@ -41,10 +41,14 @@ fn spec_client(v: &Value) -> spa_login::core::client::Client<FakePorts> {
 
 fn transaction(v: &Value) -> Transaction {
     Transaction {
+        issuer: v["iss"].as_str().unwrap_or_default().into(),
+        client_id: "s6BhdRkqt3".into(),
         state: "s".into(),
         nonce: v["nonce"].as_str().unwrap().into(),
         redirect_uri: "https://client.example.org/cb".into(),
         response_type: "id_token token".into(),
+        response_mode: "fragment".into(),
+        code_verifier: None,
         scope: "openid".into(),
         audience: None,
         max_age: None,
@@ -62,7 +66,8 @@ fn oidc_core_a2_id_token_verifies_with_the_a7_key() {
         &transaction(&v),
         None,
     ))
-    .unwrap();
+    .unwrap()
+    .claims;
     assert_eq!(claims.str_member("sub"), Some("248289761001"));
     assert_eq!(claims.str_member("name"), Some("Jane Doe"));
 }
@@ -73,7 +78,9 @@ fn oidc_core_a3_id_token_verifies_and_its_at_hash_matches_the_access_token() {
     let client = spec_client(&v);
     let token = v["a3_id_token"].as_str().unwrap();
     let at = v["a3_access_token"].as_str().unwrap();
-    let claims = block_on(client.verify_id_token(token, &transaction(&v), Some(at))).unwrap();
+    let claims = block_on(client.verify_id_token(token, &transaction(&v), Some(at)))
+        .unwrap()
+        .claims;
     assert_eq!(claims.str_member("at_hash"), v["a3_at_hash"].as_str());
     // Another access token does not match A.3's at_hash.
     let e = block_on(client.verify_id_token(token, &transaction(&v), Some("other"))).unwrap_err();

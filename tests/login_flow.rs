@@ -76,7 +76,7 @@ fn options_domain_means_an_https_issuer_with_trailing_slash() {
 #[test]
 fn options_reject_unknown_response_type_and_bad_values_naming_them() {
     let e = config_err(
-        json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "response_type": "code" } }),
+        json!({ "issuer": ISSUER, "clientId": "x", "authorizationParams": { "response_type": "code token" } }),
     );
     assert!(e.description.contains("response_type"));
     let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "cacheLocation": "cookie" }));
@@ -203,13 +203,13 @@ fn transactions_are_stored_per_state_with_an_expiry() {
     let (s1, _) = start_login(&client, Some("{\"a\":1}"), None);
     let (s2, _) = start_login(&client, None, None);
     let keys = client.ports.transactions.inner.keys().unwrap();
-    assert!(keys.contains(&format!("spa-login.tx.{CLIENT_ID}.{s1}")));
-    assert!(keys.contains(&format!("spa-login.tx.{CLIENT_ID}.{s2}")));
+    assert!(keys.contains(&format!("spa-login.tx.{s1}")));
+    assert!(keys.contains(&format!("spa-login.tx.{s2}")));
     let text = client
         .ports
         .transactions
         .inner
-        .get(&format!("spa-login.tx.{CLIENT_ID}.{s1}"))
+        .get(&format!("spa-login.tx.{s1}"))
         .unwrap()
         .unwrap();
     let tx: Value = serde_json::from_str(&text).unwrap();
@@ -984,7 +984,7 @@ fn cache_in_local_storage_survives_a_new_client() {
     ports
         .tokens
         .inner
-        .set(&format!("spa-login.session.{CLIENT_ID}"), &stored)
+        .set(&format!("spa-login.session.{ISSUER} {CLIENT_ID}"), &stored)
         .unwrap();
     let again = client_with(o, ports);
     assert!(again.is_authenticated());
@@ -1005,7 +1005,7 @@ fn logout_clears_tokens_and_goes_to_end_session_with_hint_and_return_to() {
     let (state, nonce) = start_login(&client, None, None);
     let r = Response::valid(&state, &nonce);
     block_on(client.handle_callback(&r.url())).unwrap();
-    let url = block_on(client.logout(
+    let url = block_on(client.logout_url(
         Some(&j(json!({ "returnTo": "https://app.example/bye" }))),
         true,
     ))
@@ -1034,7 +1034,7 @@ fn logout_without_navigation_is_local_and_return_to_must_be_absolute() {
     let (state, nonce) = start_login(&client, None, None);
     block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
     assert_eq!(
-        block_on(client.logout(Some(&j(json!({ "returnTo": "/relative" }))), true))
+        block_on(client.logout_url(Some(&j(json!({ "returnTo": "/relative" }))), true))
             .unwrap_err()
             .code(),
         "invalid_configuration"
@@ -1043,7 +1043,7 @@ fn logout_without_navigation_is_local_and_return_to_must_be_absolute() {
         client.is_authenticated(),
         "a refused logout changes nothing"
     );
-    assert_eq!(block_on(client.logout(None, false)).unwrap(), None);
+    assert_eq!(block_on(client.logout_url(None, false)).unwrap(), None);
     assert!(!client.is_authenticated());
     assert!(client
         .ports
@@ -1067,7 +1067,7 @@ fn logout_of_a_domain_client_without_end_session_uses_auth0_v2_logout() {
         json!({ "domain": "tenant.example.com", "clientId": CLIENT_ID }),
         ports,
     );
-    let url = block_on(client.logout(
+    let url = block_on(client.logout_url(
         Some(&j(json!({ "returnTo": "https://app.example/" }))),
         true,
     ))

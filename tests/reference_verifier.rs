@@ -300,10 +300,14 @@ fn our_decisions_match_jsonwebtoken_on_random_signed_tokens() {
     ports.serve(&format!("{ISSUER}/jwks"), &set.to_string());
     let client = client_with(options(), ports);
     let tx = Transaction {
+        issuer: ISSUER.into(),
+        client_id: CLIENT_ID.into(),
         state: "state-1".into(),
         nonce: NONCE.into(),
         redirect_uri: REDIRECT_URI.into(),
         response_type: "id_token".into(),
+        response_mode: "fragment".into(),
+        code_verifier: None,
         scope: "openid".into(),
         audience: None,
         max_age: None,

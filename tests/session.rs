@@ -91,7 +91,7 @@ fn silent_response_is_validated_like_any_callback() {
         .ports
         .transactions
         .inner
-        .get(&format!("spa-login.tx.{CLIENT_ID}.{}", req.state))
+        .get(&format!("spa-login.tx.{}", req.state))
         .unwrap()
         .unwrap();
     let nonce = serde_json::from_str::<serde_json::Value>(&tx).unwrap()["nonce"]
@@ -150,20 +150,8 @@ fn get_access_token_needs_a_response_type_with_an_access_token() {
 
 #[test]
 fn another_tabs_login_is_read_from_local_storage_and_its_logout_clears_memory() {
-    let mut o = options();
-    o["cacheLocation"] = json!("localstorage");
-    let tab_a = client_with(o.clone(), FakePorts::new());
-    let tab_b = client_with(o, FakePorts::new());
-    let (state, nonce) = start_login(&tab_a, None, None);
-    block_on(tab_a.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
-    // Both tabs share one localStorage: copy what A wrote into B's.
-    let key = format!("spa-login.session.{CLIENT_ID}");
-    tab_b
-        .ports
-        .tokens
-        .inner
-        .set(&key, &stored_session(&tab_a).unwrap())
-        .unwrap();
+    let (tab_a, tab_b) = two_tabs_one_logged_in();
+    share_tokens(&tab_a, &tab_b);
     assert!(!tab_b.is_authenticated());
     let v = tab_b.session_version();
     tab_b.sync_from_storage(false);
@@ -217,5 +205,99 @@ fn a_token_granted_fewer_scopes_is_cached_under_the_scope_asked_for() {
             .unwrap()
             .as_deref(),
         Some("at-0123456789")
+    );
+}
+
+#[test]
+fn get_access_token_looks_again_under_the_renewal_lock_before_it_renews() {
+    let (other, tab) = two_tabs_one_logged_in();
+    // The other tab's tokens reach this tab's storage while it waits for the lock.
+    share_tokens(&other, &tab);
+    assert_eq!(tab.cached_access_token(None, CacheMode::On).unwrap(), None);
+    let token = block_on(tab.get_access_token(None, CacheMode::On)).unwrap();
+    assert_eq!(token.as_deref(), Some("at-0123456789"));
+    let events = tab.ports.events.borrow();
+    assert_eq!(
+        events.as_slice(),
+        [format!(
+            "lock spa-login.renew.spa-login.session.{ISSUER} {CLIENT_ID}\n\nopenid profile email"
+        )],
+        "one lock per client and token, and no renewal"
+    );
+}
+
+#[test]
+fn get_access_token_renews_in_a_frame_when_the_cache_has_nothing_and_cache_only_never_does() {
+    let client = client();
+    assert_eq!(
+        block_on(client.get_access_token(None, CacheMode::CacheOnly)).unwrap(),
+        None
+    );
+    assert!(client.ports.events.borrow().is_empty());
+    client.ports.answer_windows(|ports, kind, req| {
+        assert_eq!(kind, spa_login::core::ports::WindowKind::Frame);
+        let r = Response::valid(req.state, &ports.nonce_of(req.state));
+        Ok(spa_login::core::ports::WindowAnswer::Url(r.url()))
+    });
+    let token = block_on(client.get_access_token(None, CacheMode::On)).unwrap();
+    assert_eq!(token.as_deref(), Some("at-0123456789"));
+    let events = client.ports.events.borrow();
+    assert!(events[0].starts_with("lock "));
+    assert!(events
+        .iter()
+        .any(|e| e.starts_with("window ") && e.contains("prompt=none")));
+    drop(events);
+    // cacheMode 'off' renews although a token is cached.
+    client.ports.events.borrow_mut().clear();
+    block_on(client.get_access_token(None, CacheMode::Off)).unwrap();
+    assert!(client
+        .ports
+        .events
+        .borrow()
+        .iter()
+        .any(|e| e.starts_with("window ")));
+}
+
+#[test]
+fn login_and_logout_navigate_through_the_ports() {
+    let client = client();
+    block_on(client.login_with_redirect(None, None)).unwrap();
+    assert!(client
+        .ports
+        .events
+        .borrow()
+        .last()
+        .unwrap()
+        .starts_with(&format!("open {ISSUER}/authorize?")));
+    block_on(client.logout(None, true)).unwrap();
+    assert!(client
+        .ports
+        .events
+        .borrow()
+        .last()
+        .unwrap()
+        .starts_with(&format!("open {ISSUER}/logout?")));
+    client.ports.events.borrow_mut().clear();
+    block_on(client.logout(None, false)).unwrap();
+    assert!(
+        client.ports.events.borrow().is_empty(),
+        "a local logout goes nowhere"
+    );
+}
+
+#[test]
+fn the_channel_and_the_default_redirect_uri_come_from_the_core() {
+    let client = client_with(
+        json!({ "issuer": ISSUER, "clientId": CLIENT_ID }),
+        FakePorts::new(),
+    );
+    assert_eq!(
+        client.channel_name(),
+        format!("spa-login:{ISSUER} {CLIENT_ID}")
+    );
+    let url = block_on(client.login_url(None, None)).unwrap();
+    assert_eq!(
+        param(&url, "redirect_uri").as_deref(),
+        Some("https://app.example/")
     );
 }

@@ -228,7 +228,8 @@ async fn a_failed_effect_fails_its_flow_and_unknown_tasks_are_refused() {
         "https://down.test/.well-known/openid-configuration"
     );
     let task = first["task"].as_u64().unwrap() as usize;
-    let end: Value = serde_json::from_str(&tasks::resume(task, false, "offline".into())).unwrap();
+    let failure = json!({ "code": "failed", "message": "offline" }).to_string();
+    let end: Value = serde_json::from_str(&tasks::resume(task, false, failure)).unwrap();
     assert_eq!(end["error"], "network_error");
     assert!(end["error_description"]
         .as_str()
@@ -349,7 +350,7 @@ async fn localstorage_cache_holds_the_session_until_a_local_logout() {
     .unwrap();
     assert_eq!(
         storage_keys(true),
-        vec!["spa-login.session.web-test".to_string()]
+        vec!["spa-login.session.https://local.test web-test".to_string()]
     );
 
     // A second client (a reload) reads the session back.

@@ -1,6 +1,6 @@
 //! The authorization request (OpenID Connect Core 3.2.2.1, RFC 6749 4.2.1).
 
-use super::config::{merge_params, AuthParams, Config, ResponseType};
+use super::config::{check_combination, merge_params, with_openid, AuthParams, Config};
 use super::error::Result;
 use super::json::Json;
 use super::metadata::ProviderMetadata;
@@ -22,24 +22,8 @@ pub fn request_params<'a>(
     }
     let mut params = config.params.clone();
     merge_params(&mut params, overrides, "authorizationParams")?;
+    check_combination(&params, "authorizationParams")?;
     Ok(Cow::Owned(with_openid(params)))
-}
-
-/// `openid` added to the scope whenever an ID token is asked for (Core 3.1.2.1: without it the
-/// request is not an OpenID Connect request).
-pub fn with_openid(mut params: AuthParams) -> AuthParams {
-    let wants_id_token =
-        ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::wants_id_token);
-    let scope = params.at("scope");
-    if wants_id_token && !scope.split(' ').any(|s| s == "openid") {
-        let scope = if scope.bytes().all(|b| b == b' ') {
-            "openid".to_string()
-        } else {
-            ["openid ", scope].concat()
-        };
-        params.insert("scope", scope);
-    }
-    params
 }
 
 /// Builds the URL of `/authorize` for a transaction whose state and nonce were drawn already.

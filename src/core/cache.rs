@@ -2,18 +2,22 @@
 //!
 //! The whole session of a client is one storage entry, written in one `set`, so a login either
 //! lands completely or not at all, and the in-memory copy changes only after storage took it.
+//! The entry is named after the issuer and the client id: the same client id registered at two
+//! issuers has two sessions.
 
-use super::config::msg;
 use super::error::{AuthError, Result};
+use super::expiry::Clock;
 use super::json::Json;
 use super::ports::KeyValueStore;
+use super::text::msg;
 use std::cell::RefCell;
 
 const PREFIX: &str = "spa-login.session.";
 
-/// The storage key of a client's session.
-pub fn session_key(client_id: &str) -> String {
-    msg(&[PREFIX, client_id])
+/// The storage key of a client's session. An issuer has no spaces (it is a URL), so the first
+/// space ends it.
+pub fn session_key(issuer: &str, client_id: &str) -> String {
+    msg(&[PREFIX, issuer, " ", client_id])
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +28,8 @@ pub struct AccessTokenEntry {
     pub scope: String,
     /// Milliseconds since the epoch.
     pub expires_at: f64,
+    /// The refresh token that came with it (code flows with `useRefreshTokens`).
+    pub refresh_token: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -57,6 +63,9 @@ impl Session {
                 }
                 e.set("scope", Json::str(t.scope.as_str()));
                 e.set("expires_at", Json::time(t.expires_at));
+                if let Some(r) = &t.refresh_token {
+                    e.set("refresh_token", Json::str(r.as_str()));
+                }
                 e
             })
             .collect();
@@ -88,6 +97,7 @@ impl Session {
                     audience: e.str_member("audience").map(str::to_owned),
                     scope: e.str_member("scope")?.into(),
                     expires_at: e.get("expires_at")?.as_f64()?,
+                    refresh_token: e.str_member("refresh_token").map(str::to_owned),
                 })
             })
             .collect::<Option<Vec<_>>>()?;
@@ -117,8 +127,7 @@ fn covers(granted: &str, requested: &str) -> bool {
 
 impl TokenCache {
     /// Reads the stored session once; an unreadable or corrupt entry counts as no session.
-    pub fn load(store: &dyn KeyValueStore, client_id: &str) -> TokenCache {
-        let key = session_key(client_id);
+    pub fn load(store: &dyn KeyValueStore, key: String) -> TokenCache {
         let session = store
             .get(&key)
             .ok()
@@ -136,47 +145,103 @@ impl TokenCache {
         &self.session
     }
 
-    /// Where a token is for `audience` whose scopes include every requested one and that is not
-    /// within `leeway_ms` of expiry.
-    pub fn find(
-        &self,
-        audience: Option<&str>,
-        scope: &str,
-        now_ms: f64,
-        leeway_ms: f64,
-    ) -> Option<usize> {
+    /// Where a fresh token is for `audience` whose scopes include every requested one.
+    pub fn find(&self, audience: Option<&str>, scope: &str, clock: &Clock) -> Option<usize> {
         self.session.access_tokens.iter().position(|t| {
             t.audience.as_deref() == audience
                 && covers(&t.scope, scope)
-                && t.expires_at - leeway_ms > now_ms
+                && clock.fresh(t.expires_at)
         })
     }
 
+    /// The refresh token held for `audience` and `scope`, whatever its access token's age.
+    pub fn refresh_token_for(&self, audience: Option<&str>, scope: &str) -> Option<String> {
+        self.session
+            .access_tokens
+            .iter()
+            .find(|t| t.audience.as_deref() == audience && covers(&t.scope, scope))
+            .and_then(|t| t.refresh_token.clone())
+    }
+
+    /// Every refresh token held (for revocation at logout).
+    pub fn refresh_tokens(&self) -> Vec<String> {
+        let mut tokens: Vec<String> = Vec::new();
+        for t in &self.session.access_tokens {
+            if let Some(r) = &t.refresh_token {
+                if !tokens.contains(r) {
+                    tokens.push(r.clone());
+                }
+            }
+        }
+        tokens
+    }
+
+    /// Forgets a refresh token the provider refused (`invalid_grant`): it is never sent again.
+    pub fn drop_refresh_token(
+        &mut self,
+        store: &dyn KeyValueStore,
+        refresh_token: &str,
+        clock: &Clock,
+    ) -> Result<()> {
+        let mut next = self.session.clone();
+        for t in &mut next.access_tokens {
+            if t.refresh_token.as_deref() == Some(refresh_token) {
+                t.refresh_token = None;
+            }
+        }
+        next.access_tokens.retain(|t| clock.valid(t.expires_at));
+        self.replace(store, next)
+    }
+
     /// Stores the result of one validated response: the ID token replaces the previous one, the
-    /// access token replaces the one of the same (audience, scope). Expired tokens are dropped.
+    /// access token replaces the one of the same (audience, scope). Tokens no longer valid are
+    /// dropped. An ID token of another user (another `iss` or `sub`) starts a new session: no
+    /// access token obtained before it is kept, and so none is ever returned for the new user.
     pub fn save(
         &mut self,
         store: &dyn KeyValueStore,
         id_token: Option<IdTokenEntry>,
         access_token: Option<AccessTokenEntry>,
-        now_ms: f64,
+        clock: &Clock,
     ) -> Result<()> {
-        let mut next = self.session.clone();
+        let mut next = match &id_token {
+            Some(new) if !self.same_user(new) => Session::default(),
+            _ => self.session.clone(),
+        };
         if id_token.is_some() {
             next.id_token = id_token;
         }
-        next.access_tokens.retain(|t| t.expires_at > now_ms);
+        // An expired token stays while its refresh token can renew it.
+        next.access_tokens
+            .retain(|t| clock.valid(t.expires_at) || t.refresh_token.is_some());
         if let Some(new) = access_token {
             next.access_tokens
                 .retain(|t| !(t.audience == new.audience && t.scope == new.scope));
             next.access_tokens.push(new);
         }
+        self.replace(store, next)
+    }
+
+    /// Writes `next` to storage, then takes it as the session.
+    fn replace(&mut self, store: &dyn KeyValueStore, next: Session) -> Result<()> {
         store
             .set(&self.key, &next.to_text())
             .map_err(|e| AuthError::storage(msg(&["cannot store the tokens: ", &e])))?;
         self.session = next;
         self.version = self.version.wrapping_add(1);
         Ok(())
+    }
+
+    /// Whether `new` names the user of the session held: its `iss` and `sub` equal the held ID
+    /// token's. Access tokens held without an ID token belong to nobody known, so not.
+    fn same_user(&self, new: &IdTokenEntry) -> bool {
+        let Some(held) = &self.session.id_token else {
+            return self.session.access_tokens.is_empty();
+        };
+        ["iss", "sub"].iter().all(|claim| {
+            let a = held.claims.str_member(claim);
+            a.is_some() && a == new.claims.str_member(claim)
+        })
     }
 
     /// Forgets every token of this client, in storage first.

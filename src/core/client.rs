@@ -2,19 +2,23 @@
 
 use super::authorize::{authorize_url, request_params, RANDOM_BYTES};
 use super::base64url;
-use super::cache::{AccessTokenEntry, IdTokenEntry, TokenCache};
-use super::config::{check_redirect_uri, msg, CacheLocation, Config, ResponseType};
-use super::error::{AuthError, Result};
+use super::cache::{self, AccessTokenEntry, IdTokenEntry, TokenCache};
+use super::config::{CacheLocation, Config, ResponseType};
+use super::error::{AuthError, ErrorCode, Result};
+use super::expiry::Clock;
 use super::id_token::{self, Expected};
 use super::json::{self, Json};
 use super::jwks::{self, Jwks, Selection};
-use super::jws;
+use super::jws::{self, HashAlg};
 use super::metadata::{self, ProviderMetadata};
-use super::ports::Ports;
-use super::response;
+use super::ports::{Failure, FailureKind, Ports, WindowAnswer, WindowKind, WindowRequest};
+use super::response::{self, ResponseParams};
+use super::text::msg;
+use super::token::{self, TokenSet};
 use super::transaction::{self, Transaction, TRANSACTION_TTL_MS};
 use super::urls;
-use std::cell::RefCell;
+use super::urls::check_redirect_uri;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 /// A JWKS younger than this (on the machine's clock) is not fetched again for an unknown `kid`:
@@ -22,26 +26,30 @@ use std::rc::Rc;
 /// kids must not become a stream of requests.
 pub const JWKS_REFETCH_INTERVAL_MS: f64 = 5000.0;
 
-/// Discovery documents and key sets, per issuer, shared by every client of the page.
+/// Discovery documents and key sets, shared by every client of the page and cached by the URL
+/// they were fetched from: two clients of one issuer share them, while a client whose
+/// `metadata` option names other endpoints gets its own (each client resolves its metadata
+/// from the shared document with its own override on top).
 #[derive(Default)]
 pub struct ProviderCache {
-    metadata: RefCell<Vec<(String, Rc<ProviderMetadata>)>>,
-    /// The set, and when it was fetched.
+    /// Discovery URL -> the document's text.
+    discovery: RefCell<Vec<(String, Rc<str>)>>,
+    /// `jwks_uri` -> the set, and when it was fetched.
     jwks: RefCell<Vec<(String, (Rc<Jwks>, f64))>>,
 }
 
-fn lookup<T: Clone>(entries: &RefCell<Vec<(String, T)>>, issuer: &str) -> Option<T> {
+fn lookup<T: Clone>(entries: &RefCell<Vec<(String, T)>>, url: &str) -> Option<T> {
     entries
         .borrow()
         .iter()
-        .find(|(k, _)| k == issuer)
+        .find(|(k, _)| k == url)
         .map(|(_, v)| v.clone())
 }
 
-fn store<T>(entries: &RefCell<Vec<(String, T)>>, issuer: &str, value: T) {
+fn store<T>(entries: &RefCell<Vec<(String, T)>>, url: &str, value: T) {
     let mut entries = entries.borrow_mut();
-    entries.retain(|(k, _)| k != issuer);
-    entries.push((issuer.into(), value));
+    entries.retain(|(k, _)| k != url);
+    entries.push((url.into(), value));
 }
 
 /// `getAccessToken`'s `cacheMode`.
@@ -89,6 +97,18 @@ pub struct AuthorizeRequest {
     pub timeout_ms: f64,
 }
 
+impl AuthorizeRequest {
+    fn for_window(&self) -> WindowRequest<'_> {
+        WindowRequest {
+            url: &self.url,
+            state: &self.state,
+            redirect_uri: &self.redirect_uri,
+            response_origin: self.response_origin.as_deref(),
+            timeout_ms: self.timeout_ms,
+        }
+    }
+}
+
 /// What a successful callback gives back.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outcome {
@@ -100,8 +120,8 @@ pub struct Outcome {
 
 fn origin_of(url: &str) -> Result<String> {
     urls::parse(url)
-        .map(|p| p.origin.to_ascii_lowercase())
-        .ok_or_else(|| AuthError::network("authorization_endpoint is not a URL"))
+        .map(|p| p.origin())
+        .ok_or_else(|| AuthError::metadata("authorization_endpoint is not a URL"))
 }
 
 /// Provider answers to a `prompt=none` request that mean "the user is not logged in there"
@@ -116,78 +136,185 @@ pub fn means_logged_out(code: &str) -> bool {
     )
 }
 
+/// What an ID token must match beyond the client and the clock.
+pub struct Checks<'a> {
+    /// The login's nonce; `None` for a refresh.
+    pub nonce: Option<&'a str>,
+    pub max_age: Option<u64>,
+    /// The access token `at_hash` is over, and whether the claim must be there (implicit) or
+    /// is checked where present (token endpoint).
+    pub at_hash: Option<(&'a str, bool)>,
+    /// The code `c_hash` is over (hybrid flow): required.
+    pub c_hash: Option<&'a str>,
+}
+
+/// What a flow brought, verified, for the cache.
+struct Tokens {
+    id_token: Option<IdTokenEntry>,
+    access_token: Option<String>,
+    expires_in: u64,
+    refresh_token: Option<String>,
+}
+
+/// Two ID tokens name the same subject: these claims are equal (Core 3.3.2.12 for the hybrid
+/// flow's two tokens, 12.2 for a refreshed one).
+fn same_subject(held: &Json, new: &Json, claims: &[&str]) -> Result<()> {
+    for claim in claims {
+        if held.get(claim).is_none() || held.get(claim) != new.get(claim) {
+            return Err(AuthError::id_token(msg(&[
+                "the new ID token's ",
+                claim,
+                " differs from the one held",
+            ])));
+        }
+    }
+    Ok(())
+}
+
+/// A failed request to the provider as the error the app sees.
+fn fetch_error(what: &str, url: &str, failure: Failure) -> AuthError {
+    let code = match failure.kind {
+        FailureKind::Timeout => ErrorCode::Timeout,
+        _ => ErrorCode::NetworkError,
+    };
+    AuthError::new(
+        code,
+        msg(&[what, " at ", url, " failed: ", &failure.message]),
+    )
+}
+
+/// A frame or popup that brought no answer, as the error the app sees.
+fn window_error(failure: Failure) -> AuthError {
+    let (code, text) = match failure.kind {
+        FailureKind::Timeout => (ErrorCode::Timeout, "the provider did not answer in time"),
+        FailureKind::PopupCancelled => (
+            ErrorCode::PopupCancelled,
+            "the popup was closed before the login finished",
+        ),
+        FailureKind::PopupSevered => (
+            ErrorCode::PopupSevered,
+            "the popup lost its link to this window (the provider's Cross-Origin-Opener-Policy) and this browser has no same-origin channel for the response: use loginWithRedirect",
+        ),
+        FailureKind::Failed => (ErrorCode::NetworkError, "the login window failed"),
+    };
+    let mut description = String::from(text);
+    if !failure.message.is_empty() {
+        description.push_str(": ");
+        description.push_str(&failure.message);
+    }
+    AuthError::new(code, description)
+}
+
 pub struct Client<P: Ports> {
     pub config: Config,
     pub ports: P,
     provider: Rc<ProviderCache>,
+    /// This client's provider metadata, once resolved.
+    metadata: RefCell<Option<Rc<ProviderMetadata>>>,
     cache: RefCell<TokenCache>,
+    /// Counts logouts (here or in another tab). A flow remembers the count it started with and
+    /// stores nothing if it changed meanwhile: a logout cancels every flow in flight.
+    logouts: Cell<u32>,
 }
 
 impl<P: Ports> Client<P> {
     pub fn new(config: Config, ports: P, provider: Rc<ProviderCache>) -> Self {
-        let cache = RefCell::new(TokenCache::load(ports.tokens(), &config.client_id));
+        let key = cache::session_key(&config.issuer, &config.client_id);
+        let cache = RefCell::new(TokenCache::load(ports.tokens(), key));
         Client {
             config,
             ports,
             provider,
+            metadata: RefCell::default(),
             cache,
+            logouts: Cell::new(0),
         }
     }
 
-    fn now_secs(&self) -> f64 {
-        self.ports.now_ms() / 1000.0
+    fn clock(&self) -> Clock {
+        Clock {
+            now_ms: self.ports.now_ms(),
+            leeway_ms: self.config.leeway_secs as f64 * 1000.0,
+        }
     }
 
-    fn leeway_ms(&self) -> f64 {
-        self.config.leeway_secs as f64 * 1000.0
+    fn http_timeout_ms(&self) -> f64 {
+        self.config.http_timeout_secs as f64 * 1000.0
     }
 
-    /// The provider's metadata: cached per issuer, discovered when first needed.
+    /// The provider's metadata: discovered when first needed (the document shared with other
+    /// clients of the page), with this client's `metadata` option on top.
     pub async fn metadata(&self) -> Result<Rc<ProviderMetadata>> {
-        let issuer = &self.config.issuer;
-        if let Some(md) = lookup(&self.provider.metadata, issuer) {
+        if let Some(md) = self.metadata.borrow().clone() {
             return Ok(md);
         }
-        let discovered =
-            if self.config.metadata.is_complete() {
-                None
-            } else {
-                let url = metadata::discovery_url(issuer);
-                Some(self.ports.fetch_text(&url).await.map_err(|e| {
-                    AuthError::network(msg(&["discovery at ", &url, " failed: ", &e]))
-                })?)
-            };
+        let discovered = if self.config.metadata.is_complete() {
+            None
+        } else {
+            let url = metadata::discovery_url(&self.config.issuer);
+            match lookup(&self.provider.discovery, &url) {
+                Some(text) => Some((url, text, true)),
+                None => {
+                    let text = self
+                        .ports
+                        .fetch_text(&url, self.http_timeout_ms())
+                        .await
+                        .map_err(|e| fetch_error("discovery", &url, e))?;
+                    Some((url, text.into(), false))
+                }
+            }
+        };
         let md = Rc::new(metadata::resolve(
-            discovered.as_deref(),
+            discovered.as_ref().map(|(_, text, _)| &**text),
             &self.config.metadata,
-            issuer,
+            &self.config.issuer,
         )?);
-        store(&self.provider.metadata, issuer, md.clone());
+        // Kept once it made good metadata: a malformed document is fetched again next time.
+        if let Some((url, text, false)) = discovered {
+            store(&self.provider.discovery, &url, text);
+        }
+        *self.metadata.borrow_mut() = Some(md.clone());
         Ok(md)
     }
 
     async fn fetch_jwks(&self, md: &ProviderMetadata) -> Result<Rc<Jwks>> {
-        let text = self.ports.fetch_text(&md.jwks_uri).await.map_err(|e| {
-            AuthError::network(msg(&[
-                "the JWKS at ",
-                &md.jwks_uri,
-                " could not be fetched: ",
-                &e,
-            ]))
-        })?;
-        let set = Rc::new(
-            jwks::parse(&text)
-                .ok_or_else(|| AuthError::network("the JWKS is not a JSON Web Key Set"))?,
-        );
+        let text = self
+            .ports
+            .fetch_text(&md.jwks_uri, self.http_timeout_ms())
+            .await
+            .map_err(|e| fetch_error("the JWKS", &md.jwks_uri, e))?;
+        let set = Rc::new(jwks::parse(&text).ok_or_else(|| {
+            AuthError::new(
+                ErrorCode::InvalidJwks,
+                msg(&[
+                    "the document at ",
+                    &md.jwks_uri,
+                    " is not a JSON Web Key Set",
+                ]),
+            )
+        })?);
         store(
             &self.provider.jwks,
-            &self.config.issuer,
+            &md.jwks_uri,
             (set.clone(), self.ports.real_time_ms()),
         );
         Ok(set)
     }
 
-    /// `loginWithRedirect`: stores a new transaction and returns the URL to send the browser to.
+    /// `loginWithRedirect`: stores a new transaction and sends the browser to the provider.
+    pub async fn login_with_redirect(
+        &self,
+        app_state: Option<String>,
+        overrides: Option<&Json>,
+    ) -> Result<()> {
+        let url = self.login_url(app_state, overrides).await?;
+        self.ports
+            .open(&url)
+            .await
+            .map_err(|f| AuthError::config(msg(&["openUrl failed: ", &f.message])))
+    }
+
+    /// Stores a new transaction and returns the URL of its authorization request.
     pub async fn login_url(
         &self,
         app_state: Option<String>,
@@ -227,12 +354,33 @@ impl<P: Ports> Client<P> {
             _ => None,
         };
         let (state, nonce) = self.state_and_nonce()?;
+        let response_type = ResponseType::parse(params.at("response_type"))
+            .ok_or_else(|| AuthError::config("unknown response_type"))?;
+        let code_verifier = match response_type.has_code() {
+            true => {
+                let (verifier, challenge) = self.pkce().await?;
+                params.insert("code_challenge", challenge);
+                params.insert("code_challenge_method", "S256".into());
+                Some(verifier)
+            }
+            false => None,
+        };
+        // Where an answer that lands on the redirect URI must come (a web_message answer is
+        // posted instead, and any answer posted is taken as such).
+        let response_mode = match params.get("response_mode") {
+            Some(mode @ ("query" | "fragment")) => mode.to_owned(),
+            _ => response_type.default_mode().into(),
+        };
         let now = self.ports.now_ms();
         let tx = Transaction {
+            issuer: self.config.issuer.clone(),
+            client_id: self.config.client_id.clone(),
             state,
             nonce,
             redirect_uri: params.at("redirect_uri").into(),
             response_type: params.at("response_type").into(),
+            response_mode,
+            code_verifier,
             scope: params.at("scope").into(),
             audience: params.get("audience").map(str::to_owned),
             max_age: params.get("max_age").and_then(json::parse_decimal),
@@ -241,8 +389,8 @@ impl<P: Ports> Client<P> {
         };
         let url = authorize_url(&md, &self.config.client_id, &params, &tx);
         let store = self.ports.transactions();
-        transaction::sweep_expired(store, &self.config.client_id, now);
-        transaction::save(store, &self.config.client_id, &tx)?;
+        transaction::sweep_expired(store, &self.config.issuer, &self.config.client_id, now);
+        transaction::save(store, &tx)?;
         Ok(AuthorizeRequest {
             url,
             state: tx.state,
@@ -250,6 +398,22 @@ impl<P: Ports> Client<P> {
             response_origin,
             timeout_ms: self.config.authorize_timeout_secs as f64 * 1000.0,
         })
+    }
+
+    /// A fresh PKCE pair (RFC 7636 4.1, 4.2): a verifier of 43 unreserved characters from 256
+    /// random bits, and its S256 challenge, base64url(SHA-256(verifier)). Never `plain`.
+    async fn pkce(&self) -> Result<(String, String)> {
+        let mut bytes = [0u8; RANDOM_BYTES];
+        self.ports
+            .random(&mut bytes)
+            .map_err(|e| AuthError::config(msg(&["no secure random source: ", &e])))?;
+        let verifier = base64url::encode(&bytes);
+        let digest = self
+            .ports
+            .digest(HashAlg::Sha256, verifier.as_bytes())
+            .await
+            .map_err(|e| AuthError::config(msg(&["SHA-256 is not available: ", &e])))?;
+        Ok((verifier, base64url::encode(&digest)))
     }
 
     /// Fresh `state` and `nonce`, 256 bits each, never equal (Core 15.5.2).
@@ -266,24 +430,63 @@ impl<P: Ports> Client<P> {
         }
     }
 
-    /// `handleRedirectCallback`: validates the whole response, then stores the tokens; on any
-    /// failure nothing is stored.
+    /// `handleRedirectCallback`. When the URL is the address bar's, the response leaves it
+    /// first, before anything is waited for (discovery, keys): a provider that hangs must not
+    /// leave tokens in the address bar and the history.
+    pub async fn handle_redirect(&self, url: &str, from_location: bool) -> Result<Outcome> {
+        if from_location {
+            self.ports.replace_location(&response::clean_url(url)).await;
+        }
+        self.handle_callback(url).await
+    }
+
+    /// Validates the whole response in `url`, then stores the tokens; on any failure nothing
+    /// is stored.
     pub async fn handle_callback(&self, url: &str) -> Result<Outcome> {
-        let params = match response::params_from_url(url) {
+        let logouts = self.logouts.get();
+        self.handle_response(
+            response::params_from_url(url),
+            || response::lone_state(url),
+            logouts,
+        )
+        .await
+    }
+
+    /// The state of a response in `url` for which this client holds no transaction here: the
+    /// response of another window's flow (a popup whose opener link was cut, say).
+    pub fn foreign_state(&self, url: &str) -> Option<String> {
+        let state = match response::params_from_url(url) {
+            Ok(params) => params.state?,
+            Err(_) => response::lone_state(url)?,
+        };
+        let config = &self.config;
+        let held = transaction::peek(
+            self.ports.transactions(),
+            &config.issuer,
+            &config.client_id,
+            &state,
+        );
+        held.is_none().then_some(state)
+    }
+
+    /// The response of a flow: its transaction used up, then checked and stored. `lone_state`
+    /// names the state of a response that failed to decode, whose transaction is used up too.
+    async fn handle_response(
+        &self,
+        params: Result<ResponseParams>,
+        lone_state: impl FnOnce() -> Option<String>,
+        logouts: u32,
+    ) -> Result<Outcome> {
+        let (issuer, client_id) = (&self.config.issuer, &self.config.client_id);
+        let params = match params {
             Ok(params) => params,
             Err(e) => {
-                // Unreadable, but if it names one state, that transaction is used up too.
-                let Some(state) = response::lone_state(url) else {
+                let Some(state) = lone_state() else {
                     return Err(e);
                 };
                 let now = self.ports.now_ms();
-                let tx = transaction::take(
-                    self.ports.transactions(),
-                    &self.config.client_id,
-                    &state,
-                    now,
-                )
-                .ok();
+                let store = self.ports.transactions();
+                let tx = transaction::take(store, issuer, client_id, &state, now).ok();
                 return Err(e.with_context(
                     Some(&state),
                     tx.as_ref().and_then(|t| t.app_state.as_deref()),
@@ -295,13 +498,14 @@ impl<P: Ports> Client<P> {
         })?;
         let tx = transaction::take(
             self.ports.transactions(),
-            &self.config.client_id,
+            issuer,
+            client_id,
             &state,
             self.ports.now_ms(),
         )
         .map_err(|e| e.with_context(Some(&state), None))?;
         let access_token = self
-            .complete(&params, &tx)
+            .complete(&params, &tx, logouts)
             .await
             .map_err(|e| e.with_context(Some(&state), tx.app_state.as_deref()))?;
         Ok(Outcome {
@@ -310,54 +514,354 @@ impl<P: Ports> Client<P> {
         })
     }
 
-    /// Checks a response against its transaction and stores its tokens; returns the access token.
+    /// Checks a response against its transaction and stores its tokens; returns the access
+    /// token. `logouts` is the logout count when the flow started: after a logout, nothing.
     async fn complete(
         &self,
-        params: &response::ResponseParams,
+        params: &ResponseParams,
         tx: &Transaction,
+        logouts: u32,
     ) -> Result<Option<String>> {
         if let Some(error) = response::provider_error(params) {
             return Err(error);
         }
         let response_type = ResponseType::parse(&tx.response_type)
             .ok_or_else(|| AuthError::state("the stored login transaction is unreadable"))?;
-        let tokens = response::check_tokens(params, response_type, &self.config.issuer)?;
-        let id_token = match &tokens.id_token {
-            Some(raw) => {
-                let claims = self
-                    .verify_id_token(raw, tx, tokens.access_token.as_deref())
-                    .await?;
-                Some(IdTokenEntry {
-                    raw: raw.clone(),
-                    claims,
-                })
+        let md = self.metadata().await?;
+        // Before anything else: a code from another issuer is never sent anywhere.
+        response::check_iss(params, &self.config.issuer, md.iss_parameter_supported)?;
+        response::check_mode(params, &tx.response_mode)?;
+        let tokens = if response_type.has_code() {
+            self.exchange_code(params, tx, response_type, &md).await?
+        } else {
+            let tokens = response::check_tokens(params, response_type)?;
+            let id_token = match &tokens.id_token {
+                Some(raw) => Some(
+                    self.verify_id_token(raw, tx, tokens.access_token.as_deref())
+                        .await?,
+                ),
+                None => None,
+            };
+            Tokens {
+                id_token,
+                access_token: tokens.access_token,
+                expires_in: tokens.expires_in,
+                refresh_token: None,
             }
-            None => None,
         };
-        let now = self.ports.now_ms();
+        // Cached under the scope asked for: a provider that grants less (or names only the
+        // API's scopes) would otherwise make every later call for the same scope miss.
+        self.store(tokens, tx.audience.clone(), tx.scope.clone(), logouts)
+    }
+
+    /// Stores what a flow brought; returns the access token. Checked after the flow's last
+    /// wait and right before storing, with nothing in between: after a logout, nothing.
+    fn store(
+        &self,
+        tokens: Tokens,
+        audience: Option<String>,
+        scope: String,
+        logouts: u32,
+    ) -> Result<Option<String>> {
+        if self.logouts.get() != logouts {
+            return Err(AuthError::new(
+                ErrorCode::LoginRequired,
+                "the user logged out while this login was in flight; its tokens were dropped",
+            ));
+        }
+        let clock = self.clock();
         let access_token = tokens.access_token.map(|token| AccessTokenEntry {
             access_token: token,
-            audience: tx.audience.clone(),
-            // Cached under the scope asked for: a provider that grants less (or names only the
-            // API's scopes) would otherwise make every later call for the same scope miss.
-            scope: tx.scope.clone(),
-            expires_at: now + tokens.expires_in as f64 * 1000.0,
+            audience,
+            scope,
+            expires_at: clock.now_ms + tokens.expires_in as f64 * 1000.0,
+            refresh_token: tokens.refresh_token,
         });
         let token = access_token.as_ref().map(|t| t.access_token.clone());
         self.cache
             .borrow_mut()
-            .save(self.ports.tokens(), id_token, access_token, now)?;
+            .save(self.ports.tokens(), tokens.id_token, access_token, &clock)?;
         Ok(token)
     }
 
-    /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
-    /// and `at_hash` when an access token came with it. Returns the claims.
+    /// The code flows: the front-channel ID token of `code id_token` verified first (with
+    /// `c_hash`), then the code exchanged with the transaction's PKCE verifier at this issuer's
+    /// token endpoint, and the token response's ID token verified like any other.
+    async fn exchange_code(
+        &self,
+        params: &ResponseParams,
+        tx: &Transaction,
+        response_type: ResponseType,
+        md: &ProviderMetadata,
+    ) -> Result<Tokens> {
+        let answer = response::check_code(params, response_type)?;
+        let front = match &answer.id_token {
+            Some(raw) => Some(
+                self.verify_id_token_with(
+                    raw,
+                    &Checks {
+                        nonce: Some(&tx.nonce),
+                        max_age: tx.max_age,
+                        at_hash: None,
+                        c_hash: Some(&answer.code),
+                    },
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let verifier = tx
+            .code_verifier
+            .as_deref()
+            .ok_or_else(|| AuthError::state("the stored login transaction has no PKCE verifier"))?;
+        let set = self
+            .token_request(
+                md,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &answer.code),
+                    ("redirect_uri", &tx.redirect_uri),
+                    ("client_id", &self.config.client_id),
+                    ("code_verifier", verifier),
+                ],
+            )
+            .await?;
+        let wants_id_token = tx.scope.split(' ').any(|s| s == "openid");
+        let id_token = match (&set.id_token, wants_id_token) {
+            (Some(raw), _) => Some(
+                self.verify_id_token_with(
+                    raw,
+                    &Checks {
+                        nonce: Some(&tx.nonce),
+                        max_age: tx.max_age,
+                        at_hash: Some((&set.access_token, false)),
+                        c_hash: None,
+                    },
+                )
+                .await?,
+            ),
+            (None, true) => {
+                return Err(AuthError::response(
+                    "the token response has no id_token, and openid was asked for",
+                ))
+            }
+            (None, false) => None,
+        };
+        if let (Some(front), Some(back)) = (&front, &id_token) {
+            same_subject(&front.claims, &back.claims, &["iss", "sub"])?;
+        }
+        Ok(Tokens {
+            id_token: id_token.or(front),
+            access_token: Some(set.access_token),
+            expires_in: set.expires_in,
+            refresh_token: set.refresh_token,
+        })
+    }
+
+    /// POSTs a grant to the token endpoint and reads the answer. The issuer's keys are fetched
+    /// alongside, since the answer's ID token will need them.
+    async fn token_request(
+        &self,
+        md: &ProviderMetadata,
+        grant: &[(&str, &str)],
+    ) -> Result<TokenSet> {
+        let endpoint = md
+            .token_endpoint
+            .as_deref()
+            .ok_or_else(|| AuthError::metadata("provider metadata has no token_endpoint"))?;
+        if lookup(&self.provider.jwks, &md.jwks_uri).is_none() {
+            self.ports
+                .prefetch(&md.jwks_uri, self.http_timeout_ms())
+                .await;
+        }
+        let answer = self
+            .ports
+            .post_form(endpoint, &token::form(grant), self.http_timeout_ms())
+            .await
+            .map_err(|e| fetch_error("the token request", endpoint, e))?;
+        token::parse_response(&answer)
+    }
+
+    /// A renewal past the cache: with `useRefreshTokens`, the refresh token of that token
+    /// first (one refused with `invalid_grant` is dropped); the hidden frame when there is
+    /// none or it was refused and `useRefreshTokensFallback` allows it.
+    async fn renew(&self, overrides: Option<&Json>) -> Result<Option<String>> {
+        let params = overrides.cloned().unwrap_or(Json::Null);
+        if !self.config.use_refresh_tokens {
+            return self.renew_silently(&params).await;
+        }
+        let (audience, scope) = self.token_key(overrides)?;
+        let held = self
+            .cache
+            .borrow()
+            .refresh_token_for(audience.as_deref(), &scope);
+        match held {
+            Some(refresh_token) => match self.refresh(&refresh_token, audience, scope).await {
+                Err(e) if e.code() == "invalid_grant" => {
+                    self.cache.borrow_mut().drop_refresh_token(
+                        self.ports.tokens(),
+                        &refresh_token,
+                        &self.clock(),
+                    )?;
+                    if !self.config.use_refresh_tokens_fallback {
+                        return Err(e);
+                    }
+                }
+                other => return other,
+            },
+            None if !self.config.use_refresh_tokens_fallback => {
+                return Err(AuthError::new(
+                    ErrorCode::MissingRefreshToken,
+                    "no refresh token is held for this audience and scope; log in again (or set useRefreshTokensFallback)",
+                ))
+            }
+            None => {}
+        }
+        self.renew_silently(&params).await
+    }
+
+    /// `grant_type=refresh_token` (RFC 6749 6). A new ID token names the same `iss`, `sub` and
+    /// `aud` as the one held and passes the signature and time checks, without a nonce (Core
+    /// 12.2). A rotated refresh token replaces the old one before the token is returned.
+    async fn refresh(
+        &self,
+        refresh_token: &str,
+        audience: Option<String>,
+        scope: String,
+    ) -> Result<Option<String>> {
+        let logouts = self.logouts.get();
+        let md = self.metadata().await?;
+        let set = self
+            .token_request(
+                &md,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token),
+                    ("client_id", &self.config.client_id),
+                ],
+            )
+            .await?;
+        let id_token = match &set.id_token {
+            Some(raw) => {
+                let entry = self
+                    .verify_id_token_with(
+                        raw,
+                        &Checks {
+                            nonce: None,
+                            max_age: None,
+                            at_hash: Some((&set.access_token, false)),
+                            c_hash: None,
+                        },
+                    )
+                    .await?;
+                let held = self.cache.borrow().session().id_token.clone();
+                if let Some(held) = held {
+                    same_subject(&held.claims, &entry.claims, &["iss", "sub", "aud"])?;
+                }
+                Some(entry)
+            }
+            None => None,
+        };
+        let tokens = Tokens {
+            id_token,
+            access_token: Some(set.access_token),
+            expires_in: set.expires_in,
+            // Without rotation the provider sends none: the one held stays good.
+            refresh_token: set.refresh_token.or_else(|| Some(refresh_token.to_owned())),
+        };
+        self.store(tokens, audience, scope, logouts)
+    }
+
+    /// Runs an authorization request in a frame or the popup and handles its answer like a
+    /// redirect callback. A window that brings no answer (timeout, closed) leaves no
+    /// transaction behind: nothing can complete it later.
+    async fn through_window(&self, kind: WindowKind, params: &Json, flow: Flow) -> Result<Outcome> {
+        let logouts = self.logouts.get();
+        let request = self.authorize_request(None, Some(params), flow).await?;
+        match self.ports.window(kind, &request.for_window()).await {
+            Ok(WindowAnswer::Url(url)) => {
+                self.handle_response(
+                    response::params_from_url(&url),
+                    || response::lone_state(&url),
+                    logouts,
+                )
+                .await
+            }
+            Ok(WindowAnswer::Message(message)) => {
+                // Only a message with this flow's state is handed over, so a malformed one
+                // still names the transaction to use up.
+                let state = request.state.clone();
+                self.handle_response(
+                    response::params_from_message(&message),
+                    || Some(state),
+                    logouts,
+                )
+                .await
+            }
+            Err(failure) => {
+                transaction::abandon(self.ports.transactions(), &request.state);
+                Err(window_error(failure))
+            }
+        }
+    }
+
+    /// A silent `prompt=none` request in a hidden frame; the new access token, if any.
+    pub async fn renew_silently(&self, params: &Json) -> Result<Option<String>> {
+        Ok(self
+            .through_window(WindowKind::Frame, params, Flow::Silent)
+            .await?
+            .access_token)
+    }
+
+    /// `loginWithPopup`, in the popup the browser shell opened while the click counted.
+    pub async fn login_with_popup(&self, params: &Json) -> Result<()> {
+        self.through_window(WindowKind::Popup, params, Flow::Popup)
+            .await
+            .map(|_| ())
+    }
+
+    /// `checkSession`: a silent request when no session is held; the provider's "not logged
+    /// in" answers settle quietly, anything else is reported.
+    pub async fn check_session(&self, params: &Json) -> Result<()> {
+        if self.is_authenticated() {
+            return Ok(());
+        }
+        // With refresh tokens, one that is held (localStorage, after a reload) renews first;
+        // none held, or one refused, means "not logged in" as the provider's answers do.
+        match self.renew(Some(params)).await {
+            Err(e) if means_logged_out(e.code()) => Ok(()),
+            Err(e) if matches!(e.code(), "missing_refresh_token" | "invalid_grant") => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// Verifies an ID token of an implicit response: every check with the login's nonce, and
+    /// `at_hash` when an access token came with it. Returns the claims.
     pub async fn verify_id_token(
         &self,
         raw: &str,
         tx: &Transaction,
         access_token: Option<&str>,
-    ) -> Result<Json> {
+    ) -> Result<IdTokenEntry> {
+        self.verify_id_token_with(
+            raw,
+            &Checks {
+                nonce: Some(&tx.nonce),
+                max_age: tx.max_age,
+                at_hash: access_token.map(|t| (t, true)),
+                c_hash: None,
+            },
+        )
+        .await
+    }
+
+    /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
+    /// and the hashes `checks` asks for.
+    pub async fn verify_id_token_with(
+        &self,
+        raw: &str,
+        checks: &Checks<'_>,
+    ) -> Result<IdTokenEntry> {
         let jws = jws::decode(raw)?;
         let md = self.metadata().await?;
         if !md
@@ -377,24 +881,33 @@ impl<P: Ports> Client<P> {
             &Expected {
                 issuer: &self.config.issuer,
                 client_id: &self.config.client_id,
-                nonce: &tx.nonce,
-                now_secs: self.now_secs(),
-                leeway_secs: self.config.leeway_secs as f64,
-                max_age: tx.max_age,
+                nonce: checks.nonce,
+                clock: self.clock(),
+                max_age: checks.max_age,
             },
         )?;
-        if let Some(token) = access_token {
-            let hash = jws.alg.hash();
-            let digest = self
-                .ports
-                .digest(hash, token.as_bytes())
-                .await
-                .map_err(|e| {
-                    AuthError::id_token(msg(&["the access token could not be hashed: ", &e]))
-                })?;
-            id_token::check_at_hash(&jws.claims, hash, &digest)?;
+        let hash = jws.alg.hash();
+        if let Some((token, required)) = checks.at_hash {
+            if required || jws.claims.get("at_hash").is_some() {
+                let digest = self.digest(hash, token).await?;
+                id_token::check_at_hash(&jws.claims, hash, &digest)?;
+            }
         }
-        Ok(jws.claims)
+        if let Some(code) = checks.c_hash {
+            let digest = self.digest(hash, code).await?;
+            id_token::check_c_hash(&jws.claims, hash, &digest)?;
+        }
+        Ok(IdTokenEntry {
+            raw: raw.to_owned(),
+            claims: jws.claims,
+        })
+    }
+
+    async fn digest(&self, hash: HashAlg, text: &str) -> Result<Vec<u8>> {
+        self.ports
+            .digest(hash, text.as_bytes())
+            .await
+            .map_err(|e| AuthError::id_token(msg(&["a token could not be hashed: ", &e])))
     }
 
     async fn verify_signature(
@@ -402,7 +915,7 @@ impl<P: Ports> Client<P> {
         jws: &jws::DecodedJws<'_>,
         md: &ProviderMetadata,
     ) -> Result<()> {
-        let cached = lookup(&self.provider.jwks, &self.config.issuer);
+        let cached = lookup(&self.provider.jwks, &md.jwks_uri);
         let (mut set, fetched_at) = match cached {
             Some(entry) => entry,
             None => (self.fetch_jwks(md).await?, self.ports.real_time_ms()),
@@ -445,6 +958,58 @@ impl<P: Ports> Client<P> {
         ))
     }
 
+    /// `getAccessToken` when the cache had nothing (`cached_access_token` answers the common
+    /// case without a flow): renewals of the same token take turns, in this tab and across
+    /// tabs, under one lock; whoever gets it looks again, since another tab may have renewed
+    /// meanwhile (with a shared localStorage cache), and only then renews.
+    pub async fn get_access_token(
+        &self,
+        overrides: Option<&Json>,
+        mode: CacheMode,
+    ) -> Result<Option<String>> {
+        if let Some(token) = self.cached_access_token(overrides, mode)? {
+            return Ok(Some(token));
+        }
+        if mode == CacheMode::CacheOnly {
+            return Ok(None);
+        }
+        self.ports.lock(&self.renewal_lock(overrides)?).await;
+        self.sync_from_storage(false);
+        if let Some(token) = self.cached_access_token(overrides, mode)? {
+            return Ok(Some(token));
+        }
+        self.renew(overrides).await
+    }
+
+    /// The lock renewals of one token take turns under: this client's session, and the
+    /// token's audience and scope. With refresh tokens, one lock for the session: a refresh
+    /// token may serve several tokens, and is never sent twice.
+    fn renewal_lock(&self, overrides: Option<&Json>) -> Result<String> {
+        let (audience, scope) = match self.config.use_refresh_tokens {
+            true => (None, String::new()),
+            false => self.token_key(overrides)?,
+        };
+        Ok(msg(&[
+            "spa-login.renew.",
+            &self.session_key(),
+            "\n",
+            audience.as_deref().unwrap_or_default(),
+            "\n",
+            &scope,
+        ]))
+    }
+
+    /// The channel the app's tabs tell each other about logins and logouts on: one per
+    /// issuer and client id.
+    pub fn channel_name(&self) -> String {
+        msg(&[
+            "spa-login:",
+            &self.config.issuer,
+            " ",
+            &self.config.client_id,
+        ])
+    }
+
     /// `getAccessToken`'s cache step: a cached token for the (audience, scope) asked for, not
     /// within `leeway` of expiry; `None` means "renew" (or, with `cache-only`, "no token").
     pub fn cached_access_token(
@@ -467,22 +1032,17 @@ impl<P: Ports> Client<P> {
     ) -> Result<Option<(u32, usize)>> {
         let params = request_params(&self.config, overrides)?;
         let gives_access = ResponseType::parse(params.at("response_type"))
-            .is_some_and(ResponseType::wants_access_token);
+            .is_some_and(ResponseType::gives_access_token);
         if !gives_access && mode != CacheMode::CacheOnly {
             return Err(AuthError::config(
-                "response_type 'id_token' gives no access token; use 'id_token token'",
+                "response_type 'id_token' gives no access token; use 'id_token token' or 'code'",
             ));
         }
         if mode == CacheMode::Off {
             return Ok(None);
         }
         let cache = self.cache.borrow();
-        let found = cache.find(
-            params.get("audience"),
-            params.at("scope"),
-            self.ports.now_ms(),
-            self.leeway_ms(),
-        );
+        let found = cache.find(params.get("audience"), params.at("scope"), &self.clock());
         Ok(found.map(|index| (cache.version, index)))
     }
 
@@ -499,8 +1059,8 @@ impl<P: Ports> Client<P> {
         )
     }
 
-    /// The (audience, scope) a `getAccessToken` call asks for: one renewal per key at a time.
-    pub fn token_key(&self, overrides: Option<&Json>) -> Result<(Option<String>, String)> {
+    /// The (audience, scope) a `getAccessToken` call asks for.
+    fn token_key(&self, overrides: Option<&Json>) -> Result<(Option<String>, String)> {
         let params = request_params(&self.config, overrides)?;
         Ok((
             params.get("audience").map(str::to_owned),
@@ -510,23 +1070,27 @@ impl<P: Ports> Client<P> {
 
     /// Reads the session again from storage (another tab logged in or out with
     /// `cacheLocation: 'localstorage'`); with the memory cache, only a logout elsewhere matters.
+    /// A logout elsewhere cancels this tab's flows in flight, as a logout here does.
     pub fn sync_from_storage(&self, logged_out: bool) {
+        if logged_out {
+            self.logouts.set(self.logouts.get().wrapping_add(1));
+        }
         if self.uses_local_storage() {
             let mut cache = self.cache.borrow_mut();
             let version = cache.version.wrapping_add(1);
-            *cache = TokenCache::load(self.ports.tokens(), &self.config.client_id);
+            *cache = TokenCache::load(self.ports.tokens(), self.session_key());
             cache.version = version;
         } else if logged_out {
             let _ = self.cache.borrow_mut().clear(self.ports.tokens());
         }
     }
 
-    /// The cached ID token's claims while it has not expired.
+    /// The cached ID token's claims while it is valid.
     pub fn id_token_claims(&self) -> Option<IdTokenEntry> {
         let cache = self.cache.borrow();
         let entry = cache.session().id_token.as_ref()?;
         let exp = entry.claims.get("exp").and_then(Json::as_f64)?;
-        (exp * 1000.0 + self.leeway_ms() > self.ports.now_ms()).then(|| entry.clone())
+        self.clock().valid(exp * 1000.0).then(|| entry.clone())
     }
 
     pub fn user(&self) -> Option<Json> {
@@ -534,24 +1098,67 @@ impl<P: Ports> Client<P> {
             .map(|e| id_token::user_claims(&e.claims))
     }
 
-    /// Logged in: a valid ID token, or (for `response_type: 'token'`) a valid access token.
+    /// Logged in: a valid ID token; a session without one (`response_type: 'token'`), a valid
+    /// access token. The session's user is known only through the ID token, so once it has
+    /// expired the session is over, whatever access tokens remain (they are renewed, or not).
     pub fn is_authenticated(&self) -> bool {
-        if self.id_token_claims().is_some() {
-            return true;
+        let cache = self.cache.borrow();
+        let session = cache.session();
+        if session.id_token.is_some() {
+            return self.id_token_claims().is_some();
         }
-        let now = self.ports.now_ms();
-        self.cache
-            .borrow()
-            .session()
+        let clock = self.clock();
+        session
             .access_tokens
             .iter()
-            .any(|t| t.expires_at > now)
+            .any(|t| clock.valid(t.expires_at))
     }
 
-    /// `logout`: forgets this client's tokens, then returns where to send the browser (the
-    /// provider's end_session_endpoint, Auth0's `/v2/logout` for a `domain` client without
-    /// one), or `None` when the logout is local only.
-    pub async fn logout(
+    /// `logout`: forgets this client's tokens, then sends the browser to the provider's
+    /// logout, unless `navigate` is false or the provider has none.
+    pub async fn logout(&self, logout_params: Option<&Json>, navigate: bool) -> Result<()> {
+        let refresh_tokens = self.cache.borrow().refresh_tokens();
+        let url = self.logout_url(logout_params, navigate).await?;
+        self.revoke(&refresh_tokens).await;
+        match url {
+            Some(url) => self
+                .ports
+                .open(&url)
+                .await
+                .map_err(|f| AuthError::config(msg(&["openUrl failed: ", &f.message]))),
+            None => Ok(()),
+        }
+    }
+
+    /// Revokes refresh tokens at the provider (RFC 7009) when it has a revocation endpoint. The
+    /// session is gone already: a revocation that fails changes nothing for the logout.
+    async fn revoke(&self, refresh_tokens: &[String]) {
+        if refresh_tokens.is_empty() {
+            return;
+        }
+        let Ok(md) = self.metadata().await else {
+            return;
+        };
+        let Some(endpoint) = &md.revocation_endpoint else {
+            return;
+        };
+        for token in refresh_tokens {
+            let body = token::form(&[
+                ("token", token),
+                ("token_type_hint", "refresh_token"),
+                ("client_id", &self.config.client_id),
+            ]);
+            let _ = self
+                .ports
+                .post_form(endpoint, &body, self.http_timeout_ms())
+                .await;
+        }
+    }
+
+    /// Forgets this client's tokens, then returns where to send the browser (the provider's
+    /// end_session_endpoint, Auth0's `/v2/logout` for a `domain` client without one), or
+    /// `None` when the logout is local only.
+    pub async fn logout_url(
         &self,
         logout_params: Option<&Json>,
         navigate: bool,
@@ -590,6 +1197,14 @@ impl<P: Ports> Client<P> {
             .id_token
             .as_ref()
             .map(|t| t.raw.clone());
+        // Every flow in flight is cancelled: their transactions go, and whatever they bring
+        // back later is not stored.
+        self.logouts.set(self.logouts.get().wrapping_add(1));
+        transaction::remove_all(
+            self.ports.transactions(),
+            &self.config.issuer,
+            &self.config.client_id,
+        );
         self.cache.borrow_mut().clear(self.ports.tokens())?;
         if !navigate {
             return Ok(None);
@@ -614,7 +1229,8 @@ impl<P: Ports> Client<P> {
                 if let Some(to) = &return_to {
                     pairs.push(("returnTo", to.as_str()));
                 }
-                msg(&[&self.config.issuer, "v2/logout"])
+                let issuer = self.config.issuer.trim_end_matches('/');
+                msg(&[issuer, "/v2/logout"])
             }
             (None, None) => return Ok(None),
         };
@@ -624,7 +1240,7 @@ impl<P: Ports> Client<P> {
 
     /// Where this client's session is stored.
     pub fn session_key(&self) -> String {
-        super::cache::session_key(&self.config.client_id)
+        cache::session_key(&self.config.issuer, &self.config.client_id)
     }
 
     /// Changes whenever the stored session does.

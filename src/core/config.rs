@@ -3,17 +3,25 @@
 use super::error::{AuthError, Result};
 use super::json::Json;
 use super::metadata::MetadataOverride;
-use super::urls;
+use super::text::msg;
+use super::urls::{check_endpoint_url, check_redirect_uri};
 
 pub const DEFAULT_SCOPE: &str = "openid profile email";
 pub const DEFAULT_LEEWAY_SECS: u64 = 60;
 pub const DEFAULT_AUTHORIZE_TIMEOUT_SECS: u64 = 60;
+/// How long a request to the provider (discovery, JWKS) may take, as auth0-spa-js's default.
+pub const DEFAULT_HTTP_TIMEOUT_SECS: u64 = 10;
 
+/// The response types of the implicit, code and hybrid flows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResponseType {
     IdTokenToken,
     IdToken,
     Token,
+    /// The authorization code flow with PKCE (RFC 6749 4.1, RFC 7636).
+    Code,
+    /// The hybrid flow: an ID token in the fragment, then the code exchanged (Core 3.3).
+    CodeIdToken,
 }
 
 impl ResponseType {
@@ -22,6 +30,8 @@ impl ResponseType {
             "id_token token" => Some(Self::IdTokenToken),
             "id_token" => Some(Self::IdToken),
             "token" => Some(Self::Token),
+            "code" => Some(Self::Code),
+            "code id_token" => Some(Self::CodeIdToken),
             _ => None,
         }
     }
@@ -30,13 +40,34 @@ impl ResponseType {
             Self::IdTokenToken => "id_token token",
             Self::IdToken => "id_token",
             Self::Token => "token",
+            Self::Code => "code",
+            Self::CodeIdToken => "code id_token",
         }
     }
+    /// An ID token in the authorization response itself.
     pub fn wants_id_token(self) -> bool {
-        self != Self::Token
+        matches!(self, Self::IdTokenToken | Self::IdToken | Self::CodeIdToken)
     }
+    /// An access token in the authorization response itself.
     pub fn wants_access_token(self) -> bool {
-        self != Self::IdToken
+        matches!(self, Self::IdTokenToken | Self::Token)
+    }
+    /// A code to exchange at the token endpoint.
+    pub fn has_code(self) -> bool {
+        matches!(self, Self::Code | Self::CodeIdToken)
+    }
+    /// Whether the flow ends with an access token (in the response or from the code).
+    pub fn gives_access_token(self) -> bool {
+        self.wants_access_token() || self.has_code()
+    }
+    /// Where the response comes when nothing else is asked for: the query for `code`, the
+    /// fragment for anything with a token in it (OAuth 2.0 Multiple Response Types 5).
+    pub fn default_mode(self) -> &'static str {
+        if self == Self::Code {
+            "query"
+        } else {
+            "fragment"
+        }
     }
 }
 
@@ -72,11 +103,6 @@ impl AuthParams {
     }
 }
 
-/// Concatenates message parts (no formatting machinery in the wasm).
-pub fn msg(parts: &[&str]) -> String {
-    parts.concat()
-}
-
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The issuer exactly as the provider states it.
@@ -94,13 +120,19 @@ pub struct Config {
     pub cache_location: CacheLocation,
     pub leeway_secs: u64,
     pub authorize_timeout_secs: u64,
+    pub http_timeout_secs: u64,
     pub metadata: MetadataOverride,
+    /// Code flows: ask for `offline_access` and renew with the refresh token.
+    pub use_refresh_tokens: bool,
+    /// A refresh that fails with `invalid_grant` (or no refresh token) falls back to the frame.
+    pub use_refresh_tokens_fallback: bool,
 }
 
 impl Config {
-    /// Validates the options object of `createClient`. `default_redirect_uri` is the page's
-    /// origin (the browser shell knows it).
-    pub fn from_options(options: &Json, default_redirect_uri: &str) -> Result<Config> {
+    /// Validates the options object of `createClient`. `origin` is the page's (the browser
+    /// shell knows it): the default redirect URI is its root.
+    pub fn from_options(options: &Json, origin: &str) -> Result<Config> {
+        let default_redirect_uri = msg(&[origin.trim_end_matches('/'), "/"]);
         if options.as_object().is_none() {
             return Err(AuthError::config("createClient needs an options object"));
         }
@@ -121,7 +153,7 @@ impl Config {
         }
 
         let mut params = AuthParams::default();
-        params.insert("redirect_uri", default_redirect_uri.into());
+        params.insert("redirect_uri", default_redirect_uri);
         params.insert("response_type", ResponseType::IdTokenToken.as_str().into());
         params.insert("scope", DEFAULT_SCOPE.into());
         merge_params(
@@ -129,7 +161,32 @@ impl Config {
             options.get("authorizationParams"),
             "authorizationParams",
         )?;
+        let use_refresh_tokens = opt_bool(options, "useRefreshTokens")?;
+        let use_refresh_tokens_fallback = opt_bool(options, "useRefreshTokensFallback")?;
+        let code_flow =
+            ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::has_code);
+        if use_refresh_tokens && !code_flow {
+            return Err(AuthError::config(
+                "useRefreshTokens needs a code flow (response_type 'code' or 'code id_token'): the implicit flow has no refresh tokens",
+            ));
+        }
+        if opt_bool(options, "useDpop")? {
+            return Err(AuthError::config(if code_flow {
+                "useDpop is not available yet"
+            } else {
+                "useDpop needs a code flow: tokens that arrive in the URL cannot be bound"
+            }));
+        }
+        if use_refresh_tokens {
+            // Core 11: offline_access asks for a refresh token.
+            let scope = params.at("scope");
+            if !scope.split(' ').any(|s| s == "offline_access") {
+                let scope = msg(&[scope.trim_end(), " offline_access"]);
+                params.insert("scope", scope.trim_start().into());
+            }
+        }
 
+        check_combination(&params, "authorizationParams")?;
         let silent_redirect_uri = match opt_string(options, "silentRedirectUri")? {
             Some(uri) => {
                 check_redirect_uri("silentRedirectUri", &uri)?;
@@ -151,6 +208,8 @@ impl Config {
         let leeway_secs = opt_seconds(options, "leeway", true)?.unwrap_or(DEFAULT_LEEWAY_SECS);
         let authorize_timeout_secs = opt_seconds(options, "authorizeTimeoutInSeconds", false)?
             .unwrap_or(DEFAULT_AUTHORIZE_TIMEOUT_SECS);
+        let http_timeout_secs = opt_seconds(options, "httpTimeoutInSeconds", false)?
+            .unwrap_or(DEFAULT_HTTP_TIMEOUT_SECS);
         let metadata = match options.get("metadata") {
             None | Some(Json::Null) => MetadataOverride::default(),
             Some(m @ Json::Obj(_)) => MetadataOverride::from_json(m)?,
@@ -161,13 +220,16 @@ impl Config {
             issuer,
             domain,
             client_id,
-            request_defaults: super::authorize::with_openid(params.clone()),
+            request_defaults: with_openid(params.clone()),
             params,
             silent_redirect_uri,
             cache_location,
             leeway_secs,
             authorize_timeout_secs,
+            http_timeout_secs,
             metadata,
+            use_refresh_tokens,
+            use_refresh_tokens_fallback,
         })
     }
 }
@@ -204,16 +266,31 @@ fn check_param(name: &str, value: &str, what: &str) -> Result<()> {
     match name {
         "redirect_uri" => check_redirect_uri(&msg(&[what, ".redirect_uri"]), value),
         "response_type" if ResponseType::parse(value).is_none() => {
-            bad(" must be 'id_token token', 'id_token' or 'token'")
+            bad(" must be 'id_token token', 'id_token', 'token', 'code' or 'code id_token'")
         }
         "max_age" if !is_decimal(value) => bad(" must be a non-negative whole number of seconds"),
-        // The implicit flow returns its result in the fragment; another mode would put tokens
-        // where this library refuses to read them.
-        "response_mode" if value != "fragment" => bad(" can only be 'fragment' for this flow"),
-        // These belong to the library: a caller's value would break state or nonce binding.
-        "client_id" | "state" | "nonce" => bad(" is set by the library and cannot be given"),
+        "response_mode" if value != "fragment" && value != "query" => {
+            bad(" must be 'query' or 'fragment'")
+        }
+        // These belong to the library: a caller's value would break state, nonce or PKCE.
+        "client_id" | "state" | "nonce" | "code_challenge" | "code_challenge_method" => {
+            bad(" is set by the library and cannot be given")
+        }
         _ => Ok(()),
     }
+}
+
+/// Checks the parameters together, once merged: tokens never travel in the query, so only
+/// `code` may ask for `response_mode=query`.
+pub fn check_combination(params: &AuthParams, what: &str) -> Result<()> {
+    let response_type = ResponseType::parse(params.at("response_type"));
+    if params.get("response_mode") == Some("query") && response_type != Some(ResponseType::Code) {
+        return Err(AuthError::config(msg(&[
+            what,
+            ".response_mode 'query' is only for response_type 'code': tokens never travel in the query",
+        ])));
+    }
+    Ok(())
 }
 
 pub fn is_decimal(s: &str) -> bool {
@@ -225,6 +302,14 @@ fn opt_string(options: &Json, name: &str) -> Result<Option<String>> {
         None | Some(Json::Null) => Ok(None),
         Some(Json::Str(s)) => Ok(Some(s.clone())),
         Some(_) => Err(AuthError::config(msg(&[name, " must be a string"]))),
+    }
+}
+
+fn opt_bool(options: &Json, name: &str) -> Result<bool> {
+    match options.get(name) {
+        None | Some(Json::Null) => Ok(false),
+        Some(Json::Bool(b)) => Ok(*b),
+        Some(_) => Err(AuthError::config(msg(&[name, " must be true or false"]))),
     }
 }
 
@@ -259,31 +344,19 @@ fn issuer_from_domain(domain: &str) -> String {
     msg(&[scheme, domain, slash])
 }
 
-/// An issuer or provider endpoint: https, or http on a loopback host.
-pub fn check_endpoint_url(what: &str, value: &str) -> Result<()> {
-    let parts = urls::parse(value)
-        .ok_or_else(|| AuthError::config(msg(&[what, " is not an absolute URL: '", value, "'"])))?;
-    if parts.scheme == "https" || urls::is_loopback(parts.host) {
-        Ok(())
-    } else {
-        Err(AuthError::config(msg(&[
-            what,
-            " must use https (http only on localhost, 127.0.0.1 or [::1]): '",
-            value,
-            "'",
-        ])))
+/// `openid` added to the scope whenever an ID token is asked for (Core 3.1.2.1: without it the
+/// request is not an OpenID Connect request).
+pub fn with_openid(mut params: AuthParams) -> AuthParams {
+    let wants_id_token =
+        ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::wants_id_token);
+    let scope = params.at("scope");
+    if wants_id_token && !scope.split(' ').any(|s| s == "openid") {
+        let scope = if scope.bytes().all(|b| b == b' ') {
+            "openid".to_string()
+        } else {
+            ["openid ", scope].concat()
+        };
+        params.insert("scope", scope);
     }
-}
-
-/// A redirect URI: absolute, http(s), no fragment (RFC 6749 3.1.2).
-pub fn check_redirect_uri(what: &str, value: &str) -> Result<()> {
-    match urls::parse(value) {
-        Some(parts) if parts.fragment.is_none() => Ok(()),
-        _ => Err(AuthError::config(msg(&[
-            what,
-            " must be an absolute http(s) URL without a fragment: '",
-            value,
-            "'",
-        ]))),
-    }
+    params
 }

@@ -3,20 +3,32 @@
 
 use std::fmt;
 
-/// The `AuthError.error` codes of API.md.
+/// The `AuthError.error` codes the core reports (`popup_blocked` is the entry's own: the
+/// browser refuses the popup before any flow starts).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidConfiguration,
     InvalidState,
     InvalidResponse,
     InvalidIdToken,
+    /// A discovery document that is not the provider metadata it should be: not a JSON
+    /// object, a required member missing, a member of the wrong type, an endpoint that is not
+    /// an https URL. The provider answered, so this is not a network failure.
+    InvalidProviderMetadata,
+    /// A `jwks_uri` document that is not a JSON Web Key Set.
+    InvalidJwks,
     StorageUnavailable,
+    /// The provider could not be reached: offline, refused, CORS, a non-2xx status.
     NetworkError,
+    /// A window flow or a request to the provider that did not finish in time.
     Timeout,
     PopupCancelled,
-    PopupBlocked,
-    /// No usable token and no way to get one without the user (also a provider code).
+    /// The popup lost its link to the app and no same-origin channel can bring the response.
+    PopupSevered,
+    /// No session to renew: the user logged out while the flow was in flight.
     LoginRequired,
+    /// `useRefreshTokens` without a refresh token for the token asked for, and no fallback.
+    MissingRefreshToken,
     /// An error response of the provider (with a matching state), passed through.
     Provider(String),
 }
@@ -28,12 +40,15 @@ impl ErrorCode {
             ErrorCode::InvalidState => "invalid_state",
             ErrorCode::InvalidResponse => "invalid_response",
             ErrorCode::InvalidIdToken => "invalid_id_token",
+            ErrorCode::InvalidProviderMetadata => "invalid_provider_metadata",
+            ErrorCode::InvalidJwks => "invalid_jwks",
             ErrorCode::StorageUnavailable => "storage_unavailable",
             ErrorCode::NetworkError => "network_error",
             ErrorCode::Timeout => "timeout",
             ErrorCode::PopupCancelled => "popup_cancelled",
-            ErrorCode::PopupBlocked => "popup_blocked",
+            ErrorCode::PopupSevered => "popup_severed",
             ErrorCode::LoginRequired => "login_required",
+            ErrorCode::MissingRefreshToken => "missing_refresh_token",
             ErrorCode::Provider(code) => code,
         }
     }
@@ -76,6 +91,9 @@ impl AuthError {
     }
     pub fn network(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::NetworkError, description)
+    }
+    pub fn metadata(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidProviderMetadata, description)
     }
     pub fn code(&self) -> &str {
         self.code.as_str()

@@ -31,11 +31,7 @@ pub fn fragment(data: &[u8]) {
     let url = format!("https://app.example/cb?{text}#{text}");
     if let Ok(params) = response::params_from_url(&url) {
         let _ = response::provider_error(&params);
-        let _ = response::check_tokens(
-            &params,
-            super::config::ResponseType::IdTokenToken,
-            "https://op.example",
-        );
+        let _ = response::check_tokens(&params, super::config::ResponseType::IdTokenToken);
     }
     let _ = response::lone_state(&url);
     let cleaned = response::clean_url(&url);

@@ -2,18 +2,20 @@
 //! signature has been verified.
 
 use super::base64url;
-use super::config::msg;
 use super::error::{AuthError, Result};
+use super::expiry::Clock;
 use super::json::Json;
 use super::jws::HashAlg;
+use super::text::msg;
 
 /// What the claims must match: the client, the transaction and the clock.
 pub struct Expected<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
-    pub nonce: &'a str,
-    pub now_secs: f64,
-    pub leeway_secs: f64,
+    /// The login's nonce; `None` for an ID token from a refresh, which answers no login
+    /// request (Core 12.2).
+    pub nonce: Option<&'a str>,
+    pub clock: Clock,
     pub max_age: Option<u64>,
 }
 
@@ -91,39 +93,40 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
         None => {}
     }
     // Step 9: not expired; step 10: not issued in the future. `nbf` as RFC 7519 4.1.5 says.
-    let now = expected.now_secs;
-    let leeway = expected.leeway_secs;
+    let clock = &expected.clock;
     let exp = required_number(claims, "exp")?;
     let iat = required_number(claims, "iat")?;
-    if exp <= now - leeway {
+    if !clock.valid(exp * 1000.0) {
         return Err(AuthError::id_token("the ID token has expired (exp)"));
     }
-    if iat > now + leeway {
+    if !clock.not_future(iat * 1000.0) {
         return Err(AuthError::id_token(
             "the ID token was issued in the future (iat)",
         ));
     }
     if let Some(nbf) = number(claims, "nbf")? {
-        if nbf > now + leeway {
+        if !clock.not_future(nbf * 1000.0) {
             return Err(AuthError::id_token("the ID token is not valid yet (nbf)"));
         }
     }
-    // Step 11 and 3.2.2.11: the nonce of this transaction, always (implicit flow).
-    match claims.get("nonce") {
-        Some(Json::Str(nonce)) if nonce == expected.nonce => {}
-        Some(_) => {
-            return Err(AuthError::id_token(
-                "the ID token's nonce is not this login's nonce",
-            ))
+    // Step 11 and 3.2.2.11: the nonce of this login, always (we always send one).
+    if let Some(expected_nonce) = expected.nonce {
+        match claims.get("nonce") {
+            Some(Json::Str(nonce)) if nonce == expected_nonce => {}
+            Some(_) => {
+                return Err(AuthError::id_token(
+                    "the ID token's nonce is not this login's nonce",
+                ))
+            }
+            None => return Err(AuthError::id_token("the ID token has no nonce")),
         }
-        None => return Err(AuthError::id_token("the ID token has no nonce")),
     }
     // Step 13: with max_age, auth_time must be there and recent enough.
     if let Some(max_age) = expected.max_age {
         let auth_time = number(claims, "auth_time")?.ok_or_else(|| {
             AuthError::id_token("max_age was requested and the ID token has no auth_time")
         })?;
-        if auth_time + max_age as f64 + leeway < now {
+        if !clock.within(auth_time * 1000.0, max_age as f64 * 1000.0) {
             return Err(AuthError::id_token(
                 "the ID token's auth_time is older than max_age allows",
             ));
@@ -135,28 +138,39 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
 /// Checks `at_hash` against the digest of the access token (Core 3.2.2.9): base64url of the
 /// left half of the hash, byte for byte.
 pub fn check_at_hash(claims: &Json, hash: HashAlg, digest: &[u8]) -> Result<()> {
-    let at_hash = match claims.get("at_hash") {
+    check_half_hash(claims, "at_hash", hash, digest)
+}
+
+/// Checks `c_hash` against the digest of the code (Core 3.3.2.11), as `at_hash` is checked.
+pub fn check_c_hash(claims: &Json, hash: HashAlg, digest: &[u8]) -> Result<()> {
+    check_half_hash(claims, "c_hash", hash, digest)
+}
+
+fn check_half_hash(claims: &Json, name: &str, hash: HashAlg, digest: &[u8]) -> Result<()> {
+    let value = match claims.get(name) {
         Some(Json::Str(s)) => s,
         Some(_) => {
-            return Err(AuthError::id_token(
-                "the ID token's at_hash is not a string",
-            ))
+            return Err(AuthError::id_token(msg(&[
+                "the ID token's ",
+                name,
+                " is not a string",
+            ])))
         }
-        None => {
-            return Err(AuthError::id_token(
-                "the ID token has no at_hash for the access token",
-            ))
-        }
+        None => return Err(AuthError::id_token(msg(&["the ID token has no ", name]))),
     };
     if digest.len() != hash.len() {
-        return Err(AuthError::id_token(
-            "the access token's digest has the wrong length",
-        ));
+        return Err(AuthError::id_token(msg(&[
+            "the digest for ",
+            name,
+            " has the wrong length",
+        ])));
     }
-    if *at_hash != base64url::encode(&digest[..digest.len() / 2]) {
-        return Err(AuthError::id_token(
-            "the ID token's at_hash does not match the access token",
-        ));
+    if *value != base64url::encode(&digest[..digest.len() / 2]) {
+        return Err(AuthError::id_token(msg(&[
+            "the ID token's ",
+            name,
+            " does not match",
+        ])));
     }
     Ok(())
 }

@@ -4,9 +4,9 @@
 //! an attack (the "HS256 with the RSA public key" trick), and `none` is never acceptable.
 
 use super::base64url;
-use super::config::msg;
 use super::error::{AuthError, Result};
 use super::json::Json;
+use super::text::msg;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JwsAlg {

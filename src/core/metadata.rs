@@ -1,26 +1,35 @@
 //! Provider metadata: OpenID Connect Discovery 1.0, with the `metadata` option on top.
 
-use super::config::{check_endpoint_url, msg};
 use super::error::{AuthError, Result};
 use super::json::Json;
+use super::text::msg;
+use super::urls::check_endpoint_url;
 
 /// What the flows need to know about the provider.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProviderMetadata {
-    pub issuer: String,
     pub authorization_endpoint: String,
     pub jwks_uri: String,
     pub end_session_endpoint: Option<String>,
+    /// Where codes and refresh tokens are exchanged (code flows only).
+    pub token_endpoint: Option<String>,
+    /// RFC 7009 token revocation, for refresh tokens at logout.
+    pub revocation_endpoint: Option<String>,
+    /// RFC 9207: the provider puts `iss` in every authorization response, so one without it is
+    /// not from this provider.
+    pub iss_parameter_supported: bool,
     /// Only these algorithms are accepted for ID tokens (Discovery 3 says RS256 is the default).
     pub id_token_signing_alg_values_supported: Vec<String>,
     pub response_modes_supported: Vec<String>,
 }
 
-const ENDPOINTS: [&str; 4] = [
+const ENDPOINTS: [&str; 6] = [
     "authorization_endpoint",
     "jwks_uri",
     "end_session_endpoint",
     "userinfo_endpoint",
+    "token_endpoint",
+    "revocation_endpoint",
 ];
 
 /// The `metadata` option: each member overrides the discovered one; with issuer,
@@ -72,7 +81,7 @@ pub fn resolve(
 ) -> Result<ProviderMetadata> {
     let mut doc = match discovered {
         Some(text) => Json::parse_object(text.as_bytes())
-            .ok_or_else(|| AuthError::network("the discovery document is not a JSON object"))?,
+            .ok_or_else(|| AuthError::metadata("the discovery document is not a JSON object"))?,
         None => Json::Obj(Vec::new()),
     };
     for (k, v) in &overrides.0 {
@@ -82,7 +91,7 @@ pub fn resolve(
         match doc.get(name) {
             None | Some(Json::Null) => Ok(None),
             Some(Json::Str(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(AuthError::network(msg(&[
+            Some(_) => Err(AuthError::metadata(msg(&[
                 "provider metadata ",
                 name,
                 " is not a string",
@@ -90,18 +99,24 @@ pub fn resolve(
         }
     };
     let required = |name: &str| -> Result<String> {
-        text(name)?.ok_or_else(|| AuthError::network(msg(&["provider metadata has no ", name])))
+        text(name)?.ok_or_else(|| AuthError::metadata(msg(&["provider metadata has no ", name])))
     };
-    let list = |name: &str| -> Vec<String> {
-        doc.get(name)
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Json::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
+    let list = |name: &str| -> Result<Vec<String>> {
+        let not_a_list = || {
+            AuthError::metadata(msg(&[
+                "provider metadata ",
+                name,
+                " is not a list of strings",
+            ]))
+        };
+        match doc.get(name) {
+            None | Some(Json::Null) => Ok(Vec::new()),
+            Some(Json::Arr(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(not_a_list))
+                .collect(),
+            Some(_) => Err(not_a_list()),
+        }
     };
 
     let issuer = required("issuer")?;
@@ -117,26 +132,40 @@ pub fn resolve(
     let authorization_endpoint = required("authorization_endpoint")?;
     let jwks_uri = required("jwks_uri")?;
     let end_session_endpoint = text("end_session_endpoint")?;
+    let token_endpoint = text("token_endpoint")?;
+    let revocation_endpoint = text("revocation_endpoint")?;
     for (name, value) in [
         ("authorization_endpoint", Some(&authorization_endpoint)),
         ("jwks_uri", Some(&jwks_uri)),
         ("end_session_endpoint", end_session_endpoint.as_ref()),
+        ("token_endpoint", token_endpoint.as_ref()),
+        ("revocation_endpoint", revocation_endpoint.as_ref()),
     ] {
         if let Some(value) = value {
             check_endpoint_url(name, value)
-                .map_err(|e| AuthError::network(msg(&["provider metadata: ", &e.description])))?;
+                .map_err(|e| AuthError::metadata(msg(&["provider metadata: ", &e.description])))?;
         }
     }
-    let mut algs = list("id_token_signing_alg_values_supported");
+    let mut algs = list("id_token_signing_alg_values_supported")?;
     if algs.is_empty() {
         algs.push("RS256".into());
     }
     Ok(ProviderMetadata {
-        issuer,
         authorization_endpoint,
         jwks_uri,
         end_session_endpoint,
+        token_endpoint,
+        revocation_endpoint,
+        iss_parameter_supported: match doc.get("authorization_response_iss_parameter_supported") {
+            None | Some(Json::Null) => false,
+            Some(Json::Bool(b)) => *b,
+            Some(_) => {
+                return Err(AuthError::metadata(
+                    "provider metadata authorization_response_iss_parameter_supported is not true or false",
+                ))
+            }
+        },
         id_token_signing_alg_values_supported: algs,
-        response_modes_supported: list("response_modes_supported"),
+        response_modes_supported: list("response_modes_supported")?,
     })
 }

@@ -1,10 +1,12 @@
 //! What the protocol core needs from the outside world, as small traits. The browser shell
-//! implements them with web-sys; native tests implement them with fakes.
+//! implements them with the browser's APIs; native tests implement them with fakes.
 
 #![allow(async_fn_in_trait)] // the core runs on one thread: no Send bounds wanted
 
+use super::json::Json;
 use super::jwks::Jwk;
 use super::jws::{HashAlg, JwsAlg};
+use super::token::HttpResponse;
 
 /// A string store with the semantics of Web Storage. Every call may fail (a blocked or full
 /// storage throws in browsers); the failure text says what happened.
@@ -14,6 +16,68 @@ pub trait KeyValueStore {
     fn remove(&self, key: &str) -> Result<(), String>;
     /// Every key currently in the store.
     fn keys(&self) -> Result<Vec<String>, String>;
+}
+
+/// Why something the browser did for a flow failed: a code the core decides on, and the
+/// browser's own words for the description.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// No answer within the time given.
+    Timeout,
+    /// The user closed the popup.
+    PopupCancelled,
+    /// The popup lost its link to the app (a provider's Cross-Origin-Opener-Policy) and the
+    /// browser has no same-origin channel for the response to come back by.
+    PopupSevered,
+    /// Anything else: offline, refused, blocked by CORS, a non-2xx status.
+    Failed,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        Failure {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// Which window an authorization request runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowKind {
+    /// A hidden iframe (`prompt=none`).
+    Frame,
+    /// The popup the app opened for `loginWithPopup`.
+    Popup,
+}
+
+/// What a frame or popup brought back.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WindowAnswer {
+    /// The window landed on the redirect URI: its URL, response included.
+    Url(String),
+    /// The provider posted the response (`response_mode=web_message`): the message's
+    /// `response` object, as the provider sent it.
+    Message(Json),
+}
+
+/// An authorization request the browser runs in a window: where to send it and how to
+/// recognise its answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowRequest<'a> {
+    pub url: &'a str,
+    pub state: &'a str,
+    pub redirect_uri: &'a str,
+    /// The provider's origin, as browsers serialize it, when the answer comes as a
+    /// `web_message` from there.
+    pub response_origin: Option<&'a str>,
+    pub timeout_ms: f64,
 }
 
 /// Everything the flows do that is not pure computation.
@@ -28,8 +92,20 @@ pub trait Ports {
     fn transactions(&self) -> &dyn KeyValueStore;
     /// Where tokens live (memory, or localStorage when asked for).
     fn tokens(&self) -> &dyn KeyValueStore;
-    /// GET a JSON document; `Err` for a network failure or a non-2xx status.
-    async fn fetch_text(&self, url: &str) -> Result<String, String>;
+    /// GET a document, giving up after `timeout_ms`; a network failure or a non-2xx status is
+    /// a `Failed` failure.
+    async fn fetch_text(&self, url: &str, timeout_ms: f64) -> Result<String, Failure>;
+    /// Starts fetching `url` without waiting for it: a `fetch_text` of it soon after takes
+    /// the answer (the issuer's keys, while the token request is out).
+    async fn prefetch(&self, url: &str, timeout_ms: f64);
+    /// POSTs a form (`application/x-www-form-urlencoded`, CORS, no credentials) and gives the
+    /// answer whatever its status: a token endpoint's errors come with 400.
+    async fn post_form(
+        &self,
+        url: &str,
+        body: &str,
+        timeout_ms: f64,
+    ) -> Result<HttpResponse, Failure>;
     /// Verifies a JWS signature with a JWK from the issuer's set; `Ok(false)` for a bad
     /// signature, `Err` when the key cannot be used at all.
     async fn verify(
@@ -40,4 +116,19 @@ pub trait Ports {
         signature: &[u8],
     ) -> Result<bool, String>;
     async fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, String>;
+    /// Runs an authorization request in a hidden frame or the popup and waits for its answer:
+    /// only an answer carrying `request.state`, from the provider's origin or the redirect URI.
+    async fn window(
+        &self,
+        kind: WindowKind,
+        request: &WindowRequest<'_>,
+    ) -> Result<WindowAnswer, Failure>;
+    /// Replaces the address bar's URL without a new history entry (`history.replaceState`).
+    async fn replace_location(&self, url: &str);
+    /// Sends the browser to `url` (the app's `openUrl`, else `location.assign`); fails when the
+    /// app's `openUrl` throws.
+    async fn open(&self, url: &str) -> Result<(), Failure>;
+    /// Takes the lock `name`, shared by the app's tabs (Web Locks), and holds it until the
+    /// flow ends; where the browser has none, goes on at once.
+    async fn lock(&self, name: &str);
 }

@@ -1,8 +1,11 @@
 //! The authorization response in the URL fragment (RFC 6749 4.2.2 and 4.2.2.1, OpenID Connect
 //! Core 3.2.2.5 and 3.2.2.6): strict decoding, then the checks that need no keys.
 
-use super::config::{msg, ResponseType};
+use super::config::ResponseType;
 use super::error::{AuthError, ErrorCode, Result};
+use super::json::Json;
+use super::text::msg;
+use super::urls::decode_component;
 
 /// Responses larger than this are refused before decoding.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -13,19 +16,31 @@ pub const DEFAULT_EXPIRES_IN: u64 = 3600;
 /// A year: an `expires_in` beyond it is a bug or an attack, not a lifetime.
 const MAX_EXPIRES_IN: u64 = 366 * 24 * 3600;
 
-/// The parameters we read. Anything else (`__proto__`, `session_state`, ...) is ignored, as
-/// RFC 6749 4.2.2 says; each of these may appear once at most.
+/// The parameters we read. Anything else (`__proto__`, `session_state`, `scope`, ...) is
+/// ignored, as RFC 6749 4.2.2 says; each of these may appear once at most.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponseParams {
     pub state: Option<String>,
     pub access_token: Option<String>,
     pub token_type: Option<String>,
     pub expires_in: Option<String>,
-    pub scope: Option<String>,
     pub id_token: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
     pub iss: Option<String>,
+    pub code: Option<String>,
+    /// Where the response came: it must be where its flow asked for it.
+    pub mode: Mode,
+}
+
+/// Where an authorization response arrived.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    #[default]
+    Fragment,
+    Query,
+    /// Posted by the provider (`web_message`): neither in the URL.
+    Message,
 }
 
 impl ResponseParams {
@@ -35,11 +50,11 @@ impl ResponseParams {
             "access_token" => &mut self.access_token,
             "token_type" => &mut self.token_type,
             "expires_in" => &mut self.expires_in,
-            "scope" => &mut self.scope,
             "id_token" => &mut self.id_token,
             "error" => &mut self.error,
             "error_description" => &mut self.error_description,
             "iss" => &mut self.iss,
+            "code" => &mut self.code,
             _ => return None,
         })
     }
@@ -65,45 +80,67 @@ pub fn parse_params(text: &str) -> Result<ResponseParams> {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = decode_component(name)?;
         // Unknown parameters are decoded too: a malformed response is malformed anywhere.
-        let value = decode_component(value)?;
-        if let Some(slot) = params.slot(&name) {
-            if slot.is_some() {
-                return Err(AuthError::response(msg(&[
-                    "the response repeats the parameter ",
-                    &name,
-                ])));
-            }
-            *slot = Some(value);
-        }
+        params.put(&name, decode_component(value)?)?;
     }
     Ok(params)
 }
 
-pub fn decode_component(text: &str) -> Result<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                let byte = hex
-                    .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| {
-                        AuthError::response("the response has a malformed percent-encoding")
-                    })?;
-                out.push(byte);
-                i += 2;
+impl ResponseParams {
+    /// Takes a parameter's value; a known one given twice is `invalid_response`.
+    fn put(&mut self, name: &str, value: String) -> Result<()> {
+        if let Some(slot) = self.slot(name) {
+            if slot.is_some() {
+                return Err(AuthError::response(msg(&[
+                    "the response repeats the parameter ",
+                    name,
+                ])));
             }
-            b => out.push(b),
+            *slot = Some(value);
         }
-        i += 1;
+        Ok(())
     }
-    String::from_utf8(out).map_err(|_| AuthError::response("the response is not valid UTF-8"))
+}
+
+/// A `web_message` response (the `response` object the provider posted): the same parameters
+/// as a fragment. Providers send numbers as numbers (`"expires_in": 7200`): a number stands for
+/// its decimal text, as it would in a fragment; any other kind of value for a parameter we read
+/// is `invalid_response`, and members we do not read are ignored.
+pub fn params_from_message(message: &Json) -> Result<ResponseParams> {
+    let members = message
+        .as_object()
+        .ok_or_else(|| AuthError::response("the posted response is not an object"))?;
+    if members.len() > MAX_PARAMS {
+        return Err(AuthError::response(
+            "the response has more than 100 parameters",
+        ));
+    }
+    let mut params = ResponseParams {
+        mode: Mode::Message,
+        ..ResponseParams::default()
+    };
+    let mut size = 0;
+    for (name, value) in members {
+        if params.slot(name).is_none() {
+            continue;
+        }
+        let text = match value {
+            Json::Str(s) => s.clone(),
+            Json::Num(n) => n.clone(),
+            _ => {
+                return Err(AuthError::response(msg(&[
+                    "the posted response's ",
+                    name,
+                    " is neither a string nor a number",
+                ])))
+            }
+        };
+        size += name.len() + text.len();
+        if size > MAX_RESPONSE_BYTES {
+            return Err(AuthError::response("the response is larger than 64 KiB"));
+        }
+        params.put(name, text)?;
+    }
+    Ok(params)
 }
 
 /// Where a callback URL's response is: the fragment. Tokens in the query are refused (they leak
@@ -112,50 +149,120 @@ pub fn decode_component(text: &str) -> Result<String> {
 pub fn params_from_url(url: &str) -> Result<ResponseParams> {
     let (before_fragment, fragment) = url.split_once('#').unwrap_or((url, ""));
     let query = before_fragment.split_once('?').map_or("", |(_, q)| q);
-    let from_query = parse_params(query)?;
+    let mut from_query = parse_params(query)?;
     if from_query.has_tokens() {
         return Err(AuthError::response(
             "tokens arrived in the query instead of the fragment",
         ));
     }
     let from_fragment = parse_params(fragment)?;
-    if fragment.is_empty() && from_query.error.is_some() {
+    // A response in the query (`response_mode=query`, or an error some providers send there)
+    // is read when the fragment carries none.
+    let in_query =
+        from_query.state.is_some() || from_query.error.is_some() || from_query.code.is_some();
+    if fragment.is_empty() && in_query {
+        from_query.mode = Mode::Query;
         return Ok(from_query);
     }
     Ok(from_fragment)
-}
-
-/// True when `url` carries something `handleRedirectCallback` should look at.
-pub fn url_has_response(url: &str) -> bool {
-    params_from_url(url).is_ok_and(|p| p.state.is_some() || p.error.is_some() || p.has_tokens())
 }
 
 /// An error response with a matching state (RFC 6749 4.2.2.1): the provider's own code, and its
 /// description as plain text. `error_uri` is never followed.
 pub fn provider_error(params: &ResponseParams) -> Option<AuthError> {
     let code = params.error.as_deref()?;
+    Some(error_response(code, params.error_description.as_deref()))
+}
+
+/// The provider's error (an authorization or a token endpoint response): its code, and its
+/// description as plain text, without control characters, at most 1000 characters.
+pub fn error_response(code: &str, description: Option<&str>) -> AuthError {
     // RFC 6749 allows only printable ASCII without `"` and `\` in error codes.
     let valid = !code.is_empty()
         && code
             .bytes()
             .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E));
     if !valid {
-        return Some(AuthError::response(
-            "the provider's error code has characters RFC 6749 forbids",
-        ));
+        return AuthError::response("the provider's error code has characters RFC 6749 forbids");
     }
-    let description: String = params
-        .error_description
-        .as_deref()
+    let description: String = description
         .unwrap_or("")
         .chars()
         .filter(|c| !c.is_control())
         .take(1000)
         .collect();
-    Some(AuthError::new(
-        ErrorCode::Provider(code.to_owned()),
-        description,
-    ))
+    AuthError::new(ErrorCode::Provider(code.to_owned()), description)
+}
+
+/// RFC 9207: a response naming another issuer is a mix-up attack, and where the provider says
+/// it always names itself, a response without `iss` is not its own.
+pub fn check_iss(params: &ResponseParams, issuer: &str, required: bool) -> Result<()> {
+    match &params.iss {
+        Some(iss) if iss != issuer => Err(AuthError::response(msg(&[
+            "the response's iss '",
+            iss,
+            "' is not the issuer",
+        ]))),
+        None if required => Err(AuthError::response(
+            "the response has no iss, and the provider says it always sends one (RFC 9207)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The response came where its flow asked for it: a code in the query when the query was
+/// asked for, anything else in the fragment (or posted as a message).
+pub fn check_mode(params: &ResponseParams, expected: &str) -> Result<()> {
+    let arrived = match params.mode {
+        Mode::Message => return Ok(()),
+        Mode::Query => "query",
+        Mode::Fragment => "fragment",
+    };
+    if arrived == expected {
+        Ok(())
+    } else {
+        Err(AuthError::response(msg(&[
+            "the response came in the ",
+            arrived,
+            ", and this login asked for the ",
+            expected,
+        ])))
+    }
+}
+
+/// What a code flow's authorization response gives: the code, and for `code id_token` the
+/// front-channel ID token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CodeResponse {
+    pub code: String,
+    pub id_token: Option<String>,
+}
+
+/// A code flow's response, before any key is needed: exactly the code (and, for the hybrid
+/// flow, the ID token) and no access token. An access token in it is injected: RFC 9700 2.1.2
+/// says none comes this way, so the response is refused whole and nothing of it is used.
+pub fn check_code(params: &ResponseParams, response_type: ResponseType) -> Result<CodeResponse> {
+    if params.access_token.is_some() {
+        return Err(AuthError::response(
+            "the response has an access_token that was not asked for",
+        ));
+    }
+    let id_token = match (response_type.wants_id_token(), &params.id_token) {
+        (true, None) => return Err(AuthError::response("the response has no id_token")),
+        (false, Some(_)) => {
+            return Err(AuthError::response(
+                "the response has an id_token that was not asked for",
+            ))
+        }
+        (_, id_token) => id_token.clone(),
+    };
+    match &params.code {
+        Some(code) if !code.is_empty() => Ok(CodeResponse {
+            code: code.clone(),
+            id_token,
+        }),
+        _ => Err(AuthError::response("the response has no code")),
+    }
 }
 
 /// The tokens of a successful response, checked against the request.
@@ -168,20 +275,11 @@ pub struct TokenResponse {
 
 /// Everything about a successful response that needs no key: the tokens the response type
 /// requires are there and nothing else is, `token_type`, `expires_in`, and the `iss` parameter.
-pub fn check_tokens(
-    params: &ResponseParams,
-    response_type: ResponseType,
-    issuer: &str,
-) -> Result<TokenResponse> {
-    if let Some(iss) = &params.iss {
-        // RFC 9207: a response naming another issuer is a mix-up attack.
-        if iss != issuer {
-            return Err(AuthError::response(msg(&[
-                "the response's iss '",
-                iss,
-                "' is not the issuer",
-            ])));
-        }
+pub fn check_tokens(params: &ResponseParams, response_type: ResponseType) -> Result<TokenResponse> {
+    if params.code.is_some() {
+        return Err(AuthError::response(
+            "the response has a code that was not asked for",
+        ));
     }
     match (response_type.wants_id_token(), &params.id_token) {
         (true, None) => return Err(AuthError::response("the response has no id_token")),
@@ -202,39 +300,9 @@ pub fn check_tokens(
         _ => {}
     }
     if let Some(token) = &params.access_token {
-        // RFC 6750 2.1: a bearer token is a b64token, or it cannot go in an Authorization header.
-        let body = token.trim_end_matches('=');
-        let b64token = !body.is_empty()
-            && body
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
-        if !b64token {
-            return Err(AuthError::response(
-                "the access_token has characters a bearer token cannot have",
-            ));
-        }
-        match params.token_type.as_deref() {
-            Some(t) if t.eq_ignore_ascii_case("bearer") => {}
-            Some(t) => {
-                return Err(AuthError::response(msg(&[
-                    "token_type '",
-                    t,
-                    "' is not Bearer",
-                ])))
-            }
-            None => return Err(AuthError::response("the response has no token_type")),
-        }
+        check_bearer(token, params.token_type.as_deref())?;
     }
-    let expires_in = match params.expires_in.as_deref() {
-        None => DEFAULT_EXPIRES_IN,
-        Some(text) => parse_expires_in(text).ok_or_else(|| {
-            AuthError::response(msg(&[
-                "expires_in '",
-                text,
-                "' is not a positive whole number of seconds",
-            ]))
-        })?,
-    };
+    let expires_in = expires_in(params.expires_in.as_deref())?;
     Ok(TokenResponse {
         id_token: params.id_token.clone(),
         access_token: params.access_token.clone(),
@@ -242,22 +310,57 @@ pub fn check_tokens(
     })
 }
 
-/// A plain positive decimal integer of sane size: no sign, space, exponent or fraction.
-fn parse_expires_in(text: &str) -> Option<u64> {
-    if text.len() > 10 {
-        return None;
+/// An access token and its `token_type`: a b64token (RFC 6750 2.1, or it cannot go in an
+/// Authorization header) of type Bearer, in any case.
+pub fn check_bearer(token: &str, token_type: Option<&str>) -> Result<()> {
+    let body = token.trim_end_matches('=');
+    let b64token = !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+    if !b64token {
+        return Err(AuthError::response(
+            "the access_token has characters a bearer token cannot have",
+        ));
     }
-    let value = super::json::parse_decimal(text)?;
-    (1..=MAX_EXPIRES_IN).contains(&value).then_some(value)
+    match token_type {
+        Some(t) if t.eq_ignore_ascii_case("bearer") => Ok(()),
+        Some(t) => Err(AuthError::response(msg(&[
+            "token_type '",
+            t,
+            "' is not Bearer",
+        ]))),
+        None => Err(AuthError::response("the response has no token_type")),
+    }
+}
+
+/// `expires_in` as given (a plain positive decimal integer of sane size: no sign, space,
+/// exponent or fraction), or the default lifetime when there is none.
+pub fn expires_in(text: Option<&str>) -> Result<u64> {
+    let Some(text) = text else {
+        return Ok(DEFAULT_EXPIRES_IN);
+    };
+    let value = (text.len() <= 10)
+        .then(|| super::json::parse_decimal(text))
+        .flatten()
+        .filter(|v| (1..=MAX_EXPIRES_IN).contains(v));
+    value.ok_or_else(|| {
+        AuthError::response(msg(&[
+            "expires_in '",
+            text,
+            "' is not a positive whole number of seconds",
+        ]))
+    })
 }
 
 /// Parameters that belong to an authorization response, removed from the query by `clean_url`
-/// when the query carries a response (one of the first four is there).
+/// when the query carries a response (one of the first five is there).
 pub const RESPONSE_QUERY_PARAMS: &[&str] = &[
     "state",
     "error",
     "access_token",
     "id_token",
+    "code",
     "error_description",
     "error_uri",
     "iss",
@@ -289,7 +392,34 @@ pub fn lone_state(url: &str) -> Option<String> {
     }
 }
 
-/// The callback URL with the response taken out (see `urls::clean`).
+/// The callback URL with the response taken out: no fragment, and no response parameters in
+/// the query (where an error response may have come). Other query parameters stay.
 pub fn clean_url(url: &str) -> String {
-    super::urls::clean(url)
+    let base = url.split('#').next().unwrap_or_default();
+    let Some((path, query)) = base.split_once('?') else {
+        return base.into();
+    };
+    let name = |pair: &&str| {
+        decode_component(pair.split('=').next().unwrap_or_default()).unwrap_or_default()
+    };
+    let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    // Only a query that carries a response loses parameters: an app's own `scope=` stays.
+    if !pairs
+        .iter()
+        .any(|p| RESPONSE_QUERY_PARAMS[..5].contains(&name(p).as_str()))
+    {
+        return base.into();
+    }
+    let kept: Vec<&str> = pairs
+        .into_iter()
+        .filter(|p| !RESPONSE_QUERY_PARAMS.contains(&name(p).as_str()))
+        .collect();
+    if kept.is_empty() {
+        path.into()
+    } else {
+        let mut out = String::from(path);
+        out.push('?');
+        out.push_str(&kept.join("&"));
+        out
+    }
 }

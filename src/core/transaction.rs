@@ -1,11 +1,14 @@
 //! Login transactions: what `loginWithRedirect` must remember for the callback. Each lives in
 //! its own sessionStorage entry keyed by its state (two tabs may log in at once), carries an
 //! expiry, and is deleted on first use, success or failure (CONFORMANCE: single-use state).
+//!
+//! A transaction belongs to one issuer and one client id: multi-tenant apps register the same
+//! client id at several issuers, and a client of one must never take the other's transaction.
 
-use super::config::msg;
 use super::error::{AuthError, Result};
 use super::json::Json;
 use super::ports::KeyValueStore;
+use super::text::msg;
 
 /// How long a user may spend at the provider before the transaction is void.
 pub const TRANSACTION_TTL_MS: f64 = 60.0 * 60.0 * 1000.0;
@@ -13,10 +16,16 @@ const PREFIX: &str = "spa-login.tx.";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Transaction {
+    pub issuer: String,
+    pub client_id: String,
     pub state: String,
     pub nonce: String,
     pub redirect_uri: String,
     pub response_type: String,
+    /// Where the response must come: `query` or `fragment`.
+    pub response_mode: String,
+    /// PKCE (RFC 7636): the secret whose hash went with the request, for the code exchange.
+    pub code_verifier: Option<String>,
     pub scope: String,
     pub audience: Option<String>,
     pub max_age: Option<u64>,
@@ -29,16 +38,22 @@ impl Transaction {
     fn to_json(&self) -> Json {
         let mut o = Json::Obj(Vec::new());
         for (k, v) in [
+            ("issuer", &self.issuer),
+            ("client_id", &self.client_id),
             ("state", &self.state),
             ("nonce", &self.nonce),
             ("redirect_uri", &self.redirect_uri),
             ("response_type", &self.response_type),
+            ("response_mode", &self.response_mode),
             ("scope", &self.scope),
         ] {
             o.set(k, Json::str(v.as_str()));
         }
         if let Some(a) = &self.audience {
             o.set("audience", Json::str(a.as_str()));
+        }
+        if let Some(v) = &self.code_verifier {
+            o.set("code_verifier", Json::str(v.as_str()));
         }
         if let Some(m) = self.max_age {
             o.set("max_age", Json::int(m));
@@ -53,10 +68,14 @@ impl Transaction {
     fn from_json(v: &Json) -> Option<Transaction> {
         let s = |k: &str| v.str_member(k).map(str::to_owned);
         Some(Transaction {
+            issuer: s("issuer")?,
+            client_id: s("client_id")?,
             state: s("state")?,
             nonce: s("nonce")?,
             redirect_uri: s("redirect_uri")?,
             response_type: s("response_type")?,
+            response_mode: s("response_mode")?,
+            code_verifier: s("code_verifier"),
             scope: s("scope")?,
             audience: s("audience"),
             max_age: v.get("max_age").and_then(Json::as_f64).map(|m| m as u64),
@@ -70,43 +89,67 @@ impl Transaction {
     }
 }
 
-fn key(client_id: &str, state: &str) -> String {
-    msg(&[PREFIX, client_id, ".", state])
+fn key(state: &str) -> String {
+    msg(&[PREFIX, state])
 }
 
-pub fn save(store: &dyn KeyValueStore, client_id: &str, tx: &Transaction) -> Result<()> {
+impl Transaction {
+    fn belongs_to(&self, issuer: &str, client_id: &str) -> bool {
+        self.issuer == issuer && self.client_id == client_id
+    }
+}
+
+pub fn save(store: &dyn KeyValueStore, tx: &Transaction) -> Result<()> {
     store
-        .set(&key(client_id, &tx.state), &tx.to_json().to_text())
+        .set(&key(&tx.state), &tx.to_json().to_text())
         .map_err(|e| AuthError::storage(msg(&["cannot store the login transaction: ", &e])))
 }
 
-/// Removes and returns the transaction of `state`. Unknown, unreadable and expired ones are all
-/// `invalid_state`; the entry is gone afterwards in every case.
+/// The transaction of `state` if this client (issuer and client id) holds it here, without
+/// using it up: a response whose state names none belongs to another window's flow.
+pub fn peek(
+    store: &dyn KeyValueStore,
+    issuer: &str,
+    client_id: &str,
+    state: &str,
+) -> Option<Transaction> {
+    let text = store.get(&key(state)).ok()??;
+    Transaction::read(&text).filter(|tx| tx.state == state && tx.belongs_to(issuer, client_id))
+}
+
+/// Removes and returns this client's transaction of `state`. Unknown, unreadable and expired
+/// ones are all `invalid_state`, and are gone afterwards; another client's stays untouched.
 pub fn take(
     store: &dyn KeyValueStore,
+    issuer: &str,
     client_id: &str,
     state: &str,
     now_ms: f64,
 ) -> Result<Transaction> {
-    let key = key(client_id, state);
+    let key = key(state);
     let text = store
         .get(&key)
         .map_err(|e| AuthError::storage(msg(&["cannot read the login transaction: ", &e])))?;
-    let Some(text) = text else {
-        return Err(AuthError::state(
+    let unknown = || {
+        AuthError::state(
             "no login transaction for this state: unknown, already used, or from another tab's storage",
-        ));
+        )
     };
+    let Some(text) = text else {
+        return Err(unknown());
+    };
+    let tx = Transaction::read(&text).filter(|tx| tx.state == state);
+    if tx
+        .as_ref()
+        .is_some_and(|tx| !tx.belongs_to(issuer, client_id))
+    {
+        // Another issuer's or client's login: not ours to report on, nor to use up.
+        return Err(unknown());
+    }
     store
         .remove(&key)
         .map_err(|e| AuthError::storage(msg(&["cannot consume the login transaction: ", &e])))?;
-    let tx = Transaction::read(&text)
-        .ok_or_else(|| AuthError::state("the stored login transaction is unreadable"))?;
-    if tx.state != state {
-        return Err(AuthError::state(
-            "the stored login transaction belongs to another state",
-        ));
-    }
+    let tx = tx.ok_or_else(|| AuthError::state("the stored login transaction is unreadable"))?;
     if now_ms >= tx.expires_at {
         return Err(AuthError::state("the login transaction has expired")
             .with_context(None, tx.app_state.as_deref()));
@@ -114,17 +157,40 @@ pub fn take(
     Ok(tx)
 }
 
-/// Deletes this client's expired transactions, so abandoned logins do not pile up.
-pub fn sweep_expired(store: &dyn KeyValueStore, client_id: &str, now_ms: f64) {
-    let prefix = msg(&[PREFIX, client_id, "."]);
+/// Deletes the transaction of `state` (a frame or popup flow that timed out or was closed:
+/// nothing may complete it later).
+pub fn abandon(store: &dyn KeyValueStore, state: &str) {
+    let _ = store.remove(&key(state));
+}
+
+/// Deletes this client's transactions that `doomed` picks; unreadable entries go too.
+fn sweep(
+    store: &dyn KeyValueStore,
+    issuer: &str,
+    client_id: &str,
+    doomed: impl Fn(&Transaction) -> bool,
+) {
     let Ok(keys) = store.keys() else { return };
-    for key in keys.iter().filter(|k| k.starts_with(&prefix)) {
-        let expired = match store.get(key) {
-            Ok(Some(text)) => Transaction::read(&text).is_none_or(|tx| now_ms >= tx.expires_at),
+    for key in keys.iter().filter(|k| k.starts_with(PREFIX)) {
+        let remove = match store.get(key) {
+            Ok(Some(text)) => match Transaction::read(&text) {
+                Some(tx) => tx.belongs_to(issuer, client_id) && doomed(&tx),
+                None => true,
+            },
             _ => false,
         };
-        if expired {
+        if remove {
             let _ = store.remove(key);
         }
     }
+}
+
+/// Deletes this client's expired transactions, so abandoned logins do not pile up.
+pub fn sweep_expired(store: &dyn KeyValueStore, issuer: &str, client_id: &str, now_ms: f64) {
+    sweep(store, issuer, client_id, |tx| now_ms >= tx.expires_at);
+}
+
+/// Deletes every transaction of this client (logout: no flow in flight may complete).
+pub fn remove_all(store: &dyn KeyValueStore, issuer: &str, client_id: &str) {
+    sweep(store, issuer, client_id, |_| true);
 }

@@ -2,18 +2,43 @@
 //! endpoints, origins, adding query parameters, and taking a response out of a callback URL.
 //! The package's own rather than the `url` crate's, which would be most of the wasm.
 
-use super::response::{decode_component, RESPONSE_QUERY_PARAMS};
+use super::error::{AuthError, Result};
+use super::text::msg;
 
 /// An absolute http(s) URL split into its parts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Parts<'a> {
+    /// As written: `HTTPS` is as good as `https`.
     pub scheme: &'a str,
     /// The host as written (`[::1]` with brackets), lower case not enforced.
     pub host: &'a str,
-    /// `scheme://host[:port]`.
-    pub origin: &'a str,
+    /// The port, when the URL names one (`:443` included, though it is the default).
+    pub port: Option<u16>,
     pub query: Option<&'a str>,
     pub fragment: Option<&'a str>,
+}
+
+impl Parts<'_> {
+    pub fn is_https(&self) -> bool {
+        self.scheme.eq_ignore_ascii_case("https")
+    }
+
+    /// The origin as browsers serialize it (`MessageEvent.origin`, `location.origin`): scheme
+    /// and host in lower case, the scheme's default port left out. `HTTPS://OP.example:443`
+    /// and `https://op.example` are one origin.
+    pub fn origin(&self) -> String {
+        let default_port = if self.is_https() { 443 } else { 80 };
+        let mut out = String::with_capacity(self.scheme.len() + self.host.len() + 9);
+        out.push_str(self.scheme);
+        out.push_str("://");
+        out.push_str(self.host);
+        out.make_ascii_lowercase();
+        if let Some(port) = self.port.filter(|p| *p != default_port) {
+            out.push(':');
+            out.push_str(&super::json::decimal(port as u64));
+        }
+        out
+    }
 }
 
 /// Splits an absolute `http:` or `https:` URL; `None` for anything else (no user info, no
@@ -45,11 +70,15 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
             None => (authority, None),
         }
     };
-    if let Some(port) = port {
-        if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-    }
+    // RFC 3986 3.2.3: digits only; an empty port means the default one.
+    let port = match port {
+        None | Some("") => None,
+        Some(digits) => Some(
+            super::json::parse_decimal(digits)
+                .filter(|&p| p <= u16::MAX as u64)
+                .map(|p| p as u16)?,
+        ),
+    };
     let host_ok = if let Some(inner) = host.strip_prefix('[') {
         inner.ends_with(']')
             && inner[..inner.len() - 1]
@@ -64,7 +93,6 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
     if !host_ok {
         return None;
     }
-    let origin = &url[..scheme.len() + 3 + authority.len()];
     let after = &rest[end..];
     let (before_fragment, fragment) = match after.split_once('#') {
         Some((b, f)) => (b, Some(f)),
@@ -74,7 +102,7 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
     Some(Parts {
         scheme,
         host,
-        origin,
+        port,
         query,
         fragment,
     })
@@ -140,35 +168,61 @@ pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
     out
 }
 
-/// The callback URL with the response taken out: no fragment, and no response parameters in
-/// the query (where an error response may have come). Other query parameters stay.
-pub fn clean(url: &str) -> String {
-    let base = url.split('#').next().unwrap_or_default();
-    let Some((path, query)) = base.split_once('?') else {
-        return base.into();
-    };
-    let name = |pair: &&str| {
-        decode_component(pair.split('=').next().unwrap_or_default()).unwrap_or_default()
-    };
-    let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
-    // Only a query that carries a response loses parameters: an app's own `scope=` stays.
-    if !pairs
-        .iter()
-        .any(|p| RESPONSE_QUERY_PARAMS[..4].contains(&name(p).as_str()))
-    {
-        return base.into();
+/// Decodes one `application/x-www-form-urlencoded` name or value strictly: `+` is a space, a
+/// bad percent sequence or invalid UTF-8 is `invalid_response` (it only ever decodes responses).
+pub fn decode_component(text: &str) -> Result<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex
+                    .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| {
+                        AuthError::response("the response has a malformed percent-encoding")
+                    })?;
+                out.push(byte);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
     }
-    let kept: Vec<&str> = pairs
-        .into_iter()
-        .filter(|p| !RESPONSE_QUERY_PARAMS.contains(&name(p).as_str()))
-        .collect();
-    if kept.is_empty() {
-        path.into()
+    String::from_utf8(out).map_err(|_| AuthError::response("the response is not valid UTF-8"))
+}
+
+/// An issuer or provider endpoint: https, or http on a loopback host.
+pub fn check_endpoint_url(what: &str, value: &str) -> Result<()> {
+    let parts = parse(value)
+        .ok_or_else(|| AuthError::config(msg(&[what, " is not an absolute URL: '", value, "'"])))?;
+    if parts.is_https() || is_loopback(parts.host) {
+        Ok(())
     } else {
-        let mut out = String::from(path);
-        out.push('?');
-        out.push_str(&kept.join("&"));
-        out
+        Err(AuthError::config(msg(&[
+            what,
+            " must use https (http only on localhost, 127.0.0.1 or [::1]): '",
+            value,
+            "'",
+        ])))
+    }
+}
+
+/// A redirect URI: absolute, http(s), no fragment (RFC 6749 3.1.2).
+pub fn check_redirect_uri(what: &str, value: &str) -> Result<()> {
+    match parse(value) {
+        Some(parts) if parts.fragment.is_none() => Ok(()),
+        _ => Err(AuthError::config(msg(&[
+            what,
+            " must be an absolute http(s) URL without a fragment: '",
+            value,
+            "'",
+        ]))),
     }
 }
 
@@ -180,22 +234,18 @@ mod tests {
     fn parses_absolute_http_urls_only() {
         let p = parse("https://op.example:8443/tenant/authorize?a=1#f").unwrap();
         assert_eq!(
-            (p.scheme, p.host, p.origin, p.query, p.fragment),
-            (
-                "https",
-                "op.example",
-                "https://op.example:8443",
-                Some("a=1"),
-                Some("f")
-            )
+            (p.scheme, p.host, p.port, p.query, p.fragment),
+            ("https", "op.example", Some(8443), Some("a=1"), Some("f"))
         );
+        assert_eq!(p.origin(), "https://op.example:8443");
         assert_eq!(parse("http://[::1]:4000").unwrap().host, "[::1]");
         for bad in [
             "ftp://x",
             "https://",
             "https://u@x",
-            "https://x:",
             "https://x:99999999",
+            "https://x:65536",
+            "https://x:+80",
             "https://x y",
             "/relative",
             "https://a_b",
@@ -203,6 +253,37 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn origins_compare_as_browsers_report_them() {
+        for same in [
+            "https://op.example",
+            "https://op.example:443/a",
+            "HTTPS://OP.Example/",
+            "https://op.example:/x",
+            "https://op.example:0443",
+        ] {
+            assert_eq!(
+                parse(same).unwrap().origin(),
+                "https://op.example",
+                "{same}"
+            );
+        }
+        assert_eq!(
+            parse("http://LOCALHOST:80/cb").unwrap().origin(),
+            "http://localhost"
+        );
+        assert_eq!(
+            parse("http://localhost:443").unwrap().origin(),
+            "http://localhost:443"
+        );
+        assert_eq!(
+            parse("https://op.example:80").unwrap().origin(),
+            "https://op.example:80"
+        );
+        assert!(parse("HTTPS://x").unwrap().is_https());
+        assert!(!parse("http://x").unwrap().is_https());
     }
 
     #[test]

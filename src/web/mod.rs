@@ -4,43 +4,33 @@
 //! entry performs for a task (see `tasks`), so no promise machinery is compiled into the wasm.
 //! `pkg-template/index.js` runs the tasks and wraps this into the documented classes.
 
+pub mod effects;
 pub mod storage;
 pub mod tasks;
 
 use crate::core::base64url;
 use crate::core::cache::MemoryStore;
-use crate::core::client::{
-    means_logged_out, AuthorizeRequest, CacheMode, Client, Flow, ProviderCache,
-};
-use crate::core::config::{msg, CacheLocation, Config};
-use crate::core::error::{AuthError, ErrorCode, Result};
+use crate::core::client::{CacheMode, Client, ProviderCache};
+use crate::core::config::{CacheLocation, Config};
+use crate::core::error::{AuthError, Result};
 use crate::core::json::Json;
 use crate::core::jwks::Jwk;
 use crate::core::jws::{HashAlg, JwsAlg};
-use crate::core::ports::{KeyValueStore, Ports};
-use crate::core::response;
+use crate::core::ports::{
+    Failure, FailureKind, KeyValueStore, Ports, WindowAnswer, WindowKind, WindowRequest,
+};
+use crate::core::text::msg;
+use crate::core::token::HttpResponse;
+use effects::{perform, Effect};
 use std::rc::Rc;
 use storage::{Clock, WebStorage};
-use tasks::{effect, error_step, start};
+use tasks::{error_step, start};
 use wasm_bindgen::prelude::*;
 
 struct WebPorts {
     now: Option<Clock>,
     transactions: WebStorage,
     tokens: Box<dyn KeyValueStore>,
-}
-
-/// An effect request: `{"op":op, ...members}`.
-fn request(op: &str, members: &[(&str, Json)]) -> String {
-    let mut out = msg(&["{\"op\":\"", op, "\""]);
-    for (name, value) in members {
-        out.push_str(",\"");
-        out.push_str(name);
-        out.push_str("\":");
-        value.write(&mut out);
-    }
-    out.push('}');
-    out
 }
 
 fn text(bytes: &[u8]) -> std::result::Result<&str, String> {
@@ -66,10 +56,31 @@ impl Ports for WebPorts {
     fn tokens(&self) -> &dyn KeyValueStore {
         self.tokens.as_ref()
     }
-    async fn fetch_text(&self, url: &str) -> std::result::Result<String, String> {
-        effect(request("fetch", &[("url", Json::str(url))])).await
+    async fn fetch_text(&self, url: &str, timeout_ms: f64) -> std::result::Result<String, Failure> {
+        perform(Effect::Fetch { url, timeout_ms }).await
     }
-    /// The signing input of a compact JWS is ASCII, and the signature travels as base64url.
+    async fn prefetch(&self, url: &str, timeout_ms: f64) {
+        let _ = perform(Effect::Prefetch { url, timeout_ms }).await;
+    }
+    async fn post_form(
+        &self,
+        url: &str,
+        body: &str,
+        timeout_ms: f64,
+    ) -> std::result::Result<HttpResponse, Failure> {
+        let answer = perform(Effect::Post {
+            url,
+            body,
+            timeout_ms,
+        })
+        .await?;
+        let answer = Json::parse(answer.as_bytes()).unwrap_or(Json::Null);
+        let status = answer.get("status").and_then(Json::as_f64).unwrap_or(0.0);
+        Ok(HttpResponse {
+            status: status as u16,
+            body: answer.str_member("body").unwrap_or_default().to_owned(),
+        })
+    }
     async fn verify(
         &self,
         alg: JwsAlg,
@@ -77,28 +88,53 @@ impl Ports for WebPorts {
         signing_input: &[u8],
         signature: &[u8],
     ) -> std::result::Result<bool, String> {
-        let answer = effect(request(
-            "verify",
-            &[
-                ("alg", Json::str(alg.name())),
-                ("jwk", jwk.public_jwk()),
-                ("input", Json::str(text(signing_input)?)),
-                ("sig", Json::str(base64url::encode(signature))),
-            ],
-        ))
-        .await?;
+        let answer = perform(Effect::Verify {
+            alg: alg.name(),
+            jwk: jwk.public_jwk(),
+            input: text(signing_input)?,
+            signature: base64url::encode(signature),
+        })
+        .await
+        .map_err(|f| f.message)?;
         Ok(answer == "true")
     }
     async fn digest(&self, alg: HashAlg, data: &[u8]) -> std::result::Result<Vec<u8>, String> {
-        let answer = effect(request(
-            "digest",
-            &[
-                ("alg", Json::str(alg.name())),
-                ("data", Json::str(text(data)?)),
-            ],
-        ))
-        .await?;
+        let answer = perform(Effect::Digest {
+            alg: alg.name(),
+            data: text(data)?,
+        })
+        .await
+        .map_err(|f| f.message)?;
         base64url::decode(&answer).ok_or_else(|| "the digest is not base64url".to_string())
+    }
+    /// The answer comes back as `{"url": ...}` (the window landed on the redirect URI) or
+    /// `{"message": {...}}` (the provider's web_message response, as posted).
+    async fn window(
+        &self,
+        kind: WindowKind,
+        request: &WindowRequest<'_>,
+    ) -> std::result::Result<WindowAnswer, Failure> {
+        let answer = perform(Effect::Window { kind, request }).await?;
+        let mut answer = Json::parse(answer.as_bytes()).unwrap_or(Json::Null);
+        if let Some(Json::Str(url)) = answer.remove("url") {
+            return Ok(WindowAnswer::Url(url));
+        }
+        match answer.remove("message") {
+            Some(message) => Ok(WindowAnswer::Message(message)),
+            None => Err(Failure::new(
+                FailureKind::Failed,
+                "the window gave no answer",
+            )),
+        }
+    }
+    async fn replace_location(&self, url: &str) {
+        let _ = perform(Effect::Replace { url }).await;
+    }
+    async fn open(&self, url: &str) -> std::result::Result<(), Failure> {
+        perform(Effect::Open { url }).await.map(|_| ())
+    }
+    async fn lock(&self, name: &str) {
+        let _ = perform(Effect::Lock { name }).await;
     }
 }
 
@@ -123,49 +159,6 @@ fn thrown(e: AuthError) -> String {
     error_step(&e)
 }
 
-/// Sends the browser to `url` (the app's `openUrl`, else `location.assign`).
-async fn open(url: &str) -> Result<()> {
-    effect(request("open", &[("url", Json::str(url))]))
-        .await
-        .map(|_| ())
-        .map_err(|e| AuthError::config(msg(&["openUrl failed: ", &e])))
-}
-
-/// Runs `r` through a hidden frame (`op` "frame") or the popup ("popup"); the response as a
-/// callback URL.
-async fn through_window(op: &str, r: &AuthorizeRequest) -> Result<String> {
-    let origin = r.response_origin.clone().map_or(Json::Null, Json::Str);
-    effect(request(
-        op,
-        &[
-            ("url", Json::str(r.url.as_str())),
-            ("origin", origin),
-            ("state", Json::str(r.state.as_str())),
-            ("redirectUri", Json::str(r.redirect_uri.as_str())),
-            ("timeoutMs", Json::time(r.timeout_ms)),
-        ],
-    ))
-    .await
-    .map_err(|code| match code.as_str() {
-        "timeout" => AuthError::new(ErrorCode::Timeout, "the provider did not answer in time"),
-        "popup_cancelled" => AuthError::new(
-            ErrorCode::PopupCancelled,
-            "the popup was closed before the login finished",
-        ),
-        _ => AuthError::network("the login window failed"),
-    })
-}
-
-/// A silent `prompt=none` request through a hidden iframe, its response handled like a
-/// redirect callback. Returns the new access token, if the response had one.
-async fn renew(client: &Client<WebPorts>, params: &Json) -> Result<Option<String>> {
-    let request = client
-        .authorize_request(None, Some(params), Flow::Silent)
-        .await?;
-    let url = through_window("frame", &request).await?;
-    Ok(client.handle_callback(&url).await?.access_token)
-}
-
 fn token_json(token: Option<String>) -> String {
     token.map_or_else(|| "null".into(), |t| Json::Str(t).to_text())
 }
@@ -188,11 +181,8 @@ pub fn create_client(
         }
         Some(now.unchecked_into())
     };
-    let config = Config::from_options(
-        &json_arg(Some(options), "options").map_err(thrown)?,
-        &msg(&[origin, "/"]),
-    )
-    .map_err(thrown)?;
+    let config = Config::from_options(&json_arg(Some(options), "options").map_err(thrown)?, origin)
+        .map_err(thrown)?;
     let tokens: Box<dyn KeyValueStore> = match config.cache_location {
         CacheLocation::Memory => Box::<MemoryStore>::default(),
         CacheLocation::LocalStorage => Box::new(WebStorage::local()),
@@ -224,28 +214,38 @@ impl WasmClient {
                 json_arg(app_state.clone(), "appState")?;
             }
             let params = json_arg(params, "authorizationParams")?;
-            let url = client.login_url(app_state, Some(&params)).await?;
-            open(&url).await?;
+            client.login_with_redirect(app_state, Some(&params)).await?;
             Ok("null".into())
         })
     }
 
     /// Validates the response in `url` and stores its tokens. When the URL came from the
-    /// address bar, the response is removed from it, on success and on failure alike.
+    /// address bar, the response is removed from it first.
     #[wasm_bindgen(js_name = handleRedirectCallback)]
     pub fn handle_redirect_callback(&self, url: String, from_location: bool) -> String {
         let client = self.client.clone();
         start(async move {
-            let result = client.handle_callback(&url).await;
-            if from_location {
-                let clean = response::clean_url(&url);
-                let _ = effect(request("replace", &[("url", Json::Str(clean))])).await;
+            let outcome = client.handle_redirect(&url, from_location).await?;
+            let mut done = Json::Obj(Vec::new());
+            // appState is the app's own JSON, checked when the login started.
+            if let Some(app_state) = outcome.app_state.and_then(|t| Json::parse(t.as_bytes())) {
+                done.set("appState", app_state);
             }
-            Ok(match result?.app_state {
-                Some(text) => msg(&["{\"appState\":", &text, "}"]),
-                None => "{}".into(),
-            })
+            Ok(done.to_text())
         })
+    }
+
+    /// The state of the response in `url` when this client holds no transaction for it in
+    /// this tab: the response belongs to another window's flow (see `Client::foreign_state`).
+    #[wasm_bindgen(js_name = foreignState)]
+    pub fn foreign_state(&self, url: &str) -> Option<String> {
+        self.client.foreign_state(url)
+    }
+
+    /// `url` without the response it carries (fragment, response parameters of the query).
+    #[wasm_bindgen(js_name = cleanUrl)]
+    pub fn clean_url(&self, url: &str) -> String {
+        crate::core::response::clean_url(url)
     }
 
     /// Where the cached access token for these options is, if one is valid: the common case,
@@ -275,31 +275,15 @@ impl WasmClient {
         self.client.access_token_at((slot % TOKEN_SLOTS) as usize)
     }
 
-    /// A silent renewal. Renewals of the same token (audience and scope) take turns, in this
-    /// tab and across tabs: the flow first asks for a Web Lock named after the token, which
-    /// the entry holds until the flow ends; another tab may have renewed meanwhile. Done with
-    /// the token (or null).
+    /// `getAccessToken` past the cache (see `Client::get_access_token`): done with the token,
+    /// or null.
     #[wasm_bindgen(js_name = renewStep)]
     pub fn renew_step(&self, mode: Option<String>, params: Option<String>) -> String {
         let client = self.client.clone();
         start(async move {
             let mode = CacheMode::parse(mode.as_deref())?;
             let params = json_arg(params, "authorizationParams")?;
-            let (audience, scope) = client.token_key(Some(&params))?;
-            let lock = msg(&[
-                "spa-login.renew.",
-                &client.config.client_id,
-                ".",
-                &audience.unwrap_or_default(),
-                "\n",
-                &scope,
-            ]);
-            let _ = effect(request("lock", &[("name", Json::Str(lock))])).await;
-            client.sync_from_storage(false);
-            let token = match client.cached_access_token(Some(&params), CacheMode::On)? {
-                Some(token) if mode == CacheMode::On => Some(token),
-                _ => renew(&client, &params).await?,
-            };
+            let token = client.get_access_token(Some(&params), mode).await?;
             Ok(token_json(token))
         })
     }
@@ -310,14 +294,9 @@ impl WasmClient {
     pub fn check_session(&self, params: Option<String>) -> String {
         let client = self.client.clone();
         start(async move {
-            if client.is_authenticated() {
-                return Ok("null".into());
-            }
             let params = json_arg(params, "authorizationParams")?;
-            match renew(&client, &params).await {
-                Err(e) if means_logged_out(e.code()) => Ok("null".into()),
-                other => other.map(|_| "null".into()),
-            }
+            client.check_session(&params).await?;
+            Ok("null".into())
         })
     }
 
@@ -327,11 +306,7 @@ impl WasmClient {
         let client = self.client.clone();
         start(async move {
             let params = json_arg(params, "authorizationParams")?;
-            let request = client
-                .authorize_request(None, Some(&params), Flow::Popup)
-                .await?;
-            let url = through_window("popup", &request).await?;
-            client.handle_callback(&url).await?;
+            client.login_with_popup(&params).await?;
             Ok("null".into())
         })
     }
@@ -341,9 +316,7 @@ impl WasmClient {
         let client = self.client.clone();
         start(async move {
             let params = json_arg(params, "logoutParams")?;
-            if let Some(url) = client.logout(Some(&params), navigate).await? {
-                open(&url).await?;
-            }
+            client.logout(Some(&params), navigate).await?;
             Ok("null".into())
         })
     }
@@ -392,11 +365,6 @@ impl WasmClient {
     /// The name tabs of this client talk on (BroadcastChannel).
     #[wasm_bindgen(getter, js_name = channelName)]
     pub fn channel_name(&self) -> String {
-        msg(&[
-            "spa-login:",
-            &self.client.config.issuer,
-            ":",
-            &self.client.config.client_id,
-        ])
+        self.client.channel_name()
     }
 }

@@ -58,7 +58,7 @@ impl WebStorage {
     fn named(name: &str) -> WebStorage {
         WebStorage(match GLOBAL.with(|g| global(g, name)) {
             Ok(s) if s.is_object() => Ok(s.unchecked_into()),
-            Ok(_) => Err(crate::core::config::msg(&[name, " is not available"])),
+            Ok(_) => Err(crate::core::text::msg(&[name, " is not available"])),
             Err(e) => Err(describe(&e)),
         })
     }

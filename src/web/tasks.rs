@@ -11,9 +11,9 @@
 //! - `{"done":value}`: the flow's result;
 //! - `{"error":code,"error_description":text[,"state":s][,"appState":v]}`: its failure.
 
-use crate::core::config::msg;
 use crate::core::error::AuthError;
 use crate::core::json::{decimal, Json};
+use crate::core::text::msg;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -57,22 +57,17 @@ impl Future for Effect {
 
 /// The JSON text of an `AuthError` step.
 pub fn error_step(e: &AuthError) -> String {
-    let mut out = msg(&[
-        "{\"error\":\"",
-        e.code(),
-        "\",\"error_description\":",
-        &Json::str(e.description.as_str()).to_text(),
-    ]);
+    let mut step = Json::Obj(Vec::new());
+    step.set("error", Json::str(e.code()));
+    step.set("error_description", Json::str(e.description.as_str()));
     if let Some(state) = &e.state {
-        out.push_str(",\"state\":");
-        out.push_str(&Json::str(state.as_str()).to_text());
+        step.set("state", Json::str(state.as_str()));
     }
-    if let Some(app_state) = &e.app_state {
-        out.push_str(",\"appState\":");
-        out.push_str(app_state);
+    // appState is the app's own JSON, checked when the login started.
+    if let Some(app_state) = e.app_state.as_ref().and_then(|t| Json::parse(t.as_bytes())) {
+        step.set("appState", app_state);
     }
-    out.push('}');
-    out
+    step.to_text()
 }
 
 /// Starts a flow: its first step.

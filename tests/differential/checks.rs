@@ -14,7 +14,7 @@ use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use serde_json::Value;
 use spa_login::core::json::Json;
-use spa_login::core::{base64url, jws, response};
+use spa_login::core::{base64url, jws, response, urls};
 use std::collections::HashSet;
 
 /// What an input showed.
@@ -373,11 +373,11 @@ fn read_params(p: &response::ResponseParams) -> [(&'static str, &Option<String>)
         ("access_token", &p.access_token),
         ("token_type", &p.token_type),
         ("expires_in", &p.expires_in),
-        ("scope", &p.scope),
         ("id_token", &p.id_token),
         ("error", &p.error),
         ("error_description", &p.error_description),
         ("iss", &p.iss),
+        ("code", &p.code),
     ]
 }
 
@@ -427,7 +427,7 @@ fn form_error_words(why: &str) -> &'static str {
 
 /// `decode_component` against the reference.
 pub fn form_component(text: &str) -> Outcome {
-    let ours = response::decode_component(text);
+    let ours = urls::decode_component(text);
     match (ours, reference_component(text)) {
         (Ok(a), Ok(b)) if a == b => Outcome::Same,
         (Err(e), Err(why)) if e.description.contains(form_error_words(why)) => {
@@ -493,11 +493,11 @@ pub fn form_params(text: &str) -> Outcome {
 /// Encoding a component: the same text as form_urlencoded's, and it decodes back.
 pub fn form_round_trip(s: &str) {
     let mut ours = String::new();
-    spa_login::core::urls::encode_component(s, &mut ours);
+    urls::encode_component(s, &mut ours);
     let theirs: String = form_urlencoded::byte_serialize(s.as_bytes()).collect();
     assert_eq!(ours, theirs, "encoding {s:?}");
     assert_eq!(
-        response::decode_component(&ours).as_deref(),
+        urls::decode_component(&ours).as_deref(),
         Ok(s),
         "decoding {ours}"
     );

@@ -260,13 +260,13 @@ defineE2E('session lifecycle (plain sample)', {
     // just after: Chromium delivers BroadcastChannel messages and storage changes to other
     // tabs on separate paths, in either order (seen with two real sample tabs, about one
     // login in ten here). This tab (a document of the app's origin, not the sample) makes
-    // that order certain. The channel's name is the package's: spa-login:<issuer>:<clientId>.
+    // that order certain. The channel's name is the package's: spa-login:<issuer> <clientId>.
     const teller = await context.newPage();
     await teller.goto(`${stack.appUrl}/config.json`, { timeout: WAIT_MS });
     await teller.evaluate(({ channel, key, value }) => {
       new BroadcastChannel(channel).postMessage('login');
       localStorage.setItem(key, value);
-    }, { channel: `spa-login:${stack.issuer}:${CLIENT_ID}`, ...stored });
+    }, { channel: `spa-login:${stack.issuer} ${CLIENT_ID}`, ...stored });
 
     await testIdText(tab, 'status', 'Logged in');
     const call = await clickAndCallApi(tab, stack, 'call-api');

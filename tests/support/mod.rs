@@ -12,10 +12,16 @@ use spa_login::core::config::Config;
 pub use spa_login::core::json::Json;
 use spa_login::core::jwks::Jwk;
 use spa_login::core::jws::{HashAlg, JwsAlg};
-use spa_login::core::ports::{KeyValueStore, Ports};
+use spa_login::core::ports::{
+    Failure, FailureKind, KeyValueStore, Ports, WindowAnswer, WindowKind, WindowRequest,
+};
+use spa_login::core::token::HttpResponse;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 pub const ISSUER: &str = "https://op.example";
 pub const CLIENT_ID: &str = "client-1";
@@ -82,8 +88,55 @@ pub struct FakePorts {
     pub tokens: FaultyStore,
     /// URL -> body; a missing URL is a network failure.
     pub documents: RefCell<HashMap<String, String>>,
+    /// URLs that never answer: their fetch fails with a timeout.
+    pub hanging: RefCell<Vec<String>>,
     pub fetched: RefCell<Vec<String>>,
+    /// Every fetch, window, lock, navigation and address-bar change, in order: "fetch URL",
+    /// "window URL", "lock NAME", "open URL", "replace URL".
+    pub events: RefCell<Vec<String>>,
+    /// How the frame or popup answers a request; by default it fails.
+    pub window_answer: RefCell<Option<WindowFn>>,
+    /// While closed, a window flow waits (to let a test act while it is in flight).
+    pub window_gate: Rc<Cell<bool>>,
+    /// While closed, fetches and POSTs wait.
+    pub fetch_gate: Rc<Cell<bool>>,
+    /// How the token and revocation endpoints answer a POST (url, form body); by default the
+    /// request fails.
+    pub post_answer: RefCell<Option<PostFn>>,
+    /// Every POST: (url, form body).
+    pub posted: RefCell<Vec<(String, String)>>,
+    /// The timeouts the fetches were given.
+    pub fetch_timeouts: RefCell<Vec<f64>>,
     counter: Cell<u8>,
+}
+
+/// How a test's frame or popup answers: it sees the ports (the stored transaction's nonce, say).
+pub type WindowFn =
+    Box<dyn Fn(&FakePorts, WindowKind, &WindowRequest) -> Result<WindowAnswer, Failure>>;
+
+/// How a test's token endpoint answers a POST.
+pub type PostFn = Box<dyn Fn(&FakePorts, &str, &str) -> Result<HttpResponse, Failure>>;
+
+/// A future that waits while its gate is closed.
+struct Gate(Rc<Cell<bool>>);
+
+impl Future for Gate {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.0.get() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// Polls `f` once: `Some` if it finished, `None` if it waits (at a closed window gate).
+pub fn poll_once<F: Future>(f: Pin<&mut F>) -> Option<F::Output> {
+    match f.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => Some(v),
+        Poll::Pending => None,
+    }
 }
 
 impl FakePorts {
@@ -94,7 +147,15 @@ impl FakePorts {
             transactions: FaultyStore::default(),
             tokens: FaultyStore::default(),
             documents: RefCell::default(),
+            hanging: RefCell::default(),
             fetched: RefCell::default(),
+            events: RefCell::default(),
+            window_answer: RefCell::default(),
+            window_gate: Rc::new(Cell::new(true)),
+            fetch_gate: Rc::new(Cell::new(true)),
+            post_answer: RefCell::default(),
+            posted: RefCell::default(),
+            fetch_timeouts: RefCell::default(),
             counter: Cell::new(0),
         };
         ports.serve(
@@ -114,6 +175,38 @@ impl FakePorts {
 
     pub fn fetch_count(&self, url: &str) -> usize {
         self.fetched.borrow().iter().filter(|u| *u == url).count()
+    }
+
+    /// Frames and popups answer with what `f` makes of the request.
+    pub fn answer_windows(
+        &self,
+        f: impl Fn(&FakePorts, WindowKind, &WindowRequest) -> Result<WindowAnswer, Failure> + 'static,
+    ) {
+        *self.window_answer.borrow_mut() = Some(Box::new(f));
+    }
+
+    /// POSTs are answered with what `f` makes of (url, body).
+    pub fn answer_posts(
+        &self,
+        f: impl Fn(&FakePorts, &str, &str) -> Result<HttpResponse, Failure> + 'static,
+    ) {
+        *self.post_answer.borrow_mut() = Some(Box::new(f));
+    }
+
+    /// The nonce of the transaction stored under `state` ("" once it is gone).
+    pub fn nonce_of(&self, state: &str) -> String {
+        let Some(text) = self
+            .transactions
+            .inner
+            .get(&format!("spa-login.tx.{state}"))
+            .unwrap()
+        else {
+            return String::new();
+        };
+        serde_json::from_str::<Value>(&text).unwrap()["nonce"]
+            .as_str()
+            .unwrap()
+            .into()
     }
 }
 
@@ -165,13 +258,60 @@ impl Ports for FakePorts {
     fn tokens(&self) -> &dyn KeyValueStore {
         &self.tokens
     }
-    async fn fetch_text(&self, url: &str) -> Result<String, String> {
+    async fn fetch_text(&self, url: &str, timeout_ms: f64) -> Result<String, Failure> {
         self.fetched.borrow_mut().push(url.into());
+        self.events.borrow_mut().push(format!("fetch {url}"));
+        self.fetch_timeouts.borrow_mut().push(timeout_ms);
+        Gate(self.fetch_gate.clone()).await;
+        if self.hanging.borrow().iter().any(|u| u == url) {
+            return Err(Failure::new(FailureKind::Timeout, "no answer in time"));
+        }
         self.documents
             .borrow()
             .get(url)
             .cloned()
-            .ok_or_else(|| "connection refused".into())
+            .ok_or_else(|| Failure::new(FailureKind::Failed, "connection refused"))
+    }
+    async fn window(
+        &self,
+        kind: WindowKind,
+        request: &WindowRequest<'_>,
+    ) -> Result<WindowAnswer, Failure> {
+        self.events
+            .borrow_mut()
+            .push(format!("window {}", request.url));
+        Gate(self.window_gate.clone()).await;
+        match &*self.window_answer.borrow() {
+            Some(f) => f(self, kind, request),
+            None => Err(Failure::new(FailureKind::Failed, "no window in this test")),
+        }
+    }
+    async fn replace_location(&self, url: &str) {
+        self.events.borrow_mut().push(format!("replace {url}"));
+    }
+    async fn prefetch(&self, url: &str, _timeout_ms: f64) {
+        self.events.borrow_mut().push(format!("prefetch {url}"));
+    }
+    async fn post_form(
+        &self,
+        url: &str,
+        body: &str,
+        _timeout_ms: f64,
+    ) -> Result<HttpResponse, Failure> {
+        self.events.borrow_mut().push(format!("post {url}"));
+        self.posted.borrow_mut().push((url.into(), body.into()));
+        Gate(self.fetch_gate.clone()).await;
+        match &*self.post_answer.borrow() {
+            Some(f) => f(self, url, body),
+            None => Err(Failure::new(FailureKind::Failed, "connection refused")),
+        }
+    }
+    async fn open(&self, url: &str) -> Result<(), Failure> {
+        self.events.borrow_mut().push(format!("open {url}"));
+        Ok(())
+    }
+    async fn lock(&self, name: &str) {
+        self.events.borrow_mut().push(format!("lock {name}"));
     }
     async fn verify(
         &self,
@@ -334,6 +474,38 @@ pub fn stored_session(client: &Client<FakePorts>) -> Option<String> {
         .ports
         .tokens
         .inner
-        .get(&format!("spa-login.session.{CLIENT_ID}"))
+        .get(&format!("spa-login.session.{ISSUER} {CLIENT_ID}"))
+        .unwrap()
+}
+
+/// Two tabs of the app with `cacheLocation: 'localstorage'`; the first has logged in. Each has
+/// its own fake storage: `share_tokens` copies what one wrote into the other's, as the one
+/// localStorage of a real browser would show it.
+pub fn two_tabs_one_logged_in() -> (Client<FakePorts>, Client<FakePorts>) {
+    let mut o = options();
+    o["cacheLocation"] = json!("localstorage");
+    let logged_in = client_with(o.clone(), FakePorts::new());
+    let other = client_with(o, FakePorts::new());
+    let (state, nonce) = start_login(&logged_in, None, None);
+    block_on(logged_in.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    (logged_in, other)
+}
+
+/// Copies `from`'s stored session into `to`'s token storage.
+pub fn share_tokens(from: &Client<FakePorts>, to: &Client<FakePorts>) {
+    to.ports
+        .tokens
+        .inner
+        .set(&from.session_key(), &stored_session(from).unwrap())
+        .unwrap();
+}
+
+/// The cached access token for `params` (`getAccessToken` with `cacheMode: 'on'`, no renewal).
+pub fn cached(client: &Client<FakePorts>, params: Option<Value>) -> Option<String> {
+    client
+        .cached_access_token(
+            params.map(j).as_ref(),
+            spa_login::core::client::CacheMode::On,
+        )
         .unwrap()
 }

@@ -135,8 +135,6 @@ describe('Discovery and JWKS', { concurrency: CONCURRENCY }, () => {
     const cases = [
       ['HTTP 500', (c) => { c.discoveryStatus = 500; }],
       ['HTTP 404', (c) => { c.discoveryStatus = 404; }],
-      ['not JSON', (c) => { c.discoveryBody = '<!doctype html><p>hello'; }],
-      ['a JSON array', (c) => { c.discoveryBody = '[]'; }],
       ['no CORS header', (c) => { c.cors = false; }],
       ['nothing listening', null],
     ];
@@ -162,9 +160,6 @@ describe('Discovery and JWKS', { concurrency: CONCURRENCY }, () => {
     assert.equal(s.provider.count('/jwks'), 0);
     const cases = [
       ['HTTP 500', (c) => { c.jwksStatus = 500; }],
-      ['not JSON', (c) => { c.jwksBody = 'keys'; }],
-      ['not a key set', (c) => { c.jwksBody = '{"kty":"RSA"}'; }],
-      ['keys not an array', (c) => { c.jwksBody = '{"keys":{}}'; }],
       ['no CORS header', (c) => { c.cors = false; }],
     ];
     for (const [label, configure] of cases) {
@@ -181,6 +176,45 @@ describe('Discovery and JWKS', { concurrency: CONCURRENCY }, () => {
     }
     Object.assign(s.provider.config, { jwksStatus: 200, jwksBody: undefined, cors: true });
     await s.loginOk({ login: { authorizationParams: { response_type: 'id_token token' } } });
+  }));
+
+  test('discovery: a document that is not provider metadata is invalid_provider_metadata, not a network failure', () => withSession(async (s) => {
+    const base = () => ({ issuer: s.provider.issuer, authorization_endpoint: `${s.provider.issuer}/authorize`, jwks_uri: `${s.provider.issuer}/jwks` });
+    const cases = [
+      ['not JSON', '<!doctype html><p>hello'],
+      ['a JSON array', '[]'],
+      ['duplicate keys', `{"issuer":"${s.provider.issuer}","issuer":"${s.provider.issuer}"}`],
+      ['no jwks_uri', JSON.stringify({ ...base(), jwks_uri: undefined })],
+      ['an endpoint that is not a string', JSON.stringify({ ...base(), authorization_endpoint: 7 })],
+      ['a list that is not a list', JSON.stringify({ ...base(), response_modes_supported: 'fragment' })],
+    ];
+    for (const [label, body] of cases) {
+      Object.assign(s.provider.config, { discoveryStatus: 200, discoveryBody: body, cors: true });
+      await s.create({}, { name: label });
+      const r = await s.login({ name: label, raw: true });
+      assert.equal(r.ok, false, `${label}: accepted`);
+      assert.equal(r.error, 'invalid_provider_metadata', `${label}: ${r.error_description}`);
+      assert.equal(r.openUrlCalls, 0);
+    }
+    Object.assign(s.provider.config, { discoveryBody: undefined });
+    await s.create({}, { name: 'fixed' });
+    await s.loginOk({ name: 'fixed' }); // not cached while malformed
+  }));
+
+  test('JWKS: a document that is not a key set is invalid_jwks; the transaction is consumed and the earlier session stays', () => withSession(async (s) => {
+    await s.create({ authorizationParams: { response_type: 'token' } });
+    await s.establish();
+    for (const [label, body] of [['not JSON', 'keys'], ['not a key set', '{"kty":"RSA"}'], ['keys not an array', '{"keys":{}}']]) {
+      Object.assign(s.provider.config, { jwksStatus: 200, jwksBody: body, cors: true });
+      const tx = await s.login({ authorizationParams: { response_type: 'id_token token' } });
+      const r = await s.callback(s.mint(tx).fragment);
+      try {
+        await s.expectRejected(r, tx, { error: 'invalid_jwks', description: /JSON Web Key Set/ });
+      } catch (e) {
+        e.message = `[${label}] ${e.message}`;
+        throw e;
+      }
+    }
   }));
 
   test('JWKS: a failed refetch for an unknown kid is network_error; the cached session stays', () => withSession(async (s) => {

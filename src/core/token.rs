@@ -1,0 +1,192 @@
+//! The token endpoint (RFC 6749 3.2, 4.1.3, 5, 6; RFC 7636 4.5; RFC 7009 2): the form bodies
+//! the client posts, and the token response read as strictly as an authorization response.
+
+use super::error::{AuthError, Result};
+use super::json::Json;
+use super::response::{check_bearer, error_response, expires_in};
+use super::text::msg;
+use super::urls::encode_component;
+
+/// A form body, `application/x-www-form-urlencoded`.
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        encode_component(name, &mut out);
+        out.push('=');
+        encode_component(value, &mut out);
+    }
+    out
+}
+
+/// What the token endpoint answered: its status and body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// A successful token response (RFC 6749 5.1), checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub id_token: Option<String>,
+    pub refresh_token: Option<String>,
+}
+
+/// Reads a token response: a JSON object (duplicate keys refused) with a bearer
+/// `access_token`, a `token_type` of Bearer, `expires_in` a positive whole number where
+/// present, and the ID and refresh tokens as strings where present. An error body (RFC 6749
+/// 5.2) rejects with the provider's code; anything else that is not a success is a network
+/// failure, since no provider answered as one.
+pub fn parse_response(response: &HttpResponse) -> Result<TokenSet> {
+    let ok = (200..300).contains(&response.status);
+    let Some(body) = Json::parse_object(response.body.as_bytes()) else {
+        return Err(if ok {
+            AuthError::response("the token response is not a JSON object")
+        } else {
+            AuthError::network(msg(&[
+                "the token endpoint answered HTTP status ",
+                &super::json::decimal(response.status as u64),
+            ]))
+        });
+    };
+    if let Some(error) = body.get("error") {
+        let Some(code) = error.as_str() else {
+            return Err(AuthError::response(
+                "the token response's error is not a string",
+            ));
+        };
+        return Err(error_response(code, body.str_member("error_description")));
+    }
+    if !ok {
+        return Err(AuthError::network(msg(&[
+            "the token endpoint answered HTTP status ",
+            &super::json::decimal(response.status as u64),
+        ])));
+    }
+    let string = |name: &str| -> Result<Option<String>> {
+        match body.get(name) {
+            None => Ok(None),
+            Some(Json::Str(s)) if !s.is_empty() => Ok(Some(s.clone())),
+            Some(_) => Err(AuthError::response(msg(&[
+                "the token response's ",
+                name,
+                " is not a non-empty string",
+            ]))),
+        }
+    };
+    let access_token = string("access_token")?
+        .ok_or_else(|| AuthError::response("the token response has no access_token"))?;
+    check_bearer(&access_token, string("token_type")?.as_deref())?;
+    let expires_in = match body.get("expires_in") {
+        None => expires_in(None)?,
+        Some(Json::Num(n)) => expires_in(Some(n))?,
+        Some(_) => {
+            return Err(AuthError::response(
+                "the token response's expires_in is not a number",
+            ))
+        }
+    };
+    Ok(TokenSet {
+        access_token,
+        expires_in,
+        id_token: string("id_token")?,
+        refresh_token: string("refresh_token")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(status: u16, body: &str) -> Result<TokenSet> {
+        parse_response(&HttpResponse {
+            status,
+            body: body.into(),
+        })
+    }
+
+    #[test]
+    fn a_good_response_is_read() {
+        let t = parse(
+            200,
+            r#"{"access_token":"at","token_type":"bearer","expires_in":300,"id_token":"a.b.c","refresh_token":"rt","scope":"openid"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            TokenSet {
+                access_token: "at".into(),
+                expires_in: 300,
+                id_token: Some("a.b.c".into()),
+                refresh_token: Some("rt".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn anything_malformed_is_invalid_response() {
+        for body in [
+            "not json",
+            "[]",
+            r#"{"access_token":"at","access_token":"at2","token_type":"Bearer"}"#,
+            r#"{"token_type":"Bearer"}"#,
+            r#"{"access_token":"","token_type":"Bearer"}"#,
+            r#"{"access_token":7,"token_type":"Bearer"}"#,
+            r#"{"access_token":"at"}"#,
+            r#"{"access_token":"at","token_type":"MAC"}"#,
+            r#"{"access_token":"a t","token_type":"Bearer"}"#,
+            r#"{"access_token":"at","token_type":"Bearer","expires_in":"3600"}"#,
+            r#"{"access_token":"at","token_type":"Bearer","expires_in":0}"#,
+            r#"{"access_token":"at","token_type":"Bearer","expires_in":3600.5}"#,
+            r#"{"access_token":"at","token_type":"Bearer","expires_in":-1}"#,
+            r#"{"access_token":"at","token_type":"Bearer","expires_in":1e3}"#,
+            r#"{"access_token":"at","token_type":"Bearer","id_token":null}"#,
+            r#"{"access_token":"at","token_type":"Bearer","refresh_token":5}"#,
+        ] {
+            assert_eq!(
+                parse(200, body).unwrap_err().code(),
+                "invalid_response",
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_error_body_is_the_providers_code_and_a_bare_failure_is_network_error() {
+        let e = parse(
+            400,
+            r#"{"error":"invalid_grant","error_description":"grant\u0007 expired"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code(), e.description.as_str()),
+            ("invalid_grant", "grant expired")
+        );
+        assert_eq!(
+            parse(200, r#"{"error":"invalid_client"}"#)
+                .unwrap_err()
+                .code(),
+            "invalid_client"
+        );
+        for (status, body) in [(500, "<html>"), (503, ""), (404, "[]")] {
+            assert_eq!(parse(status, body).unwrap_err().code(), "network_error");
+        }
+        assert_eq!(
+            parse(400, r#"{"error":"bad\"code"}"#).unwrap_err().code(),
+            "invalid_response"
+        );
+    }
+
+    #[test]
+    fn forms_are_encoded() {
+        assert_eq!(
+            form(&[("grant_type", "authorization_code"), ("code", "a+b c&d")]),
+            "grant_type=authorization_code&code=a%2Bb+c%26d"
+        );
+    }
+}

@@ -1,0 +1,741 @@
+//! The authorization code flow with PKCE, the hybrid flow and refresh tokens, through the core
+//! with fake ports: the request, the response's checks before the code is sent anywhere, the
+//! token endpoint's answer read strictly, refresh-token rotation, and revocation at logout.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use serde_json::{json, Map, Value};
+use sha2::Digest;
+use spa_login::core::base64url;
+use spa_login::core::client::{CacheMode, Client};
+use spa_login::core::jws::{HashAlg, JwsAlg};
+use spa_login::core::ports::{Failure, FailureKind, KeyValueStore, WindowAnswer};
+use spa_login::core::token::HttpResponse;
+use std::cell::RefCell;
+use std::rc::Rc;
+use support::*;
+
+const TOKEN_ENDPOINT: &str = "https://op.example/token";
+const REVOCATION_ENDPOINT: &str = "https://op.example/revoke";
+
+/// A provider with a token endpoint; `extra` members go into its discovery document.
+fn code_client(options: Value, extra: Value) -> Client<FakePorts> {
+    let ports = FakePorts::new();
+    let mut doc = discovery(ISSUER);
+    doc["token_endpoint"] = json!(TOKEN_ENDPOINT);
+    doc["revocation_endpoint"] = json!(REVOCATION_ENDPOINT);
+    for (k, v) in extra.as_object().unwrap() {
+        doc[k] = v.clone();
+    }
+    ports.serve(
+        &format!("{ISSUER}/.well-known/openid-configuration"),
+        &doc.to_string(),
+    );
+    let mut o = options_for("code");
+    for (k, v) in options.as_object().unwrap() {
+        o[k] = v.clone();
+    }
+    client_with(o, ports)
+}
+
+fn options_for(response_type: &str) -> Value {
+    let mut o = support::options();
+    o["authorizationParams"]["response_type"] = json!(response_type);
+    o
+}
+
+fn form(body: &str) -> Map<String, Value> {
+    url::form_urlencoded::parse(body.as_bytes())
+        .map(|(k, v)| (k.into_owned(), json!(v.into_owned())))
+        .collect()
+}
+
+fn ok(body: Value) -> Result<HttpResponse, Failure> {
+    Ok(HttpResponse {
+        status: 200,
+        body: body.to_string(),
+    })
+}
+
+fn id_token(nonce: Option<&str>, edit: impl FnOnce(&mut Map<String, Value>)) -> String {
+    id_token_at(NOW_MS, nonce, edit)
+}
+
+/// An ID token issued at `now_ms`, valid for an hour.
+fn id_token_at(
+    now_ms: f64,
+    nonce: Option<&str>,
+    edit: impl FnOnce(&mut Map<String, Value>),
+) -> String {
+    let mut c = claims(nonce.unwrap_or_default());
+    let now = (now_ms / 1000.0) as u64;
+    c.insert("iat".into(), json!(now));
+    c.insert("exp".into(), json!(now + 3600));
+    if nonce.is_none() {
+        c.remove("nonce");
+    }
+    edit(&mut c);
+    sign("rsa1", JwsAlg::RS256, Some("k1"), &Value::Object(c))
+}
+
+/// The token endpoint of a provider that issues `access_token` (and a refresh token, rotated
+/// on each use, when asked for one) with an ID token for the login's nonce.
+struct Provider {
+    /// The nonce of the login in progress.
+    nonce: Rc<RefCell<String>>,
+    issued: Rc<RefCell<u32>>,
+}
+
+impl Provider {
+    fn install(client: &Client<FakePorts>) -> Provider {
+        let nonce = Rc::new(RefCell::new(String::new()));
+        let issued = Rc::new(RefCell::new(0));
+        let (n, count) = (nonce.clone(), issued.clone());
+        client.ports.answer_posts(move |ports, url, body| {
+            if url == REVOCATION_ENDPOINT {
+                return Ok(HttpResponse {
+                    status: 200,
+                    body: String::new(),
+                });
+            }
+            let f = form(body);
+            *count.borrow_mut() += 1;
+            let i = *count.borrow();
+            let at = format!("at-{i}");
+            let mut answer =
+                json!({ "access_token": at, "token_type": "Bearer", "expires_in": 600 });
+            let nonce = match f.get("grant_type").and_then(Value::as_str) {
+                Some("authorization_code") => Some(n.borrow().clone()),
+                _ => None,
+            };
+            answer["id_token"] = json!(id_token_at(ports.now_ms.get(), nonce.as_deref(), |c| {
+                c.insert("at_hash".into(), json!(at_hash(HashAlg::Sha256, &at)));
+            }));
+            answer["refresh_token"] = json!(format!("rt-{i}"));
+            ok(answer)
+        });
+        Provider { nonce, issued }
+    }
+}
+
+/// Logs in with the code flow: the login request, then the callback with `code` in the query.
+fn log_in(client: &Client<FakePorts>, provider: &Provider) -> String {
+    let url = block_on(client.login_url(None, None)).unwrap();
+    let state = param(&url, "state").unwrap();
+    *provider.nonce.borrow_mut() = param(&url, "nonce").unwrap();
+    block_on(client.handle_callback(&format!("{REDIRECT_URI}?code=the-code&state={state}")))
+        .unwrap()
+        .access_token
+        .unwrap()
+}
+
+fn posts(client: &Client<FakePorts>) -> Vec<(String, Map<String, Value>)> {
+    client
+        .ports
+        .posted
+        .borrow()
+        .iter()
+        .map(|(u, b)| (u.clone(), form(b)))
+        .collect()
+}
+
+#[test]
+fn the_request_carries_an_s256_challenge_of_a_fresh_verifier_and_asks_for_the_query() {
+    let client = code_client(json!({}), json!({}));
+    let url = block_on(client.login_url(None, None)).unwrap();
+    assert_eq!(param(&url, "response_type").as_deref(), Some("code"));
+    assert_eq!(
+        param(&url, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert_eq!(
+        param(&url, "response_mode"),
+        None,
+        "query is code's default"
+    );
+    let state = param(&url, "state").unwrap();
+    let tx: Value = serde_json::from_str(
+        &client
+            .ports
+            .transactions
+            .inner
+            .get(&format!("spa-login.tx.{state}"))
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    let verifier = tx["code_verifier"].as_str().unwrap();
+    assert_eq!(verifier.len(), 43, "256 bits, base64url");
+    assert!(verifier
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    let challenge = base64url::encode(&sha2::Sha256::digest(verifier.as_bytes()));
+    assert_eq!(param(&url, "code_challenge"), Some(challenge));
+    assert_eq!(tx["response_mode"], "query");
+    let again = block_on(client.login_url(None, None)).unwrap();
+    assert_ne!(
+        param(&again, "code_challenge"),
+        param(&url, "code_challenge")
+    );
+
+    let hybrid = code_client(
+        json!({ "authorizationParams": { "redirect_uri": REDIRECT_URI, "response_type": "code id_token" } }),
+        json!({}),
+    );
+    let url = block_on(hybrid.login_url(None, None)).unwrap();
+    assert!(param(&url, "scope")
+        .unwrap()
+        .split(' ')
+        .any(|s| s == "openid"));
+    assert!(param(&url, "code_challenge").is_some());
+}
+
+#[test]
+fn only_code_may_ask_for_the_query_and_the_library_owns_pkce() {
+    for (rt, mode) in [("code id_token", "query"), ("id_token token", "query")] {
+        let e = Config_err(json!({ "response_type": rt, "response_mode": mode }));
+        assert_eq!(e, "invalid_configuration", "{rt} {mode}");
+    }
+    for name in ["code_challenge", "code_challenge_method"] {
+        assert_eq!(Config_err(json!({ name: "x" })), "invalid_configuration");
+    }
+}
+
+#[allow(non_snake_case)]
+fn Config_err(params: Value) -> String {
+    let mut o = support::options();
+    for (k, v) in params.as_object().unwrap() {
+        o["authorizationParams"][k] = v.clone();
+    }
+    let config = spa_login::core::config::Config::from_options(&j(o), "https://app.example");
+    config.unwrap_err().code().to_string()
+}
+
+#[test]
+fn the_code_is_exchanged_once_with_the_verifier_and_the_tokens_are_stored() {
+    let client = code_client(json!({}), json!({}));
+    let provider = Provider::install(&client);
+    let token = log_in(&client, &provider);
+    assert_eq!(token, "at-1");
+    let posts = posts(&client);
+    assert_eq!(posts.len(), 1);
+    let (url, f) = &posts[0];
+    assert_eq!(url, TOKEN_ENDPOINT);
+    assert_eq!(f["grant_type"], "authorization_code");
+    assert_eq!(f["code"], "the-code");
+    assert_eq!(f["redirect_uri"], REDIRECT_URI);
+    assert_eq!(f["client_id"], CLIENT_ID);
+    assert_eq!(f["code_verifier"].as_str().unwrap().len(), 43);
+    assert!(f.get("client_secret").is_none());
+    assert!(client.is_authenticated());
+    assert_eq!(cached(&client, None).as_deref(), Some("at-1"));
+    // The keys were asked for before the token request went out.
+    let events = client.ports.events.borrow();
+    let prefetch = events
+        .iter()
+        .position(|e| e.starts_with("prefetch "))
+        .unwrap();
+    let post = events.iter().position(|e| e.starts_with("post ")).unwrap();
+    assert!(prefetch < post, "{events:?}");
+    assert_eq!(client.ports.transactions.inner.keys().unwrap().len(), 0);
+}
+
+/// Starts a code login and returns its state; the provider will answer with `answer`.
+fn start(client: &Client<FakePorts>) -> (String, String) {
+    let url = block_on(client.login_url(None, None)).unwrap();
+    (param(&url, "state").unwrap(), param(&url, "nonce").unwrap())
+}
+
+fn rejected(client: &Client<FakePorts>, url: &str) -> String {
+    let e = block_on(client.handle_callback(url)).unwrap_err();
+    assert_eq!(stored_session(client), None, "nothing stored");
+    assert_eq!(
+        client.ports.transactions.inner.keys().unwrap().len(),
+        0,
+        "the transaction is used up"
+    );
+    e.code().to_string()
+}
+
+#[test]
+fn a_response_that_fails_its_checks_never_sends_the_code() {
+    let cases: [(&str, Value, &str); 7] = [
+        (
+            "?code=c&state={s}&iss=https%3A%2F%2Fevil.example",
+            json!({}),
+            "invalid_response",
+        ),
+        (
+            "?code=c&state={s}",
+            json!({ "authorization_response_iss_parameter_supported": true }),
+            "invalid_response",
+        ),
+        ("#code=c&state={s}", json!({}), "invalid_response"),
+        ("?code=c&code=d&state={s}", json!({}), "invalid_response"),
+        ("?state={s}", json!({}), "invalid_response"),
+        (
+            "?code=c&state={s}&access_token=injected",
+            json!({}),
+            "invalid_response",
+        ),
+        (
+            "?code=c&state={s}&id_token=x.y.z",
+            json!({}),
+            "invalid_response",
+        ),
+    ];
+    for (query, extra, code) in cases {
+        let client = code_client(json!({}), extra.clone());
+        Provider::install(&client);
+        let (state, _) = start(&client);
+        let url = format!("{REDIRECT_URI}{}", query.replace("{s}", &state));
+        assert_eq!(rejected(&client, &url), code, "{url} {extra}");
+        assert!(
+            client.ports.posted.borrow().is_empty(),
+            "{url}: the code went out"
+        );
+    }
+    // With the provider's iss, all is well.
+    let client = code_client(
+        json!({}),
+        json!({ "authorization_response_iss_parameter_supported": true }),
+    );
+    let provider = Provider::install(&client);
+    let (state, nonce) = start(&client);
+    *provider.nonce.borrow_mut() = nonce;
+    let url = format!("{REDIRECT_URI}?code=c&state={state}&iss=https%3A%2F%2Fop.example");
+    block_on(client.handle_callback(&url)).unwrap();
+}
+
+#[test]
+fn an_access_token_in_a_fragment_code_response_is_injection() {
+    let client = code_client(
+        json!({ "authorizationParams": { "redirect_uri": REDIRECT_URI, "response_type": "code", "response_mode": "fragment" } }),
+        json!({}),
+    );
+    Provider::install(&client);
+    let (state, _) = start(&client);
+    let url = format!("{REDIRECT_URI}#code=c&state={state}&access_token=a&token_type=Bearer");
+    assert_eq!(rejected(&client, &url), "invalid_response");
+    assert!(client.ports.posted.borrow().is_empty());
+}
+
+#[test]
+fn every_token_endpoint_failure_is_a_clear_error_and_an_earlier_session_stays() {
+    type Answer = Box<dyn Fn(&str) -> Result<HttpResponse, Failure>>;
+    let reply = |status: u16, body: &str| -> Answer {
+        let body = body.to_string();
+        Box::new(move |_| {
+            Ok(HttpResponse {
+                status,
+                body: body.clone(),
+            })
+        })
+    };
+    let cases: Vec<(&str, Answer, &str)> = vec![
+        (
+            "error body",
+            reply(
+                400,
+                r#"{"error":"invalid_grant","error_description":"code used"}"#,
+            ),
+            "invalid_grant",
+        ),
+        ("HTML 500", reply(500, "<html>oops"), "network_error"),
+        ("not JSON", reply(200, "hello"), "invalid_response"),
+        (
+            "duplicate keys",
+            reply(
+                200,
+                r#"{"access_token":"a","access_token":"b","token_type":"Bearer"}"#,
+            ),
+            "invalid_response",
+        ),
+        (
+            "no id_token",
+            reply(200, r#"{"access_token":"a","token_type":"Bearer"}"#),
+            "invalid_response",
+        ),
+        (
+            "unreachable",
+            Box::new(|_| Err(Failure::new(FailureKind::Failed, "refused"))),
+            "network_error",
+        ),
+        (
+            "hanging",
+            Box::new(|_| Err(Failure::new(FailureKind::Timeout, "no answer"))),
+            "timeout",
+        ),
+        (
+            "wrong nonce",
+            Box::new(|_| {
+                ok(
+                    json!({ "access_token": "a", "token_type": "Bearer", "id_token": id_token(Some("other"), |_| {}) }),
+                )
+            }),
+            "invalid_id_token",
+        ),
+        (
+            "bad at_hash",
+            Box::new(|_| {
+                ok(
+                    json!({ "access_token": "a", "token_type": "Bearer", "id_token": id_token(None, |c| { c.insert("at_hash".into(), json!("AAAAAAAAAAAAAAAAAAAAAA")); }) }),
+                )
+            }),
+            "invalid_id_token",
+        ),
+        (
+            "bad signature",
+            Box::new(|nonce| {
+                ok(
+                    json!({ "access_token": "a", "token_type": "Bearer", "id_token": format!("{}x", id_token(Some(nonce), |_| {})) }),
+                )
+            }),
+            "invalid_id_token",
+        ),
+    ];
+    for (label, answer, code) in cases {
+        let client = code_client(json!({}), json!({}));
+        let provider = Provider::install(&client);
+        log_in(&client, &provider);
+        let before = stored_session(&client);
+        let (state, nonce) = start(&client);
+        client.ports.answer_posts(move |_, _, _| answer(&nonce));
+        let e = block_on(client.handle_callback(&format!("{REDIRECT_URI}?code=c&state={state}")))
+            .unwrap_err();
+        assert_eq!(e.code(), code, "{label}: {e}");
+        assert_eq!(
+            stored_session(&client),
+            before,
+            "{label}: the earlier session stays"
+        );
+        assert_eq!(cached(&client, None).as_deref(), Some("at-1"));
+    }
+}
+
+#[test]
+fn an_id_token_without_at_hash_from_the_token_endpoint_is_accepted() {
+    let client = code_client(json!({}), json!({}));
+    let (state, nonce) = start(&client);
+    client.ports.answer_posts(move |_, _, _| {
+        ok(json!({ "access_token": "at-x", "token_type": "bearer", "expires_in": 60, "id_token": id_token(Some(&nonce), |_| {}) }))
+    });
+    let out =
+        block_on(client.handle_callback(&format!("{REDIRECT_URI}?code=c&state={state}"))).unwrap();
+    assert_eq!(out.access_token.as_deref(), Some("at-x"));
+}
+
+/// A hybrid login's front-channel response for `state`, its ID token made by `edit`.
+fn hybrid_url(
+    state: &str,
+    nonce: &str,
+    code: &str,
+    edit: impl FnOnce(&mut Map<String, Value>),
+) -> String {
+    let c_hash = {
+        let h = sha2::Sha256::digest(code.as_bytes());
+        base64url::encode(&h[..16])
+    };
+    let token = id_token(Some(nonce), |c| {
+        c.insert("c_hash".into(), json!(c_hash));
+        edit(c);
+    });
+    format!("{REDIRECT_URI}#code={code}&id_token={token}&state={state}")
+}
+
+#[test]
+fn the_hybrid_flow_checks_c_hash_first_and_the_two_id_tokens_name_one_subject() {
+    let hybrid = || {
+        let client = code_client(
+            json!({ "authorizationParams": { "redirect_uri": REDIRECT_URI, "response_type": "code id_token" } }),
+            json!({}),
+        );
+        let provider = Provider::install(&client);
+        (client, provider)
+    };
+    let (client, provider) = hybrid();
+    let (state, nonce) = start(&client);
+    *provider.nonce.borrow_mut() = nonce.clone();
+    let out = block_on(client.handle_callback(&hybrid_url(&state, &nonce, "abc", |_| {}))).unwrap();
+    assert_eq!(out.access_token.as_deref(), Some("at-1"));
+    assert_eq!(posts(&client)[0].1["code"], "abc");
+
+    for (label, edit) in [
+        (
+            "no c_hash",
+            Box::new(|c: &mut Map<String, Value>| {
+                c.remove("c_hash");
+            }) as Box<dyn FnOnce(&mut Map<String, Value>)>,
+        ),
+        (
+            "wrong c_hash",
+            Box::new(|c: &mut Map<String, Value>| {
+                c.insert("c_hash".into(), json!("AAAAAAAAAAAAAAAAAAAAAA"));
+            }),
+        ),
+        (
+            "wrong nonce",
+            Box::new(|c: &mut Map<String, Value>| {
+                c.insert("nonce".into(), json!("n"));
+            }),
+        ),
+    ] {
+        let (client, _) = hybrid();
+        let (state, nonce) = start(&client);
+        assert_eq!(
+            rejected(&client, &hybrid_url(&state, &nonce, "abc", edit)),
+            "invalid_id_token",
+            "{label}"
+        );
+        assert!(
+            client.ports.posted.borrow().is_empty(),
+            "{label}: the code went out"
+        );
+    }
+    // The front ID token is for another subject than the token endpoint's.
+    let (client, provider) = hybrid();
+    let (state, nonce) = start(&client);
+    *provider.nonce.borrow_mut() = nonce.clone();
+    let url = hybrid_url(&state, &nonce, "abc", |c| {
+        c.insert("sub".into(), json!("mallory"));
+    });
+    assert_eq!(rejected(&client, &url), "invalid_id_token");
+    // No ID token in the fragment at all.
+    let (client, _) = hybrid();
+    let (state, _) = start(&client);
+    assert_eq!(
+        rejected(&client, &format!("{REDIRECT_URI}#code=abc&state={state}")),
+        "invalid_response"
+    );
+}
+
+fn refreshing_client(fallback: bool) -> (Client<FakePorts>, Provider) {
+    let client = code_client(
+        json!({ "useRefreshTokens": true, "useRefreshTokensFallback": fallback }),
+        json!({}),
+    );
+    let provider = Provider::install(&client);
+    (client, provider)
+}
+
+/// Past the access token's life (600 s), the ID token still valid.
+fn later(client: &Client<FakePorts>, seconds: f64) {
+    client
+        .ports
+        .now_ms
+        .set(client.ports.now_ms.get() + seconds * 1000.0);
+}
+
+#[test]
+fn refresh_tokens_rotate_and_none_is_ever_sent_twice() {
+    let (client, provider) = refreshing_client(false);
+    let url = block_on(client.login_url(None, None)).unwrap();
+    assert!(param(&url, "scope")
+        .unwrap()
+        .split(' ')
+        .any(|s| s == "offline_access"));
+    log_in(&client, &provider);
+    later(&client, 600.0);
+    assert_eq!(cached(&client, None), None);
+    let t2 = block_on(client.get_access_token(None, CacheMode::On)).unwrap();
+    assert_eq!(t2.as_deref(), Some("at-2"));
+    later(&client, 600.0);
+    let t3 = block_on(client.get_access_token(None, CacheMode::On)).unwrap();
+    assert_eq!(t3.as_deref(), Some("at-3"));
+    let sent: Vec<String> = posts(&client)
+        .iter()
+        .filter(|(_, f)| f["grant_type"] == "refresh_token")
+        .map(|(_, f)| f["refresh_token"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sent, ["rt-1", "rt-2"], "each rotated token used once");
+    assert!(stored_session(&client).unwrap().contains("rt-3"));
+    assert!(!stored_session(&client).unwrap().contains("\"rt-2\""));
+    assert!(client
+        .ports
+        .events
+        .borrow()
+        .iter()
+        .all(|e| !e.starts_with("window ")));
+    assert_eq!(*provider.issued.borrow(), 3);
+}
+
+#[test]
+fn a_refreshed_id_token_of_another_subject_or_audience_is_refused_and_nothing_is_stored() {
+    for (claim, value) in [
+        ("sub", json!("mallory")),
+        ("iss", json!("https://evil.example")),
+        ("aud", json!([CLIENT_ID, "other"])),
+    ] {
+        let (client, provider) = refreshing_client(false);
+        log_in(&client, &provider);
+        later(&client, 600.0);
+        let before = stored_session(&client);
+        client.ports.answer_posts(move |_, _, _| {
+            let v = value.clone();
+            ok(json!({ "access_token": "at-bad", "token_type": "Bearer", "refresh_token": "rt-bad",
+                "id_token": id_token(None, |c| { c.insert(claim.into(), v); c.insert("azp".into(), json!(CLIENT_ID)); }) }))
+        });
+        let e = block_on(client.get_access_token(None, CacheMode::On)).unwrap_err();
+        assert_eq!(e.code(), "invalid_id_token", "{claim}: {e}");
+        assert_eq!(stored_session(&client), before, "{claim}");
+    }
+}
+
+#[test]
+fn invalid_grant_drops_the_refresh_token_and_then_it_is_missing_unless_the_frame_may_help() {
+    let (client, provider) = refreshing_client(false);
+    log_in(&client, &provider);
+    later(&client, 600.0);
+    client.ports.answer_posts(|_, _, _| {
+        Ok(HttpResponse {
+            status: 400,
+            body: r#"{"error":"invalid_grant"}"#.into(),
+        })
+    });
+    let e = block_on(client.get_access_token(None, CacheMode::On)).unwrap_err();
+    assert_eq!(e.code(), "invalid_grant");
+    assert!(
+        !stored_session(&client).unwrap().contains("rt-1"),
+        "never sent again"
+    );
+    let e = block_on(client.get_access_token(None, CacheMode::On)).unwrap_err();
+    assert_eq!(e.code(), "missing_refresh_token");
+    assert_eq!(
+        client.ports.posted.borrow().len(),
+        2,
+        "the second call sent nothing"
+    );
+
+    // With the fallback, the frame renews instead.
+    let (client, provider) = refreshing_client(true);
+    log_in(&client, &provider);
+    later(&client, 600.0);
+    client.ports.answer_posts(|_, url, body| {
+        if form(body)["grant_type"] == "refresh_token" {
+            return Ok(HttpResponse {
+                status: 400,
+                body: r#"{"error":"invalid_grant"}"#.into(),
+            });
+        }
+        assert_eq!(url, TOKEN_ENDPOINT);
+        Err(Failure::new(FailureKind::Failed, "not in this test"))
+    });
+    client.ports.answer_windows(|_, _, req| {
+        Ok(WindowAnswer::Url(format!(
+            "{REDIRECT_URI}?error=login_required&state={}",
+            req.state
+        )))
+    });
+    let e = block_on(client.get_access_token(None, CacheMode::On)).unwrap_err();
+    assert_eq!(e.code(), "login_required", "the frame was tried: {e}");
+    assert!(client
+        .ports
+        .events
+        .borrow()
+        .iter()
+        .any(|e| e.starts_with("window ")));
+}
+
+#[test]
+fn a_logout_during_a_refresh_drops_what_it_brings() {
+    let (client, provider) = refreshing_client(false);
+    log_in(&client, &provider);
+    later(&client, 600.0);
+    client.ports.fetch_gate.set(false); // the token endpoint does not answer yet
+    let mut renewal = std::pin::pin!(client.get_access_token(None, CacheMode::On));
+    assert!(poll_once(renewal.as_mut()).is_none(), "the refresh is out");
+    // The logout's revocation goes through the same closed gate: let it out after.
+    let mut logout = std::pin::pin!(client.logout(None, false));
+    assert!(poll_once(logout.as_mut()).is_none(), "revoking");
+    assert!(
+        !client.is_authenticated(),
+        "the session is gone before the revocation"
+    );
+    client.ports.fetch_gate.set(true);
+    poll_once(logout.as_mut()).expect("done").unwrap();
+    let e = poll_once(renewal.as_mut()).expect("done").unwrap_err();
+    assert_eq!(e.code(), "login_required", "{e}");
+    assert!(!client.is_authenticated());
+    assert_eq!(stored_session(&client), None);
+}
+
+#[test]
+fn logout_revokes_the_refresh_token_and_a_failed_revocation_changes_nothing() {
+    let (client, provider) = refreshing_client(false);
+    log_in(&client, &provider);
+    block_on(client.logout(None, false)).unwrap();
+    let revoked: Vec<_> = posts(&client)
+        .into_iter()
+        .filter(|(u, _)| u == REVOCATION_ENDPOINT)
+        .collect();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].1["token"], "rt-1");
+    assert_eq!(revoked[0].1["token_type_hint"], "refresh_token");
+    assert_eq!(revoked[0].1["client_id"], CLIENT_ID);
+    assert!(!client.is_authenticated());
+
+    let (client, provider) = refreshing_client(false);
+    log_in(&client, &provider);
+    client
+        .ports
+        .answer_posts(|_, _, _| Err(Failure::new(FailureKind::Timeout, "down")));
+    block_on(client.logout(None, true)).unwrap();
+    assert!(!client.is_authenticated());
+    assert_eq!(stored_session(&client), None);
+    assert!(
+        client
+            .ports
+            .events
+            .borrow()
+            .last()
+            .unwrap()
+            .starts_with("open "),
+        "it still navigates"
+    );
+}
+
+#[test]
+fn check_session_renews_with_a_held_refresh_token_and_settles_without_one() {
+    let (client, provider) = refreshing_client(false);
+    log_in(&client, &provider);
+    later(&client, 3600.0 + 61.0); // the ID token too is past its leeway
+    assert!(!client.is_authenticated());
+    block_on(client.check_session(&j(json!({})))).unwrap();
+    assert!(client.is_authenticated(), "renewed with the refresh token");
+    assert!(client
+        .ports
+        .events
+        .borrow()
+        .iter()
+        .all(|e| !e.starts_with("window ")));
+
+    let (client, _) = refreshing_client(false);
+    block_on(client.check_session(&j(json!({})))).unwrap();
+    assert!(!client.is_authenticated());
+}
+
+#[test]
+fn refresh_tokens_and_dpop_need_a_code_flow() {
+    for (options, what) in [
+        (json!({ "useRefreshTokens": true }), "useRefreshTokens"),
+        (json!({ "useDpop": true }), "useDpop"),
+        (
+            json!({ "useRefreshTokens": "yes", "authorizationParams": { "response_type": "code" } }),
+            "useRefreshTokens",
+        ),
+    ] {
+        let mut o = support::options();
+        for (k, v) in options.as_object().unwrap() {
+            if k == "authorizationParams" {
+                o[k]["response_type"] = v["response_type"].clone();
+            } else {
+                o[k] = v.clone();
+            }
+        }
+        let e = spa_login::core::config::Config::from_options(&j(o), "https://app.example")
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_configuration");
+        assert!(e.description.contains(what), "{e}");
+    }
+}
