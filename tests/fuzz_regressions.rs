@@ -76,3 +76,8 @@ fn base64url_inputs_replay() {
 fn form_inputs_replay() {
     replay_all("form", checks::form);
 }
+
+#[test]
+fn url_inputs_replay() {
+    replay_all("url", checks::url);
+}
