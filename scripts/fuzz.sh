@@ -9,8 +9,8 @@
 # committed minimized corpus (fuzz/corpus-min). Inputs that crash land in fuzz/artifacts/<target>/:
 # fix the cause and copy them to fuzz/regressions/<target>/, so that `cargo test` replays them
 # (tests/fuzz_regressions.rs replays seeds, regressions and corpus-min).
-# --minimize folds the working corpus into fuzz/corpus-min with `cargo fuzz cmin`: a few inputs
-# that reach the code edges both reached (at most 50 a target), ready to commit.
+# --minimize folds the working corpus into fuzz/corpus-min with libFuzzer's merge: the 40 inputs
+# that together reach the most code edges, ready to commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,25 +34,46 @@ for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t" "fuzz/corpus-min/$t"
   if $minimize; then
     echo "== minimizing the corpus of $t"
-    # Inside fuzz/ (cargo fuzz cmin renames its result into place) and under the ignored corpus.
-    merged="fuzz/corpus/.cmin-$t"
-    rm -rf "$merged"
-    mkdir -p "$merged"
-    # One folder at a time: the same input (named by its hash) may be in both.
+    # Inside fuzz/corpus, which is not committed. One folder at a time: the same input (named
+    # by its hash) may be in both.
+    merged="fuzz/corpus/.merge-$t" control="fuzz/corpus/.merge-$t.txt"
+    rm -rf "$merged" "$merged.out" "$control"
+    mkdir -p "$merged" "$merged.out"
     for dir in "fuzz/corpus/$t" "fuzz/corpus-min/$t"; do
       find "$dir" -maxdepth 1 -type f -exec cp -f -t "$merged" {} +
     done
-    # A greedy set cover of the code edges reached (not of their hit counts): a corpus small
-    # enough to commit, which still reaches every edge the inputs reached.
-    cargo +nightly fuzz cmin "$t" "$merged" -- -set_cover_merge=1 -use_counters=0 -rss_limit_mb=2048 2>&1 |
-      grep -E '^MERGE-OUTER: [0-9]+ new files|ERROR' || true
-    # Committed, so kept small (50 inputs a target, 300 in all): past 50, the smallest 50. The
-    # working corpus keeps everything for the next run.
-    find "$merged" -maxdepth 1 -type f -printf '%s %f\n' | sort -n -k1,1 -k2,2 | tail -n +51 |
-      while read -r _ name; do rm -f "$merged/$name"; done
+    # libFuzzer's merge runs every input and, in its set-cover mode, writes all the code edges
+    # each reaches (FT lines; -use_counters=0: edges, not hit counts) to the control file.
+    cargo +nightly fuzz run "$t" "$merged.out" "$merged" -- -set_cover_merge=1 -use_counters=0 \
+      -merge_control_file="$control" -rss_limit_mb=2048 >"$merged.log" 2>&1 ||
+      { tail -20 "$merged.log"; exit 1; }
+    # Committed, so kept small (40 inputs a target, under 300 in all): a greedy cover, each
+    # input chosen for the most edges not reached yet, until 40 or nothing new.
     rm -f "fuzz/corpus-min/$t"/*
-    cp "$merged"/* "fuzz/corpus-min/$t/" 2>/dev/null || true
-    rm -rf "$merged"
+    awk -v budget=40 '
+      NR == 1 { n = $1 }
+      NR > 2 && NR <= n + 2 { path[NR - 3] = $0 }
+      $1 == "FT" { feats[$2] = $0 }
+      END {
+        for (round = 0; round < budget; round++) {
+          best = -1; gain = 0
+          for (f = 0; f < n; f++) {
+            if (!(f in feats) || (f in chosen)) continue
+            m = split(feats[f], a, " "); g = 0
+            for (i = 3; i <= m; i++) if (!(a[i] in have)) g++
+            if (g > gain) { gain = g; best = f }
+          }
+          if (best < 0) break
+          chosen[best] = 1
+          m = split(feats[best], a, " ")
+          for (i = 3; i <= m; i++) have[a[i]] = 1
+          print path[best]
+        }
+        for (f in feats) { m = split(feats[f], a, " "); for (i = 3; i <= m; i++) all[a[i]] = 1 }
+        reached = 0; for (e in have) reached++; total = 0; for (e in all) total++
+        printf "%d of the %d edges the whole corpus reaches\n", reached, total > "/dev/stderr"
+      }' "$control" | while read -r input; do cp "$input" "fuzz/corpus-min/$t/"; done
+    rm -rf "$merged" "$merged.out" "$merged.log" "$control"
     echo "$(find "fuzz/corpus-min/$t" -type f | wc -l) files, $(cat "fuzz/corpus-min/$t"/* | wc -c) bytes"
     continue
   fi

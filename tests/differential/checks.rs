@@ -678,14 +678,14 @@ pub const URL_USERINFO: &str = "url: user info";
 /// the URL standard also maps Unicode (IDNA), decodes percent-escapes and takes `_` and more.
 pub const URL_HOST_CHARS: &str = "url: a host beyond ASCII letters, digits, dots and hyphens";
 /// Both accept the URL, but the URL standard rewrites an IP host (`[0:0::1]` is `[::1]`,
-/// `0x7f.1` is `127.0.0.1`) and ours' `origin()` keeps it as written: such an origin never
-/// equals the one a browser reports, so an origin check fails closed.
+/// `0x7f.1` is `127.0.0.1`) and ours' `origin()` keeps it as written (lower-cased): where the
+/// two differ, ours is not the origin a browser reports, so an origin check fails closed.
 pub const URL_IP_ORIGIN: &str = "url: an IP host, as written in ours' origin";
 /// Known, lenient: ours checks the characters of a host, not its form, so it takes hosts the
-/// URL standard refuses: bracketed text that is no IPv6 address (`[]`,
-/// `[1]`), dotted names ending in a number that are no IPv4 address (`a.1`, `256.0.0.1`),
-/// `xn--` labels that are no Punycode. No browser loads such a URL, so nothing is ever compared
-/// with it; the fix belongs in the host check of urls.rs.
+/// URL standard refuses: bracketed text that is no IPv6 address (`[]`, `[1]`), dotted names
+/// ending in a number that are no IPv4 address (`a.1`, `256.0.0.1`), `xn--` labels that are no
+/// Punycode. No browser loads such a URL, so no origin or redirect a browser reports matches
+/// it; the fix belongs in the host check of urls.rs.
 pub const URL_LAX_HOST: &str = "url: a host the URL standard refuses";
 /// Known, lenient: text between an IPv6 literal's `]` and the path that is no `:port` is
 /// ignored (`https://[::1]x/`), where the URL standard refuses the URL.
