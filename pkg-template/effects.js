@@ -1,17 +1,50 @@
 // The effects a wasm flow asks for (see src/web/tasks.rs): everything asynchronous the browser
 // does for the protocol core (fetch, WebCrypto, hidden iframes and popups, leaving the page).
 // Window plumbing is what JS does best; every decision about what comes back (state, tokens,
-// errors) stays in the Rust core. An effect resolves with a string for the core, or rejects;
-// the frame and popup flows reject with { error } codes the core maps to an AuthError.
+// errors) stays in the Rust core. An effect resolves with a string for the core, or rejects
+// with an Error whose `error` is a code the core maps to an AuthError ('timeout',
+// 'network_error', 'popup_cancelled', 'popup_severed'); index.js passes code and message on.
 
-// Names that tell our own page, loaded inside the frame or popup with the response, to leave
-// the response alone: the opener reads it (see `isResponseWindow`).
+// The window names of our frames and popups (a popup opened again by name is reused). A name
+// proves nothing: any site can open the app in a window of that name.
 const FRAME_NAME = 'spa-login-silent';
 const POPUP_NAME = 'spa-login-popup';
 // A provider's web_message page posts the response and closes the popup at once, so the
 // message may be handled after the window is seen closed: wait this long before calling it
 // cancelled.
 const CLOSED_GRACE_MS = 1000;
+// Chromium shows a popup that a Cross-Origin-Opener-Policy takes away as another origin's for
+// a few milliseconds before it reports it closed; a person takes far longer to close a window
+// that just showed a page.
+const SEEN_MS = 500;
+// The states of the frame and popup flows this window runs now, by state ('frame' or
+// 'popup'), on a property of `window` that our response windows read through their parent or
+// opener (see `isResponseWindow`); one property shared by every copy of the package on the page.
+const FLOWS = 'spa-login:flows';
+// Where a popup whose opener link was cut hands the response back to its opener (see
+// `handOver`): a BroadcastChannel, or, where there is none, storage events of these keys.
+const CHANNEL = 'spa-login.responses';
+const OFFER = 'spa-login:response';
+const TAKEN = 'spa-login:taken';
+// How long a window with a response of another window's flow waits for that window to take it.
+const HANDOVER_MS = 1000;
+
+/** A failed effect: `error` is the code the core maps to an AuthError. */
+function failure(error, message) {
+  return Object.assign(new Error(message), { error });
+}
+
+function flowsOf(win) {
+  if (!Object.hasOwn(win, FLOWS)) Object.defineProperty(win, FLOWS, { value: new Map() });
+  return win[FLOWS];
+}
+
+// Marks `state` as a pending flow of this window until the returned function is called.
+function pending(state, kind) {
+  const flows = flowsOf(window);
+  flows.set(state, kind);
+  return () => flows.delete(state);
+}
 
 // The one `state` of a response URL (fragment, else query), if there is exactly one.
 function stateOf(href) {
@@ -20,49 +53,160 @@ function stateOf(href) {
   return states.length === 1 ? states[0] : undefined;
 }
 
-// The response to this flow in a window of our origin, if it has arrived: its URL, else
-// undefined. A response with another state (another tab's or another flow's) is not ours.
-function readResponse(win, redirectUri, state) {
-  let href;
+// Whether `href` is on the redirect URI, compared as browsers report URLs: `HTTPS://App:443/cb`
+// and `https://app/cb` are one page.
+function atRedirectUri(href, redirectUri) {
   try {
-    href = win.location.href; // throws while the window shows the provider's origin
+    const a = new URL(href);
+    const b = new URL(redirectUri);
+    return a.origin === b.origin && a.pathname === b.pathname;
+  } catch {
+    return false;
+  }
+}
+
+// Where `win` is: its URL, or null while it shows another origin (reading throws then).
+function locationOf(win) {
+  try {
+    return win.location.href;
+  } catch {
+    return null;
+  }
+}
+
+function localStorageOf() {
+  try {
+    return window.localStorage || undefined;
   } catch {
     return undefined;
   }
-  if (!href || !href.startsWith(redirectUri.split(/[?#]/)[0])) return undefined;
+}
+
+function openChannel() {
+  try {
+    return typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : undefined;
+  } catch {
+    return undefined; // an opaque origin
+  }
+}
+
+// Sends `data` to the other windows of this origin through a storage event: the key is written
+// and removed at once (nothing stays stored). False when localStorage is not usable.
+function signal(key, data) {
+  const storage = localStorageOf();
+  try {
+    storage.setItem(key, JSON.stringify(data));
+    storage.removeItem(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Listens for `type` messages of this origin's windows, on the channel and in storage events;
+// `reply(data)` answers on the way the message came. Returns the function that stops listening.
+function listen(type, onData) {
+  const channel = openChannel();
+  if (channel) {
+    channel.onmessage = (e) => {
+      if (e.data?.type === type) onData(e.data, (answer) => channel.postMessage(answer));
+    };
+  }
+  const onStorage = (e) => {
+    if (e.key !== type || !e.newValue) return;
+    let data;
+    try {
+      data = JSON.parse(e.newValue);
+    } catch {
+      return;
+    }
+    if (data?.type === type) onData(data, (answer) => signal(answer.type, answer));
+  };
+  window.addEventListener('storage', onStorage);
+  return () => {
+    channel?.close();
+    window.removeEventListener('storage', onStorage);
+  };
+}
+
+// The response to this flow in a window of our origin, if it has arrived: its URL, else
+// undefined. A response with another state (another tab's or another flow's) is not ours.
+function readResponse(href, redirectUri, state) {
+  if (!href || !atRedirectUri(href, redirectUri)) return undefined;
   return stateOf(href) === state ? href : undefined;
 }
 
 // Waits for the response from `win`: a web_message from the provider's origin and that window
-// with the transaction's state, or the window landing on the redirect URI.
-function awaitResponse(win, { origin, state, redirectUri, timeoutMs, isClosed }) {
+// with the transaction's state, or the window landing on the redirect URI. A popup's response
+// may also come back from the app's own page at the redirect URI through `handOver`, when the
+// provider's Cross-Origin-Opener-Policy cut the popup off from this window.
+function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup) {
   return new Promise((resolve, reject) => {
     let timer;
     let poll;
+    let unlisten;
     const done = (f, v) => {
       clearTimeout(timer);
       clearInterval(poll);
+      unlisten?.();
       window.removeEventListener('message', onMessage);
       f(v);
     };
+    const found = (href) => done(resolve, JSON.stringify({ url: href }));
     const onMessage = (e) => {
       if (!origin || e.origin !== origin || e.source !== win) return;
       const data = e.data;
       if (!data || data.type !== 'authorization_response' || !data.response) return;
       if (data.response.state !== state) return;
-      // The response as posted, numbers included: the core reads it.
-      done(resolve, JSON.stringify({ message: data.response }));
+      let text;
+      try {
+        text = JSON.stringify({ message: data.response });
+      } catch {
+        return; // not JSON (a BigInt, a cycle): not a response the core could read
+      }
+      done(resolve, text);
     };
     window.addEventListener('message', onMessage);
+    if (isPopup) {
+      unlisten = listen(OFFER, (data, reply) => {
+        if (data.state !== state || typeof data.url !== 'string' || !readResponse(data.url, redirectUri, state)) return;
+        reply({ type: TAKEN, state });
+        found(data.url);
+      });
+    }
+    // The core words each failure; a message adds what only this side knows.
+    let timeout = failure('timeout', `no answer within ${timeoutMs} ms`);
+    // A popup seen showing the provider (anywhere but where it was when the flow started: its
+    // first about:blank, or the app's own page) for a while before it closed was closed by a
+    // user: cancelled. One that goes from there (almost) straight to closed was taken away
+    // from this window by the provider's Cross-Origin-Opener-Policy (Django's default, say)
+    // while the user is still signing in there: its response can come only through `handOver`.
+    const start = locationOf(win);
+    let awaySince = start === null ? -Infinity : undefined;
     let closedAt;
+    const closed = () => isPopup && win.closed;
+    if (closed()) return done(reject, failure('popup_cancelled', 'before it went to the provider'));
     poll = setInterval(() => {
-      const href = readResponse(win, redirectUri, state);
-      if (href) return done(resolve, JSON.stringify({ url: href }));
-      if (!isClosed()) return;
+      if (!closed()) {
+        const href = locationOf(win);
+        if (href !== start) awaySince ??= Date.now();
+        const response = readResponse(href, redirectUri, state);
+        if (response) found(response);
+        return;
+      }
+      const first = closedAt === undefined;
       closedAt ??= Date.now();
-      if (Date.now() - closedAt >= CLOSED_GRACE_MS) done(reject, { error: 'popup_cancelled', message: '' });
+      if (first && !(closedAt - awaySince >= SEEN_MS)) {
+        clearInterval(poll);
+        if (typeof BroadcastChannel !== 'function' && !localStorageOf()) {
+          return done(reject, failure('popup_severed', ''));
+        }
+        timeout = failure('timeout', `no response within ${timeoutMs} ms from the popup, which the provider's Cross-Origin-Opener-Policy (most likely) cut off from this window: the page at the redirect URI must call handleRedirectCallback() to hand the response back`);
+        return;
+      }
+      if (Date.now() - closedAt >= CLOSED_GRACE_MS) done(reject, failure('popup_cancelled', ''));
     }, 50);
-    timer = setTimeout(() => done(reject, { error: 'timeout', message: '' }), timeoutMs);
+    timer = setTimeout(() => done(reject, timeout), timeoutMs);
   });
 }
 
@@ -72,11 +216,13 @@ async function runSilentFrame({ url, origin, state, redirectUri, timeoutMs }) {
   frame.setAttribute('aria-hidden', 'true');
   frame.tabIndex = -1;
   frame.style.cssText = 'position:absolute;width:0;height:0;border:0;visibility:hidden';
+  const done = pending(state, 'frame');
   frame.src = url;
   document.body.appendChild(frame);
   try {
-    return await awaitResponse(frame.contentWindow, { origin, state, redirectUri, timeoutMs, isClosed: () => false });
+    return await awaitResponse(frame.contentWindow, { origin, state, redirectUri, timeoutMs }, false);
   } finally {
+    done();
     frame.remove();
   }
 }
@@ -90,24 +236,58 @@ export function openPopup(popup) {
 }
 
 async function runPopup(popup, { url, origin, state, redirectUri, timeoutMs }) {
-  popup.location.href = url;
+  const done = pending(state, 'popup');
   try {
-    return await awaitResponse(popup, { origin, state, redirectUri, timeoutMs, isClosed: () => popup.closed });
+    const waiting = awaitResponse(popup, { origin, state, redirectUri, timeoutMs }, true);
+    if (!popup.closed) popup.location.href = url;
+    return await waiting;
   } finally {
+    done();
     if (!popup.closed) popup.close();
   }
 }
 
-// True when this page is the frame or popup of a flow another window runs: then the response
-// in our address bar is that window's to read.
-export function isResponseWindow() {
-  try {
-    if (window.name === FRAME_NAME) return window.parent !== window;
-    if (window.name === POPUP_NAME) return !!window.opener && window.opener !== window;
-  } catch {
-    return false;
-  }
-  return false;
+// True when this page (at `href`) is the response window of a flow its parent (a frame's) or
+// opener (a popup's) runs: a window of our origin with a pending flow of that kind with the
+// state in `href`. Then the response is that window's to read. Its name proves nothing.
+export function isResponseWindow(href = window.location.href) {
+  const state = stateOf(href);
+  if (state === undefined) return false;
+  const runs = (win, kind) => {
+    try {
+      return !!win && win !== window && Object.hasOwn(win, FLOWS) && win[FLOWS].get(state) === kind;
+    } catch {
+      return false; // another origin's window
+    }
+  };
+  return runs(window.parent, 'frame') || runs(window.opener, 'popup');
+}
+
+// Offers the response in `url` (with `state`) to the window of this origin whose popup flow
+// waits for it: a popup that the provider's Cross-Origin-Opener-Policy cut off from its opener
+// can reach it only this way. True when that window took it.
+export function handOver(state, url) {
+  return new Promise((resolve) => {
+    let timer;
+    let stop;
+    const finish = (taken) => {
+      clearTimeout(timer);
+      stop();
+      resolve(taken);
+    };
+    stop = listen(TAKEN, (data) => {
+      if (data.state === state) finish(true);
+    });
+    const offer = { type: OFFER, state, url };
+    const channel = openChannel();
+    if (channel) {
+      channel.postMessage(offer);
+      channel.close();
+    } else if (!signal(OFFER, offer)) {
+      return finish(false);
+    }
+    timer = setTimeout(() => finish(false), HANDOVER_MS);
+  });
 }
 
 // Takes the Web Lock `name` (renewals in other tabs wait) and keeps it until the flow calls
@@ -164,16 +344,16 @@ function importKey(alg, jwk, algorithm) {
 // request is out), by URL.
 const prefetched = new Map();
 
-// One request with a deadline: no request may hang a flow, so the body too must arrive within
-// the time given. Its status and text, whatever the status.
+// One request with a deadline: no request may hang a flow (and the login button with it), so
+// the body too must arrive within the time given. Its status and text, whatever the status.
 async function request(url, init, timeoutMs) {
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     const response = await fetch(url, { ...init, signal });
     return { status: response.status, body: await response.text() };
   } catch {
-    if (signal.aborted) throw { error: 'timeout', message: `no answer within ${timeoutMs} ms` };
-    throw { error: 'network_error', message: 'the request failed (offline, blocked by CORS, or refused)' };
+    if (signal.aborted) throw failure('timeout', `no answer from ${url} within ${timeoutMs} ms`);
+    throw failure('network_error', 'the request failed (offline, blocked by CORS, or refused)');
   }
 }
 
@@ -184,7 +364,7 @@ export async function perform(effect, ctx = {}) {
       const pending = prefetched.get(effect.url);
       prefetched.delete(effect.url);
       const { status, body } = await (pending ?? request(effect.url, {}, effect.timeoutMs));
-      if (status < 200 || status > 299) throw { error: 'network_error', message: `HTTP status ${status}` };
+      if (status < 200 || status > 299) throw failure('network_error', `HTTP status ${status}`);
       return body;
     }
     case 'prefetch': {

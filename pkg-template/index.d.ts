@@ -65,6 +65,8 @@ export interface ClientOptions {
   leeway?: number;
   /** Time limit of silent and popup flows in seconds. Default 60. */
   authorizeTimeoutInSeconds?: number;
+  /** Time limit of each request to the provider (discovery, JWKS, token endpoint), body included, in seconds; past it the call rejects with `timeout`. Default 10. */
+  httpTimeoutInSeconds?: number;
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
   nowProvider?: () => number;
   /** Provider metadata that overrides discovery; with `issuer`, `authorization_endpoint` and `jwks_uri` given, discovery is skipped. */
@@ -164,7 +166,9 @@ export interface Client {
   /**
    * Validates the provider's response (default: the current URL) completely, then stores the
    * tokens; on any failure nothing is stored and the promise rejects with an `AuthError`. When
-   * the URL is read from the address bar, the response is removed from it either way.
+   * the URL is read from the address bar, the response is removed from it either way. In the
+   * frame or popup of a flow another window of the app runs, it resolves with `{}` and leaves
+   * the response to that window (a popup cut off from its opener hands it over and closes).
    */
   handleRedirectCallback(url?: string): Promise<RedirectLoginResult>;
   /**
@@ -195,6 +199,11 @@ export interface Client {
   /**
    * Logs in in a popup window. Call it from a click handler (browsers block popups opened
    * later). Rejects with `popup_blocked`, `popup_cancelled` (the user closed it) or `timeout`.
+   * A provider that sends `Cross-Origin-Opener-Policy` (django-oauth-toolkit does) cuts the
+   * popup off from the app: then the page at the redirect URI must call
+   * `handleRedirectCallback()`, which hands the response back to this window and closes the
+   * popup; where the browser has neither BroadcastChannel nor localStorage for that, this
+   * rejects with `popup_severed` (use `loginWithRedirect`).
    */
   loginWithPopup(options?: PopupLoginOptions): Promise<void>;
   /** Calls `listener` with the current state now and on every change; returns the unsubscribe function. */

@@ -3,7 +3,7 @@
 // an AuthError. It works as-is in a browser <script type="module">, in Vite and in webpack 5:
 // the `new URL(..., import.meta.url)` below is the form all three understand.
 import init, { createClient as createWasmClient, resume } from './spa_login.js';
-import { perform, openPopup, isResponseWindow } from './effects.js';
+import { perform, openPopup, isResponseWindow, handOver } from './effects.js';
 
 let loading;
 
@@ -185,9 +185,23 @@ class Client {
   handleRedirectCallback(url) {
     return this.#track(async () => {
       const fromLocation = url === undefined || url === null;
-      // Inside the frame or popup of a flow another window runs, that window reads the response.
-      if (fromLocation && isResponseWindow()) return {};
-      return run(this.#wasm.handleRedirectCallback(fromLocation ? window.location.href : String(url), fromLocation));
+      const href = fromLocation ? window.location.href : String(url);
+      if (fromLocation) {
+        // Inside the frame or popup of a flow another window runs, that window reads the response.
+        if (isResponseWindow(href)) return {};
+        // A response of no transaction of this tab may be that of a popup flow whose window the
+        // provider's Cross-Origin-Opener-Policy cut off from this one: offered to it, out of the
+        // address bar first. If no window takes it, it is handled here (and refused) as usual.
+        const state = this.#wasm.foreignState(href);
+        if (state !== undefined) {
+          window.history.replaceState(null, '', this.#wasm.cleanUrl(href));
+          if (await handOver(state, href)) {
+            window.close();
+            return {};
+          }
+        }
+      }
+      return run(this.#wasm.handleRedirectCallback(href, fromLocation));
     });
   }
 

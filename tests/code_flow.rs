@@ -296,6 +296,15 @@ fn a_response_that_fails_its_checks_never_sends_the_code() {
             "{url}: the code went out"
         );
     }
+    // A response with an ID token may leave iss out: the ID token names the issuer.
+    let client = code_client(
+        json!({ "authorizationParams": { "redirect_uri": REDIRECT_URI, "response_type": "code id_token" } }),
+        json!({ "authorization_response_iss_parameter_supported": true }),
+    );
+    let provider = Provider::install(&client);
+    let (state, nonce) = start(&client);
+    *provider.nonce.borrow_mut() = nonce.clone();
+    block_on(client.handle_callback(&hybrid_url(&state, &nonce, "abc", |_| {}))).unwrap();
     // With the provider's iss, all is well.
     let client = code_client(
         json!({}),

@@ -446,7 +446,7 @@ impl<P: Ports> Client<P> {
         let logouts = self.logouts.get();
         self.handle_response(
             response::params_from_url(url),
-            || response::lone_state(url),
+            &|| response::lone_state(url),
             logouts,
         )
         .await
@@ -474,7 +474,7 @@ impl<P: Ports> Client<P> {
     async fn handle_response(
         &self,
         params: Result<ResponseParams>,
-        lone_state: impl FnOnce() -> Option<String>,
+        lone_state: &dyn Fn() -> Option<String>,
         logouts: u32,
     ) -> Result<Outcome> {
         let (issuer, client_id) = (&self.config.issuer, &self.config.client_id);
@@ -782,7 +782,7 @@ impl<P: Ports> Client<P> {
             Ok(WindowAnswer::Url(url)) => {
                 self.handle_response(
                     response::params_from_url(&url),
-                    || response::lone_state(&url),
+                    &|| response::lone_state(&url),
                     logouts,
                 )
                 .await
@@ -790,10 +790,9 @@ impl<P: Ports> Client<P> {
             Ok(WindowAnswer::Message(message)) => {
                 // Only a message with this flow's state is handed over, so a malformed one
                 // still names the transaction to use up.
-                let state = request.state.clone();
                 self.handle_response(
                     response::params_from_message(&message),
-                    || Some(state),
+                    &|| Some(request.state.clone()),
                     logouts,
                 )
                 .await

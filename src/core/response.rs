@@ -195,8 +195,11 @@ pub fn error_response(code: &str, description: Option<&str>) -> AuthError {
 }
 
 /// RFC 9207: a response naming another issuer is a mix-up attack, and where the provider says
-/// it always names itself, a response without `iss` is not its own.
+/// it always names itself, a response without `iss` is not its own; except one with an ID
+/// token, whose own `iss` (checked with its signature) names the issuer (RFC 9207 2.4: such
+/// responses may leave the parameter out, and oidc-provider does).
 pub fn check_iss(params: &ResponseParams, issuer: &str, required: bool) -> Result<()> {
+    let required = required && params.id_token.is_none();
     match &params.iss {
         Some(iss) if iss != issuer => Err(AuthError::response(msg(&[
             "the response's iss '",

@@ -59,11 +59,13 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
         return None;
     }
     let (host, port) = if authority.starts_with('[') {
+        // An IPv6 literal, then nothing or a port.
         let close = authority.find(']')?;
-        (
-            &authority[..=close],
-            authority[close + 1..].strip_prefix(':'),
-        )
+        let after = &authority[close + 1..];
+        if !after.is_empty() && !after.starts_with(':') {
+            return None;
+        }
+        (&authority[..=close], after.strip_prefix(':'))
     } else {
         match authority.rsplit_once(':') {
             Some((h, p)) => (h, Some(p)),
@@ -79,16 +81,9 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
                 .map(|p| p as u16)?,
         ),
     };
-    let host_ok = if let Some(inner) = host.strip_prefix('[') {
-        inner.ends_with(']')
-            && inner[..inner.len() - 1]
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-    } else {
-        !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(ipv6) => ipv6.parse::<core::net::Ipv6Addr>().is_ok(),
+        None => is_domain_or_ipv4(host),
     };
     if !host_ok {
         return None;
@@ -106,6 +101,117 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
         query,
         fragment,
     })
+}
+
+/// A host name a browser would load, in ASCII: letters, digits, dots and hyphens, where a name
+/// that ends in a number is an IPv4 address (the URL standard reads it as one) and must be
+/// four decimal parts of 0 to 255 (other forms the standard rewrites, so their origin would
+/// differ: refused), and every `xn--` label is valid Punycode of a lower-case name.
+fn is_domain_or_ipv4(host: &str) -> bool {
+    if host.is_empty()
+        || !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    {
+        return false;
+    }
+    let labels = host.strip_suffix('.').unwrap_or(host);
+    let last = labels.rsplit('.').next().unwrap_or_default();
+    let numeric = |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit());
+    let hex = last.len() >= 2
+        && last[..2].eq_ignore_ascii_case("0x")
+        && last[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    if numeric(last) || hex {
+        let parts: Vec<&str> = labels.split('.').collect();
+        return parts.len() == 4
+            && parts.iter().all(|p| {
+                numeric(p)
+                    && p.len() <= 3
+                    && (p.len() == 1 || !p.starts_with('0'))
+                    && super::json::parse_decimal(p).is_some_and(|n| n <= 255)
+            });
+    }
+    labels.split('.').all(
+        |label| match label.get(..4).filter(|p| p.eq_ignore_ascii_case("xn--")) {
+            Some(_) => punycode_label_ok(&label[4..]),
+            None => true,
+        },
+    )
+}
+
+/// RFC 3492 decoding of a label's Punycode part: it must decode, and to letters and digits
+/// that are already lower case (an IDNA label in its final form), not to ASCII alone.
+fn punycode_label_ok(encoded: &str) -> bool {
+    const BASE: u32 = 36;
+    let (basic, digits) = match encoded.rfind('-') {
+        Some(i) => (&encoded[..i], &encoded[i + 1..]),
+        None => ("", encoded),
+    };
+    let mut output: Vec<char> = basic.chars().collect();
+    let (mut n, mut i, mut bias) = (128u32, 0u32, 72u32);
+    let mut bytes = digits.bytes().peekable();
+    while bytes.peek().is_some() {
+        let old_i = i;
+        let mut w = 1u32;
+        let mut k = BASE;
+        loop {
+            let Some(b) = bytes.next() else { return false };
+            let digit = match b {
+                b'a'..=b'z' => b - b'a',
+                b'A'..=b'Z' => b - b'A',
+                b'0'..=b'9' => b - b'0' + 26,
+                _ => return false,
+            } as u32;
+            let Some(next) = digit.checked_mul(w).and_then(|d| i.checked_add(d)) else {
+                return false;
+            };
+            i = next;
+            let t = if k <= bias {
+                1
+            } else if k >= bias + 26 {
+                26
+            } else {
+                k - bias
+            };
+            if digit < t {
+                break;
+            }
+            let Some(next) = w.checked_mul(BASE - t) else {
+                return false;
+            };
+            w = next;
+            k += BASE;
+        }
+        let len = output.len() as u32 + 1;
+        // Bias adaptation (RFC 3492 6.1).
+        let mut delta = if old_i == 0 {
+            (i - old_i) / 700
+        } else {
+            (i - old_i) / 2
+        };
+        delta += delta / len;
+        let mut k = 0;
+        while delta > ((BASE - 1) * 26) / 2 {
+            delta /= BASE - 1;
+            k += BASE;
+        }
+        bias = k + (BASE * delta) / (delta + 38);
+        let Some(next) = n.checked_add(i / len) else {
+            return false;
+        };
+        n = next;
+        i %= len;
+        let Some(c) = char::from_u32(n) else {
+            return false;
+        };
+        output.insert(i as usize, c);
+        i += 1;
+    }
+    !output.is_empty()
+        && output.iter().any(|c| !c.is_ascii())
+        && output.iter().all(|c| {
+            (c.is_alphanumeric() || *c == '-') && c.to_lowercase().eq(core::iter::once(*c))
+        })
 }
 
 /// The hosts where plain http is acceptable: the loopback ones, for development.
@@ -145,14 +251,12 @@ pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
     };
     let mut out = String::with_capacity(url.len() + 64 * pairs.len());
     out.push_str(base);
-    let mut sep = if base.contains('?') {
-        if base.ends_with('?') || base.ends_with('&') {
-            ""
-        } else {
-            "&"
-        }
-    } else {
-        "?"
+    // After the first `?` everything is query, `?` included.
+    let mut sep = match base.split_once('?') {
+        Some((_, "")) => "",
+        Some((_, query)) if query.ends_with('&') => "",
+        Some(_) => "&",
+        None => "?",
     };
     for (name, value) in pairs {
         out.push_str(sep);
@@ -239,6 +343,15 @@ mod tests {
         );
         assert_eq!(p.origin(), "https://op.example:8443");
         assert_eq!(parse("http://[::1]:4000").unwrap().host, "[::1]");
+        for good in [
+            "https://[2001:db8::1]/cb",
+            "http://127.0.0.1:3000",
+            "https://xn--bcher-kva.example/",
+            "https://a-b.example./x",
+            "https://10.0.0.255",
+        ] {
+            assert!(parse(good).is_some(), "{good}");
+        }
         for bad in [
             "ftp://x",
             "https://",
@@ -250,6 +363,20 @@ mod tests {
             "/relative",
             "https://a_b",
             "javascript:alert(1)",
+            "https://[]",
+            "https://[1]",
+            "https://[:::]/cb",
+            "https://[::1]x/cb",
+            "https://[::1]]",
+            "https://a.1",
+            "https://256.0.0.1",
+            "https://1.2.3.4.5",
+            "https://01.2.3.4",
+            "https://0x7f.1",
+            "https://a.0x1",
+            "https://xn--zz.example",
+            "https://xn--.example",
+            "https://xn--abc.example",
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
@@ -300,6 +427,19 @@ mod tests {
         ] {
             assert!(!is_loopback(h), "{h}");
         }
+    }
+
+    #[test]
+    fn adds_query_parameters_after_a_query_that_ends_with_a_question_mark() {
+        assert_eq!(
+            with_query("https://x/a?b?", &[("k", "v")]),
+            "https://x/a?b?&k=v"
+        );
+        assert_eq!(with_query("https://x/a?", &[("k", "v")]), "https://x/a?k=v");
+        assert_eq!(
+            with_query("https://x/a?b&", &[("k", "v")]),
+            "https://x/a?b&k=v"
+        );
     }
 
     #[test]

@@ -69,6 +69,13 @@ function hopPage(url, nested) {
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>provider</title></head><body>${body}</body></html>\n`;
 }
 
+// A provider's sign-in page: after `delayMs` (the user typing a password) it sends its window
+// on to `url`, where the response is.
+function signInPage(url, delayMs) {
+  const js = JSON.stringify(url).replace(/</g, '\\u003c');
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head><body><p>Sign in</p><script>setTimeout(() => location.replace(${js}), ${Number(delayMs)});</script></body></html>\n`;
+}
+
 const NO_ANSWER_PAGE = '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head><body><p>Sign in</p></body></html>\n';
 
 // Files are read once per run: every test serves the same package.
@@ -92,6 +99,8 @@ async function readCached(file) {
  *                   { status, body }       that status with a text body
  *                   { redirect: url }      a 302 to that URL
  *                   { noAnswer: true }     a page that never answers (the user would sign in)
+ *                   { signIn: 'k=v&...', delayMs }   a sign-in page that, after delayMs (default
+ *                       1500: a user signing in), goes on to redirect_uri#k=v&...
  *                   { webMessage, via, close }   a page that posts { type: 'authorization_response',
  *                       response } for each response object in `webMessage` (one or an array)
  *                       to its opener (a popup) or its parent (a frame), with the redirect_uri's
@@ -101,7 +110,11 @@ async function readCached(file) {
  *                         'nested-frame'    a frame inside the /authorize page posts to the flow's
  *                                           window (the right origin, the wrong window)
  *                       `close`: the page closes itself (a popup) after posting
+ *                 With `coop: true` a noAnswer or signIn page is sent with Cross-Origin-Opener-Policy:
+ *                 same-origin (Django's default): a popup showing it loses its opener.
  *   cors          false to leave out Access-Control-Allow-Origin
+ *   discoveryHang / jwksHang          true: that request is never answered (the connection
+ *                 stays open until the client gives up or the provider closes)
  */
 export async function startProvider() {
   const counts = new Map();
@@ -155,9 +168,13 @@ export async function startProvider() {
     try {
       if (req.method === 'OPTIONS') return send(204, 'text/plain', '');
       if (pathname.endsWith('/.well-known/openid-configuration')) {
+        if (config.discoveryHang) return;
         return json(config.discoveryStatus, config.discoveryBody ?? discoveryDocument());
       }
-      if (pathname === '/jwks') return json(config.jwksStatus, config.jwksBody ?? config.jwks);
+      if (pathname === '/jwks') {
+        if (config.jwksHang) return;
+        return json(config.jwksStatus, config.jwksBody ?? config.jwks);
+      }
       if (pathname === '/authorize') {
         if (!url.searchParams.get('client_id') || !url.searchParams.get('redirect_uri')) {
           return send(400, 'text/plain', 'client_id and redirect_uri are required');
@@ -166,7 +183,9 @@ export async function startProvider() {
         const redirect = url.searchParams.get('redirect_uri');
         if (typeof answer === 'string') return send(302, 'text/plain', '', { location: `${redirect}#${answer}` });
         if (answer.redirect !== undefined) return send(302, 'text/plain', '', { location: answer.redirect });
-        if (answer.noAnswer) return send(200, contentType('.html'), NO_ANSWER_PAGE);
+        const html = (body) => send(200, contentType('.html'), body, answer.coop ? { 'cross-origin-opener-policy': 'same-origin' } : {});
+        if (answer.noAnswer) return html(NO_ANSWER_PAGE);
+        if (answer.signIn !== undefined) return html(signInPage(`${redirect}#${answer.signIn}`, answer.delayMs ?? 1500));
         if (answer.webMessage !== undefined) {
           const spec = {
             messages: [].concat(answer.webMessage),

@@ -71,6 +71,8 @@ async function tracked(promise) {
   }
 }
 
+const popupsInto = new Map();
+
 const iframeCount = () => document.querySelectorAll('iframe').length;
 
 // Which window posted a message, as this page sees it: the hidden iframe of a silent flow
@@ -254,6 +256,21 @@ Object.assign(window.T, {
     return { ...r, activeAtCall };
   },
 
+  /**
+   * loginWithPopup into a window the page opens itself, named `windowName` (the `popup`
+   * option); its outcome is `popupIntoResult(windowName)`.
+   */
+  popupInto(name, windowName, options = {}) {
+    const popup = window.open('', windowName);
+    if (!popup) throw new Error('the window was not opened');
+    popupsInto.set(windowName, tracked(client(name).loginWithPopup({ ...options, popup })));
+    return true;
+  },
+
+  async popupIntoResult(windowName) {
+    return popupsInto.get(windowName);
+  },
+
   messages: () => messages.map((m) => ({ ...m })),
   landings: () => [...landings],
   iframes: iframeCount,
@@ -287,7 +304,27 @@ async function runLanding(q) {
   location.replace(q.get('next') + location.hash);
 }
 
+// The app's callback page as an app would write it, where a popup's response lands
+// (?conformance=callback&issuer=...&clientId=...): it calls handleRedirectCallback() and
+// stays. What happened goes to the console (the window may have closed itself by the time a
+// message could reach anyone), as one line `conformance-callback {json}`.
+async function runCallback(q) {
+  const report = { windowName: window.name, hadOpener: !!window.opener };
+  try {
+    const c = await createClient({ issuer: q.get('issuer'), clientId: q.get('clientId') });
+    report.hrefBefore = location.href;
+    const r = await settle(c.handleRedirectCallback());
+    if (r.ok) r.value = { keys: Object.keys(r.value ?? {}) };
+    report.result = r;
+    report.hrefAfter = location.href;
+  } catch (e) {
+    report.failure = String(e?.message ?? e);
+  }
+  console.info(`conformance-callback ${JSON.stringify(report)}`);
+}
+
 const query = new URLSearchParams(location.search);
 if (query.get('conformance') === 'landing') runLanding(query);
+if (query.get('conformance') === 'callback') runCallback(query);
 
 window.ready = true;

@@ -159,6 +159,10 @@ defineE2E('session lifecycle (plain sample)', {
     await byTestId(page, 'login-popup').click();
     let popup = await opened;
     await popup.waitForURL((url) => url.href.startsWith(`${stack.providerOrigin}/interaction/`), { timeout: WAIT_MS });
+    // A person looks at the sign-in page before closing it. (A popup that goes from blank to
+    // closed within half a second is taken for one a provider's Cross-Origin-Opener-Policy cut
+    // off, whose answer may still come through the app's own page: see effects.js.)
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     await popup.close();
     assert.match(await testIdText(page, 'error', /\S/), /^popup_cancelled: /);
     assert.equal(await settledStatus(page), 'Logged out');

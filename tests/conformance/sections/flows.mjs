@@ -7,6 +7,15 @@ import { startProvider } from '../fake-provider.mjs';
 
 const WAIT = { timeout: 20_000 };
 
+/** `promise`, or a failure if it has not settled within `ms` (a flow that hangs fails its test). */
+function within(ms, promise, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** A port nothing listens on (a provider started and stopped). */
 async function closedOrigin() {
   const p = await startProvider();
@@ -215,6 +224,63 @@ describe('Discovery and JWKS', { concurrency: CONCURRENCY }, () => {
         throw e;
       }
     }
+  }));
+
+  // Every request to the provider has a time limit (httpTimeoutInSeconds, default 10): a
+  // provider that never answers would otherwise hold the login forever. The bound is generous:
+  // these check that the option is applied, not how exactly.
+  test('discovery: a provider that never answers gives timeout after httpTimeoutInSeconds; nothing is stored', () => withSession(async (s) => {
+    s.provider.config.discoveryHang = true;
+    await s.create({ httpTimeoutInSeconds: 1 });
+    const started = Date.now();
+    const r = await within(15_000, s.login({ raw: true }), 'loginWithRedirect');
+    const took = Date.now() - started;
+    assert.equal(r.ok, false, 'loginWithRedirect resolved');
+    assert.equal(r.isAuthError, true, `${r.name}: ${r.message}`);
+    assert.equal(r.error, 'timeout', r.error_description);
+    assert.equal(r.name, 'TimeoutError');
+    assert.match(r.error_description, /openid-configuration|discovery/);
+    assert.ok(took < 8000, `it took ${took} ms: the 1 s limit was not applied`);
+    assert.equal(r.openUrlCalls, 0);
+    assert.equal(s.provider.count('/.well-known/openid-configuration'), 1);
+    const snap = await s.snapshot();
+    assert.deepEqual(snap.storage, { session: {}, local: {} }, 'something was stored');
+    assertCleanAddressBar(snap.href);
+    s.assertNoPageErrors(snap);
+  }));
+
+  test('JWKS: a provider that never answers gives timeout after httpTimeoutInSeconds; the transaction is consumed and the earlier session stays', () => withSession(async (s) => {
+    await s.create({ httpTimeoutInSeconds: 1, authorizationParams: { response_type: 'token' } });
+    await s.establish(); // a token-only session: the JWKS is not fetched yet
+    s.provider.config.jwksHang = true;
+    const tx = await s.login({ authorizationParams: { response_type: 'id_token token' } });
+    const started = Date.now();
+    const r = await within(15_000, s.callback(s.mint(tx).fragment), 'handleRedirectCallback');
+    const took = Date.now() - started;
+    assert.equal(s.provider.count('/jwks'), 1, 'the JWKS was not asked for');
+    await s.expectRejected(r, tx, { error: 'timeout', description: /jwks/i });
+    assert.equal(r.name, 'TimeoutError');
+    assert.ok(took < 8000, `it took ${took} ms: the 1 s limit was not applied`);
+  }));
+
+  test('address bar first: the response is out of the address bar while handleRedirectCallback still waits for the JWKS', () => withSession(async (s) => {
+    await s.create({ httpTimeoutInSeconds: 5 });
+    s.provider.config.jwksHang = true;
+    const tx = await s.login();
+    assert.equal(s.provider.count('/jwks'), 0);
+    let settled = false;
+    const pending = s.callback(s.mint(tx).fragment).finally(() => {
+      settled = true;
+    });
+    const end = Date.now() + 4000;
+    while (s.provider.count('/jwks') === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(s.provider.count('/jwks'), 1, 'the callback did not ask for the JWKS');
+    const href = await s.eval(() => location.href);
+    assert.equal(settled, false, 'handleRedirectCallback had settled before the check: the test proves nothing');
+    assertCleanAddressBar(href, 'the address bar while the callback waits for the JWKS');
+    const r = await within(15_000, pending, 'handleRedirectCallback');
+    assert.equal(r.ok, false);
+    assert.equal(r.error, 'timeout', r.error_description);
   }));
 
   test('JWKS: a failed refetch for an unknown kid is network_error; the cached session stays', () => withSession(async (s) => {

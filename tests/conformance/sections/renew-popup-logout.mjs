@@ -4,7 +4,7 @@
 // then the logout rules.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLIENT_ID, CONCURRENCY, withSession } from '../harness.mjs';
+import { CLIENT_ID, CONCURRENCY, assertCleanAddressBar, withSession } from '../harness.mjs';
 
 const loggedOut = (snap, what) => {
   assert.equal(snap.isAuthenticated, false, `${what}: still authenticated`);
@@ -85,11 +85,25 @@ async function assertMessagesIgnored(s, { count, origin, relation, states, pendi
   });
 }
 
-/** Adds the test's login button, clicks it (a real user gesture) and returns the popup it opened. */
-async function clickPopup(s, options = {}) {
-  await s.eval(([o]) => window.T.addPopupButton('main', o), [options]);
-  const [popup] = await Promise.all([s.page.waitForEvent('popup', { timeout: WAIT_MS }), s.page.click('#popup-login')]);
+/**
+ * Adds a login button (`id`) for client `name`, clicks it (a real user gesture) and returns the
+ * popup it opened; the outcome is `window.T.popupResult(id)`.
+ */
+async function clickPopup(s, options = {}, { id = 'popup-login', name = 'main' } = {}) {
+  await s.eval(([n, o, i]) => window.T.addPopupButton(n, o, i), [name, options, id]);
+  const [popup] = await Promise.all([s.page.waitForEvent('popup', { timeout: WAIT_MS }), s.page.click(`#${id}`)]);
   return popup;
+}
+
+/**
+ * A user closes the popup while it shows the provider's page: once it is there, and after a
+ * second (no person closes a window within a fraction of a second of it showing a page; the
+ * package tells a user's close from a window taken away by COOP that way).
+ */
+async function userCloses(popup) {
+  await popup.waitForURL((u) => u.pathname === '/authorize', { timeout: WAIT_MS });
+  await new Promise((r) => setTimeout(r, 1000));
+  await popup.close();
 }
 
 async function assertPopupClosed(popup) {
@@ -116,6 +130,64 @@ function landingUrl(s, { next, fragment, cacheLocation }) {
   const q = new URLSearchParams({ conformance: 'landing', issuer: s.issuer, clientId: CLIENT_ID, next });
   if (cacheLocation) q.set('cacheLocation', cacheLocation);
   return `${s.pageOrigin}/app/landing?${q}#${fragment}`;
+}
+
+/** The URL of the app's callback page (page.js, runCallback): it calls handleRedirectCallback() and stays. */
+function callbackPageUrl(s, path = '/app/popup-callback') {
+  const q = new URLSearchParams({ conformance: 'callback', issuer: s.issuer, clientId: CLIENT_ID });
+  return `${s.pageOrigin}${path}?${q}`;
+}
+
+/** Follows a popup: every address of its top frame, and the reports of the callback page there. */
+function watchPopup(popup) {
+  const seen = { urls: [popup.url()], reports: [] };
+  popup.on('framenavigated', (f) => {
+    if (f === popup.mainFrame()) seen.urls.push(f.url());
+  });
+  popup.on('console', (m) => {
+    const text = m.text();
+    if (text.startsWith('conformance-callback ')) seen.reports.push(JSON.parse(text.slice('conformance-callback '.length)));
+  });
+  return seen;
+}
+
+/** Waits until `check()` holds (a set-up step: the provider saw a request, say). */
+async function until(check, what) {
+  const end = Date.now() + WAIT_MS;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A response (access token only) with a state no transaction of the app has. */
+const strayResponse = (tag) => `access_token=injected-${tag}&token_type=Bearer&expires_in=3600&state=${'stray-' + tag + '-' + 'S'.repeat(40)}`;
+
+/** Opens `url` from `opener` (a Playwright page) in a window named `name`; its page once loaded. */
+async function openNamed(opener, url, name) {
+  const [win] = await Promise.all([
+    opener.waitForEvent('popup', { timeout: WAIT_MS }),
+    opener.evaluate(([u, n]) => { window.open(u, n); }, [url, name]),
+  ]);
+  await win.waitForFunction(() => window.ready === true, null, { timeout: WAIT_MS });
+  return win;
+}
+
+/** In `target` (a page or frame showing the test page): createClient, then handleRedirectCallback() from the address bar. */
+function callbackIn(target, options) {
+  return target.evaluate(async (o) => {
+    const c = await window.T.create('main', o);
+    if (!c.ok) return c;
+    return window.T.callback('main', { asIs: true });
+  }, options);
+}
+
+/** The app's own callback, run in a window that merely has the name, handled the response as its own: invalid_state. */
+function assertHandledAsOwn(r, what) {
+  assert.equal(r.ok, false, `${what}: handleRedirectCallback resolved (${JSON.stringify(r.value)}): the window was taken for a response window`);
+  assert.equal(r.isAuthError, true, `${what}: ${r.name}: ${r.message}`);
+  assert.equal(r.error, 'invalid_state', `${what}: ${r.error_description}`);
+  assertCleanAddressBar(r.href, `${what}: the address bar`);
 }
 
 describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
@@ -484,8 +556,7 @@ describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
     s.provider.config.authorize = () => ({ noAnswer: true });
     const before = await s.snapshot();
     const popup = await clickPopup(s);
-    await popup.waitForURL((u) => u.pathname === '/authorize', { timeout: WAIT_MS });
-    await popup.close();
+    await userCloses(popup);
     const r = await s.eval(() => window.T.popupResult());
     assertAuthError(r, 'popup_cancelled');
     const after = await s.snapshot();
@@ -569,6 +640,239 @@ describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
       s.assertNoPageErrors(await s.snapshot());
     }));
   }
+
+  // ---- A provider that sends Cross-Origin-Opener-Policy ---------------------------------------
+
+  // With COOP: same-origin on the provider's page (Django's default), the browser cuts the popup
+  // off from its opener: the opener sees it closed at once, and the response that lands on the
+  // redirect URI can reach the opener only through the app's own callback code there.
+  test("loginWithPopup, provider with Cross-Origin-Opener-Policy: the app's handleRedirectCallback at the redirect URI hands the response to the opener, which logs in; the popup closes, its address bar clean", withPopups(async (s) => {
+    await s.create({ authorizeTimeoutInSeconds: 20 });
+    let minted;
+    s.provider.config.authorize = (p) => {
+      minted = s.mint(txOf(p), { accessToken: 'coop-popup-token', claims: { sub: 'coop-user' } });
+      return { signIn: minted.fragment, coop: true };
+    };
+    const redirectUri = callbackPageUrl(s);
+    const popup = await clickPopup(s, { authorizationParams: { redirect_uri: redirectUri } });
+    const seen = watchPopup(popup);
+    const r = await s.eval(() => window.T.popupResult());
+    assert.equal(r.ok, true, `loginWithPopup failed: ${r.error}: ${r.error_description}`);
+    await assertPopupClosed(popup);
+    assert.equal(lastAuthorize(s).get('redirect_uri'), redirectUri);
+    assert.equal(seen.reports.length, 1, `the callback page in the popup reported ${seen.reports.length} times (addresses: ${seen.urls.join(' ')})`);
+    const report = seen.reports[0];
+    assert.equal(report.failure, undefined, report.failure);
+    assert.equal(report.hadOpener, false, 'the popup kept its opener: the policy did not cut it off, the test proves nothing');
+    assert.equal(report.result.ok, true, `handleRedirectCallback in the popup: ${report.result.error}: ${report.result.error_description}`);
+    assert.deepEqual(report.result.value.keys, [], 'handleRedirectCallback in the popup returned something');
+    assertCleanAddressBar(report.hrefAfter, "the popup's address bar after handleRedirectCallback");
+    assertCleanAddressBar(seen.urls.at(-1), "the popup's last address");
+    const after = await s.snapshot();
+    assert.equal(after.isAuthenticated, true);
+    assert.equal(after.user?.sub, 'coop-user');
+    assert.equal(after.claims?.__raw, minted.idToken);
+    assert.equal(after.token, 'coop-popup-token');
+    assert.deepEqual(after.storage.session, {}, 'the popup transaction was used up');
+    assert.equal(after.href, `${s.pageOrigin}/`, 'the tab did not navigate');
+    s.assertNoPageErrors(after);
+  }));
+
+  test('loginWithPopup, provider with Cross-Origin-Opener-Policy: the user closing the popup gives timeout, whose description names the policy and handleRedirectCallback', withPopups(async (s) => {
+    await s.create({ authorizeTimeoutInSeconds: TIMEOUT_S });
+    s.provider.config.authorize = () => ({ noAnswer: true, coop: true });
+    const before = await s.snapshot();
+    const popup = await clickPopup(s);
+    await userCloses(popup);
+    const r = await s.eval(() => window.T.popupResult());
+    assertAuthError(r, 'timeout');
+    assert.match(r.error_description, /Cross-Origin-Opener-Policy/);
+    assert.match(r.error_description, /handleRedirectCallback/);
+    const after = await s.snapshot();
+    assertNothingStored(before, after, [lastAuthorize(s).get('state')]);
+    loggedOut(after, 'after the closed popup');
+    s.assertNoPageErrors(after);
+  }));
+
+  test('loginWithPopup, provider with Cross-Origin-Opener-Policy, in a page without BroadcastChannel and localStorage: popup_severed at once', withPopups(async (s) => {
+    await s.create({ authorizeTimeoutInSeconds: 60 });
+    s.provider.config.authorize = () => ({ noAnswer: true, coop: true });
+    const before = await s.snapshot();
+    await s.eval(() => {
+      delete window.BroadcastChannel;
+      Object.defineProperty(window, 'localStorage', {
+        configurable: true,
+        get() {
+          throw new DOMException('The operation is insecure.', 'SecurityError');
+        },
+      });
+    });
+    const started = Date.now();
+    await clickPopup(s);
+    const r = await s.eval(() => window.T.popupResult());
+    assertAuthError(r, 'popup_severed');
+    assert.match(r.error_description, /loginWithRedirect/);
+    assert.ok(Date.now() - started < 30_000, 'popup_severed came only after a long wait, not at once');
+    const after = await s.snapshot();
+    assertNothingStored(before, after, [lastAuthorize(s).get('state')]);
+    loggedOut(after, 'after popup_severed');
+    s.assertNoPageErrors(after);
+  }));
+
+  // ---- A window's name proves nothing --------------------------------------------------------
+
+  // Any site can open the app in a window named like the package's popup or frame: the app's
+  // own callback code there must handle the response (and refuse it: no transaction), not leave
+  // it in the address bar for a flow that does not exist.
+  test("response windows: in a window named spa-login-popup that another origin opened, the app's handleRedirectCallback handles the response as its own: invalid_state", withPopups(async (s) => {
+    const other = await s.context.newPage();
+    try {
+      await other.goto(`${s.provider.origin}/`);
+      await other.waitForFunction(() => window.ready === true, null, { timeout: WAIT_MS });
+      const win = await openNamed(other, `${s.pageOrigin}/app/callback#${strayResponse('a')}`, 'spa-login-popup');
+      assert.deepEqual(await win.evaluate(() => [window.name, !!window.opener]), ['spa-login-popup', true]);
+      assertHandledAsOwn(await callbackIn(win, s.clientOptions()), 'opened by another origin');
+    } finally {
+      await other.close();
+    }
+  }));
+
+  test("response windows: in a window named spa-login-popup whose opener (of the app's origin) runs no popup flow with that state, the app's handleRedirectCallback handles the response as its own: invalid_state", withPopups(async (s) => {
+    await s.create({ authorizeTimeoutInSeconds: 30 });
+    // An opener with no flow at all.
+    const first = await openNamed(s.page, `${s.pageOrigin}/app/callback#${strayResponse('b')}`, 'spa-login-popup');
+    assert.deepEqual(await first.evaluate(() => [window.name, window.opener === window.opener?.top]), ['spa-login-popup', true]);
+    assertHandledAsOwn(await callbackIn(first, s.clientOptions()), 'an opener with no flow');
+    await first.close();
+    // An opener whose popup flow (in a window of another name) has another state.
+    s.provider.config.authorize = () => ({ noAnswer: true });
+    const [own] = await Promise.all([
+      s.page.waitForEvent('popup', { timeout: WAIT_MS }),
+      s.eval(() => window.T.popupInto('main', 'app-own-popup')),
+    ]);
+    await until(() => authorizeRequests(s).length === 1, 'the popup flow to start');
+    const second = await openNamed(s.page, `${s.pageOrigin}/app/callback#${strayResponse('c')}`, 'spa-login-popup');
+    assertHandledAsOwn(await callbackIn(second, s.clientOptions()), 'an opener with a popup flow of another state');
+    await userCloses(own);
+    assertAuthError(await s.eval(() => window.T.popupIntoResult('app-own-popup')), 'popup_cancelled', 'the popup flow: ');
+    s.assertNoPageErrors(await s.snapshot());
+  }));
+
+  test("response windows: in an iframe named spa-login-silent whose parent runs no silent flow with that state, the app's handleRedirectCallback handles the response as its own: invalid_state", () => withSession(async (s) => {
+    await s.create({ authorizeTimeoutInSeconds: 8 });
+    const inFrame = async (tag) => {
+      await s.eval(([u]) => {
+        const f = document.createElement('iframe');
+        f.name = 'spa-login-silent';
+        f.id = 'named-frame';
+        f.src = u;
+        document.body.append(f);
+      }, [`${s.pageOrigin}/app/callback#${strayResponse(tag)}`]);
+      const frame = await (await s.page.waitForSelector('#named-frame')).contentFrame();
+      await frame.waitForFunction(() => window.ready === true, null, { timeout: WAIT_MS });
+      assert.equal(await frame.evaluate(() => window.name), 'spa-login-silent');
+      const r = await callbackIn(frame, s.clientOptions());
+      await s.eval(() => document.getElementById('named-frame').remove());
+      return r;
+    };
+    assertHandledAsOwn(await inFrame('d'), 'a parent with no flow');
+    // A parent whose silent flow has another state.
+    s.provider.config.authorize = () => ({ noAnswer: true });
+    const renewal = s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
+    await until(() => authorizeRequests(s).length === 1, 'the silent flow to start');
+    assertHandledAsOwn(await inFrame('e'), 'a parent with a silent flow of another state');
+    assert.equal(await Promise.race([renewal.then(() => 'settled'), new Promise((r) => setTimeout(() => r('pending'), 0))]), 'pending',
+      'the silent flow ended before the check: the test proves nothing');
+    assertAuthError(await renewal, 'timeout', 'the silent flow: ');
+    s.assertNoPageErrors(await s.snapshot());
+  }));
+
+  // ---- What a web_message carries, and origins as browsers report them -----------------------
+
+  test('silent renew (web_message): expires_in as a JSON number (7200) is read: the token lives 7200 s', () => withSession(async (s) => {
+    useWebMessage(s);
+    await s.create({ authorizeTimeoutInSeconds: 5 });
+    s.provider.config.authorize = (p) => {
+      const minted = s.mint(txOf(p), { accessToken: 'numeric-expiry-token', claims: { exp: s.nowSecs() + 86400 } });
+      return { webMessage: { ...asObject(minted.fragment), expires_in: 7200 } };
+    };
+    const r = await s.eval(() => window.T.renew('main'));
+    assert.equal(r.ok, true, `the renewal failed: ${r.error}: ${r.error_description}`);
+    assert.equal(r.value, 'numeric-expiry-token');
+    await s.setClock({ skew: 7000 * 1000 });
+    assert.equal((await s.snapshot()).token, 'numeric-expiry-token', 'the token is gone before 7000 s: expires_in 7200 was not read');
+    await s.setClock({ skew: 7300 * 1000 });
+    assert.equal((await s.snapshot()).token, undefined, 'the token outlived expires_in 7200');
+    s.assertNoPageErrors(await s.snapshot());
+  }));
+
+  test('silent renew (web_message): the provider origin compares as browsers report it: an authorization_endpoint written HTTP://127.0.0.1:0PORT is the origin http://127.0.0.1:PORT', () => withSession(async (s) => {
+    const endpoint = `HTTP://127.0.0.1:0${s.provider.port}/authorize`;
+    await s.create({ authorizeTimeoutInSeconds: 5, metadata: { authorization_endpoint: endpoint, response_modes_supported: ['fragment', 'query', 'web_message'] } });
+    s.provider.config.authorize = (p) => ({ webMessage: asObject(s.mint(txOf(p), { accessToken: 'origin-token' }).fragment) });
+    const r = await s.eval(() => window.T.renew('main'));
+    assert.equal(r.ok, true, `the renewal failed (the message was ignored?): ${r.error}: ${r.error_description}`);
+    assert.equal(r.value, 'origin-token');
+    assert.equal(lastAuthorize(s).get('response_mode'), 'web_message');
+    const messages = await s.eval(() => window.T.messages());
+    assert.equal(messages.length, 1);
+    assert.equal(messages[0].origin, s.provider.origin);
+    assert.equal(messages[0].relation, 'frame');
+    s.assertNoPageErrors(await s.snapshot());
+  }));
+
+  test('silent renew (fragment): a silent redirect URI written in upper case (HTTP://LOCALHOST:PORT/app/silent) still has its response read', () => withSession(async (s) => {
+    const silentRedirectUri = `HTTP://LOCALHOST:${s.provider.port}/app/silent`;
+    await s.create({ silentRedirectUri, authorizeTimeoutInSeconds: 5 });
+    s.provider.config.authorize = (p) => s.mint(txOf(p), { accessToken: 'upper-case-token' }).fragment;
+    const r = await s.eval(() => window.T.renew('main'));
+    assert.equal(r.ok, true, `the renewal failed (the response was not read?): ${r.error}: ${r.error_description}`);
+    assert.equal(r.value, 'upper-case-token');
+    assert.equal(r.iframes, 0, 'an iframe is left in the document');
+    assert.equal(lastAuthorize(s).get('redirect_uri'), silentRedirectUri, 'the redirect URI is sent as written');
+    assert.equal(s.provider.requests.filter((q) => q.path === '/app/silent').length, 1, 'the response landed on the silent redirect URI');
+    s.assertNoPageErrors(await s.snapshot());
+  }));
+
+  // ---- Abandoned flows leave no transaction -----------------------------------------------
+
+  test('abandoned flows: after a silent-renew timeout, a popup timeout and popup_cancelled, no transaction of the flow is left in sessionStorage', withPopups(async (s) => {
+    await s.create({ authorizeTimeoutInSeconds: TIMEOUT_S });
+    await s.create({ authorizeTimeoutInSeconds: 30 }, { name: 'patient' });
+    s.provider.config.authorize = () => ({ noAnswer: true });
+    // While the flow runs its transaction is stored (else the check after it proves nothing).
+    const storedWhileRunning = async (n, what) => {
+      await until(() => authorizeRequests(s).length === n + 1, `${what} to reach /authorize`);
+      const state = lastAuthorize(s).get('state');
+      assert.ok(hasTx(await s.eval(() => window.T.storage()), state), `${what}: no transaction was stored while it ran`);
+      return state;
+    };
+    const gone = async (state, what) => {
+      const storage = await s.eval(() => window.T.storage());
+      assert.equal(hasTx(storage, state), false, `${what}: its transaction is left in sessionStorage`);
+    };
+
+    let n = authorizeRequests(s).length;
+    const renewal = s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
+    const silentState = await storedWhileRunning(n, 'the silent renew');
+    assertAuthError(await renewal, 'timeout', 'silent renew: ');
+    await gone(silentState, 'the timed-out silent renew');
+
+    n = authorizeRequests(s).length;
+    const timedOut = await clickPopup(s, {}, { id: 'popup-timeout' });
+    const timeoutState = await storedWhileRunning(n, 'the popup');
+    assertAuthError(await s.eval(() => window.T.popupResult('popup-timeout')), 'timeout', 'popup: ');
+    await assertPopupClosed(timedOut);
+    await gone(timeoutState, 'the timed-out popup');
+
+    n = authorizeRequests(s).length;
+    const closed = await clickPopup(s, {}, { id: 'popup-cancel', name: 'patient' });
+    const cancelState = await storedWhileRunning(n, 'the popup the user closes');
+    await userCloses(closed);
+    assertAuthError(await s.eval(() => window.T.popupResult('popup-cancel')), 'popup_cancelled', 'closed popup: ');
+    await gone(cancelState, 'the cancelled popup');
+    s.assertNoPageErrors(await s.snapshot());
+  }));
 
   test('logout: clears every token from memory before it navigates', () => withSession(async (s) => {
     await s.loginOk();
