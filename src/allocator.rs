@@ -286,7 +286,7 @@ mod tests {
                 .alloc(Layout::from_size_align(16, 2 * PAGE).unwrap())
                 .is_null());
             let p = a.alloc(Layout::from_size_align(16, PAGE).unwrap());
-            assert!(!p.is_null() && p as usize % PAGE == 0);
+            assert!(!p.is_null() && (p as usize).is_multiple_of(PAGE));
         }
     }
 

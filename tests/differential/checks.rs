@@ -746,7 +746,7 @@ fn url_refusal(text: &str, theirs: &url::Url) -> Option<&'static str> {
         label.len() >= 4
             && label[..4].eq_ignore_ascii_case("xn--")
             && !idna::punycode::decode_to_string(&label[4..]).is_some_and(|name| {
-                name.chars().any(|c| !c.is_ascii())
+                !name.is_ascii()
                     && name
                         .chars()
                         .all(|c| (c.is_alphanumeric() || c == '-') && c.to_lowercase().eq([c]))
