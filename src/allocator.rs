@@ -8,7 +8,10 @@
 //! kept for reuse (wasm memory cannot shrink anyway), bounded by the peak of each class.
 //!
 //! Every block is aligned to its own size (up to a page), so it satisfies any alignment not
-//! above its size, whichever allocation it served before.
+//! above its size, whichever allocation it served before. Alignments above a page are refused.
+
+// Each unsafe operation in its own block with the reason it is sound, in unsafe fns too.
+#![deny(unsafe_op_in_unsafe_fn)]
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
@@ -36,7 +39,10 @@ struct State {
     end: usize,
 }
 
-// The wasm32 build runs on one thread; the native tests give each allocator to one thread.
+// SAFETY: `state` is read and written without synchronisation, which is sound only while one
+// thread uses the allocator. The wasm32 build is single-threaded (no threads proposal, no shared
+// memory), and the global allocator exists only there; the native tests make each allocator
+// inside one test and never hand it to another thread.
 unsafe impl Sync for SizeClasses {}
 
 /// The class serving `size` bytes aligned to `align`.
@@ -50,6 +56,8 @@ fn block_size(class: usize) -> usize {
 }
 
 impl SizeClasses {
+    /// `grow` must hand out memory that nothing else uses: `pages * PAGE` bytes, readable and
+    /// writable for as long as the allocator lives, from an address aligned to a page.
     pub const fn new(grow: fn(usize) -> Option<usize>) -> Self {
         SizeClasses {
             grow,
@@ -62,37 +70,63 @@ impl SizeClasses {
     }
 
     /// A new block of `size` bytes (a power of two) from the unused memory, taking more pages
-    /// when it does not fit.
-    unsafe fn carve(&self, s: &mut State, size: usize) -> *mut u8 {
+    /// when it does not fit. `[s.next, s.end)` is memory from `grow` that no block covers.
+    fn carve(&self, s: &mut State, size: usize) -> *mut u8 {
         let align = size.min(PAGE);
-        let mut start = (s.next + align - 1) & !(align - 1);
-        if start + size > s.end {
-            let pages = (size + align).div_ceil(PAGE);
-            let Some(region) = (self.grow)(pages) else {
-                return ptr::null_mut();
-            };
-            // Memory grows at its end, so this normally continues the unused part.
-            if region != s.end {
-                s.next = region;
+        let start = match fit(s.next, s.end, size, align) {
+            Some(start) => start,
+            None => {
+                let pages = (size + align).div_ceil(PAGE);
+                let Some(region) = (self.grow)(pages) else {
+                    return ptr::null_mut();
+                };
+                // Memory grows at its end, so this normally continues the unused part.
+                if region != s.end {
+                    s.next = region;
+                }
+                // Saturating: a region that ends at the very top of the address space loses its
+                // last byte rather than wrapping `end` around to 0.
+                s.end = region.saturating_add(pages * PAGE);
+                match fit(s.next, s.end, size, align) {
+                    Some(start) => start,
+                    None => return ptr::null_mut(),
+                }
             }
-            s.end = region + pages * PAGE;
-            start = (s.next + align - 1) & !(align - 1);
-        }
+        };
         s.next = start + size;
         start as *mut u8
     }
 }
 
+/// Where a block of `size` bytes aligned to `align` starts in `[next, end)`, if it fits there.
+/// Checked arithmetic: on wasm32 a block near the top of the 4 GiB would otherwise wrap around to
+/// low addresses that live blocks use.
+fn fit(next: usize, end: usize, size: usize, align: usize) -> Option<usize> {
+    let start = next.checked_add(align - 1)? & !(align - 1);
+    (start.checked_add(size)? <= end).then_some(start)
+}
+
+// SAFETY: `alloc` returns null or a block of at least `layout.size()` bytes aligned to
+// `layout.align()` that no live allocation overlaps: blocks are carved from disjoint memory that
+// `grow` hands out, or are taken back from a class's free list, which holds only blocks that were
+// freed (so their callers no longer use them). The block of a class is `block_size(class)` bytes,
+// at least the size and the alignment asked for, and aligned to its size up to a page;
+// alignments above a page get null. `dealloc` and `realloc` get the layout the block was
+// allocated with (the trait's contract), so they compute the same class.
 unsafe impl GlobalAlloc for SizeClasses {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let c = class(layout.size(), layout.align());
-        if c >= CLASSES {
+        if c >= CLASSES || layout.align() > PAGE {
             return ptr::null_mut();
         }
-        let s = &mut *self.state.get();
+        // SAFETY: one thread (see `Sync` above), and no other reference to the state is live:
+        // neither `alloc` nor `carve` calls back into the allocator.
+        let s = unsafe { &mut *self.state.get() };
         let head = s.free[c];
         if head != 0 {
-            s.free[c] = *(head as *const usize);
+            // SAFETY: `head` is a free block of class `c` (at least 16 bytes, aligned to 16 or
+            // more), whose first word `dealloc` set to the next free block's address.
+            s.free[c] = unsafe { *(head as *const usize) };
             return head as *mut u8;
         }
         self.carve(s, block_size(c))
@@ -100,8 +134,12 @@ unsafe impl GlobalAlloc for SizeClasses {
 
     unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
         let c = class(layout.size(), layout.align());
-        let s = &mut *self.state.get();
-        *(block as *mut usize) = s.free[c];
+        // SAFETY: one thread, and no other reference to the state is live.
+        let s = unsafe { &mut *self.state.get() };
+        // SAFETY: `block` came from `alloc` with this layout, so it is a block of class `c`:
+        // at least 16 bytes, aligned to 16 or more, and its caller is done with it, so its
+        // first word may hold the free list's link.
+        unsafe { *(block as *mut usize) = s.free[c] };
         s.free[c] = block as usize;
     }
 
@@ -110,10 +148,17 @@ unsafe impl GlobalAlloc for SizeClasses {
         if class(new_size, layout.align()) == class(layout.size(), layout.align()) {
             return block;
         }
-        let moved = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+        // SAFETY: the trait's contract: `new_size` is not zero and, rounded up to the alignment
+        // (a power of two, from a valid layout), does not overflow `isize`.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        // SAFETY: a valid layout of non-zero size.
+        let moved = unsafe { self.alloc(new_layout) };
         if !moved.is_null() {
-            ptr::copy_nonoverlapping(block, moved, layout.size().min(new_size));
-            self.dealloc(block, layout);
+            // SAFETY: `block` holds `layout.size()` bytes and `moved` at least `new_size`; they
+            // are different live blocks, so they do not overlap.
+            unsafe { ptr::copy_nonoverlapping(block, moved, layout.size().min(new_size)) };
+            // SAFETY: `block` came from this allocator with `layout`, and is not used again.
+            unsafe { self.dealloc(block, layout) };
         }
         moved
     }
@@ -134,20 +179,26 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    /// A fake memory: 256 pages, handed out from an address aligned to a page.
-    static ARENA: Mutex<(usize, usize)> = Mutex::new((0, 0));
+    /// A fake memory of 256 pages, aligned to a page as wasm memory is. A static rather than a
+    /// leaked vector: Miri reports a leak when the only trace of a live allocation is an address
+    /// kept as an integer.
+    #[repr(C, align(65536))]
+    struct Memory([u8; 256 * PAGE]);
+    static mut MEMORY: Memory = Memory([0; 256 * PAGE]);
+    /// How many of its pages are handed out.
+    static USED: Mutex<usize> = Mutex::new(0);
 
     fn grow(pages: usize) -> Option<usize> {
-        let mut arena = ARENA.lock().unwrap();
-        if arena.0 == 0 {
-            let bytes = vec![0u8; 257 * PAGE].leak();
-            arena.0 = (bytes.as_ptr() as usize).next_multiple_of(PAGE);
-        }
-        if arena.1 + pages > 256 {
+        let mut used = USED.lock().unwrap();
+        if *used + pages > 256 {
             return None;
         }
-        let at = arena.0 + arena.1 * PAGE;
-        arena.1 += pages;
+        // A raw pointer, never a reference, and a mutable one: the allocator turns these
+        // addresses back into pointers that are written through (Miri's Stacked Borrows would
+        // flag writes through an address exposed from a shared borrow).
+        let base = &raw mut MEMORY as usize;
+        let at = base + *used * PAGE;
+        *used += pages;
         Some(at)
     }
 
@@ -168,7 +219,10 @@ mod tests {
             // A deterministic mix of sizes and alignments, with frees in between.
             let mut live: Vec<(*mut u8, Layout, u8)> = Vec::new();
             let mut seed = 12345u32;
-            for i in 0..4000u32 {
+            // Miri interprets every byte access through a pointer made from an address (a
+            // wildcard one): a few hundred rounds keep it to a minute or so.
+            let rounds = if cfg!(miri) { 300 } else { 4000 };
+            for i in 0..rounds {
                 seed = seed.wrapping_mul(1103515245).wrapping_add(12345);
                 let size = 1 + (seed >> 8) as usize % 3000;
                 let align = 1 << ((seed >> 4) % 6);
@@ -220,6 +274,36 @@ mod tests {
         let a = SizeClasses::new(|_| None);
         unsafe {
             assert!(a.alloc(Layout::from_size_align(10, 1).unwrap()).is_null());
+        }
+    }
+
+    #[test]
+    fn alignments_above_a_page_are_refused() {
+        // Blocks are aligned to a page at most, so a larger alignment cannot be promised.
+        let a = SizeClasses::new(grow);
+        unsafe {
+            assert!(a
+                .alloc(Layout::from_size_align(16, 2 * PAGE).unwrap())
+                .is_null());
+            let p = a.alloc(Layout::from_size_align(16, PAGE).unwrap());
+            assert!(!p.is_null() && (p as usize).is_multiple_of(PAGE));
+        }
+    }
+
+    #[test]
+    fn a_block_past_the_top_of_the_address_space_is_refused_not_wrapped() {
+        // Memory whose last pages end at the very top of the address space (as the end of the
+        // 4 GiB of a wasm32 memory does): a block that does not fit there must come from new
+        // pages, never from an address that wrapped around to low memory. The pointers are
+        // never used, only compared.
+        let a = SizeClasses::new(|pages| (pages == 3).then(|| 0usize.wrapping_sub(3 * PAGE)));
+        unsafe {
+            let first = a.alloc(Layout::from_size_align(2 * PAGE, 8).unwrap());
+            assert_eq!(first as usize, 0usize.wrapping_sub(3 * PAGE));
+            // 1 GiB does not fit in the page that is left, and `grow` has no more.
+            assert!(a
+                .alloc(Layout::from_size_align(1 << 30, 8).unwrap())
+                .is_null());
         }
     }
 }

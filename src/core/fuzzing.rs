@@ -1,6 +1,8 @@
 //! The bodies of the fuzz targets (`fuzz/`), kept here so that the native tests can replay the
 //! saved inputs (`fuzz/regressions/`) with the stable toolchain.
 
+use super::base64url;
+use super::json::Json;
 use super::jwks::{self, Selection};
 use super::jws::{self, JwsAlg};
 use super::response;
@@ -36,17 +38,63 @@ pub fn fragment(data: &[u8]) {
     assert!(!cleaned.contains('#'), "a cleaned URL keeps no fragment");
 }
 
-/// An ID token: decoding either fails with an error or gives a header, claims and a signing
-/// input that is a prefix of the token.
+/// An ID token. Decoding either fails with an error, or gives parts that say exactly what the
+/// text says: the signing input is the text before the last `.` (the two segments the signature
+/// covers, no more, no less), the signature is the third segment in canonical base64url, the
+/// header names the decoded `alg` and `kid`, and `getUser()`'s claims are the payload's minus the
+/// protocol ones. (The fuzz target also holds the decoded parts against base64 and serde_json.)
 pub fn jws(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(decoded) = jws::decode(text) {
-        assert!(text.starts_with(decoded.signing_input));
-        let _ = super::id_token::user_claims(&decoded.claims);
-    }
+    let Ok(decoded) = jws::decode(text) else {
+        return;
+    };
+    let (input, signature) = text.rsplit_once('.').expect("three segments");
+    assert_eq!(decoded.signing_input, input);
+    assert_eq!(input.matches('.').count(), 1, "two segments signed");
+    assert!(!decoded.signature.is_empty());
+    assert_eq!(base64url::encode(&decoded.signature), signature);
+    assert_eq!(decoded.header.str_member("alg"), Some(decoded.alg.name()));
+    assert_eq!(
+        decoded.header.get("kid").and_then(Json::as_str),
+        decoded.kid.as_deref()
+    );
+    assert!(decoded.header.get("crit").is_none());
+    // `getUser()`: every claim that is not about the token itself, unchanged, and nothing else.
+    let claims = decoded
+        .claims
+        .as_object()
+        .expect("the payload is an object");
+    let user = super::id_token::user_claims(&decoded.claims);
+    let expected: Vec<&(String, Json)> = claims
+        .iter()
+        .filter(|(name, _)| !TOKEN_CLAIMS.contains(&name.as_str()))
+        .collect();
+    assert!(user.as_object().unwrap().iter().eq(expected));
 }
+
+/// The claims that describe the token rather than the user (JWT's registered ones but `sub`,
+/// and OpenID Connect's), as `getUser()` leaves them out.
+const TOKEN_CLAIMS: &[&str] = &[
+    "iss",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "azp",
+    "nonce",
+    "auth_time",
+    "at_hash",
+    "c_hash",
+    "acr",
+    "amr",
+    "sub_jwk",
+    "cnf",
+    "sid",
+    "s_hash",
+];
 
 /// A JWK Set: parsing and key selection for every algorithm, with and without a kid.
 pub fn jwks(data: &[u8]) {

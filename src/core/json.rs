@@ -202,45 +202,58 @@ fn write_str(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// The value of a JSON number's text (already checked by the parser).
+/// The value of a JSON number's text (already checked by the parser): its first 19 significant
+/// digits (exact in a u64) times a power of ten, so one rounding where that power is exact in
+/// f64 (up to 10^22); 0 or infinity past f64's range.
 fn number_value(text: &str) -> f64 {
     let b = text.as_bytes();
-    let mut i = 0;
     let negative = b.first() == Some(&b'-');
-    if negative {
-        i += 1;
-    }
-    let mut mantissa = 0f64;
-    let mut scale = 0i32;
-    while i < b.len() && b[i].is_ascii_digit() {
-        mantissa = mantissa * 10.0 + (b[i] - b'0') as f64;
-        i += 1;
-    }
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        while i < b.len() && b[i].is_ascii_digit() {
-            mantissa = mantissa * 10.0 + (b[i] - b'0') as f64;
-            scale -= 1;
-            i += 1;
+    let mut i = negative as usize;
+    let mut mantissa = 0u64;
+    // The power of ten the mantissa is multiplied by. Digits and exponents of any length only
+    // move it (the exponent clamped far past f64's range), so it cannot overflow.
+    let mut scale = 0i64;
+    let mut fraction = false;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'.' => fraction = true,
+            b'0'..=b'9' => {
+                if mantissa < 1_000_000_000_000_000_000 {
+                    mantissa = mantissa * 10 + (c - b'0') as u64;
+                    scale -= fraction as i64;
+                } else if !fraction {
+                    scale += 1; // a digit past the 19th, dropped
+                }
+            }
+            _ => break,
         }
+        i += 1;
     }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+    if matches!(b.get(i), Some(b'e' | b'E')) {
         i += 1;
         let exp_negative = b.get(i) == Some(&b'-');
-        if matches!(b.get(i), Some(b'-') | Some(b'+')) {
+        if matches!(b.get(i), Some(b'-' | b'+')) {
             i += 1;
         }
-        let mut exp = 0i32;
-        while i < b.len() && b[i].is_ascii_digit() {
-            exp = exp.saturating_mul(10).saturating_add((b[i] - b'0') as i32);
+        let mut exp = 0i64;
+        while let Some(d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+            exp = (exp * 10 + (d - b'0') as i64).min(1 << 40);
             i += 1;
         }
-        scale = scale.saturating_add(if exp_negative { -exp } else { exp });
+        scale += if exp_negative { -exp } else { exp };
     }
-    let value = if scale >= 0 {
-        mantissa * 10f64.powi(scale)
+    let m = mantissa as f64;
+    let value = if mantissa == 0 || scale < -400 {
+        0.0
+    } else if scale > 400 {
+        f64::INFINITY
+    } else if scale >= 0 {
+        m * 10f64.powi(scale as i32)
+    } else if scale >= -300 {
+        m / 10f64.powi(-scale as i32)
     } else {
-        mantissa / 10f64.powi(-scale)
+        // 10^-scale itself would be infinite: divide in two steps.
+        m / 1e300 / 10f64.powi((-scale - 300) as i32)
     };
     if negative {
         -value

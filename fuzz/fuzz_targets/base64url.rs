@@ -1,0 +1,9 @@
+//! base64url decoding and encoding against the base64 crate: the checks of tests/differential/checks.rs, shared with the native tests.
+#![no_main]
+
+#[path = "../../tests/differential/checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    checks::base64url(data);
+});
