@@ -952,8 +952,8 @@ fn url_edge_cases() {
         ("https://@op.example", Deliberate(URL_USERINFO)),
         ("https://ex_ample.com", Deliberate(URL_HOST_CHARS)),
         ("https://%41.example", Deliberate(URL_HOST_CHARS)),
-        ("https://xn--nxasmq6b.example", Same),
-        ("https://XN--NXASMQ6B.example", Same),
+        ("https://xn--nxasmq6b.example", Deliberate(URL_PUNYCODE)),
+        ("https://XN--NXASMQ6B.example", Deliberate(URL_PUNYCODE)),
         ("https://xn--abc-.example", BothRefuse),
         ("https://xn--ls8h.example", Deliberate(URL_PUNYCODE)),
         // Both refuse.
@@ -997,18 +997,14 @@ fn url_faults_found_by_these_checks_stay_fixed() {
     );
 }
 
-/// Known, found by the url fuzz target: an `xn--` label that decodes to a combining mark and a
-/// letter (Syriac) passes ours' Punycode check, and IDNA refuses it (a label must not start with
-/// a combining mark). The url crate of these tests has the ASCII-only IDNA adapter (Cargo.lock)
-/// and cannot tell; the fuzz target's has the full one, and its input is in
-/// fuzz/regressions/url/. When urls.rs refuses such labels, this fails and the case goes.
+/// Found by the url fuzz target: an `xn--` label that decodes to a combining mark and a letter
+/// (Syriac), which IDNA refuses (a label must not start with a combining mark), passed ours'
+/// old Punycode check. Ours now refuses every `xn--` label; the input stays in
+/// fuzz/regressions/url/.
 #[test]
-fn known_url_idna_lenience() {
-    assert!(urls::parse("https://df.xn--0nbr").is_some());
-    assert_eq!(
-        idna::punycode::decode_to_string("0nbr").as_deref(),
-        Some("\u{733}\u{72a}")
-    );
+fn an_xn_label_idna_refuses_is_refused() {
+    assert_eq!(urls::parse("https://df.xn--0nbr"), None);
+    assert_eq!(url_parse("https://df.xn--0nbr"), Deliberate(URL_PUNYCODE));
 }
 
 #[test]
