@@ -290,18 +290,54 @@ export function handOver(state, url) {
   });
 }
 
+// How long a tab that waited for a renewal lock waits, at most, for the holder's write to the
+// shared session to reach it.
+const SETTLE_MS = 1000;
+
 // Takes the Web Lock `name` (renewals in other tabs wait) and keeps it until the flow calls
 // `ctx.unlock`; where the browser has no Web Locks, goes on at once.
-function lock(name, ctx) {
+//
+// `watch` names the localStorage entry of the session the lock guards. Chromium delivers one
+// tab's localStorage writes to another tab some time after they are made, so a tab that gets
+// the lock right after another tab renewed may still read the session from before, and would
+// send a refresh token that was rotated away (the provider then revokes the whole grant). So a
+// tab that had to wait for the lock, and still sees the session as it was when it asked, waits
+// for the holder's write to arrive (a storage event) before its flow goes on.
+async function lock(name, ctx, watch) {
   if (typeof navigator === 'undefined' || !navigator.locks) return '';
-  return new Promise((held) => {
-    navigator.locks.request(name, () => {
-      held('');
+  const storage = watch ? localStorageOf() : undefined;
+  const before = storage?.getItem(watch);
+  const take = (options) => new Promise((settled) => {
+    navigator.locks.request(name, options, (held) => {
+      settled(!!held);
+      if (!held) return undefined;
       return new Promise((release) => {
         ctx.unlock = release;
       });
     });
   });
+  if (await take({ ifAvailable: true })) return '';
+  const changed = storage ? storageChange(watch) : undefined;
+  await take({});
+  if (changed && storage.getItem(watch) === before) await changed.wait(SETTLE_MS);
+  changed?.stop();
+  return '';
+}
+
+// Resolves `wait(ms)` when a storage event for `key` arrives (or after `ms`).
+function storageChange(key) {
+  let arrived;
+  const seen = new Promise((resolve) => {
+    arrived = resolve;
+  });
+  const onStorage = (e) => {
+    if (e.key === key || e.key === null) arrived();
+  };
+  window.addEventListener('storage', onStorage);
+  return {
+    wait: (ms) => Promise.race([seen, new Promise((resolve) => setTimeout(resolve, ms))]),
+    stop: () => window.removeEventListener('storage', onStorage),
+  };
 }
 
 const b64u = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -399,7 +435,7 @@ export async function perform(effect, ctx = {}) {
       else window.location.assign(effect.url);
       return '';
     case 'lock':
-      return lock(effect.name, ctx);
+      return lock(effect.name, ctx, effect.watch ?? undefined);
     case 'replace':
       // Tokens must not stay in the address bar, the history, or a bookmark.
       window.history.replaceState(null, '', effect.url);

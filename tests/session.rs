@@ -220,9 +220,9 @@ fn get_access_token_looks_again_under_the_renewal_lock_before_it_renews() {
     assert_eq!(
         events.as_slice(),
         [format!(
-            "lock spa-login.renew.spa-login.session.{ISSUER} {CLIENT_ID}\n\nopenid profile email"
+            "lock spa-login.renew.spa-login.session.{ISSUER} {CLIENT_ID}\n\nopenid profile email watching spa-login.session.{ISSUER} {CLIENT_ID}"
         )],
-        "one lock per client and token, and no renewal"
+        "one lock per client and token, guarding the shared session, and no renewal"
     );
 }
 
@@ -242,7 +242,10 @@ fn get_access_token_renews_in_a_frame_when_the_cache_has_nothing_and_cache_only_
     let token = block_on(client.get_access_token(None, CacheMode::On)).unwrap();
     assert_eq!(token.as_deref(), Some("at-0123456789"));
     let events = client.ports.events.borrow();
-    assert!(events[0].starts_with("lock "));
+    assert!(
+        events[0].starts_with("lock ") && !events[0].contains("watching"),
+        "memory: nothing shared to watch"
+    );
     assert!(events
         .iter()
         .any(|e| e.starts_with("window ") && e.contains("prompt=none")));

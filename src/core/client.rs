@@ -975,7 +975,10 @@ impl<P: Ports> Client<P> {
         if mode == CacheMode::CacheOnly {
             return Ok(None);
         }
-        self.ports.lock(&self.renewal_lock(overrides)?).await;
+        let shared = self.uses_local_storage().then(|| self.session_key());
+        self.ports
+            .lock(&self.renewal_lock(overrides)?, shared.as_deref())
+            .await;
         self.sync_from_storage(false);
         if let Some(token) = self.cached_access_token(overrides, mode)? {
             return Ok(Some(token));

@@ -129,6 +129,8 @@ pub trait Ports {
     /// app's `openUrl` throws.
     async fn open(&self, url: &str) -> Result<(), Failure>;
     /// Takes the lock `name`, shared by the app's tabs (Web Locks), and holds it until the
-    /// flow ends; where the browser has none, goes on at once.
-    async fn lock(&self, name: &str);
+    /// flow ends; where the browser has none, goes on at once. `watch` is the shared storage
+    /// entry the lock guards: the last holder's write to it must be visible before this
+    /// returns (browsers deliver one tab's writes to another with a delay).
+    async fn lock(&self, name: &str, watch: Option<&str>);
 }

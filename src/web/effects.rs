@@ -34,8 +34,12 @@ pub enum Effect<'a> {
     },
     /// Leave the page for `url`.
     Open { url: &'a str },
-    /// Take a Web Lock, held until the flow ends.
-    Lock { name: &'a str },
+    /// Take a Web Lock, held until the flow ends; `watch` is the localStorage entry it guards,
+    /// whose write by the last holder must have arrived before the flow goes on.
+    Lock {
+        name: &'a str,
+        watch: Option<&'a str>,
+    },
     /// `history.replaceState` to `url`.
     Replace { url: &'a str },
 }
@@ -104,7 +108,13 @@ impl Effect<'_> {
                 ],
             ),
             Effect::Open { url } => ("open", vec![("url", Json::str(*url))]),
-            Effect::Lock { name } => ("lock", vec![("name", Json::str(*name))]),
+            Effect::Lock { name, watch } => (
+                "lock",
+                vec![
+                    ("name", Json::str(*name)),
+                    ("watch", watch.map_or(Json::Null, Json::str)),
+                ],
+            ),
             Effect::Replace { url } => ("replace", vec![("url", Json::str(*url))]),
         };
         let mut o = Json::Obj(Vec::with_capacity(members.len() + 1));

@@ -133,8 +133,8 @@ impl Ports for WebPorts {
     async fn open(&self, url: &str) -> std::result::Result<(), Failure> {
         perform(Effect::Open { url }).await.map(|_| ())
     }
-    async fn lock(&self, name: &str) {
-        let _ = perform(Effect::Lock { name }).await;
+    async fn lock(&self, name: &str, watch: Option<&str>) {
+        let _ = perform(Effect::Lock { name, watch }).await;
     }
 }
 

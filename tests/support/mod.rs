@@ -310,8 +310,9 @@ impl Ports for FakePorts {
         self.events.borrow_mut().push(format!("open {url}"));
         Ok(())
     }
-    async fn lock(&self, name: &str) {
-        self.events.borrow_mut().push(format!("lock {name}"));
+    async fn lock(&self, name: &str, watch: Option<&str>) {
+        let watch = watch.map(|w| format!(" watching {w}")).unwrap_or_default();
+        self.events.borrow_mut().push(format!("lock {name}{watch}"));
     }
     async fn verify(
         &self,
