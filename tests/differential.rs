@@ -6,40 +6,15 @@
 
 #[path = "differential/checks.rs"]
 mod checks;
+mod rng;
 
 use checks::Outcome::{self, BothRefuse, Deliberate, Same};
 use checks::*;
+use rng::Rng;
 use serde_json::{json, Value};
 use spa_login::core::json::Json;
 use spa_login::core::{base64url, response, urls};
 use std::collections::HashMap;
-
-/// A small deterministic generator (splitmix64): the same inputs on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
-    fn digits(&mut self, n: usize, out: &mut String) {
-        for _ in 0..n {
-            out.push((b'0' + self.below(10) as u8) as char);
-        }
-    }
-}
 
 /// Counts the outcomes of many inputs, so a test can show that each case was reached.
 #[derive(Default)]

@@ -6,9 +6,11 @@
 //! (`stricter`), each with the reason, and every one of them is shown to be reached.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod rng;
 mod support;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use rng::Rng;
 use serde_json::{json, Value};
 use spa_login::core::base64url;
 use spa_login::core::jws::JwsAlg;
@@ -48,28 +50,6 @@ const PROVIDER_ALGS: &[&str] = &[
 
 fn jwt_alg(name: &str) -> Option<Algorithm> {
     name.parse().ok()
-}
-
-/// A small deterministic generator (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
 }
 
 /// jsonwebtoken reads the system clock, so both sides use it: our fake clock is set to it.

@@ -69,32 +69,10 @@ pub fn jws(data: &[u8]) {
     let user = super::id_token::user_claims(&decoded.claims);
     let expected: Vec<&(String, Json)> = claims
         .iter()
-        .filter(|(name, _)| !TOKEN_CLAIMS.contains(&name.as_str()))
+        .filter(|(name, _)| !super::id_token::PROTOCOL_CLAIMS.contains(&name.as_str()))
         .collect();
     assert!(user.as_object().unwrap().iter().eq(expected));
 }
-
-/// The claims that describe the token rather than the user (JWT's registered ones but `sub`,
-/// and OpenID Connect's), as `getUser()` leaves them out.
-const TOKEN_CLAIMS: &[&str] = &[
-    "iss",
-    "aud",
-    "exp",
-    "nbf",
-    "iat",
-    "jti",
-    "azp",
-    "nonce",
-    "auth_time",
-    "at_hash",
-    "c_hash",
-    "acr",
-    "amr",
-    "sub_jwk",
-    "cnf",
-    "sid",
-    "s_hash",
-];
 
 /// A JWK Set: parsing and key selection for every algorithm, with and without a kid.
 pub fn jwks(data: &[u8]) {

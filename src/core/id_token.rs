@@ -176,7 +176,7 @@ fn check_half_hash(claims: &Json, name: &str, hash: HashAlg, digest: &[u8]) -> R
 }
 
 /// Claims that describe the token rather than the user: left out of `getUser()`.
-const PROTOCOL_CLAIMS: &[&str] = &[
+pub const PROTOCOL_CLAIMS: &[&str] = &[
     "iss",
     "aud",
     "exp",
