@@ -470,17 +470,28 @@ async function hashFiles(paths) {
   return hash.digest('hex');
 }
 
-// Runs `f` while holding the lock directory `dir` (mkdir is atomic). A lock left by a process
-// that died is taken over after ten minutes.
+// Runs `f` while holding the lock directory `dir` (mkdir is atomic; the holder's pid inside).
+// A lock whose holder is gone (a run that was killed) is taken over at once, one whose holder
+// cannot be told after ten minutes.
 async function withLock(dir, f) {
   for (;;) {
     try {
       await mkdir(dir);
+      await writeFile(join(dir, 'pid'), String(process.pid));
       break;
     } catch (e) {
       if (e.code !== 'EEXIST') throw e;
+      const pid = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => ''));
+      let gone = false;
+      if (pid > 0) {
+        try {
+          process.kill(pid, 0);
+        } catch (err) {
+          gone = err.code === 'ESRCH';
+        }
+      }
       const age = Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? Date.now());
-      if (age > 10 * 60_000) await rm(dir, { recursive: true, force: true });
+      if (gone || age > 10 * 60_000) await rm(dir, { recursive: true, force: true });
       else await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
