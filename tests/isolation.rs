@@ -505,7 +505,7 @@ fn domain_logout_url_joins_the_issuer_with_one_slash() {
             json!({ "domain": "tenant.example", "issuer": issuer, "clientId": CLIENT_ID }),
             ports,
         );
-        let url = block_on(client.logout_url(None, true)).unwrap().unwrap();
+        let url = logout_url(&client, None, true).unwrap().unwrap();
         assert!(
             url.starts_with("https://tenant.example/v2/logout?"),
             "{issuer}: {url}"

@@ -1005,10 +1005,11 @@ fn logout_clears_tokens_and_goes_to_end_session_with_hint_and_return_to() {
     let (state, nonce) = start_login(&client, None, None);
     let r = Response::valid(&state, &nonce);
     block_on(client.handle_callback(&r.url())).unwrap();
-    let url = block_on(client.logout_url(
-        Some(&j(json!({ "returnTo": "https://app.example/bye" }))),
+    let url = logout_url(
+        &client,
+        Some(json!({ "returnTo": "https://app.example/bye" })),
         true,
-    ))
+    )
     .unwrap()
     .unwrap();
     assert!(url.starts_with("https://op.example/logout?"));
@@ -1034,7 +1035,7 @@ fn logout_without_navigation_is_local_and_return_to_must_be_absolute() {
     let (state, nonce) = start_login(&client, None, None);
     block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
     assert_eq!(
-        block_on(client.logout_url(Some(&j(json!({ "returnTo": "/relative" }))), true))
+        logout_url(&client, Some(json!({ "returnTo": "/relative" })), true)
             .unwrap_err()
             .code(),
         "invalid_configuration"
@@ -1043,7 +1044,7 @@ fn logout_without_navigation_is_local_and_return_to_must_be_absolute() {
         client.is_authenticated(),
         "a refused logout changes nothing"
     );
-    assert_eq!(block_on(client.logout_url(None, false)).unwrap(), None);
+    assert_eq!(logout_url(&client, None, false).unwrap(), None);
     assert!(!client.is_authenticated());
     assert!(client
         .ports
@@ -1067,10 +1068,11 @@ fn logout_of_a_domain_client_without_end_session_uses_auth0_v2_logout() {
         json!({ "domain": "tenant.example.com", "clientId": CLIENT_ID }),
         ports,
     );
-    let url = block_on(client.logout_url(
-        Some(&j(json!({ "returnTo": "https://app.example/" }))),
+    let url = logout_url(
+        &client,
+        Some(json!({ "returnTo": "https://app.example/" })),
         true,
-    ))
+    )
     .unwrap()
     .unwrap();
     assert!(

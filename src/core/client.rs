@@ -136,6 +136,15 @@ pub fn means_logged_out(code: &str) -> bool {
     )
 }
 
+/// What a logout does once the session is forgotten.
+struct LogoutPlan {
+    return_to: Option<String>,
+    /// The app's other `logoutParams`, passed on.
+    extra_pairs: Vec<(String, String)>,
+    id_token_hint: Option<String>,
+    refresh_tokens: Vec<String>,
+}
+
 /// What an ID token must match beyond the client and the clock.
 pub struct Checks<'a> {
     /// The login's nonce; `None` for a refresh.
@@ -1119,13 +1128,26 @@ impl<P: Ports> Client<P> {
             .any(|t| clock.valid(t.expires_at))
     }
 
-    /// `logout`: forgets this client's tokens, then sends the browser to the provider's
-    /// logout, unless `navigate` is false or the provider has none.
+    /// `logout`: forgets this client's tokens (every flow in flight is cancelled), revokes its
+    /// refresh tokens, then sends the browser to the provider's logout (its
+    /// end_session_endpoint, or Auth0's `/v2/logout` for a `domain` client without one), unless
+    /// `navigate` is false or the provider has none.
     pub async fn logout(&self, logout_params: Option<&Json>, navigate: bool) -> Result<()> {
-        let refresh_tokens = self.cache.borrow().refresh_tokens();
-        let url = self.logout_url(logout_params, navigate).await?;
-        self.revoke(&refresh_tokens).await;
-        match url {
+        let plan = self.forget(logout_params)?;
+        if !navigate && plan.refresh_tokens.is_empty() {
+            return Ok(());
+        }
+        let md = match self.metadata().await {
+            Ok(md) => md,
+            // Only the revocation needed it: the session is gone already.
+            Err(_) if !navigate => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        self.revoke(&md, &plan.refresh_tokens).await;
+        if !navigate {
+            return Ok(());
+        }
+        match self.logout_url(&md, &plan) {
             Some(url) => self
                 .ports
                 .open(&url)
@@ -1135,39 +1157,9 @@ impl<P: Ports> Client<P> {
         }
     }
 
-    /// Revokes refresh tokens at the provider (RFC 7009) when it has a revocation endpoint. The
-    /// session is gone already: a revocation that fails changes nothing for the logout.
-    async fn revoke(&self, refresh_tokens: &[String]) {
-        if refresh_tokens.is_empty() {
-            return;
-        }
-        let Ok(md) = self.metadata().await else {
-            return;
-        };
-        let Some(endpoint) = &md.revocation_endpoint else {
-            return;
-        };
-        for token in refresh_tokens {
-            let body = token::form(&[
-                ("token", token),
-                ("token_type_hint", "refresh_token"),
-                ("client_id", &self.config.client_id),
-            ]);
-            let _ = self
-                .ports
-                .post_form(endpoint, &body, self.http_timeout_ms())
-                .await;
-        }
-    }
-
-    /// Forgets this client's tokens, then returns where to send the browser (the provider's
-    /// end_session_endpoint, Auth0's `/v2/logout` for a `domain` client without one), or
-    /// `None` when the logout is local only.
-    pub async fn logout_url(
-        &self,
-        logout_params: Option<&Json>,
-        navigate: bool,
-    ) -> Result<Option<String>> {
+    /// Checks `logoutParams`, then forgets this client's session: every flow in flight is
+    /// cancelled (their transactions go, and whatever they bring back later is not stored).
+    fn forget(&self, logout_params: Option<&Json>) -> Result<LogoutPlan> {
         let mut extra = match logout_params {
             None | Some(Json::Null) => Json::Obj(Vec::new()),
             Some(o @ Json::Obj(_)) => o.clone(),
@@ -1185,7 +1177,7 @@ impl<P: Ports> Client<P> {
         for (name, value) in extra.as_object().unwrap_or_default() {
             match value {
                 Json::Null => {}
-                Json::Str(s) => extra_pairs.push((name.as_str(), s.as_str())),
+                Json::Str(s) => extra_pairs.push((name.clone(), s.clone())),
                 _ => {
                     return Err(AuthError::config(msg(&[
                         "logoutParams.",
@@ -1195,15 +1187,11 @@ impl<P: Ports> Client<P> {
                 }
             }
         }
-        let id_token_hint = self
-            .cache
-            .borrow()
-            .session()
-            .id_token
-            .as_ref()
-            .map(|t| t.raw.clone());
-        // Every flow in flight is cancelled: their transactions go, and whatever they bring
-        // back later is not stored.
+        let (id_token_hint, refresh_tokens) = {
+            let cache = self.cache.borrow();
+            let hint = cache.session().id_token.as_ref().map(|t| t.raw.clone());
+            (hint, cache.refresh_tokens())
+        };
         self.logouts.set(self.logouts.get().wrapping_add(1));
         transaction::remove_all(
             self.ports.transactions(),
@@ -1211,19 +1199,44 @@ impl<P: Ports> Client<P> {
             &self.config.client_id,
         );
         self.cache.borrow_mut().clear(self.ports.tokens())?;
-        if !navigate {
-            return Ok(None);
+        Ok(LogoutPlan {
+            return_to,
+            extra_pairs,
+            id_token_hint,
+            refresh_tokens,
+        })
+    }
+
+    /// Revokes refresh tokens at the provider (RFC 7009) when it has a revocation endpoint. The
+    /// session is gone already: a revocation that fails changes nothing for the logout.
+    async fn revoke(&self, md: &ProviderMetadata, refresh_tokens: &[String]) {
+        let Some(endpoint) = &md.revocation_endpoint else {
+            return;
+        };
+        for token in refresh_tokens {
+            let body = token::form(&[
+                ("token", token),
+                ("token_type_hint", "refresh_token"),
+                ("client_id", &self.config.client_id),
+            ]);
+            let _ = self
+                .ports
+                .post_form(endpoint, &body, self.http_timeout_ms())
+                .await;
         }
-        let md = self.metadata().await?;
+    }
+
+    /// Where a logout sends the browser, or `None` when the provider has no logout.
+    fn logout_url(&self, md: &ProviderMetadata, plan: &LogoutPlan) -> Option<String> {
         let client_id = self.config.client_id.as_str();
         let mut pairs = Vec::new();
         let endpoint = match (&md.end_session_endpoint, &self.config.domain) {
             (Some(endpoint), _) => {
-                if let Some(hint) = &id_token_hint {
+                if let Some(hint) = &plan.id_token_hint {
                     pairs.push(("id_token_hint", hint.as_str()));
                 }
                 pairs.push(("client_id", client_id));
-                if let Some(to) = &return_to {
+                if let Some(to) = &plan.return_to {
                     pairs.push(("post_logout_redirect_uri", to.as_str()));
                 }
                 endpoint.clone()
@@ -1231,16 +1244,20 @@ impl<P: Ports> Client<P> {
             // Auth0 without OIDC logout listed: its own endpoint and parameter names.
             (None, Some(_)) => {
                 pairs.push(("client_id", client_id));
-                if let Some(to) = &return_to {
+                if let Some(to) = &plan.return_to {
                     pairs.push(("returnTo", to.as_str()));
                 }
                 let issuer = self.config.issuer.trim_end_matches('/');
                 msg(&[issuer, "/v2/logout"])
             }
-            (None, None) => return Ok(None),
+            (None, None) => return None,
         };
-        pairs.extend(extra_pairs);
-        Ok(Some(urls::with_query(&endpoint, &pairs)))
+        pairs.extend(
+            plan.extra_pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        Some(urls::with_query(&endpoint, &pairs))
     }
 
     /// Where this client's session is stored.

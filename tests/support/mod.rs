@@ -510,3 +510,17 @@ pub fn cached(client: &Client<FakePorts>, params: Option<Value>) -> Option<Strin
         )
         .unwrap()
 }
+
+/// `logout`, and where it sent the browser (`None`: nowhere).
+pub fn logout_url(
+    client: &Client<FakePorts>,
+    params: Option<Value>,
+    navigate: bool,
+) -> Result<Option<String>, spa_login::core::error::AuthError> {
+    let before = client.ports.events.borrow().len();
+    block_on(client.logout(params.map(j).as_ref(), navigate))?;
+    let events = client.ports.events.borrow();
+    Ok(events[before..]
+        .iter()
+        .find_map(|e| e.strip_prefix("open ").map(str::to_owned)))
+}
