@@ -1,4 +1,5 @@
-//! spa-login: OAuth 2.0 implicit flow and OpenID Connect login for single-page apps.
+//! spa-login: OpenID Connect login for single-page apps: the implicit, code (PKCE) and hybrid
+//! flows, refresh tokens, every ID token verified.
 //!
 //! `core` holds the protocol and never touches the browser; `web` is the thin wasm32 shell that
 //! gives the core storage, fetch, WebCrypto and the address bar, and exports the JS API.

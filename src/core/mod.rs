@@ -1,4 +1,4 @@
-//! The protocol, sans IO: every decision of the implicit flow, testable natively.
+//! The protocol, sans IO: every decision of every flow, testable natively.
 
 pub mod authorize;
 pub mod base64url;
