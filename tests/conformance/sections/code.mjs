@@ -243,6 +243,12 @@ describe('The authorization code flow', { concurrency: CONCURRENCY }, () => {
         { error: 'invalid_response', description: /id_token/ }],
       ['token_type not Bearer', (tx) => ({ body: { ...tokenAnswer(s, tx).body, token_type: 'mac' } }),
         { error: 'invalid_response', description: /token_type/ }],
+      ['expires_in 0', (tx) => ({ body: { ...tokenAnswer(s, tx).body, expires_in: 0 } }),
+        { error: 'invalid_response', description: /expires_in/ }],
+      ['expires_in not an integer', (tx) => ({ body: { ...tokenAnswer(s, tx).body, expires_in: 3600.5 } }),
+        { error: 'invalid_response', description: /expires_in/ }],
+      ['an ID token whose at_hash is of another access token', (tx) => ({ body: tokenAnswer(s, tx, { claims: { at_hash: 'AAAAAAAAAAAAAAAAAAAAAA' } }).body }),
+        { error: 'invalid_id_token', description: /at_hash/ }],
       ['an ID token with another nonce', (tx) => ({ body: tokenAnswer(s, tx, { claims: { nonce: 'another-nonce' } }).body }),
         { error: 'invalid_id_token', description: /nonce/ }],
       ['an ID token with a bad signature', (tx) => ({ body: tokenAnswer(s, tx, { mint: { signWith: 'rsa-b', kid: 'rsa-a' } }).body }),
@@ -361,6 +367,25 @@ describe('The authorization code flow', { concurrency: CONCURRENCY }, () => {
     assert.equal(again.iframes, 0);
     assert.equal(s.provider.count('/authorize'), 0, 'no hidden iframe without useRefreshTokensFallback');
     s.assertNoPageErrors(await s.snapshot());
+  }));
+
+  test('refresh tokens: with useRefreshTokensFallback, invalid_grant falls back to the hidden iframe (prompt=none)', () => withSession(async (s) => {
+    await refreshLogin(s, { useRefreshTokensFallback: true });
+    s.provider.config.token = () => ({ status: 400, body: { error: 'invalid_grant' } });
+    // The provider's session is gone too: the iframe comes back with login_required, in the
+    // query as the code flow asks.
+    s.provider.config.authorize = (params) => ({
+      redirect: `${params.get('redirect_uri')}?error=login_required&state=${enc(params.get('state'))}`,
+    });
+    await s.setClock({ skew: 700_000 });
+    const r = await s.eval(() => window.T.renew('main'));
+    assert.equal(r.ok, false, 'the renewal succeeded');
+    assert.equal(r.error, 'login_required', `the iframe's answer, not the refresh token's: ${r.error_description}`);
+    assert.equal(s.provider.tokenPosts.at(-1).form.grant_type, 'refresh_token', 'the refresh token was tried first');
+    const frame = s.provider.requests.filter((q) => q.path === '/authorize');
+    assert.equal(frame.length, 1, 'one hidden iframe request');
+    assert.equal(new URLSearchParams(frame[0].query).get('prompt'), 'none');
+    assert.equal(r.iframes, 0, 'the iframe is removed');
   }));
 
   test('refresh tokens: logout POSTs the refresh token to the revocation endpoint; a client without one revokes nothing', () => withSession(async (s) => {
