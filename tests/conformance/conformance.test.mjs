@@ -7,6 +7,6 @@ useBrowser();
 
 // Each section registers its describe() block; imported after the browser hooks.
 const only = process.env.CONFORMANCE_SECTIONS?.split(',');
-for (const section of ['request', 'response', 'id-token', 'renew-popup-logout', 'storage', 'flows']) {
+for (const section of ['request', 'response', 'id-token', 'renew-popup-logout', 'storage', 'flows', 'code']) {
   if (!only || only.includes(section)) await import(`./sections/${section}.mjs`);
 }

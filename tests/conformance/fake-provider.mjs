@@ -1,6 +1,7 @@
 // A tiny OpenID provider for the conformance suite, on 127.0.0.1 and a free port: discovery, a
-// JWKS, an Auth0-like /authorize and an end_session endpoint, all configurable per test, with a
-// count of requests per path and CORS open to any origin. It also serves the test page (an
+// JWKS, an Auth0-like /authorize, an end_session endpoint, a token endpoint and a revocation
+// endpoint, all configurable per test, with a count of requests per path and CORS open to any
+// origin. It also serves the test page (an
 // import map for 'spa-login' to /pkg/index.js) and the built package from the repository's pkg/.
 //
 // The issuer is http://127.0.0.1:PORT. The page is served on every host name, so a test picks
@@ -115,6 +116,19 @@ async function readCached(file) {
  *   cors          false to leave out Access-Control-Allow-Origin
  *   discoveryHang / jwksHang          true: that request is never answered (the connection
  *                 stays open until the client gives up or the provider closes)
+ *   issParameterSupported   the discovery member authorization_response_iss_parameter_supported
+ *                 (undefined: left out)
+ *   token         (post) => the answer of /token to a POST; `post` is what `tokenPosts` records.
+ *                 The answer is { status (default 200), body (an object is sent as JSON, text
+ *                 as is), type (default application/json) }. Default: 400 invalid_request, so
+ *                 that a test that did not script the endpoint cannot pass by accident.
+ *   revoke        (post) => the answer of /revoke, likewise; default 200 with an empty body
+ *                 (RFC 7009 2.2)
+ *
+ * Every POST to /token or /revoke is recorded, in order, in `tokenPosts` / `revocations`:
+ * { path, pairs (the form's name/value pairs in order, repeats kept), form (an object of
+ * them), contentType, cookie, origin, headers }. Both endpoints answer at the paths discovery
+ * names (default /token and /revoke; a test may move them with `discovery`).
  */
 export async function startProvider() {
   const counts = new Map();
@@ -128,8 +142,30 @@ export async function startProvider() {
     authorize: undefined,
     cors: true,
   };
+  const tokenPosts = [];
+  const revocations = [];
   let origin;
   let otherOrigin;
+
+  // What a POST to /token or /revoke carried: the form as sent (pairs in order, so that a
+  // repeated or extra field shows) and the headers a test checks (no cookies, the form type).
+  async function readPost(req) {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const pairs = [...new URLSearchParams(body)];
+    return {
+      body,
+      pairs,
+      form: Object.fromEntries(pairs),
+      contentType: req.headers['content-type'],
+      cookie: req.headers.cookie,
+      origin: req.headers.origin,
+      headers: { ...req.headers },
+    };
+  }
+
+  const noTokenAnswer = () => ({ status: 400, body: { error: 'invalid_request', error_description: 'the test did not script the token endpoint' } });
 
   function discoveryDocument() {
     const doc = {
@@ -137,7 +173,10 @@ export async function startProvider() {
       authorization_endpoint: `${origin}/authorize`,
       jwks_uri: `${origin}/jwks`,
       end_session_endpoint: `${origin}/logout`,
-      response_types_supported: ['id_token token', 'id_token', 'token'],
+      token_endpoint: `${origin}/token`,
+      revocation_endpoint: `${origin}/revoke`,
+      response_types_supported: ['id_token token', 'id_token', 'token', 'code', 'code id_token'],
+      authorization_response_iss_parameter_supported: config.issParameterSupported,
       response_modes_supported: ['fragment', 'query'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: config.algs,
@@ -204,6 +243,21 @@ export async function startProvider() {
         }
         return send(answer.status, 'text/plain', answer.body ?? '');
       }
+      // The endpoints are wherever discovery says (a test may move them), on this server.
+      const endpointPath = (member) => {
+        const at = discoveryDocument()[member];
+        return typeof at === 'string' && at.startsWith(origin) ? new URL(at).pathname : undefined;
+      };
+      const tokenPath = endpointPath('token_endpoint');
+      if ((pathname === tokenPath || pathname === endpointPath('revocation_endpoint')) && req.method === 'POST') {
+        const post = await readPost(req);
+        post.path = pathname;
+        const isToken = pathname === tokenPath;
+        (isToken ? tokenPosts : revocations).push(post);
+        const answer = (isToken ? config.token ?? noTokenAnswer : config.revoke ?? (() => ({ body: '' })))(post);
+        const body = answer.body ?? '';
+        return send(answer.status ?? 200, answer.type ?? 'application/json', typeof body === 'string' ? body : JSON.stringify(body));
+      }
       if (pathname === '/web-message') return send(200, contentType('.html'), webMessagePage());
       if (pathname === '/logout') {
         const back = url.searchParams.get('post_logout_redirect_uri');
@@ -252,6 +306,8 @@ export async function startProvider() {
     config,
     counts,
     requests,
+    tokenPosts,
+    revocations,
     count: (p) => counts.get(p) ?? 0,
     discoveryDocument,
     close: () => Promise.all([server, other].map((srv) => new Promise((resolve) => {
