@@ -152,7 +152,7 @@ pub fn params_from_url(url: &str) -> Result<ResponseParams> {
     let mut from_query = parse_params(query)?;
     if from_query.has_tokens() {
         return Err(AuthError::response(
-            "tokens arrived in the query instead of the fragment",
+            "the response has tokens in the query, where no flow sends them (injected, or leaked to logs and Referer)",
         ));
     }
     let from_fragment = parse_params(fragment)?;
