@@ -764,3 +764,31 @@ fn a_refresh_token_the_app_did_not_ask_for_is_not_kept() {
     log_in(&client, &provider);
     assert!(stored_session(&client).unwrap().contains("rt-1"));
 }
+
+#[test]
+fn an_error_response_names_the_issuer_too() {
+    for (extra, iss, code) in [
+        (
+            json!({}),
+            Some("https%3A%2F%2Fevil.example"),
+            "invalid_response",
+        ),
+        (
+            json!({ "authorization_response_iss_parameter_supported": true }),
+            None,
+            "invalid_response",
+        ),
+        (
+            json!({ "authorization_response_iss_parameter_supported": true }),
+            Some("https%3A%2F%2Fop.example"),
+            "access_denied",
+        ),
+        (json!({}), None, "access_denied"),
+    ] {
+        let client = code_client(json!({}), extra.clone());
+        let (state, _) = start(&client);
+        let iss = iss.map(|i| format!("&iss={i}")).unwrap_or_default();
+        let url = format!("{REDIRECT_URI}?error=access_denied&state={state}{iss}");
+        assert_eq!(rejected(&client, &url), code, "{extra} {iss}");
+    }
+}

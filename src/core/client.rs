@@ -531,14 +531,15 @@ impl<P: Ports> Client<P> {
         tx: &Transaction,
         logouts: u32,
     ) -> Result<Option<String>> {
+        let md = self.metadata().await?;
+        // Before anything else, error responses included (RFC 9207 2.4): a code from another
+        // issuer is never sent anywhere, and another issuer's error is not this one's.
+        response::check_iss(params, &self.config.issuer, md.iss_parameter_supported)?;
         if let Some(error) = response::provider_error(params) {
             return Err(error);
         }
         let response_type = ResponseType::parse(&tx.response_type)
             .ok_or_else(|| AuthError::state("the stored login transaction is unreadable"))?;
-        let md = self.metadata().await?;
-        // Before anything else: a code from another issuer is never sent anywhere.
-        response::check_iss(params, &self.config.issuer, md.iss_parameter_supported)?;
         response::check_mode(params, &tx.response_mode)?;
         let tokens = if response_type.has_code() {
             self.exchange_code(params, tx, response_type, &md).await?
