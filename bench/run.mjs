@@ -1,6 +1,7 @@
 // `npm run bench`: spa-login side by side with its peers, in one run, in headless Chromium.
 // Installs bench/'s own dependencies and builds pkg/ when they are missing, measures size, cold
-// start, callback cost, cache-hit token reads and memory with the libraries interleaved, writes
+// start, callback cost, cache-hit token reads, memory and the code flow (first callback and
+// refresh-token renewal) with the libraries interleaved, writes
 // BENCHMARKS.md at the repository root and prints a one-line summary.
 //   BENCH_QUICK=1   a few samples of each, to try the harness (the numbers mean little)
 import { execFileSync, execSync } from 'node:child_process';
@@ -78,6 +79,11 @@ const PEER_PACKAGE = { 'auth0-js': 'auth0-js', 'auth0-spa-js': '@auth0/auth0-spa
 const LABEL = { ours: 'spa-login (ours)', 'ours-esm': 'spa-login, unbundled', none: 'empty page (floor)', ...PEER_PACKAGE };
 // Cold start also measures ours as shipped (unbundled) and the empty page.
 const COLD_LIBS = ['ours', 'ours-esm', ...LIBS.slice(1), 'none'];
+// The authorization code flow (with refresh tokens): ours and the peers that run it. A page
+// named '<lib>-code' is the bundle of pages/<lib>.js, which reads its name to switch to the
+// code flow with refresh tokens (kept apart so the other measures keep their options).
+const CODE_LIBS = ['ours', 'auth0-spa-js', 'oidc-client-ts'];
+const CODE_PAGE = { ours: 'ours-code', 'auth0-spa-js': 'auth0-spa-js-code', 'oidc-client-ts': 'oidc-client-ts' };
 
 // Each page's bundle: the library (or ours) with the page's adapter, built the way an app's
 // production build would (esbuild, minified). Ours is bundled the same way, with the .wasm
@@ -94,11 +100,12 @@ async function buildPages() {
       build.onResolve({ filter: /^spa-login(\/.*)?$/ }, (a) => ({ path: join(PKG, a.path === 'spa-login' ? 'index.js' : a.path.slice('spa-login/'.length)) }));
     },
   };
-  for (const lib of [...COLD_LIBS]) {
+  const codeOnly = Object.values(CODE_PAGE).filter((l) => !COLD_LIBS.includes(l));
+  for (const lib of [...COLD_LIBS, ...codeOnly]) {
     await esbuild.build({
       ...ESBUILD_BROWSER,
       write: true,
-      entryPoints: [join(BENCH, 'pages', `${lib === 'ours-esm' ? 'ours' : lib}.js`)],
+      entryPoints: [join(BENCH, 'pages', `${lib === 'ours-esm' ? 'ours' : lib.replace(/-code$/, '')}.js`)],
       outfile: join(DIST, `page-${lib}.js`),
       ...(lib === 'ours-esm' ? { external: ['spa-login', 'spa-login/*'] } : { plugins: [ourPackage] }),
       logOverride: { 'duplicate-object-key': 'silent' }, // wasm-bindgen's import object, harmless
@@ -307,6 +314,66 @@ async function callbackSample(lib, warmRepeats, batchSize) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 6: the authorization code flow: first callback in a fresh page, then refresh-token renewals
+
+// What the provider itself saw (so that requests from a library's Web Worker count, and CORS
+// preflights show): { total, byPath } like providerRequests, a preflight as 'OPTIONS <path>'.
+// Paths in a fixed order: requests made side by side (ours fetches the JWKS alongside the code
+// exchange) arrive in either order, which is not a difference between samples.
+function providerSaw(list) {
+  const keys = list.map((r) => (r.method === 'OPTIONS' ? `OPTIONS ${r.path}` : r.path)).sort();
+  const byPath = {};
+  for (const k of keys) byPath[k] = (byPath[k] ?? 0) + 1;
+  return { total: list.length, byPath };
+}
+
+async function codeSample(lib, renewals) {
+  const { provider } = servers;
+  const p = await freshPage();
+  const { page } = p;
+  try {
+    const started = p.nextDone(`start of ${lib} (code flow)`);
+    await page.goto(`${servers.appOrigin}/app/${CODE_PAGE[lib]}.html?mode=idle`);
+    await started;
+
+    // (a) The provider redirects back with a code; the callback page creates a client and
+    // handles its address: the POST to the token endpoint and the ID token's checks included.
+    provider.mode = 'redirect';
+    const mark = provider.requests.length;
+    const done = p.nextDone(`first code-flow callback of ${lib}`);
+    await page.evaluate(() => bench.login());
+    const first = await done;
+    const firstCpu = documentCpu(await p.cpu());
+    if (first.sub !== 'bench|alice') throw new Error(`${lib}: the code-flow callback gave sub ${first.sub}`);
+    await sleep(30);
+    const seen = provider.requests.slice(mark);
+    const authIdx = seen.findIndex((r) => r.path === '/authorize');
+    const login = providerSaw(seen.slice(0, authIdx));
+    const firstReq = providerSaw(seen.slice(authIdx + 1));
+
+    // (b) Renewals past the cache with the refresh token the callback got, one after the other.
+    const renew = [];
+    let last;
+    for (let i = 0; i < renewals; i++) {
+      const rMark = provider.requests.length;
+      const gMark = provider.grants.length;
+      const c0 = await p.cpu();
+      const r = await page.evaluate(() => bench.renew());
+      const cpu = cpuSince(c0, await p.cpu());
+      await sleep(10);
+      const grants = provider.grants.slice(gMark);
+      const ok = grants.length === 1 && grants[0].grant_type === 'refresh_token' && grants[0].ok && grants[0].access_token === r.token;
+      if (!ok || r.token === last) throw new Error(`${lib}: a renewal gave ${r.token} after grants ${JSON.stringify(grants.map((g) => [g.grant_type, g.ok]))}`);
+      last = r.token;
+      renew.push({ ms: r.ms, cpuMs: cpu.thread, provider: providerSaw(provider.requests.slice(rMark)) });
+    }
+    return { first: { ms: first.ms, bootMs: first.bootMs, cpu: firstCpu, provider: firstReq }, login, renew };
+  } finally {
+    await closeContext(p.ctx);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // 4: cache-hit token reads
 
 const TOKEN_LIBS = ['ours', 'auth0-spa-js', 'oidc-client', 'oidc-client-ts'];
@@ -382,8 +449,8 @@ async function main() {
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const env = machine();
   const N = QUICK
-    ? { cold: 3, callback: 2, warm: 2, batch: 3, tokenRounds: 3, memEvery: 1 }
-    : { cold: 101, callback: 41, warm: 2, batch: 5, tokenRounds: 25, memEvery: 5 };
+    ? { cold: 3, callback: 2, warm: 2, batch: 3, tokenRounds: 3, memEvery: 1, code: 2, renewals: 2 }
+    : { cold: 101, callback: 41, warm: 2, batch: 5, tokenRounds: 25, memEvery: 5, code: 31, renewals: 3 };
 
   try {
     const phase = {};
@@ -403,6 +470,11 @@ async function main() {
     for (let i = 0; i < N.callback; i++) for (const lib of rotate(CALLBACK_LIBS, i)) cb[lib].push(await callbackSample(lib, N.warm, N.batch));
 
     lap('callbacks');
+    log(`code flow: ${N.code} fresh contexts per library, ${N.renewals} renewals each, interleaved`);
+    const code = Object.fromEntries(CODE_LIBS.map((l) => [l, []]));
+    for (let i = 0; i < N.code; i++) for (const lib of rotate(CODE_LIBS, i)) code[lib].push(await codeSample(lib, N.renewals));
+
+    lap('code flow');
     log(`cache-hit token reads: ${N.tokenRounds} rounds, interleaved`);
     const pages = {};
     for (const lib of TOKEN_LIBS) pages[lib] = await tokenPage(lib);
@@ -421,7 +493,7 @@ async function main() {
     lap('token reads');
     env.phaseSeconds = phase;
     env.loadAfter = loadavg().map((x) => x.toFixed(2)).join(' ');
-    const results = summarize({ sizes, cold, cb, tokens, batch, N, env });
+    const results = summarize({ sizes, cold, cb, code, tokens, batch, N, env });
     const elapsed = Math.round((Date.now() - started) / 1000);
     results.elapsedSeconds = elapsed;
     // The previous run's results become results-previous.json, for the agreement section.
@@ -444,9 +516,9 @@ async function main() {
 // ---------------------------------------------------------------------------------------------
 // Results
 
-function summarize({ sizes, cold, cb, tokens, batch, N, env }) {
+function summarize({ sizes, cold, cb, code, tokens, batch, N, env }) {
   const stat = (xs) => ({ median: median(xs), p25: quantile(xs, 0.25), p75: quantile(xs, 0.75), n: xs.length });
-  const out = { env, sizes, N, cold: {}, memory: {}, callback: {}, tokens: {} };
+  const out = { env, sizes, N, cold: {}, memory: {}, callback: {}, code: {}, tokens: {} };
   const withMem = (samples) => samples.filter((s) => s.mem);
   const floor = median(withMem(cold.none).map((s) => s.mem.js));
   for (const [lib, samples] of Object.entries(cold)) {
@@ -492,6 +564,23 @@ function summarize({ sizes, cold, cb, tokens, batch, N, env }) {
       },
     };
   }
+  for (const [lib, samples] of Object.entries(code)) {
+    const reqs = (list) => {
+      const per = list.map((s) => describeRequests(s.provider));
+      return { requests: mode(per), requestsVary: new Set(per).size > 1 };
+    };
+    const renew = samples.flatMap((s) => s.renew);
+    out.code[lib] = {
+      login: mode(samples.map((s) => describeRequests(s.login))),
+      first: {
+        ...stat(samples.map((s) => s.first.ms)),
+        bootMs: median(samples.map((s) => s.first.bootMs)),
+        cpuThread: median(samples.map((s) => s.first.cpu.thread)),
+        ...reqs(samples.map((s) => s.first)),
+      },
+      renew: { ...stat(renew.map((s) => s.ms)), cpuThread: median(renew.map((s) => s.cpuMs)), ...reqs(renew) },
+    };
+  }
   for (const [lib, samples] of Object.entries(tokens)) {
     out.tokens[lib] = {
       ...stat(samples.map((s) => s.opsPerSec)),
@@ -500,7 +589,7 @@ function summarize({ sizes, cold, cb, tokens, batch, N, env }) {
       batch: batch[lib], requests: samples.reduce((n, s) => n + s.requests, 0) };
   }
   out.memory.floor = floor;
-  out.raw = { cold, callback: cb, tokens };
+  out.raw = { cold, callback: cb, code, tokens };
   return out;
 }
 
@@ -662,8 +751,8 @@ function report(r, agreed) {
   p('  default `loadUserInfo: true` would add a `/userinfo` request after every callback with an access');
   p('  token; the bench sets it off, so that all do the same work. ' + cacheNote(r.callback['oidc-client']));
   p('- **auth0-spa-js**: n/a. It has only the authorization code flow with PKCE: its callback');
-  p('  exchanges a code at `/oauth/token`; it does not process front-channel tokens.');
-  p('- **oidc-client-ts**: n/a. No implicit flow since v2 (`response_type` `code` only).');
+  p('  exchanges a code at `/oauth/token`; it does not process front-channel tokens (see section 6).');
+  p('- **oidc-client-ts**: n/a. No implicit flow since v2 (`response_type` `code` only; see section 6).');
   p();
 
   p('## 4. Cache-hit token reads');
@@ -713,6 +802,7 @@ function report(r, agreed) {
   p(`"× ours" here compares each peer's heap over the floor with ours over the floor plus our wasm memory (${intfmt(oursTotal / 1024)} KiB). Samples: ${r.memory.ours.js.n} per library after init (every ${N.memEvery}th cold-start sample), ${N.callback} after a login.`);
   p();
 
+  if (r.code) codeSection(r, p);
   targetsSection(r, p);
   agreementSection(agreed, p);
   p('## How to reproduce');
@@ -732,6 +822,84 @@ function report(r, agreed) {
   p('compare runs from the same machine only.');
   p();
   return L.join('\n');
+}
+
+// Section 6: the authorization code flow, for the libraries that run it.
+function codeSection(r, p) {
+  const { N } = r;
+  const co = r.code.ours;
+  p('## 6. Authorization code flow');
+  p();
+  p('The authorization code flow with PKCE and refresh tokens, in the three libraries that run it.');
+  p('The fake provider answers `/authorize` with a code in the query; its token endpoint');
+  p('(`/oauth/token`, the `token_endpoint` of discovery and the path auth0-spa-js always uses; CORS)');
+  p('checks the client, the redirect_uri and the PKCE verifier (S256), and answers with an access');
+  p('token, an RS256 ID token minted in node for the nonce of the authorization request (with');
+  p('at_hash), and a refresh token. A refresh_token grant answers new tokens (an ID token with no');
+  p('nonce) and a new refresh token; each refresh token is accepted once (rotation).');
+  p();
+  p('- **(a) first callback**: in a fresh context, the library starts a login, the provider');
+  p('  redirects back with `?code=…&state=…`, and the callback page creates a client and processes');
+  p('  its address. Time from the callback page\'s `fetchStart` (after the redirect) to the');
+  p('  library\'s promise resolving with the user logged in, as in section 3 (a): page load from the');
+  p('  HTTP cache, library start, discovery and JWKS where the library fetches them, the code');
+  p('  exchange (a POST with its CORS preflight where the library sends a header that needs one),');
+  p('  the ID token checks.');
+  p('- **(b) refresh-token renewal**: in that page, after the callback, a renewal that skips the');
+  p('  cache, timed in the page from the call to its promise resolving with the new access token.');
+  p(`  ${N.renewals} renewals one after the other per context, each a sample (the first of a page`);
+  p('  included). The harness checks that each made exactly one refresh_token grant that');
+  p('  succeeded and that the page got the access token that grant minted.');
+  p();
+  p('What each calls (the same options in (a) and (b), from their sources in bench/node_modules):');
+  p();
+  p('- **spa-login**: `createClient({ issuer, clientId, authorizationParams: { response_type: \'code\' },');
+  p('  useRefreshTokens: true, cacheLocation: \'memory\' })`; (a) `loginWithRedirect()`, then');
+  p('  `handleRedirectCallback()` and `getUser()`: the code is POSTed (form) to the discovered');
+  p('  `token_endpoint`, the ID token\'s signature verified with the JWKS (fetched alongside the');
+  p('  exchange) and its claims, nonce and at_hash checked. (b) `getAccessToken({ cacheMode: \'off\' })`:');
+  p('  a refresh_token grant, and the returned ID token checked the same way.');
+  p('- **auth0-spa-js**: `createAuth0Client({ domain: <provider origin>, clientId, useRefreshTokens: true,');
+  p('  cacheLocation: \'memory\' })`; (a) `loginWithRedirect()`, then `handleRedirectCallback()` and');
+  p('  `getUser()`: it reads no discovery and no JWKS (it checks the ID token\'s issuer, audience,');
+  p('  times, nonce and `alg` header, not its signature), POSTs the code to `<domain>/oauth/token`');
+  p('  with an `Auth0-Client` header (so a preflight), through its Web Worker, which keeps the');
+  p('  refresh token when the cache is in memory.');
+  p('  (b) `getTokenSilently({ cacheMode: \'off\' })`: a refresh_token grant through the worker.');
+  p('- **oidc-client-ts**: `new UserManager({ authority, client_id, redirect_uri, scope })` (code flow');
+  p('  with PKCE is its default; `loadUserInfo` is off by default); (a) `signinRedirect()`, then');
+  p('  `signinRedirectCallback()`: discovery, the code POSTed (form) to the `token_endpoint`, the ID');
+  p('  token decoded and its `sub` and nonce checked (no signature, issuer or audience check). (b)');
+  p('  `signinSilent()`, which with a refresh token held makes a refresh_token grant (no iframe), the');
+  p('  new ID token\'s `sub` checked against the old one\'s.');
+  p();
+  p(`Samples: ${N.code} fresh contexts per library, interleaved; (b) ${N.code * N.renewals} renewals per library. Main-thread CPU as in section 2: for (a) the callback document\'s; for (b) during the renewal.`);
+  p();
+  p('| library | (a) first callback, ms | p25–p75 | × ours | main-thread CPU ms | code runs at, ms | samples |');
+  p('|---|--:|--:|--:|--:|--:|--:|');
+  for (const lib of CODE_LIBS) {
+    const c = r.code[lib].first;
+    p(`| ${LABEL[lib]} | ${ms(c.median)} | ${ms(c.p25)}–${ms(c.p75)} | ${lib === 'ours' ? '1.00×' : ratio(c.median, co.first.median)} | ${ms(c.cpuThread)} | ${ms(c.bootMs)} | ${c.n} |`);
+  }
+  p();
+  p('| library | (b) renewal, ms | p25–p75 | × ours | main-thread CPU ms | samples |');
+  p('|---|--:|--:|--:|--:|--:|');
+  for (const lib of CODE_LIBS) {
+    const c = r.code[lib].renew;
+    p(`| ${LABEL[lib]} | ${ms(c.median)} | ${ms(c.p25)}–${ms(c.p75)} | ${lib === 'ours' ? '1.00×' : ratio(c.median, co.renew.median)} | ${ms(c.cpuThread)} | ${c.n} |`);
+  }
+  p();
+  p('Requests the provider received (its own log, so requests from a Web Worker and CORS preflights,');
+  p('shown as `OPTIONS`, count):');
+  p();
+  p('| library | starting the login | (a) first callback | (b) one renewal |');
+  p('|---|---|---|---|');
+  for (const lib of CODE_LIBS) {
+    const c = r.code[lib];
+    const cell = (k) => c[k].requests + (c[k].requestsVary ? ' (varies)' : '');
+    p(`| ${LABEL[lib]} | ${c.login} (then /authorize) | ${cell('first')} | ${cell('renew')} |`);
+  }
+  p();
 }
 
 // The targets of the issue that asked for this benchmark, checked against this run, then the
@@ -756,6 +924,14 @@ function targetsSection(r, p) {
   rows.push(['Cache-hit reads: at least 2× auth0-spa-js getTokenSilently', `${intfmt(r.tokens.ours.median)}/s against ${intfmt(r.tokens['auth0-spa-js'].median)}/s (${reads.toFixed(2)}×)`, verdict(reads >= 2)]);
   const cold = r.cold.ours.median / r.cold['auth0-spa-js'].median;
   rows.push(['Cold start: no slower than auth0-spa-js createAuth0Client', `${ms(r.cold.ours.median)} ms against ${ms(r.cold['auth0-spa-js'].median)} ms (ours ${cold.toFixed(2)}× theirs)`, verdict(r.cold.ours.median <= r.cold['auth0-spa-js'].median)]);
+  if (r.code) {
+    // Side by side only: the issue that added the code flow to the bench set no figure to meet.
+    const c = r.code;
+    const against = (k) => ['auth0-spa-js', 'oidc-client-ts'].map((l) => `${LABEL[l]} ${ms(c[l][k].median)} ms (${(c[l][k].median / c.ours[k].median).toFixed(2)}× ours)`).join(', ');
+    rows.push(['Code flow, first callback in a fresh page, against auth0-spa-js handleRedirectCallback and oidc-client-ts signinRedirectCallback', `${ms(c.ours.first.median)} ms; ${against('first')}`, 'no target set']);
+    const renew = c['auth0-spa-js'].renew.median / c.ours.renew.median;
+    rows.push(['Code flow, refresh-token renewal, against auth0-spa-js getTokenSilently (and oidc-client-ts signinSilent)', `${ms(c.ours.renew.median)} ms against ${ms(c['auth0-spa-js'].renew.median)} ms (${renew.toFixed(2)}×); oidc-client-ts ${ms(c['oidc-client-ts'].renew.median)} ms`, 'no target set']);
+  }
   p('## Targets');
   p();
   p('| target | this run | |');
@@ -779,8 +955,12 @@ function summaryLine(r) {
   const cold = LIBS.filter((l) => l !== 'ours').map((l) => `${l} ${ms(r.cold[l].median)}`).join(', ');
   const cbs = CALLBACK_LIBS.filter((l) => l !== 'ours').map((l) => `${l} ${ms(r.callback[l].first.median)}`).join(', ');
   const tok = TOKEN_LIBS.filter((l) => l !== 'ours').map((l) => `${l} ${intfmt(r.tokens[l].median)}`).join(', ');
+  const codePart = (k) => CODE_LIBS.filter((l) => l !== 'ours').map((l) => `${l} ${ms(r.code[l][k].median)}`).join(', ');
+  const code = r.code
+    ? `code-flow callback ${ms(r.code.ours.first.median)} ms (${codePart('first')}); refresh ${ms(r.code.ours.renew.median)} ms (${codePart('renew')}); `
+    : '';
   return `bench: size ${kb(s.ours.minified.gzip)} KB gzip (${peerSizes}); cold start ${ms(r.cold.ours.median)} ms (${cold}); ` +
-    `first callback ${ms(r.callback.ours.first.median)} ms (${cbs}); cached reads ${intfmt(r.tokens.ours.median)}/s (${tok}); ` +
+    `first callback ${ms(r.callback.ours.first.median)} ms (${cbs}); ${code}cached reads ${intfmt(r.tokens.ours.median)}/s (${tok}); ` +
     `wrote BENCHMARKS.md in ${r.elapsedSeconds} s`;
 }
 
@@ -800,6 +980,12 @@ function agreement(r, prev) {
   for (const [k, title] of Object.entries(parts)) {
     for (const lib of CALLBACK_LIBS) row(`${title}, ms`, LABEL[lib], r.callback[lib][k].median, prev.callback[lib][k].median, r.callback.ours[k].median, prev.callback.ours[k].median);
     for (const lib of CALLBACK_LIBS) row(`${title}, main-thread CPU ms`, LABEL[lib], r.callback[lib][k].cpuThread, prev.callback[lib][k].cpuThread, r.callback.ours[k].cpuThread, prev.callback.ours[k].cpuThread);
+  }
+  if (r.code && prev.code) {
+    for (const [k, title] of Object.entries({ first: 'code flow (a) first callback', renew: 'code flow (b) renewal' })) {
+      for (const lib of CODE_LIBS) row(`${title}, ms`, LABEL[lib], r.code[lib][k].median, prev.code[lib]?.[k]?.median, r.code.ours[k].median, prev.code.ours?.[k]?.median);
+      for (const lib of CODE_LIBS) row(`${title}, main-thread CPU ms`, LABEL[lib], r.code[lib][k].cpuThread, prev.code[lib]?.[k]?.cpuThread, r.code.ours[k].cpuThread, prev.code.ours?.[k]?.cpuThread);
+    }
   }
   for (const lib of TOKEN_LIBS) row('token reads, ops/s', LABEL[lib], r.tokens[lib].median, prev.tokens[lib].median, r.tokens.ours.median, prev.tokens.ours.median);
   for (const lib of TOKEN_LIBS) row('token reads, ops per CPU s', LABEL[lib], r.tokens[lib].perCpuSec, prev.tokens[lib].perCpuSec, r.tokens.ours.perCpuSec, prev.tokens.ours.perCpuSec);

@@ -4,7 +4,11 @@
 //   with node:crypto, and an /authorize endpoint that mints an `id_token token` response in node
 //   (RS256 ID token with nonce and at_hash) and either redirects the browser back with it
 //   (mode 'redirect') or answers 204 No Content, which cancels the navigation and keeps the page,
-//   and hands the request to the harness (mode 'capture').
+//   and hands the request to the harness (mode 'capture'). For `response_type=code` it redirects
+//   back with a code in the query, and its token endpoint (CORS, form or JSON body, as the peers
+//   differ) exchanges the code after checking the PKCE verifier, minting the ID token for the
+//   nonce of the authorization request, with a refresh token; a refresh_token grant mints new
+//   tokens and rotates the refresh token.
 // Discovery and JWKS are sent with `Cache-Control: no-store`, so what is fetched again is what
 // the library itself chose not to keep; the harness counts those requests.
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
@@ -54,8 +58,11 @@ export class FakeProvider {
     const { n, e } = publicKey.export({ format: 'jwk' });
     this.jwks = { keys: [{ kty: 'RSA', use: 'sig', alg: 'RS256', kid: this.kid, n, e }] };
     this.mode = 'redirect';
-    this.requests = []; // every request the provider saw: { path, at }
+    this.requests = []; // every request the provider saw: { method, path, at }
     this.waiters = [];
+    this.codes = new Map(); // code -> the authorization request it answers; used once
+    this.refreshTokens = new Set(); // valid refresh tokens (each is used once: rotation)
+    this.grants = []; // every token endpoint answer: { grant_type, ok, access_token }
   }
 
   get metadata() {
@@ -66,8 +73,13 @@ export class FakeProvider {
       jwks_uri: `${o}/.well-known/jwks.json`,
       userinfo_endpoint: `${o}/userinfo`,
       end_session_endpoint: `${o}/v2/logout`,
-      response_types_supported: ['id_token token', 'id_token'],
-      response_modes_supported: ['fragment'],
+      // auth0-spa-js does not read discovery and always posts to /oauth/token: the same
+      // endpoint, so that the three libraries of the code flow use one.
+      token_endpoint: `${o}/oauth/token`,
+      response_types_supported: ['id_token token', 'id_token', 'code'],
+      response_modes_supported: ['fragment', 'query'],
+      grant_types_supported: ['implicit', 'authorization_code', 'refresh_token'],
+      code_challenge_methods_supported: ['S256'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
       scopes_supported: ['openid', 'profile', 'email'],
@@ -82,7 +94,7 @@ export class FakeProvider {
   }
 
   // A fresh access token and an ID token bound to it (at_hash) and to the nonce.
-  mintTokens({ nonce, clientId = CLIENT_ID, ttl = 3600 } = {}) {
+  mintTokens({ nonce, clientId = CLIENT_ID, ttl = 3600, refresh = false } = {}) {
     const access_token = b64url(randomBytes(32));
     const at_hash = b64url(createHash('sha256').update(access_token, 'ascii').digest().subarray(0, 16));
     const now = Math.floor(Date.now() / 1000);
@@ -98,7 +110,12 @@ export class FakeProvider {
       email: 'alice@example.com',
       email_verified: true,
     };
-    return { access_token, token_type: 'Bearer', expires_in: ttl, id_token: this.jwt(claims), claims };
+    const out = { access_token, token_type: 'Bearer', expires_in: ttl, id_token: this.jwt(claims), claims };
+    if (refresh) {
+      out.refresh_token = b64url(randomBytes(32));
+      this.refreshTokens.add(out.refresh_token);
+    }
+    return out;
   }
 
   // The redirect_uri with the response of an authorization request in its fragment.
@@ -107,6 +124,7 @@ export class FakeProvider {
     const get = (k) => q.get(k) ?? undefined;
     if (get('client_id') !== CLIENT_ID) throw new Error(`unknown client_id in ${authorizeUrl}`);
     const responseType = get('response_type');
+    if (responseType === 'code') return this.respondCode(get);
     if (responseType !== 'id_token token' && responseType !== 'token id_token') {
       throw new Error(`the bench provider answers only 'id_token token', not ${responseType}`);
     }
@@ -122,6 +140,46 @@ export class FakeProvider {
     return `${get('redirect_uri')}#${fragment}`;
   }
 
+  // The code flow's answer: the redirect_uri with a one-time code and the state in its query.
+  respondCode(get) {
+    if (!get('state') || !get('redirect_uri')) throw new Error('state and redirect_uri are needed');
+    if (get('code_challenge_method') !== 'S256' || !get('code_challenge')) throw new Error('PKCE with S256 is needed');
+    const code = b64url(randomBytes(24));
+    this.codes.set(code, {
+      nonce: get('nonce'),
+      redirectUri: get('redirect_uri'),
+      challenge: get('code_challenge'),
+      scope: get('scope') ?? SCOPE,
+    });
+    const back = new URL(get('redirect_uri'));
+    back.searchParams.set('code', code);
+    back.searchParams.set('state', get('state'));
+    return back.href;
+  }
+
+  // The token endpoint: { status, body } for the parameters of one POST.
+  token(form) {
+    const bad = (error, description) => ({ status: 400, body: { error, error_description: description } });
+    if (form.client_id !== CLIENT_ID) return bad('invalid_client', `unknown client_id ${form.client_id}`);
+    if (form.grant_type === 'authorization_code') {
+      const tx = this.codes.get(form.code);
+      if (!tx) return bad('invalid_grant', 'unknown or used code');
+      this.codes.delete(form.code);
+      if (form.redirect_uri !== tx.redirectUri) return bad('invalid_grant', 'redirect_uri differs from the authorization request');
+      const challenge = b64url(createHash('sha256').update(form.code_verifier ?? '', 'ascii').digest());
+      if (challenge !== tx.challenge) return bad('invalid_grant', 'the PKCE verifier does not match');
+      const t = this.mintTokens({ nonce: tx.nonce, refresh: true });
+      return { status: 200, body: { access_token: t.access_token, token_type: 'Bearer', expires_in: t.expires_in, id_token: t.id_token, refresh_token: t.refresh_token, scope: tx.scope } };
+    }
+    if (form.grant_type === 'refresh_token') {
+      if (!this.refreshTokens.delete(form.refresh_token)) return bad('invalid_grant', 'unknown or used refresh token');
+      // An ID token from a refresh carries no nonce: there was no authorization request.
+      const t = this.mintTokens({ refresh: true });
+      return { status: 200, body: { access_token: t.access_token, token_type: 'Bearer', expires_in: t.expires_in, id_token: t.id_token, refresh_token: t.refresh_token, scope: form.scope ?? SCOPE } };
+    }
+    return bad('unsupported_grant_type', `grant_type ${form.grant_type}`);
+  }
+
   // Resolves with the URL of the next /authorize request that arrives in 'capture' mode.
   nextAuthorize(timeoutMs = 15000) {
     return new Promise((resolve, reject) => {
@@ -135,7 +193,7 @@ export class FakeProvider {
 
   handle(req, res) {
     const url = new URL(req.url, this.origin);
-    this.requests.push({ path: url.pathname, at: Date.now() });
+    this.requests.push({ method: req.method, path: url.pathname, at: Date.now() });
     const json = (status, body) => {
       res.writeHead(status, {
         'content-type': 'application/json',
@@ -157,6 +215,27 @@ export class FakeProvider {
         return json(200, this.metadata);
       case '/.well-known/jwks.json':
         return json(200, this.jwks);
+      case '/oauth/token': {
+        if (req.method !== 'POST') return json(405, { error: 'invalid_request' });
+        const chunks = [];
+        req.on('data', (c) => chunks.push(c));
+        req.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          // auth0-spa-js may send JSON (its useFormData: false); the others send a form.
+          let form;
+          try {
+            form = /json/.test(req.headers['content-type'] ?? '') ? JSON.parse(text || '{}') : Object.fromEntries(new URLSearchParams(text));
+          } catch {
+            return json(400, { error: 'invalid_request', error_description: 'unreadable body' });
+          }
+          const { status, body } = this.token(form);
+          // The harness checks that a renewal was a refresh_token grant that succeeded, and
+          // that the token the page got is the one minted here.
+          this.grants.push({ grant_type: form.grant_type, ok: status === 200, access_token: body.access_token, at: Date.now() });
+          json(status, body);
+        });
+        return;
+      }
       case '/userinfo':
         return json(200, { sub: 'bench|alice', name: 'Alice Liddell', email: 'alice@example.com' });
       case '/authorize': {

@@ -5,6 +5,7 @@
 //   callback(client, url?)  process the response of that login (default: the current address)
 //   seed(client, tokens)    put valid tokens in the library's cache, the library's own way
 //   readToken(client)   one cache-hit token read
+//   renew(client)       one token renewal past the cache (code flow: a refresh_token grant)
 // The page's mode (query `mode`) says what it does on load; the harness drives the rest with
 // page.evaluate(). Times are performance.now() from the navigation's fetchStart (which, on the
 // callback page, is after the provider's redirect).
@@ -61,6 +62,12 @@ export function boot(lib) {
       const t = performance.now();
       for (let i = 0; i < n; i++) last = await lib.readToken(c);
       return { ms: performance.now() - t, last };
+    },
+    // One renewal with the page's client, timed in the page; returns the new access token.
+    async renew() {
+      const t = performance.now();
+      const token = await lib.renew(window.client);
+      return { ms: performance.now() - t, token };
     },
     wasmMemoryBytes() {
       return lib.wasmMemoryBytes ? lib.wasmMemoryBytes() : null;

@@ -34,4 +34,9 @@ boot({
     }));
   },
   readToken: async (um) => (await um.getUser())?.access_token,
+  // Its code flow (response_type 'code' is its default, with PKCE).
+  login: (um) => um.signinRedirect(),
+  callback: async (um, url) => (await um.signinRedirectCallback(url)).profile.sub,
+  // With a refresh token held, signinSilent() makes a refresh_token grant, no iframe.
+  renew: async (um) => (await um.signinSilent())?.access_token,
 });
