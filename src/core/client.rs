@@ -532,7 +532,7 @@ impl<P: Ports> Client<P> {
         logouts: u32,
     ) -> Result<Option<String>> {
         let md = self.metadata().await?;
-        // Before anything else, error responses included (RFC 9207 2.4): a code from another
+        // Before anything else, error responses included (RFC 9207): a code from another
         // issuer is never sent anywhere, and another issuer's error is not this one's.
         response::check_iss(params, &self.config.issuer, md.iss_parameter_supported)?;
         if let Some(error) = response::provider_error(params) {

@@ -1,5 +1,5 @@
 // The size budget: the package an app downloads may not grow past it. Bytes are exact for a
-// given toolchain, so this is a fair test; the budget only goes down.
+// given toolchain, so this is a fair test; a change that moves the budget says why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
