@@ -6,9 +6,9 @@
 mod support;
 
 use serde_json::{json, Value};
+use spa_login::core::client::Checks;
 use spa_login::core::id_token::check_at_hash;
 use spa_login::core::jws::HashAlg;
-use spa_login::core::transaction::Transaction;
 use support::*;
 
 fn vectors() -> Value {
@@ -39,32 +39,17 @@ fn spec_client(v: &Value) -> spa_login::core::client::Client<FakePorts> {
     )
 }
 
-fn transaction(v: &Value) -> Transaction {
-    Transaction {
-        issuer: v["iss"].as_str().unwrap_or_default().into(),
-        client_id: "s6BhdRkqt3".into(),
-        state: "s".into(),
-        nonce: v["nonce"].as_str().unwrap().into(),
-        redirect_uri: "https://client.example.org/cb".into(),
-        response_type: "id_token token".into(),
-        response_mode: "fragment".into(),
-        code_verifier: None,
-        scope: "openid".into(),
-        audience: None,
-        max_age: None,
-        app_state: None,
-        expires_at: f64::MAX,
-    }
+fn nonce(v: &Value) -> &str {
+    v["nonce"].as_str().unwrap()
 }
 
 #[test]
 fn oidc_core_a2_id_token_verifies_with_the_a7_key() {
     let v = vectors();
     let client = spec_client(&v);
-    let claims = block_on(client.verify_id_token(
+    let claims = block_on(client.verify_id_token_with(
         v["a2_id_token"].as_str().unwrap(),
-        &transaction(&v),
-        None,
+        &Checks::implicit(nonce(&v), None, None),
     ))
     .unwrap()
     .claims;
@@ -78,12 +63,16 @@ fn oidc_core_a3_id_token_verifies_and_its_at_hash_matches_the_access_token() {
     let client = spec_client(&v);
     let token = v["a3_id_token"].as_str().unwrap();
     let at = v["a3_access_token"].as_str().unwrap();
-    let claims = block_on(client.verify_id_token(token, &transaction(&v), Some(at)))
-        .unwrap()
-        .claims;
+    let claims =
+        block_on(client.verify_id_token_with(token, &Checks::implicit(nonce(&v), None, Some(at))))
+            .unwrap()
+            .claims;
     assert_eq!(claims.str_member("at_hash"), v["a3_at_hash"].as_str());
     // Another access token does not match A.3's at_hash.
-    let e = block_on(client.verify_id_token(token, &transaction(&v), Some("other"))).unwrap_err();
+    let e = block_on(
+        client.verify_id_token_with(token, &Checks::implicit(nonce(&v), None, Some("other"))),
+    )
+    .unwrap_err();
     assert_eq!(e.code(), "invalid_id_token");
 }
 
@@ -97,18 +86,18 @@ fn oidc_core_examples_are_rejected_outside_their_time_or_for_another_nonce() {
         .now_ms
         .set(v["now_ms"].as_f64().unwrap() + 3600.0 * 1000.0);
     assert!(
-        block_on(client.verify_id_token(token, &transaction(&v), None))
+        block_on(client.verify_id_token_with(token, &Checks::implicit(nonce(&v), None, None)))
             .unwrap_err()
             .description
             .contains("exp")
     );
     client.ports.now_ms.set(v["now_ms"].as_f64().unwrap());
-    let mut tx = transaction(&v);
-    tx.nonce = "another".into();
-    assert!(block_on(client.verify_id_token(token, &tx, None))
-        .unwrap_err()
-        .description
-        .contains("nonce"));
+    assert!(
+        block_on(client.verify_id_token_with(token, &Checks::implicit("another", None, None)))
+            .unwrap_err()
+            .description
+            .contains("nonce")
+    );
 }
 
 #[test]

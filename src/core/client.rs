@@ -165,6 +165,19 @@ struct Tokens {
     refresh_token: Option<String>,
 }
 
+impl<'a> Checks<'a> {
+    /// An implicit response's ID token: the login's nonce (and `max_age`), and `at_hash`,
+    /// required, when an access token came with it.
+    pub fn implicit(nonce: &'a str, max_age: Option<u64>, access_token: Option<&'a str>) -> Self {
+        Checks {
+            nonce: Some(nonce),
+            max_age,
+            at_hash: access_token.map(|t| (t, true)),
+            c_hash: None,
+        }
+    }
+}
+
 /// Two ID tokens name the same subject: these claims are equal (Core 3.3.2.12 for the hybrid
 /// flow's two tokens, 12.2 for a refreshed one).
 fn same_subject(held: &Json, new: &Json, claims: &[&str]) -> Result<()> {
@@ -547,8 +560,11 @@ impl<P: Ports> Client<P> {
             let tokens = response::check_tokens(params, response_type)?;
             let id_token = match &tokens.id_token {
                 Some(raw) => Some(
-                    self.verify_id_token(raw, tx, tokens.access_token.as_deref())
-                        .await?,
+                    self.verify_id_token_with(
+                        raw,
+                        &Checks::implicit(&tx.nonce, tx.max_age, tokens.access_token.as_deref()),
+                    )
+                    .await?,
                 ),
                 None => None,
             };
@@ -845,26 +861,6 @@ impl<P: Ports> Client<P> {
             Err(e) if matches!(e.code(), "missing_refresh_token" | "invalid_grant") => Ok(()),
             other => other.map(|_| ()),
         }
-    }
-
-    /// Verifies an ID token of an implicit response: every check with the login's nonce, and
-    /// `at_hash` when an access token came with it. Returns the claims.
-    pub async fn verify_id_token(
-        &self,
-        raw: &str,
-        tx: &Transaction,
-        access_token: Option<&str>,
-    ) -> Result<IdTokenEntry> {
-        self.verify_id_token_with(
-            raw,
-            &Checks {
-                nonce: Some(&tx.nonce),
-                max_age: tx.max_age,
-                at_hash: access_token.map(|t| (t, true)),
-                c_hash: None,
-            },
-        )
-        .await
     }
 
     /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
