@@ -98,6 +98,8 @@ function openUrlOf(options) {
 
 const parsed = (text) => (text === undefined ? undefined : JSON.parse(text));
 
+// The wasm client runs every flow through one export, `flow(op, a, b, flag)`, the flow named by
+// its number (src/web/mod.rs): 0 login, 1 callback, 2 renew, 3 check session, 4 popup, 5 logout.
 class Client {
   #wasm;
   #listeners = new Set();
@@ -178,7 +180,7 @@ class Client {
 
   async loginWithRedirect(options) {
     const openUrl = openUrlOf(options);
-    const text = this.#wasm.loginWithRedirect(json(options?.appState, 'appState'), json(options?.authorizationParams, 'authorizationParams'));
+    const text = this.#wasm.flow(/* login */ 0, json(options?.appState, 'appState'), json(options?.authorizationParams, 'authorizationParams'));
     await run(text, { openUrl });
   }
 
@@ -201,7 +203,7 @@ class Client {
           }
         }
       }
-      return run(this.#wasm.handleRedirectCallback(href, fromLocation));
+      return run(this.#wasm.flow(/* callback */ 1, href, undefined, fromLocation));
     });
   }
 
@@ -236,7 +238,7 @@ class Client {
     let renewal = this.#renewals.get(key);
     if (!renewal) {
       const ctx = {};
-      renewal = run(this.#wasm.renewStep(mode, params), ctx)
+      renewal = run(this.#wasm.flow(/* renew */ 2, mode, params), ctx)
         .finally(() => {
           ctx.unlock?.();
           this.#renewals.delete(key);
@@ -263,7 +265,7 @@ class Client {
   checkSession(options) {
     return this.#track(async () => {
       if (isResponseWindow()) return;
-      await run(this.#wasm.checkSession(json(options?.authorizationParams, 'authorizationParams')));
+      await run(this.#wasm.flow(/* check session */ 3, json(options?.authorizationParams, 'authorizationParams')));
     });
   }
 
@@ -273,7 +275,7 @@ class Client {
     return this.#track(async () => {
       if (!popup) throw new AuthError('popup_blocked', 'the browser blocked the login popup');
       try {
-        await run(this.#wasm.loginWithPopup(json(options?.authorizationParams, 'authorizationParams')), { popup });
+        await run(this.#wasm.flow(/* popup */ 4, json(options?.authorizationParams, 'authorizationParams')), { popup });
       } finally {
         if (!popup.closed) popup.close();
       }
@@ -299,7 +301,7 @@ class Client {
     return this.#track(async () => {
       const navigate = options?.openUrl !== false;
       const openUrl = navigate ? openUrlOf(options) : undefined;
-      await run(this.#wasm.logout(json(options?.logoutParams, 'logoutParams'), navigate), { openUrl });
+      await run(this.#wasm.flow(/* logout */ 5, json(options?.logoutParams, 'logoutParams'), undefined, navigate), { openUrl });
     });
   }
 

@@ -354,7 +354,7 @@ pub fn with_openid(mut params: AuthParams) -> AuthParams {
         let scope = if scope.bytes().all(|b| b == b' ') {
             "openid".to_string()
         } else {
-            ["openid ", scope].concat()
+            msg(&["openid ", scope])
         };
         params.insert("scope", scope);
     }

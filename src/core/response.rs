@@ -413,16 +413,12 @@ pub fn clean_url(url: &str) -> String {
     {
         return base.into();
     }
-    let kept: Vec<&str> = pairs
-        .into_iter()
-        .filter(|p| !RESPONSE_QUERY_PARAMS.contains(&name(p).as_str()))
-        .collect();
-    if kept.is_empty() {
-        path.into()
-    } else {
-        let mut out = String::from(path);
-        out.push('?');
-        out.push_str(&kept.join("&"));
-        out
+    let mut out = String::from(path);
+    for pair in pairs {
+        if !RESPONSE_QUERY_PARAMS.contains(&name(&pair).as_str()) {
+            out.push(if out.len() == path.len() { '?' } else { '&' });
+            out.push_str(pair);
+        }
     }
+    out
 }

@@ -205,33 +205,64 @@ pub struct WasmClient {
 /// Every method named `…Step` returns a step (see `tasks`); the others answer at once.
 #[wasm_bindgen]
 impl WasmClient {
-    /// `appState` and `params` as JSON text.
-    #[wasm_bindgen(js_name = loginWithRedirect)]
-    pub fn login_with_redirect(&self, app_state: Option<String>, params: Option<String>) -> String {
+    /// Starts a flow and returns its first step (see `tasks`). `op` names the flow (the
+    /// `Flow` numbers of `pkg-template/index.js`); `a` and `b` are its arguments as JSON text
+    /// (absent: null), `flag` its one yes/no. One export for every flow keeps one task type,
+    /// one argument shim and one JS wrapper for all of them.
+    pub fn flow(&self, op: u8, a: Option<String>, b: Option<String>, flag: bool) -> String {
         let client = self.client.clone();
         start(async move {
-            if app_state.is_some() {
-                json_arg(app_state.clone(), "appState")?;
+            match op {
+                // loginWithRedirect(appState, authorizationParams)
+                0 => {
+                    if a.is_some() {
+                        json_arg(a.clone(), "appState")?;
+                    }
+                    let params = json_arg(b, "authorizationParams")?;
+                    client.login_with_redirect(a, Some(&params)).await?;
+                }
+                // handleRedirectCallback(url, from the address bar): validates the response
+                // and stores its tokens; a URL from the address bar is cleaned first.
+                1 => {
+                    let url = a.unwrap_or_default();
+                    let outcome = client.handle_redirect(&url, flag).await?;
+                    let mut done = Json::Obj(Vec::new());
+                    // appState is the app's own JSON, checked when the login started.
+                    if let Some(app_state) =
+                        outcome.app_state.and_then(|t| Json::parse(t.as_bytes()))
+                    {
+                        done.set("appState", app_state);
+                    }
+                    return Ok(done.to_text());
+                }
+                // getAccessToken past the cache (cacheMode, authorizationParams): the token
+                // or null (see `Client::get_access_token`).
+                2 => {
+                    let mode = CacheMode::parse(a.as_deref())?;
+                    let params = json_arg(b, "authorizationParams")?;
+                    let token = client.get_access_token(Some(&params), mode).await?;
+                    return Ok(token_json(token));
+                }
+                // checkSession(authorizationParams): "not logged in" settles quietly.
+                3 => {
+                    client
+                        .check_session(&json_arg(a, "authorizationParams")?)
+                        .await?
+                }
+                // loginWithPopup(authorizationParams): the entry has opened the popup already,
+                // while the click still counted.
+                4 => {
+                    client
+                        .login_with_popup(&json_arg(a, "authorizationParams")?)
+                        .await?
+                }
+                // logout(logoutParams, navigate: false for `openUrl: false`).
+                _ => {
+                    let params = json_arg(a, "logoutParams")?;
+                    client.logout(Some(&params), flag).await?;
+                }
             }
-            let params = json_arg(params, "authorizationParams")?;
-            client.login_with_redirect(app_state, Some(&params)).await?;
             Ok("null".into())
-        })
-    }
-
-    /// Validates the response in `url` and stores its tokens. When the URL came from the
-    /// address bar, the response is removed from it first.
-    #[wasm_bindgen(js_name = handleRedirectCallback)]
-    pub fn handle_redirect_callback(&self, url: String, from_location: bool) -> String {
-        let client = self.client.clone();
-        start(async move {
-            let outcome = client.handle_redirect(&url, from_location).await?;
-            let mut done = Json::Obj(Vec::new());
-            // appState is the app's own JSON, checked when the login started.
-            if let Some(app_state) = outcome.app_state.and_then(|t| Json::parse(t.as_bytes())) {
-                done.set("appState", app_state);
-            }
-            Ok(done.to_text())
         })
     }
 
@@ -273,52 +304,6 @@ impl WasmClient {
     #[wasm_bindgen(js_name = tokenAt)]
     pub fn token_at(&self, slot: f64) -> Option<String> {
         self.client.access_token_at((slot % TOKEN_SLOTS) as usize)
-    }
-
-    /// `getAccessToken` past the cache (see `Client::get_access_token`): done with the token,
-    /// or null.
-    #[wasm_bindgen(js_name = renewStep)]
-    pub fn renew_step(&self, mode: Option<String>, params: Option<String>) -> String {
-        let client = self.client.clone();
-        start(async move {
-            let mode = CacheMode::parse(mode.as_deref())?;
-            let params = json_arg(params, "authorizationParams")?;
-            let token = client.get_access_token(Some(&params), mode).await?;
-            Ok(token_json(token))
-        })
-    }
-
-    /// Restores a session with a silent request when none is held; "not logged in" answers of
-    /// the provider settle quietly.
-    #[wasm_bindgen(js_name = checkSession)]
-    pub fn check_session(&self, params: Option<String>) -> String {
-        let client = self.client.clone();
-        start(async move {
-            let params = json_arg(params, "authorizationParams")?;
-            client.check_session(&params).await?;
-            Ok("null".into())
-        })
-    }
-
-    /// The popup is already open (the entry opens it while the click still counts).
-    #[wasm_bindgen(js_name = loginWithPopup)]
-    pub fn login_with_popup(&self, params: Option<String>) -> String {
-        let client = self.client.clone();
-        start(async move {
-            let params = json_arg(params, "authorizationParams")?;
-            client.login_with_popup(&params).await?;
-            Ok("null".into())
-        })
-    }
-
-    /// `navigate`: false when the app passed `openUrl: false` (local logout only).
-    pub fn logout(&self, params: Option<String>, navigate: bool) -> String {
-        let client = self.client.clone();
-        start(async move {
-            let params = json_arg(params, "logoutParams")?;
-            client.logout(Some(&params), navigate).await?;
-            Ok("null".into())
-        })
     }
 
     /// The user's claims as JSON text.
