@@ -54,8 +54,14 @@ impl ErrorCode {
     }
 }
 
+/// An error, boxed: a `Result` then carries one pointer instead of four fields, which every `?`
+/// and every move of a result would copy (several kilobytes of wasm over the core). Its fields
+/// read through `Deref` as if they were the error's own.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuthError {
+pub struct AuthError(Box<Details>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Details {
     pub code: ErrorCode,
     /// Human text, never HTML.
     pub description: String,
@@ -67,12 +73,12 @@ pub struct AuthError {
 
 impl AuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        AuthError {
+        AuthError(Box::new(Details {
             code,
             description: description.into(),
             state: None,
             app_state: None,
-        }
+        }))
     }
     pub fn config(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidConfiguration, description)
@@ -108,6 +114,19 @@ impl AuthError {
             self.app_state = app_state.map(str::to_owned);
         }
         self
+    }
+}
+
+impl std::ops::Deref for AuthError {
+    type Target = Details;
+    fn deref(&self) -> &Details {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AuthError {
+    fn deref_mut(&mut self) -> &mut Details {
+        &mut self.0
     }
 }
 
