@@ -396,10 +396,18 @@ export async function startApi({ port = 4001, issuer, allowedOrigins = [], audie
 // ---------------------------------------------------------------------------------------------
 // The sample apps
 
+// The apps built with Vite, by name: the samples, and the pages the bindings' browser tests
+// drive (tests/e2e/bindings/).
+const BUILT_APPS = {
+  react: join(WWW, 'react'),
+  vue: join(WWW, 'vue'),
+  'bindings-react': fileURLToPath(new URL('../tests/e2e/bindings/react/', import.meta.url)),
+  'bindings-vue': fileURLToPath(new URL('../tests/e2e/bindings/vue/', import.meta.url)),
+};
+
 const APP_ROOTS = {
   plain: join(WWW, 'plain'),
-  react: join(WWW, 'react', 'dist'),
-  vue: join(WWW, 'vue', 'dist'),
+  ...Object.fromEntries(Object.entries(BUILT_APPS).map(([app, dir]) => [app, join(dir, 'dist')])),
 };
 
 
@@ -443,8 +451,8 @@ export async function startApp({ port = 3000, host = 'localhost', app = 'react',
 // has its dist/ emptied under it by another suite's build.
 export async function buildSample(app) {
   if (app === 'plain') return;
-  if (app !== 'react' && app !== 'vue') throw new Error(`unknown app ${app}`);
-  const cwd = join(WWW, app);
+  const cwd = BUILT_APPS[app];
+  if (!cwd) throw new Error(`unknown app ${app}`);
   const stamp = join(cwd, 'dist', '.inputs');
   await withLock(join(tmpdir(), `spa-login-build-${createHash('sha256').update(cwd).digest('hex').slice(0, 16)}`), async () => {
     const inputs = await hashFiles([PKG, join(cwd, 'src'), ...['index.html', 'vite.config.js', 'package.json', 'package-lock.json'].map((f) => join(cwd, f))]);
