@@ -14,16 +14,9 @@ export interface AuthProviderProps extends ClientOptions {
 export function AuthProvider(props: AuthProviderProps): ReactNode;
 
 /** The state (loading until the start is over) and the client's methods, which wait for the client when called before it exists. */
-export interface Auth extends Required<Pick<AuthState, 'isAuthenticated' | 'isLoading'>> {
+export interface Auth extends Required<Pick<AuthState, 'isAuthenticated' | 'isLoading'>>, Pick<Client, 'loginWithRedirect' | 'loginWithPopup' | 'logout' | 'getAccessToken' | 'fetchWithAuth' | 'checkSession' | 'getIdTokenClaims'> {
   user: AuthState['user'];
   error: AuthState['error'];
-  loginWithRedirect: Client['loginWithRedirect'];
-  loginWithPopup: Client['loginWithPopup'];
-  logout: Client['logout'];
-  getAccessToken: Client['getAccessToken'];
-  fetchWithAuth: Client['fetchWithAuth'];
-  checkSession: Client['checkSession'];
-  getIdTokenClaims: Client['getIdTokenClaims'];
 }
 
 /** Inside `<AuthProvider>`: renders again only when something in the state changed. */

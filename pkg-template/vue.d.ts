@@ -13,18 +13,11 @@ export interface AuthPluginOptions extends ClientOptions {
 export function createAuth(options: AuthPluginOptions): { install(app: App): void };
 
 /** Refs of the state (loading until the start is over) and the client's methods, which wait for the client when called before it exists. */
-export interface Auth {
+export interface Auth extends Pick<Client, 'loginWithRedirect' | 'loginWithPopup' | 'logout' | 'getAccessToken' | 'fetchWithAuth' | 'checkSession' | 'getIdTokenClaims'> {
   isAuthenticated: Readonly<Ref<boolean>>;
   isLoading: Readonly<Ref<boolean>>;
   user: Readonly<Ref<User | undefined>>;
   error: Readonly<Ref<AuthError | undefined>>;
-  loginWithRedirect: Client['loginWithRedirect'];
-  loginWithPopup: Client['loginWithPopup'];
-  logout: Client['logout'];
-  getAccessToken: Client['getAccessToken'];
-  fetchWithAuth: Client['fetchWithAuth'];
-  checkSession: Client['checkSession'];
-  getIdTokenClaims: Client['getIdTokenClaims'];
 }
 
 /** In `setup()` of a component of an app that installed the plugin. */
