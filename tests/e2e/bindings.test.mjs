@@ -92,8 +92,19 @@ defineE2E('the framework bindings', {
       stack.setConfig({ useRefreshTokens: false });
       await logIn(page, stack);
       const other = await context.newPage();
+      // Every status the other tab paints (read before each frame) while it restores the session.
+      await other.addInitScript(() => {
+        window.statusSeen = [];
+        const look = () => {
+          const text = document.querySelector('[data-testid=status]')?.textContent;
+          if (text && text !== window.statusSeen.at(-1)) window.statusSeen.push(text);
+          requestAnimationFrame(look);
+        };
+        requestAnimationFrame(look);
+      });
       await other.goto(`${stack.appUrl}/`, { timeout: WAIT_MS });
       assert.equal(await settledStatus(other), 'Logged in', 'the other tab restored the session');
+      assert.deepEqual(await other.evaluate(() => window.statusSeen), ['Loading', 'Logged in'], 'no "Logged out" flashed before');
       const navigations = recordNavigations(page);
       await byTestId(other, 'logout').click();
       await testIdText(page, 'status', 'Logged out');
