@@ -182,8 +182,9 @@ impl Config {
             // Core 11: offline_access asks for a refresh token.
             let scope = params.at("scope");
             if !scope.split(' ').any(|s| s == "offline_access") {
-                let scope = msg(&[scope.trim_end(), " offline_access"]);
-                params.insert("scope", scope.trim_start().into());
+                // Space-separated (RFC 6749 3.3): only spaces to trim.
+                let scope = msg(&[scope.trim_end_matches(' '), " offline_access"]);
+                params.insert("scope", scope.trim_start_matches(' ').into());
             }
         }
 

@@ -118,20 +118,23 @@ fn asks_for_nonce(header: &str) -> bool {
     let mut rest = header;
     loop {
         let end = item_end(rest);
-        let item = rest[..end].trim_matches(|c| c == ' ' || c == '\t');
+        let item = rest[..end].trim_matches(ows);
         // `name=value` goes on with the challenge; anything else starts one: `Scheme [name=value]`.
         let param = match (item.find('='), item.find(' ')) {
             (Some(eq), space) if space.is_none_or(|s| eq < s) => item,
             (_, space) => {
                 let (scheme, first) = item.split_at(space.unwrap_or(item.len()));
                 in_dpop = scheme.eq_ignore_ascii_case("DPoP");
-                first.trim_start()
+                first.trim_start_matches(ows)
             }
         };
         if let Some((name, value)) = param.split_once('=') {
             if in_dpop
-                && name.trim_end().eq_ignore_ascii_case("error")
-                && matches!(value.trim_start(), "use_dpop_nonce" | "\"use_dpop_nonce\"")
+                && name.trim_end_matches(ows).eq_ignore_ascii_case("error")
+                && matches!(
+                    value.trim_start_matches(ows),
+                    "use_dpop_nonce" | "\"use_dpop_nonce\""
+                )
             {
                 return true;
             }
@@ -141,6 +144,11 @@ fn asks_for_nonce(header: &str) -> bool {
         }
         rest = &rest[end + 1..];
     }
+}
+
+/// Optional white space (RFC 9110 5.6.3), and no other: std's `trim` knows all of Unicode's.
+fn ows(c: char) -> bool {
+    c == ' ' || c == '\t'
 }
 
 /// Where the first item of a header value ends: its first comma outside a quoted string.
