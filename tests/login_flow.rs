@@ -99,12 +99,22 @@ fn options_reject_unknown_response_type_and_bad_values_naming_them() {
 
 #[test]
 fn options_unknown_keys_are_refused_by_name() {
-    for name in ["cachelocation", "useRefreshToken", "redirectUri", "cache", "useMrrt"] {
+    for name in [
+        "cachelocation",
+        "useRefreshToken",
+        "redirectUri",
+        "cache",
+        "useMrrt",
+    ] {
         let mut o = json!({ "issuer": ISSUER, "clientId": "x" });
         o[name] = json!(true);
         let e = config_err(o);
         assert_eq!(e.code(), "invalid_configuration", "{name}");
-        assert!(e.description.contains(&format!("'{name}'")), "{}", e.description);
+        assert!(
+            e.description.contains(&format!("'{name}'")),
+            "{}",
+            e.description
+        );
     }
 }
 

@@ -358,7 +358,12 @@ fn opt_bool(options: &Json, name: &str) -> Result<bool> {
 }
 
 fn opt_seconds(options: &Json, name: &str, zero_ok: bool) -> Result<Option<u64>> {
-    match options.get(name) {
+    seconds(options.get(name), name, zero_ok)
+}
+
+/// A number of seconds an option or a call's argument gives (`timeoutInSeconds`), checked.
+pub fn seconds(value: Option<&Json>, name: &str, zero_ok: bool) -> Result<Option<u64>> {
+    match value {
         None | Some(Json::Null) => Ok(None),
         Some(v @ Json::Num(_)) => match v.as_f64() {
             Some(v) if v.is_finite() && v >= 0.0 && (zero_ok || v > 0.0) && v <= 86_400.0 => {

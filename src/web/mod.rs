@@ -11,7 +11,7 @@ pub mod tasks;
 use crate::core::base64url;
 use crate::core::cache::MemoryStore;
 use crate::core::client::{CacheMode, Client, ProviderCache};
-use crate::core::config::{CacheLocation, Config};
+use crate::core::config::{self, CacheLocation, Config};
 use crate::core::error::{AuthError, Result};
 use crate::core::json::Json;
 use crate::core::jwks::Jwk;
@@ -155,6 +155,12 @@ fn json_arg(text: Option<String>, what: &str) -> Result<Json> {
     }
 }
 
+/// A call's `timeoutInSeconds` (JSON text from the entry), checked.
+fn timeout_arg(text: Option<String>) -> Result<Option<u64>> {
+    let value = json_arg(text, "timeoutInSeconds")?;
+    config::seconds(Some(&value), "timeoutInSeconds", false)
+}
+
 fn thrown(e: AuthError) -> String {
     error_step(&e)
 }
@@ -276,16 +282,36 @@ impl WasmClient {
     }
 
     /// `getAccessToken` past the cache (see `Client::get_access_token`): done with the token,
-    /// or null.
+    /// or null. `timeout`: the call's `timeoutInSeconds` as JSON text.
     #[wasm_bindgen(js_name = renewStep)]
-    pub fn renew_step(&self, mode: Option<String>, params: Option<String>) -> String {
+    pub fn renew_step(
+        &self,
+        mode: Option<String>,
+        params: Option<String>,
+        timeout: Option<String>,
+    ) -> String {
         let client = self.client.clone();
         start(async move {
             let mode = CacheMode::parse(mode.as_deref())?;
             let params = json_arg(params, "authorizationParams")?;
-            let token = client.get_access_token(Some(&params), mode).await?;
+            let timeout = timeout_arg(timeout)?;
+            let token = client
+                .get_access_token(Some(&params), mode, timeout)
+                .await?;
             Ok(token_json(token))
         })
+    }
+
+    /// The cached token for these options as a token response, as JSON text (see
+    /// `Client::token_response`), for `detailedResponse`. Throws an error step.
+    #[wasm_bindgen(js_name = tokenResponse)]
+    pub fn token_response(
+        &self,
+        params: Option<String>,
+    ) -> std::result::Result<Option<String>, String> {
+        let params = json_arg(params, "authorizationParams").map_err(thrown)?;
+        let response = self.client.token_response(Some(&params)).map_err(thrown)?;
+        Ok(response.map(|r| r.to_text()))
     }
 
     /// Restores a session with a silent request when none is held; "not logged in" answers of
@@ -301,12 +327,14 @@ impl WasmClient {
     }
 
     /// The popup is already open (the entry opens it while the click still counts).
+    /// `timeout`: the call's `timeoutInSeconds` as JSON text.
     #[wasm_bindgen(js_name = loginWithPopup)]
-    pub fn login_with_popup(&self, params: Option<String>) -> String {
+    pub fn login_with_popup(&self, params: Option<String>, timeout: Option<String>) -> String {
         let client = self.client.clone();
         start(async move {
             let params = json_arg(params, "authorizationParams")?;
-            client.login_with_popup(&params).await?;
+            let timeout = timeout_arg(timeout)?;
+            client.login_with_popup(&params, timeout).await?;
             Ok("null".into())
         })
     }
