@@ -1,5 +1,5 @@
 //! What apps written for auth0-spa-js rely on, in the core: a call's own `timeoutInSeconds`,
-//! `detailedResponse`'s token response, and `logoutParams.federated`.
+//! `detailedResponse`'s `expires_in`, and `logoutParams.federated`.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod support;
@@ -74,40 +74,28 @@ fn a_calls_timeout_in_seconds_is_checked_like_the_options() {
 }
 
 #[test]
-fn detailed_response_is_the_cached_token_with_the_id_token_and_its_time_left() {
-    let (client, r) = logged_in();
-    let response = client
-        .token_response(None)
+fn detailed_response_expires_in_is_the_whole_seconds_the_token_has_left() {
+    let (client, _) = logged_in();
+    let (_, index) = client
+        .cached_access_token_slot(None, CacheMode::On)
         .unwrap()
         .expect("a token is cached");
-    let response: Value = serde_json::from_str(&response.to_text()).unwrap();
-    assert_eq!(
-        response,
-        json!({
-            "access_token": r.access_token,
-            "id_token": r.id_token,
-            "expires_in": 3600,
-            "scope": "openid profile email",
-            "token_type": "Bearer",
-        })
-    );
+    assert_eq!(client.access_token_expires_in(index), Some(3600));
     client
         .ports
         .now_ms
         .set(client.ports.now_ms.get() + 600_500.0);
-    let later: Value =
-        serde_json::from_str(&client.token_response(None).unwrap().unwrap().to_text()).unwrap();
-    assert_eq!(later["expires_in"], json!(2999), "whole seconds left");
-    // Another audience has no token: nothing, rather than the wrong token.
-    let other = j(json!({ "audience": "https://other.example" }));
-    assert_eq!(client.token_response(Some(&other)).unwrap(), None);
+    assert_eq!(client.access_token_expires_in(index), Some(2999));
+    client
+        .ports
+        .now_ms
+        .set(client.ports.now_ms.get() + 7200_000.0);
     assert_eq!(
-        client
-            .token_response(Some(&j(json!({ "state": "mine" }))))
-            .unwrap_err()
-            .code(),
-        "invalid_configuration"
+        client.access_token_expires_in(index),
+        Some(0),
+        "never negative"
     );
+    assert_eq!(client.access_token_expires_in(index + 1), None);
 }
 
 /// A `domain` client of an Auth0-shaped provider; `end_session`: whether discovery lists an

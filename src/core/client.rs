@@ -1092,30 +1092,12 @@ impl<P: Ports> Client<P> {
         )
     }
 
-    /// `getAccessToken({ detailedResponse: true })`: the cached token for these options as a
-    /// token response gives it, with the session's ID token, `expires_in` as the whole seconds
-    /// it has left, and `scope` as it was asked for. `None` when no fresh token is cached.
-    pub fn token_response(&self, overrides: Option<&Json>) -> Result<Option<Json>> {
-        let params = request_params(&self.config, overrides)?;
-        let clock = self.clock();
+    /// The whole seconds the session's access token at `index` has left (`expires_in` of
+    /// `getAccessToken({ detailedResponse: true })`).
+    pub fn access_token_expires_in(&self, index: usize) -> Option<u64> {
         let cache = self.cache.borrow();
-        let Some(index) = cache.find(params.get("audience"), params.at("scope"), &clock) else {
-            return Ok(None);
-        };
-        let entry = &cache.session().access_tokens[index];
-        let left = ((entry.expires_at - clock.now_ms) / 1000.0)
-            .floor()
-            .max(0.0);
-        let mut response = Json::Obj(Vec::new());
-        response.set("access_token", Json::Str(entry.access_token.clone()));
-        if let Some(id_token) = &cache.session().id_token {
-            response.set("id_token", Json::Str(id_token.raw.clone()));
-        }
-        response.set("expires_in", Json::Num((left as u64).to_string()));
-        response.set("scope", Json::Str(entry.scope.clone()));
-        // The token endpoint and the implicit response are refused unless they say Bearer.
-        response.set("token_type", Json::Str("Bearer".into()));
-        Ok(Some(response))
+        let expires_at = cache.session().access_tokens.get(index)?.expires_at;
+        Some(((expires_at - self.ports.now_ms()) / 1000.0).max(0.0) as u64)
     }
 
     /// The (audience, scope) a `getAccessToken` call asks for.
@@ -1231,7 +1213,7 @@ impl<P: Ports> Client<P> {
         // too must not believe it did. Only Auth0 (a `domain` client) has such a logout.
         if federated && self.config.domain.is_none() {
             return Err(AuthError::config(
-                "logoutParams.federated is Auth0's logout from the upstream identity provider (/v2/logout?federated); a client made with issuer has no such logout",
+                "logoutParams.federated needs Auth0 (a client made with domain)",
             ));
         }
         let mut extra_pairs = Vec::new();

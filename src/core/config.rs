@@ -174,11 +174,7 @@ impl Config {
         if let Some((name, _)) = members.iter().find(|(name, _)| {
             !KNOWN_OPTIONS.contains(&name.as_str()) && !IGNORED_OPTIONS.contains(&name.as_str())
         }) {
-            return Err(AuthError::config(msg(&[
-                "unknown option '",
-                name,
-                "' (misspelt, or an auth0-spa-js option spa-login does not support)",
-            ])));
+            return Err(AuthError::config(msg(&["unknown option '", name, "'"])));
         }
         let client_id = opt_string(options, "clientId")?
             .filter(|s| !s.is_empty())

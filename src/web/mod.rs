@@ -302,16 +302,11 @@ impl WasmClient {
         })
     }
 
-    /// The cached token for these options as a token response, as JSON text (see
-    /// `Client::token_response`), for `detailedResponse`. Throws an error step.
-    #[wasm_bindgen(js_name = tokenResponse)]
-    pub fn token_response(
-        &self,
-        params: Option<String>,
-    ) -> std::result::Result<Option<String>, String> {
-        let params = json_arg(params, "authorizationParams").map_err(thrown)?;
-        let response = self.client.token_response(Some(&params)).map_err(thrown)?;
-        Ok(response.map(|r| r.to_text()))
+    /// The whole seconds the token `cachedToken` named has left, for `detailedResponse`.
+    #[wasm_bindgen(js_name = expiresIn)]
+    pub fn expires_in(&self, slot: f64) -> f64 {
+        let index = (slot % TOKEN_SLOTS) as usize;
+        self.client.access_token_expires_in(index).unwrap_or(0) as f64
     }
 
     /// Restores a session with a silent request when none is held; "not logged in" answers of
