@@ -1,4 +1,4 @@
-//! The flows of API.md, written against the `Ports` traits: no browser in sight.
+//! The flows of docs/API.md, written against the `Ports` traits: no browser in sight.
 
 use super::authorize::{authorize_url, request_params, RANDOM_BYTES};
 use super::base64url;
