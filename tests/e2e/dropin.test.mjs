@@ -50,9 +50,29 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
   let out;
   const closers = [];
   let browser;
+  let appUrl;
+  let providerOrigin;
+  let api;
+  const grants = [];
 
   before(async () => {
     out = await mkdtemp(join(tmpdir(), 'spa-login-dropin-'));
+    const [providerPort, apiPort, appPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    assert.equal(new Set([providerPort, apiPort, appPort]).size, 3);
+    // Registered as the app registers them at Auth0: the origin, as the README's
+    // `window.location.origin` gives it (no trailing slash).
+    appUrl = `http://localhost:${appPort}`;
+    const provider = await startProvider({
+      port: providerPort, auth0: true, audiences: [AUDIENCE], redirectUris: [appUrl], postLogoutRedirectUris: [appUrl],
+    });
+    closers.push(provider.close);
+    providerOrigin = new URL(provider.issuer).origin;
+    api = await startApi({ port: apiPort, issuer: provider.issuer, allowedOrigins: [appUrl], audiences: [AUDIENCE] });
+    closers.push(api.close);
+    const config = { domain: providerOrigin, clientId: CLIENT_ID, audience: AUDIENCE, apiUrl: api.url };
+    closers.push(await startDropinApp({ port: appPort, out, config }));
+    provider.oidc.on('grant.success', (ctx) => grants.push(ctx.oidc.params.grant_type));
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -70,24 +90,6 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
   });
 
   test('logs in with the code flow, gets a token silently, calls the API, reloads, logs out', async () => {
-    const [providerPort, apiPort, appPort] = await Promise.all([freePort(), freePort(), freePort()]);
-    assert.equal(new Set([providerPort, apiPort, appPort]).size, 3);
-    // Registered as the app registers them at Auth0: the origin, as the README's
-    // `window.location.origin` gives it (no trailing slash).
-    const appUrl = `http://localhost:${appPort}`;
-    const provider = await startProvider({
-      port: providerPort, auth0: true, audiences: [AUDIENCE], redirectUris: [appUrl], postLogoutRedirectUris: [appUrl],
-    });
-    closers.push(provider.close);
-    const providerOrigin = new URL(provider.issuer).origin;
-    const api = await startApi({ port: apiPort, issuer: provider.issuer, allowedOrigins: [appUrl], audiences: [AUDIENCE] });
-    closers.push(api.close);
-    const config = { domain: providerOrigin, clientId: CLIENT_ID, audience: AUDIENCE, apiUrl: api.url };
-    closers.push(await startDropinApp({ port: appPort, out, config }));
-    const grants = [];
-    provider.oidc.on('grant.success', (ctx) => grants.push(ctx.oidc.params.grant_type));
-
-    browser = await launchChromium();
     const page = await (await browser.newContext()).newPage();
     const problems = [];
     page.on('pageerror', (e) => problems.push(e.message));
@@ -155,5 +157,54 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
       for (const value of Object.values(area)) assert.ok(!value.includes(token), 'no token is left in storage');
     }
     assert.deepEqual(problems, [], 'the page threw nothing');
+  });
+
+  test("auth0-spa-js's options and error classes, as its apps use them", async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${appUrl}/`, { timeout: WAIT_MS });
+    await testIdText(page, 'status', 'Logged out');
+    const r = await page.evaluate(async (domain) => {
+      const m = await import('spa-login');
+      const base = { domain, clientId: 'spa-demo', authorizationParams: { redirect_uri: location.origin } };
+      // What a call rejected with: the classes it is an instance of, its code and text.
+      const outcome = async (call) => {
+        try {
+          return { resolved: await call() };
+        } catch (e) {
+          const classes = ['AuthError', 'GenericError', 'AuthenticationError', 'InvalidConfigurationError', 'TimeoutError',
+            'PopupTimeoutError', 'PopupCancelledError', 'PopupOpenError', 'MfaRequiredError', 'MissingRefreshTokenError',
+            'UseDpopNonceError'].filter((name) => e instanceof m[name]);
+          return { classes, name: e.name, error: e.error, description: e.error_description };
+        }
+      };
+      let federatedUrl;
+      const client = await m.createAuth0Client({ ...base, useCookiesForTransactions: true, cookieDomain: 'localhost', useFormData: true });
+      return {
+        // The constructor returns at once; a bad option rejects the calls.
+        misspelt: await outcome(() => new m.Auth0Client({ ...base, cachelocation: 'localstorage' }).getUser()),
+        badTimeout: await outcome(() => client.getTokenSilently({ timeoutInSeconds: 0 })),
+        loggedOut: await outcome(() => client.getTokenSilently({ timeoutInSeconds: 5 })),
+        cacheOnly: await outcome(() => client.getTokenSilently({ cacheMode: 'cache-only', detailedResponse: true })),
+        noRefreshToken: await outcome(() => new m.Auth0Client({ ...base, useRefreshTokens: true }).getTokenSilently()),
+        federated: await outcome(() => client.logout({ logoutParams: { federated: true, returnTo: location.origin }, openUrl: (url) => { federatedUrl = url; } })),
+        federatedUrl,
+      };
+    }, providerOrigin);
+    assert.deepEqual(r.misspelt.classes, ['AuthError', 'GenericError', 'InvalidConfigurationError']);
+    assert.equal(r.misspelt.name, 'InvalidConfigurationError');
+    assert.match(r.misspelt.description, /unknown option 'cachelocation'/);
+    assert.deepEqual(r.badTimeout.classes, ['AuthError', 'GenericError', 'InvalidConfigurationError']);
+    assert.match(r.badTimeout.description, /timeoutInSeconds/);
+    // The provider's answer to the silent request, with the request's state.
+    assert.deepEqual(r.loggedOut.classes, ['AuthError', 'GenericError', 'AuthenticationError']);
+    assert.equal(r.loggedOut.error, 'login_required');
+    assert.deepEqual(r.cacheOnly, { resolved: undefined });
+    assert.deepEqual(r.noRefreshToken.classes, ['AuthError', 'GenericError', 'MissingRefreshTokenError']);
+    assert.equal(r.noRefreshToken.error, 'missing_refresh_token');
+    assert.deepEqual(r.federated, { resolved: undefined });
+    const logout = new URL(r.federatedUrl);
+    assert.equal(`${logout.origin}${logout.pathname}`, `${providerOrigin}/v2/logout`);
+    assert.equal(logout.searchParams.get('federated'), '');
+    assert.equal(logout.searchParams.get('returnTo'), appUrl);
   });
 });
