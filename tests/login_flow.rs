@@ -120,25 +120,19 @@ fn options_unknown_keys_are_refused_by_name() {
 
 #[test]
 fn options_auth0_spa_js_only_options_are_accepted_and_change_nothing() {
-    let plain = Config::from_options(
-        &j(json!({ "domain": "tenant.example.com", "clientId": "x" })),
-        "https://app.example/",
-    )
-    .unwrap();
-    let with_ignored = Config::from_options(
-        &j(json!({
-            "domain": "tenant.example.com",
-            "clientId": "x",
-            "useCookiesForTransactions": true,
-            "legacySameSiteCookie": false,
-            "sessionCheckExpiryDays": 7,
-            "cookieDomain": ".example.com",
-            "useFormData": false,
-            "workerUrl": "/worker.js",
-            "auth0Client": { "name": "app", "version": "1" },
-        })),
-        "https://app.example/",
-    )
+    let config = |options: Value| Config::from_options(&j(options), "https://app.example/");
+    let plain = config(json!({ "domain": "tenant.example.com", "clientId": "x" })).unwrap();
+    let with_ignored = config(json!({
+        "domain": "tenant.example.com",
+        "clientId": "x",
+        "useCookiesForTransactions": true,
+        "legacySameSiteCookie": false,
+        "sessionCheckExpiryDays": 7,
+        "cookieDomain": ".example.com",
+        "useFormData": false,
+        "workerUrl": "/worker.js",
+        "auth0Client": { "name": "app", "version": "1" },
+    }))
     .unwrap();
     assert_eq!(format!("{plain:?}"), format!("{with_ignored:?}"));
 }
