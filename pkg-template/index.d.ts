@@ -223,10 +223,10 @@ export interface IdTokenClaims extends User {
  * `TokenResponse`; `undefined` only with `cacheMode: 'cache-only'` and no valid cached token.
  */
 export interface GetAccessToken {
-  (options: GetAccessTokenOptions & { detailedResponse: true; cacheMode: 'cache-only' }): Promise<TokenResponse | undefined>;
-  (options: GetAccessTokenOptions & { detailedResponse: true }): Promise<TokenResponse>;
-  (options: GetAccessTokenOptions & { cacheMode: 'cache-only' }): Promise<string | undefined>;
-  (options?: GetAccessTokenOptions & { detailedResponse?: false }): Promise<string>;
+  (options: GetAccessTokenOptions & { detailedResponse: true; cacheMode?: 'on' | 'off' }): Promise<TokenResponse>;
+  (options: GetAccessTokenOptions & { detailedResponse: true }): Promise<TokenResponse | undefined>;
+  (options?: GetAccessTokenOptions & { detailedResponse?: false; cacheMode?: 'on' | 'off' }): Promise<string>;
+  (options?: GetAccessTokenOptions & { detailedResponse?: false }): Promise<string | undefined>;
   (options?: GetAccessTokenOptions): Promise<string | TokenResponse | undefined>;
 }
 

@@ -18,6 +18,11 @@ export async function check(): Promise<void> {
   const notAString: string = await client.getTokenSilently({ detailedResponse: true });
   // @ts-expect-error cache-only may give nothing
   const maybe: string = await client.getTokenSilently({ cacheMode: 'cache-only' });
+  const mode = Math.random() < 0.5 ? 'on' : 'cache-only';
+  // @ts-expect-error a cacheMode that may be cache-only may give nothing too
+  const maybeToo: string = await client.getTokenSilently({ cacheMode: mode });
+  // @ts-expect-error so may a detailed one
+  const maybeDetails: TokenResponse = await client.getTokenSilently({ cacheMode: mode, detailedResponse: true });
 
   interface Roles { roles: string[] }
   const user = await client.getUser<Roles>();
@@ -43,5 +48,5 @@ export async function check(): Promise<void> {
     }
     if (e instanceof MissingRefreshTokenError) void e.error_description;
   }
-  void [token, details, notAString, maybe, roles, wrong, target, popupToken];
+  void [token, details, notAString, maybe, maybeToo, maybeDetails, roles, wrong, target, popupToken];
 }
