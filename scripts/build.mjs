@@ -59,6 +59,8 @@ writeFileSync(
   JSON.stringify({ name, version, description, license, repository, keywords, ...fields }, null, 2) + '\n',
 );
 for (const file of ['index.d.ts', 'react.d.ts', 'vue.d.ts', 'README.md']) copyFileSync(join(template, file), join(pkg, file));
+// The licenses package.json's `license` names (MIT OR Apache-2.0), whatever wasm-pack copied.
+for (const file of ['LICENSE-MIT', 'LICENSE-APACHE']) copyFileSync(join(root, file), join(pkg, file));
 // The JS an app downloads, minified as the peers' bundles are (identifiers, whitespace,
 // comments): the entry with its effects module bundled in (one file, one request), and the
 // wasm-bindgen glue, which the entry imports. The readable sources are pkg-template/ and

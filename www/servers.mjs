@@ -115,6 +115,8 @@ export async function startProvider({
         authorization: '/authorize',
         jwks: '/.well-known/jwks.json',
         userinfo: '/userinfo',
+        token: '/oauth/token',
+        revocation: '/oauth/revoke',
         end_session: '/oidc/logout',
       },
       // Auth0 asks no consent of first-party applications: grant what the request asks for.
@@ -134,7 +136,9 @@ export async function startProvider({
       ...(auth0 ? { resourceIndicators: {
         enabled: true,
         defaultResource: () => undefined,
-        useGrantedResource: () => false,
+        // As at Auth0, the code flow's token is for the audience the authorization request
+        // named: the code exchange (and a refresh) does not repeat it.
+        useGrantedResource: () => true,
         getResourceServerInfo: (ctx, indicator) => {
           if (!audiences.includes(indicator)) throw new errors.InvalidTarget(`unknown audience ${indicator}`);
           return { scope: apiScope, audience: indicator, accessTokenFormat: 'jwt', accessTokenTTL };

@@ -1,5 +1,5 @@
 //! Typed errors. Every failure the package reports is an `AuthError` whose `code` is one of the
-//! strings of API.md; the browser shell turns it into the JS `AuthError` class.
+//! strings of docs/API.md; the browser shell turns it into the JS `AuthError` class.
 
 use std::fmt;
 
@@ -104,7 +104,7 @@ impl AuthError {
     pub fn code(&self) -> &str {
         self.code.as_str()
     }
-    /// Attaches the response's state and the transaction's appState (API.md: both are reported
+    /// Attaches the response's state and the transaction's appState (docs/API.md: both are reported
     /// with the error where known).
     pub fn with_context(mut self, state: Option<&str>, app_state: Option<&str>) -> Self {
         if self.state.is_none() {
