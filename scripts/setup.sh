@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Installs what building and testing spa-login needs, skipping whatever is already there, so it
 # is cheap to run before every build. `--browser` also installs Debian's Chromium and
-# ChromeDriver, and Firefox ESR, for the browser tests.
+# ChromeDriver, and Firefox ESR, for the browser tests; `--webkit` WebKitGTK's WebDriver and Xvfb
+# for `npm run test:webkit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '[setup] %s\n' "$*"; }
 
 with_browser=false
-[ "${1:-}" = "--browser" ] && with_browser=true
+with_webkit=false
+for arg in "$@"; do
+  case "$arg" in
+    --browser) with_browser=true ;;
+    --webkit) with_webkit=true ;;
+  esac
+done
 
 command -v cargo >/dev/null || { say "cargo is missing: install Rust with rustup first"; exit 1; }
 
@@ -55,6 +62,13 @@ fi
 if $with_browser && ! [ -x /usr/bin/firefox-esr ]; then
   say "installing Firefox ESR from Debian"
   apt_install firefox-esr
+fi
+
+# WebKit for `npm run test:webkit` only: WebKitGTK's WebDriver (with its MiniBrowser) and a
+# virtual display to run it in.
+if $with_webkit && { ! [ -x /usr/bin/WebKitWebDriver ] || ! command -v xvfb-run >/dev/null; }; then
+  say "installing WebKitGTK's WebDriver and Xvfb from Debian"
+  apt_install webkit2gtk-driver xvfb xauth
 fi
 
 # Root tools: binaryen's wasm-opt (Debian's is too old for current wasm-bindgen output), the

@@ -93,10 +93,12 @@ test('a login, an API call, the session restored after a reload, and logout in W
   assert.equal(await settled(), 'Logged in', 'checkSession restored the session in the hidden iframe');
   assert.equal(await text('error'), '', 'no error is shown');
 
-  // Logout goes to the provider's end-session page, which sends the browser back; the new page
-  // load's checkSession then finds no session at the provider.
+  // Logout goes to the provider's end-session page, which sends the browser back: a new
+  // document of the app (without the mark set here), whose checkSession finds no session at
+  // the provider.
+  await inSession('POST', '/execute/sync', { script: 'window.beforeLogout = true', args: [] });
   await click('[data-testid="logout"]');
-  await waitForUrl((u) => u.startsWith(`${stack.providerOrigin}/`), 'the provider\'s end-session page');
-  await waitForUrl((u) => u === `${stack.appUrl}/`, 'back at the app');
+  await eventually(() => inSession('POST', '/execute/sync', { script: 'return [location.href, window.beforeLogout === true]', args: [] }),
+    ([href, old]) => !old && href === `${stack.appUrl}/`, { what: 'a new page of the app after the provider\'s logout' });
   assert.equal(await settled(), 'Logged out');
 });
