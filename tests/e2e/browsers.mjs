@@ -1,10 +1,10 @@
 // The browsers the end-to-end suites run in. Chromium is playwright-core's own browser, used as
 // is. Firefox (Debian's firefox-esr) is driven by puppeteer-core over WebDriver BiDi and
-// wrapped here in the few Playwright calls the sample suites make (a browser's newContext, a
-// context's newPage / clearCookies / close, a page's goto, reload, evaluate, locator,
-// getByRole, waitForURL, waitForEvent and its request, response and framenavigated events),
-// so one suite runs in both. A suite that needs more of Playwright (routing requests) runs in
-// Chromium only.
+// wrapped here in the few Playwright calls the suites make: a browser's newContext; a
+// context's newPage, addInitScript, clearCookies and close; a page's goto, reload, evaluate,
+// locator, getByRole, waitForURL, waitForEvent, a route that fulfils requests, and its
+// request, response and framenavigated events. So one suite runs in both. A test that needs
+// more of Playwright (rewriting a provider's redirect on its way) runs in Chromium only.
 import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 
@@ -23,8 +23,9 @@ export function launchChromium({ popupBlocker = false } = {}) {
   });
 }
 
-export async function launchBrowser(name) {
-  if (name === 'chromium') return launchChromium();
+// `chromiumOptions` go to launchChromium.
+export async function launchBrowser(name, chromiumOptions) {
+  if (name === 'chromium') return launchChromium(chromiumOptions);
   if (name !== 'firefox') throw new Error(`unknown browser ${name}; use one of ${BROWSERS.join(', ')}`);
   const browser = await puppeteer.launch({
     browser: 'firefox',
@@ -39,8 +40,21 @@ export async function launchBrowser(name) {
 }
 
 function firefoxContext(context) {
+  // Scripts run in every document of the context's pages before the page's own, as
+  // Playwright's addInitScript: in the pages open now and in those opened later.
+  const initScripts = [];
+  const pages = [];
   const wrapped = {
-    newPage: async () => firefoxPage(await context.newPage(), wrapped),
+    newPage: async () => {
+      const page = await context.newPage();
+      for (const script of initScripts) await page.evaluateOnNewDocument(script);
+      pages.push(page);
+      return firefoxPage(page, wrapped);
+    },
+    addInitScript: async (script) => {
+      initScripts.push(script);
+      for (const page of pages) await page.evaluateOnNewDocument(script);
+    },
     clearCookies: async () => {
       const cookies = await context.cookies();
       if (cookies.length > 0) await context.deleteCookie(...cookies);
@@ -92,5 +106,14 @@ function firefoxPage(page, context) {
       await once('framenavigated', (frame) => frame === page.mainFrame() && accept(new URL(frame.url())), timeout);
     },
     waitForEvent: (event, { predicate = () => true, timeout = 30_000 } = {}) => once(event, predicate, timeout),
+    // Answers the requests (of the page and its frames) whose URL `match` accepts with what
+    // `handler` gives route.fulfill; the others go on untouched.
+    route: async (match, handler) => {
+      await page.setRequestInterception(true);
+      page.on('request', (request) => {
+        if (!match(new URL(request.url()))) return request.continue();
+        return handler({ fulfill: ({ status = 200, contentType, headers, body }) => request.respond({ status, contentType, headers, body }) });
+      });
+    },
   };
 }

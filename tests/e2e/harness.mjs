@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser, launchChromium } from './browsers.mjs';
+import { launchBrowser } from './browsers.mjs';
 import { buildSample, CLIENT_ID, DEMO_USER, startApi, startApp, startProvider } from '../../www/servers.mjs';
 
 const PKG_ENTRY = fileURLToPath(new URL('../../pkg/index.js', import.meta.url));
@@ -47,8 +47,8 @@ export function freePort() {
 // of `audiences`) and the app a `domain` client; `appHost` '127.0.0.1' puts the app on another
 // site than the provider (localhost); `provider` passes options to startProvider (token
 // lifetimes, say); `config` adds to the app's /config.json. `stack.setConfig(overrides)` changes
-// what the next page load reads, on top of that base; `stack.setHeaders(headers)` what the app
-// server sends with every response from then on.
+// what the next page load reads, on top of that base; `stack.setHeaders(headers, { html })`
+// what the app server sends with every response from then on, and how it changes its HTML pages.
 //
 // `stack.metadata` is the provider's discovery document, and `stack.grants` lists what its
 // token endpoint was asked and answered, as the provider saw it (see recordGrant); defineE2E
@@ -84,7 +84,8 @@ export async function startStack(app, { auth0 = false, audiences = [], appHost =
     };
     let current = base;
     let headers = {};
-    const web = await startApp({ port: appPort, host: appHost, app, config: () => current, headers: () => headers });
+    let render = (html) => html;
+    const web = await startApp({ port: appPort, host: appHost, app, config: () => current, headers: () => headers, render: (html) => render(html) });
     closers.push(web.close);
     assert.equal(web.url, appUrl);
     return {
@@ -98,8 +99,9 @@ export async function startStack(app, { auth0 = false, audiences = [], appHost =
       setConfig: (overrides = {}) => {
         current = { ...base, ...overrides };
       },
-      setHeaders: (sent = {}) => {
+      setHeaders: (sent = {}, { html = (text) => text } = {}) => {
         headers = sent;
+        render = html;
       },
       close: () => Promise.all(closers.map((close) => close())),
     };
@@ -404,14 +406,14 @@ export function assertCleanAddressBar(page, stack) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A test file of its own: one Chromium, some stacks, a fresh browser context per test
+// A test file of its own: one browser, some stacks, a fresh browser context per test
 
 // Declares the suite `name` with the stacks `stacks` ({ key: [app, startStack options] }),
-// started in parallel with one Chromium (launchChromium `launch` options), once the samples
-// they use are built. `define(env, it)`
+// started in parallel with one `browser` (Chromium by default, with launchChromium `launch`
+// options; or Firefox, see browsers.mjs), once the samples they use are built. `define(env, it)`
 // declares the tests; in them `env.stacks[key]`, `env.browser`, `env.context` and `env.page`
 // are ready, and every stack's config is back to its base.
-export function defineE2E(name, { stacks, launch = {} }, define) {
+export function defineE2E(name, { stacks, launch = {}, browser: browserName = 'chromium' }, define) {
   const env = { stacks: {} };
   describe(name, { timeout: BUILD_TIMEOUT_MS + 20 * TEST_TIMEOUT_MS }, () => {
     before(async () => {
@@ -422,7 +424,7 @@ export function defineE2E(name, { stacks, launch = {} }, define) {
       // One build at a time: the machine's cores are for the browser and the servers.
       for (const app of new Set(entries.map(([, [app]]) => app))) await buildSample(app);
       const [browser, ...started] = await Promise.all([
-        launchChromium(launch),
+        launchBrowser(browserName, launch),
         ...entries.map(([, [app, options]]) => startStack(app, options)),
       ]);
       env.browser = browser;
