@@ -2,7 +2,8 @@
 // WebDriver: plain JSON over HTTP, no client library). Not part of `npm test`: run it with
 // `npm run test:webkit`, which installs the driver and a virtual display and runs this under
 // xvfb-run. A real login through the provider's forms, the API called with the token, the
-// session restored by checkSession's hidden iframe after a reload, and logout.
+// session restored by checkSession's hidden iframe after a reload, and logout; and a hidden
+// iframe that the page's CSP refuses.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -101,4 +102,19 @@ test('a login, an API call, the session restored after a reload, and logout in W
   await eventually(() => inSession('POST', '/execute/sync', { script: 'return [location.href, window.beforeLogout === true]', args: [] }),
     ([href, old]) => !old && href === `${stack.appUrl}/`, { what: 'a new page of the app after the provider\'s logout' });
   assert.equal(await settled(), 'Logged out');
+});
+
+test("a hidden iframe the page's CSP refuses ends at once with frame_blocked in WebKit", { timeout: 60_000 }, async () => {
+  // The provider answers the silent request with a redirect back to the app, which a frame-src
+  // without 'self' refuses; a flow left to its timeout would outlast the wait below.
+  stack.setConfig({ authorizeTimeoutInSeconds: 60 });
+  stack.setHeaders({ 'Content-Security-Policy': `frame-src ${stack.providerOrigin}` });
+  try {
+    await inSession('POST', '/url', { url: `${stack.appUrl}/` });
+    assert.match(await waitForText('error', (t) => t !== ''), /^frame_blocked: /);
+    assert.equal(await settled(), 'Logged out');
+  } finally {
+    stack.setHeaders();
+    stack.setConfig();
+  }
 });
