@@ -306,7 +306,11 @@ export interface Client extends ClientMethods {
   subscribe(listener: (state: AuthState) => void): () => void;
 }
 
-/** Validates the options (rejecting with `invalid_configuration`) and makes a client. Default flow: implicit. */
+/**
+ * Validates the options (rejecting with `invalid_configuration`) and makes a client. Default
+ * flow: implicit. Rejects with `wasm_unavailable` where the WebAssembly module cannot load (a CSP
+ * without `'wasm-unsafe-eval'`, no browser as on a server).
+ */
 export function createClient(options: ClientOptions): Promise<Client>;
 
 /**
@@ -328,7 +332,8 @@ export class AuthError extends Error {
   /**
    * `invalid_configuration`, `invalid_state`, `invalid_response`, `invalid_id_token`,
    * `invalid_provider_metadata`, `invalid_jwks`, `storage_unavailable`, `network_error`,
-   * `timeout`, `popup_cancelled`, `popup_blocked`, `popup_severed`, `login_required`,
+   * `timeout`, `popup_cancelled`, `popup_blocked`, `popup_severed`, `frame_blocked` (the
+   * page's CSP refused the hidden iframe), `wasm_unavailable`, `login_required`,
    * `missing_refresh_token`, or the provider's own code (`access_denied`, `consent_required`,
    * `invalid_grant`, ...).
    */

@@ -10,7 +10,10 @@ let loading;
 function load() {
   loading ??= init({ module_or_path: new URL('./spa_login_bg.wasm', import.meta.url) }).catch((e) => {
     loading = undefined; // let a later call try again (the wasm may have failed to download)
-    throw new GenericError('network_error', `the spa-login WebAssembly module could not be loaded: ${e && e.message}`);
+    // A download that failed (a TypeError of fetch) may work next time; a module the browser
+    // refuses to compile (a CSP without 'wasm-unsafe-eval', a file that is not the module) or
+    // a browser without WebAssembly fails the same way on every try.
+    throw new GenericError(e instanceof TypeError ? 'network_error' : 'wasm_unavailable', `the spa-login WebAssembly module could not be loaded: ${e && e.message}`);
   });
   return loading;
 }
@@ -379,6 +382,8 @@ class Client {
 
 /** Validates the options and makes a client; loads the WebAssembly module on first use. */
 export async function createClient(options) {
+  // On a server (server-side rendering) there is no page to log in from.
+  if (typeof window === 'undefined') throw new AuthError('wasm_unavailable', 'not in a browser');
   await load();
   const text = json(options, 'options') ?? 'null';
   return new Client(sync(() => createWasmClient(text, window.location.origin, options?.nowProvider)));

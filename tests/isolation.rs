@@ -297,6 +297,11 @@ fn a_window_that_times_out_or_is_closed_leaves_no_transaction() {
             FailureKind::PopupSevered,
             "popup_severed",
         ),
+        (
+            WindowKind::Frame,
+            FailureKind::FrameBlocked,
+            "frame_blocked",
+        ),
         (WindowKind::Frame, FailureKind::Failed, "network_error"),
     ] {
         let client = client();

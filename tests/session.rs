@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::json;
 use spa_login::core::client::{means_logged_out, CacheMode, Flow};
-use spa_login::core::ports::KeyValueStore;
+use spa_login::core::ports::{Failure, FailureKind, KeyValueStore};
 use support::*;
 
 #[test]
@@ -303,4 +303,18 @@ fn the_channel_and_the_default_redirect_uri_come_from_the_core() {
         param(&url, "redirect_uri").as_deref(),
         Some("https://app.example/")
     );
+}
+
+#[test]
+fn check_session_rejects_when_the_page_blocks_its_frame() {
+    // A frame the page's CSP refused says nothing about the provider's session: not the quiet
+    // "logged out" of login_required, but an error naming what the app must fix.
+    let client = client();
+    client
+        .ports
+        .answer_windows(|_, _, _| Err(Failure::new(FailureKind::FrameBlocked, "frame-src")));
+    let e = block_on(client.check_session(&j(json!({})))).unwrap_err();
+    assert_eq!(e.code(), "frame_blocked");
+    assert!(e.description.contains("Content Security Policy"), "{e}");
+    assert!(!client.is_authenticated());
 }

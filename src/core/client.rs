@@ -220,6 +220,10 @@ fn window_error(failure: Failure) -> AuthError {
             ErrorCode::PopupSevered,
             "the popup lost its link to this window (the provider's Cross-Origin-Opener-Policy) and this browser has no same-origin channel for the response: use loginWithRedirect",
         ),
+        FailureKind::FrameBlocked => (
+            ErrorCode::FrameBlocked,
+            "the page's Content Security Policy (frame-src) blocked the hidden iframe",
+        ),
         FailureKind::Failed => (ErrorCode::NetworkError, "the login window failed"),
     };
     let mut description = String::from(text);
@@ -1033,6 +1037,10 @@ impl<P: Ports> Client<P> {
         }
         // With refresh tokens, one that is held (localStorage, after a reload) renews first;
         // none held, or one refused, means "not logged in" as the provider's answers do.
+        // Everything else rejects, `frame_blocked` included: a frame the page's CSP refused says
+        // nothing about the provider's session (the user may well be signed in there), and
+        // settling quietly would show every user as logged out while hiding the one thing the
+        // app's developer must fix. It comes at once, like a failed request, not after a wait.
         match self.renew(Some(params), None).await {
             Err(e) if means_logged_out(e.code()) => Ok(()),
             Err(e) if matches!(e.code(), "missing_refresh_token" | "invalid_grant") => Ok(()),

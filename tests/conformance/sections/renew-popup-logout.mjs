@@ -776,8 +776,8 @@ describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
       return r;
     };
     assertHandledAsOwn(await inFrame('d'), 'a parent with no flow');
-    // A parent whose silent flow has another state.
-    s.provider.config.authorize = () => ({ noAnswer: true });
+    // A parent whose silent flow has another state, and runs until the check is done.
+    s.provider.config.authorize = () => ({ hang: true });
     const renewal = s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
     await until(() => authorizeRequests(s).length === 1, 'the silent flow to start');
     assertHandledAsOwn(await inFrame('e'), 'a parent with a silent flow of another state');
@@ -839,7 +839,9 @@ describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
   test('abandoned flows: after a silent-renew timeout, a popup timeout and popup_cancelled, no transaction of the flow is left in sessionStorage', withPopups(async (s) => {
     await s.create({ authorizeTimeoutInSeconds: TIMEOUT_S });
     await s.create({ authorizeTimeoutInSeconds: 30 }, { name: 'patient' });
-    s.provider.config.authorize = () => ({ noAnswer: true });
+    // The silent renew's request stays open until its timeout (a page that loaded without an
+    // answer would end it at once); the popups show a page that never answers.
+    s.provider.config.authorize = (p) => (p.get('prompt') === 'none' ? { hang: true } : { noAnswer: true });
     // While the flow runs its transaction is stored (else the check after it proves nothing).
     const storedWhileRunning = async (n, what) => {
       await until(() => authorizeRequests(s).length === n + 1, `${what} to reach /authorize`);
