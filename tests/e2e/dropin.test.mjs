@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CLIENT_ID, startApi, startProvider } from '../../www/servers.mjs';
 import { contentType, fileUnder } from '../../www/static.mjs';
-import { byTestId, freePort, launchChromium, recordAuthorizeRequests, signInAtProvider, testIdText, WAIT_MS, webStorage } from './harness.mjs';
+import { launchChromium } from './browsers.mjs';
+import { byTestId, freePort, recordAuthorizeRequests, signInAtProvider, testIdText, WAIT_MS, webStorage } from './harness.mjs';
 
 const FIXTURE = fileURLToPath(new URL('./dropin/', import.meta.url));
 const PKG = fileURLToPath(new URL('../../pkg/', import.meta.url));
