@@ -112,7 +112,7 @@ export async function startStack(app, { auth0 = false, audiences = [], appHost =
 }
 
 // One request to the token endpoint as oidc-provider handled it: the grant type, the code or
-// refresh token it was given, and what it issued (on success) or its error code.
+// refresh token it was given, and what it issued (with its token_type) or its error code.
 function recordGrant(ctx, error) {
   const params = ctx.oidc?.params ?? {};
   return {
@@ -121,7 +121,7 @@ function recordGrant(ctx, error) {
     refreshToken: params.refresh_token,
     ...(error
       ? { error: error.error ?? 'server_error' }
-      : { issued: { accessToken: ctx.body?.access_token, idToken: ctx.body?.id_token, refreshToken: ctx.body?.refresh_token } }),
+      : { issued: { accessToken: ctx.body?.access_token, idToken: ctx.body?.id_token, refreshToken: ctx.body?.refresh_token, tokenType: ctx.body?.token_type } }),
   };
 }
 
