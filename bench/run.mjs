@@ -646,6 +646,22 @@ function report(r, agreed) {
   p();
   p('Our files as shipped: ' + o.shippedFiles.map((f) => `${f.file} ${f.raw} B (${f.gzip} gzip)`).join('; ') + '.');
   p();
+  p('### The framework bindings');
+  p();
+  p('What an app adds with a binding, in bytes, the framework itself not counted (it is the app\'s).');
+  p('Ours are files of the package that import the entry: "alone" is what a binding adds to an');
+  p('app that uses the client, "with the client" adds the entry, glue and .wasm as shipped. The');
+  p('peers\' builds carry @auth0/auth0-spa-js inline: an esbuild bundle as above, the framework');
+  p('(and vue-router) external.');
+  p();
+  p('| package | import | raw | gzip -9 | brotli 11 |');
+  p('|---|---|--:|--:|--:|');
+  for (const [framework, b] of Object.entries(sizes.bindings)) {
+    p(`| spa-login/${framework} alone | \`${b.ours.file}\` | ${b.ours.alone.raw} | ${b.ours.alone.gzip} | ${b.ours.alone.brotli} |`);
+    p(`| spa-login/${framework} with the client | same + entry, glue, .wasm | ${b.ours.withClient.raw} | ${b.ours.withClient.gzip} | ${b.ours.withClient.brotli} |`);
+    p(`| ${b.peer.name} ${b.peer.version} | \`${b.peer.import}\` | ${b.peer.raw} | ${b.peer.gzip} | ${b.peer.brotli} |`);
+  }
+  p();
 
   p('## 2. Cold start');
   p();

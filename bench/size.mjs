@@ -19,6 +19,26 @@ export const PEER_IMPORTS = {
   'oidc-client-ts': "export { UserManager } from 'oidc-client-ts';",
 };
 
+// The framework bindings: ours (pkg/react.js, pkg/vue.js, which import the entry) next to the
+// peers' bindings for the same framework, with what a typical app imports, the framework left
+// out (it is the app's). The peers' builds carry @auth0/auth0-spa-js inline, so theirs is the
+// binding with its client; ours is given alone and with the client (entry, glue and wasm as
+// shipped).
+export const BINDINGS = {
+  react: {
+    ours: 'react.js',
+    peer: '@auth0/auth0-react',
+    import: "export { Auth0Provider, useAuth0, withAuthenticationRequired } from '@auth0/auth0-react';",
+    framework: ['react', 'react-dom'],
+  },
+  vue: {
+    ours: 'vue.js',
+    peer: '@auth0/auth0-vue',
+    import: "export { createAuth0, useAuth0, authGuard } from '@auth0/auth0-vue';",
+    framework: ['vue', 'vue-router'],
+  },
+};
+
 // The options of every browser bundle: what an app's production build does.
 export const ESBUILD_BROWSER = {
   bundle: true,
@@ -87,7 +107,23 @@ export async function measureSizes(PKG = DEFAULT_PKG) {
     peers[name] = { version: installedVersion(name), import: contents.replace(/^export/, 'import'), ...compressed(Buffer.from(out.outputFiles[0].contents)) };
   }
 
+  const bindings = {};
+  for (const [framework, b] of Object.entries(BINDINGS)) {
+    const peer = await esbuild.build({ ...ESBUILD_BROWSER, external: b.framework, stdin: { contents: b.import, resolveDir: BENCH, loader: 'js' } });
+    const ours = compressed(readFileSync(join(PKG, b.ours)));
+    bindings[framework] = {
+      ours: { file: `pkg/${b.ours}`, alone: ours, withClient: add(ours, add(shippedJs, wasm)) },
+      peer: {
+        name: b.peer,
+        version: installedVersion(b.peer),
+        import: b.import.replace(/^export/, 'import'),
+        ...compressed(Buffer.from(peer.outputFiles[0].contents)),
+      },
+    };
+  }
+
   return {
+    bindings,
     ours: {
       files: ['pkg/' + jsFiles.join(' + pkg/'), 'pkg/spa_login_bg.wasm'].join(' + '),
       shipped: add(shippedJs, wasm),
@@ -115,5 +151,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log(row('spa-login (as shipped)', s.ours.shipped));
   console.log(row('  of which .wasm', s.ours.wasm));
   for (const [name, p] of Object.entries(s.peers)) console.log(row(`${name} ${p.version}`, p));
+  for (const [framework, b] of Object.entries(s.bindings)) {
+    console.log(`${framework} binding (${b.ours.file}; the framework not counted, the peer's client inline)`);
+    console.log(row(`  spa-login/${framework} alone`, b.ours.alone));
+    console.log(row(`  spa-login/${framework} with the client`, b.ours.withClient));
+    console.log(row(`  ${b.peer.name} ${b.peer.version}`, b.peer));
+  }
   console.log(`size: ${sizeSummary(s)}`);
 }

@@ -5,6 +5,8 @@
 // with an Error whose `error` is a code the core maps to an AuthError ('timeout',
 // 'network_error', 'popup_cancelled', 'popup_severed'); index.js passes code and message on.
 
+import { forgetKeyPair, keyPair } from './dpop-keys.js';
+
 // The window names of our frames and popups (a popup opened again by name is reused). A name
 // proves nothing: any site can open the app in a window of that name.
 const FRAME_NAME = 'spa-login-silent';
@@ -386,7 +388,7 @@ async function request(url, init, timeoutMs) {
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     const response = await fetch(url, { ...init, signal });
-    return { status: response.status, body: await response.text() };
+    return { status: response.status, body: await response.text(), nonce: response.headers.get('DPoP-Nonce') };
   } catch {
     if (signal.aborted) throw failure('timeout', `no answer from ${url} within ${timeoutMs} ms`);
     throw failure('network_error', 'the request failed (offline, blocked by CORS, or refused)');
@@ -411,13 +413,24 @@ export async function perform(effect, ctx = {}) {
       return '';
     }
     case 'post':
-      // No credentials: a public client proves itself with PKCE, not with cookies.
+      // No credentials: a public client proves itself with PKCE (and DPoP), not with cookies.
       return JSON.stringify(await request(effect.url, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(effect.dpop ? { DPoP: effect.dpop } : {}) },
         body: effect.body,
         credentials: 'omit',
       }, effect.timeoutMs));
+    case 'dpopKey': {
+      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', (await keyPair(effect.name)).publicKey);
+      return JSON.stringify({ kty, crv, x, y });
+    }
+    case 'dpopSign': {
+      const { privateKey } = await keyPair(effect.name);
+      return b64u(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, new TextEncoder().encode(effect.input)));
+    }
+    case 'dpopForget':
+      await forgetKeyPair(effect.name);
+      return '';
     case 'verify': {
       const [importAlg, verifyAlg] = algorithms(effect.alg);
       const key = await importKey(effect.alg, effect.jwk, importAlg);

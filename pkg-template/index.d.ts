@@ -75,7 +75,13 @@ export interface ClientOptions {
   useRefreshTokens?: boolean;
   /** With `useRefreshTokens`: when no refresh token is held, or the provider refuses it (`invalid_grant`), renew in the hidden iframe instead of rejecting. Default false. */
   useRefreshTokensFallback?: boolean;
-  /** DPoP-bound tokens (RFC 9449): not available yet; `invalid_configuration`. */
+  /**
+   * DPoP-bound tokens (RFC 9449), code flows only (`invalid_configuration` with an implicit
+   * response_type). One ES256 key pair per client, made with WebCrypto as non-extractable and
+   * kept in IndexedDB (it outlives a reload; `logout` deletes it); every token request carries a
+   * proof, and `fetchWithAuth` sends `Authorization: DPoP`. Without IndexedDB the token requests
+   * fail with `storage_unavailable` (never a silent fall back to Bearer). Default false.
+   */
   useDpop?: boolean;
 }
 
@@ -183,13 +189,21 @@ export interface Client {
   getTokenSilently(options?: GetAccessTokenOptions): Promise<string | undefined>;
   /**
    * `fetch()` with the access token for that audience and scope in `Authorization: Bearer <token>`
-   * (the token from `getAccessToken`, renewed if needed).
+   * (the token from `getAccessToken`, renewed if needed). With `useDpop`: `Authorization: DPoP
+   * <token>` and a fresh `DPoP` proof (with `ath`); on a 401 with `WWW-Authenticate: DPoP
+   * error="use_dpop_nonce"` it is sent once more with the nonce the API gave.
    */
   fetchWithAuth(
     input: RequestInfo | URL,
     init?: RequestInit,
     options?: { authorizationParams?: { audience?: string; scope?: string } },
   ): Promise<Response>;
+  /**
+   * A DPoP proof (`DPoP` header value) for a request the app makes itself: `htm` and `htu` from
+   * `method` and `url` (query and fragment left out), `ath` when `accessToken` is given, and
+   * `nonce` (else the latest nonce that server gave). `invalid_configuration` without `useDpop`.
+   */
+  generateDpopProof(options: { url: string; method: string; accessToken?: string; nonce?: string }): Promise<string>;
   /**
    * Restores a session (after a reload, with the memory cache) through a hidden `prompt=none`
    * request when the provider session is alive. Settles quietly when the user is not logged in

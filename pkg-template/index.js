@@ -99,7 +99,8 @@ function openUrlOf(options) {
 const parsed = (text) => (text === undefined ? undefined : JSON.parse(text));
 
 // The wasm client runs every flow through one export, `flow(op, a, b, flag)`, the flow named by
-// its number (src/web/mod.rs): 0 login, 1 callback, 2 renew, 3 check session, 4 popup, 5 logout.
+// its number (src/web/mod.rs): 0 login, 1 callback, 2 renew, 3 check session, 4 popup, 5 logout,
+// 6 DPoP proof.
 class Client {
   #wasm;
   #listeners = new Set();
@@ -249,12 +250,30 @@ class Client {
     return renewal;
   }
 
-  /** fetch() with the access token for that audience and scope as a Bearer token. */
+  /** fetch() with the access token for that audience and scope: as a Bearer token, or with
+   * useDpop as a DPoP token with a fresh proof, sent once more with the API's nonce when the
+   * API asks for one. */
   async fetchWithAuth(input, init, options) {
     const token = await this.getAccessToken({ authorizationParams: options?.authorizationParams });
-    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-    headers.set('Authorization', `Bearer ${token}`);
-    return fetch(input, { ...init, headers });
+    const request = new Request(input, init);
+    if (!this.#wasm.dpop) {
+      request.headers.set('Authorization', `Bearer ${token}`);
+      return fetch(request);
+    }
+    for (let retried = false; ; retried = true) {
+      // A Request's body can be read once: each attempt sends a copy.
+      const attempt = request.clone();
+      attempt.headers.set('Authorization', `DPoP ${token}`);
+      attempt.headers.set('DPoP', await this.generateDpopProof({ url: request.url, method: request.method, accessToken: token }));
+      const response = await fetch(attempt);
+      const h = response.headers;
+      if (!this.#wasm.dpopAnswer(request.url, response.status, h.get('WWW-Authenticate') ?? undefined, h.get('DPoP-Nonce') ?? undefined) || retried) return response;
+    }
+  }
+
+  /** A DPoP proof for a request the app makes itself (useDpop only). */
+  generateDpopProof(options) {
+    return run(this.#wasm.flow(/* proof */ 6, json(options ?? {}, 'generateDpopProof options')));
   }
 
   /** Alias of getAccessToken, for apps coming from auth0-spa-js. */

@@ -54,7 +54,7 @@ writeFileSync(
   join(pkg, 'package.json'),
   JSON.stringify({ name, version, description, license, repository, keywords, ...fields }, null, 2) + '\n',
 );
-for (const file of ['index.d.ts', 'README.md']) copyFileSync(join(template, file), join(pkg, file));
+for (const file of ['index.d.ts', 'react.d.ts', 'vue.d.ts', 'README.md']) copyFileSync(join(template, file), join(pkg, file));
 // The JS an app downloads, minified as the peers' bundles are (identifiers, whitespace,
 // comments): the entry with its effects module bundled in (one file, one request), and the
 // wasm-bindgen glue, which the entry imports. The readable sources are pkg-template/ and
@@ -68,6 +68,19 @@ buildSync({
   minify: true,
   legalComments: 'none',
 });
+// The framework bindings, each one file with what they share bundled in; the entry stays a
+// module of its own (one client module per app, and nothing more for an app that uses neither).
+for (const binding of ['react', 'vue']) {
+  buildSync({
+    entryPoints: [join(template, `${binding}.js`)],
+    outfile: join(pkg, `${binding}.js`),
+    bundle: true,
+    external: ['./index.js', 'react', 'vue'],
+    format: 'esm',
+    minify: true,
+    legalComments: 'none',
+  });
+}
 const glue = join(pkg, 'spa_login.js');
 writeFileSync(glue, transformSync(readFileSync(glue, 'utf8'), { format: 'esm', minify: true, legalComments: 'none' }).code);
 // wasm-pack's own types describe the raw wasm exports, not the API: index.d.ts replaces them.

@@ -9,136 +9,10 @@ use serde_json::{json, Map, Value};
 use sha2::Digest;
 use spa_login::core::base64url;
 use spa_login::core::client::{CacheMode, Client};
-use spa_login::core::jws::{HashAlg, JwsAlg};
 use spa_login::core::ports::{Failure, FailureKind, KeyValueStore, WindowAnswer};
 use spa_login::core::token::HttpResponse;
-use std::cell::RefCell;
-use std::rc::Rc;
+use support::code::*;
 use support::*;
-
-const TOKEN_ENDPOINT: &str = "https://op.example/token";
-const REVOCATION_ENDPOINT: &str = "https://op.example/revoke";
-
-/// A provider with a token endpoint; `extra` members go into its discovery document.
-fn code_client(options: Value, extra: Value) -> Client<FakePorts> {
-    let ports = FakePorts::new();
-    let mut doc = discovery(ISSUER);
-    doc["token_endpoint"] = json!(TOKEN_ENDPOINT);
-    doc["revocation_endpoint"] = json!(REVOCATION_ENDPOINT);
-    for (k, v) in extra.as_object().unwrap() {
-        doc[k] = v.clone();
-    }
-    ports.serve(
-        &format!("{ISSUER}/.well-known/openid-configuration"),
-        &doc.to_string(),
-    );
-    let mut o = options_for("code");
-    for (k, v) in options.as_object().unwrap() {
-        o[k] = v.clone();
-    }
-    client_with(o, ports)
-}
-
-fn options_for(response_type: &str) -> Value {
-    let mut o = support::options();
-    o["authorizationParams"]["response_type"] = json!(response_type);
-    o
-}
-
-fn form(body: &str) -> Map<String, Value> {
-    url::form_urlencoded::parse(body.as_bytes())
-        .map(|(k, v)| (k.into_owned(), json!(v.into_owned())))
-        .collect()
-}
-
-fn ok(body: Value) -> Result<HttpResponse, Failure> {
-    Ok(HttpResponse {
-        status: 200,
-        body: body.to_string(),
-    })
-}
-
-fn id_token(nonce: Option<&str>, edit: impl FnOnce(&mut Map<String, Value>)) -> String {
-    id_token_at(NOW_MS, nonce, edit)
-}
-
-/// An ID token issued at `now_ms`, valid for an hour.
-fn id_token_at(
-    now_ms: f64,
-    nonce: Option<&str>,
-    edit: impl FnOnce(&mut Map<String, Value>),
-) -> String {
-    let mut c = claims(nonce.unwrap_or_default());
-    let now = (now_ms / 1000.0) as u64;
-    c.insert("iat".into(), json!(now));
-    c.insert("exp".into(), json!(now + 3600));
-    if nonce.is_none() {
-        c.remove("nonce");
-    }
-    edit(&mut c);
-    sign("rsa1", JwsAlg::RS256, Some("k1"), &Value::Object(c))
-}
-
-/// The token endpoint of a provider that issues `access_token` (and a refresh token, rotated
-/// on each use, when asked for one) with an ID token for the login's nonce.
-struct Provider {
-    /// The nonce of the login in progress.
-    nonce: Rc<RefCell<String>>,
-    issued: Rc<RefCell<u32>>,
-}
-
-impl Provider {
-    fn install(client: &Client<FakePorts>) -> Provider {
-        let nonce = Rc::new(RefCell::new(String::new()));
-        let issued = Rc::new(RefCell::new(0));
-        let (n, count) = (nonce.clone(), issued.clone());
-        client.ports.answer_posts(move |ports, url, body| {
-            if url == REVOCATION_ENDPOINT {
-                return Ok(HttpResponse {
-                    status: 200,
-                    body: String::new(),
-                });
-            }
-            let f = form(body);
-            *count.borrow_mut() += 1;
-            let i = *count.borrow();
-            let at = format!("at-{i}");
-            let mut answer =
-                json!({ "access_token": at, "token_type": "Bearer", "expires_in": 600 });
-            let nonce = match f.get("grant_type").and_then(Value::as_str) {
-                Some("authorization_code") => Some(n.borrow().clone()),
-                _ => None,
-            };
-            answer["id_token"] = json!(id_token_at(ports.now_ms.get(), nonce.as_deref(), |c| {
-                c.insert("at_hash".into(), json!(at_hash(HashAlg::Sha256, &at)));
-            }));
-            answer["refresh_token"] = json!(format!("rt-{i}"));
-            ok(answer)
-        });
-        Provider { nonce, issued }
-    }
-}
-
-/// Logs in with the code flow: the login request, then the callback with `code` in the query.
-fn log_in(client: &Client<FakePorts>, provider: &Provider) -> String {
-    let url = block_on(client.login_url(None, None)).unwrap();
-    let state = param(&url, "state").unwrap();
-    *provider.nonce.borrow_mut() = param(&url, "nonce").unwrap();
-    block_on(client.handle_callback(&format!("{REDIRECT_URI}?code=the-code&state={state}")))
-        .unwrap()
-        .access_token
-        .unwrap()
-}
-
-fn posts(client: &Client<FakePorts>) -> Vec<(String, Map<String, Value>)> {
-    client
-        .ports
-        .posted
-        .borrow()
-        .iter()
-        .map(|(u, b)| (u.clone(), form(b)))
-        .collect()
-}
 
 #[test]
 fn the_request_carries_an_s256_challenge_of_a_fresh_verifier_and_asks_for_the_query() {
@@ -339,6 +213,7 @@ fn every_token_endpoint_failure_is_a_clear_error_and_an_earlier_session_stays() 
             Ok(HttpResponse {
                 status,
                 body: body.clone(),
+                dpop_nonce: None,
             })
         })
     };
@@ -600,6 +475,7 @@ fn invalid_grant_drops_the_refresh_token_and_then_it_is_missing_unless_the_frame
         Ok(HttpResponse {
             status: 400,
             body: r#"{"error":"invalid_grant"}"#.into(),
+            dpop_nonce: None,
         })
     });
     let e = block_on(client.get_access_token(None, CacheMode::On)).unwrap_err();
@@ -625,6 +501,7 @@ fn invalid_grant_drops_the_refresh_token_and_then_it_is_missing_unless_the_frame
             return Ok(HttpResponse {
                 status: 400,
                 body: r#"{"error":"invalid_grant"}"#.into(),
+                dpop_nonce: None,
             });
         }
         assert_eq!(url, TOKEN_ENDPOINT);

@@ -551,12 +551,24 @@ function rotatingNonce(now) {
 // ---------------------------------------------------------------------------------------------
 // The sample apps
 
-const APP_ROOTS = {
-  plain: join(WWW, 'plain'),
-  react: join(WWW, 'react', 'dist'),
-  vue: join(WWW, 'vue', 'dist'),
+// The apps that have a build, by name: where each is, what builds it, the files (besides its
+// package.json, its lockfile and the package) the build reads, and where it writes.
+const TESTS = fileURLToPath(new URL('../tests/', import.meta.url));
+const vite = (dir, sources) => ({ dir, build: ['vite', 'build'], inputs: [...sources, 'index.html', 'vite.config.js'], out: 'dist' });
+const BUILT_APPS = {
+  react: vite(join(WWW, 'react'), ['src']),
+  vue: vite(join(WWW, 'vue'), ['src']),
+  // The pages of the bindings' browser tests (tests/e2e/bindings.test.mjs).
+  'bindings-react': vite(join(TESTS, 'e2e', 'bindings', 'react'), ['main.js']),
+  'bindings-vue': vite(join(TESTS, 'e2e', 'bindings', 'vue'), ['main.js']),
+  // A Next.js app router build, as a static export (tests/bundlers/next.test.mjs).
+  next: { dir: join(TESTS, 'bundlers', 'next'), build: ['next', 'build'], inputs: ['app', 'next.config.mjs'], out: 'out' },
 };
 
+const APP_ROOTS = {
+  plain: join(WWW, 'plain'),
+  ...Object.fromEntries(Object.entries(BUILT_APPS).map(([app, { dir, out }]) => [app, join(dir, out)])),
+};
 
 // `config` is what /config.json answers: an object, or a function called on every request (so
 // a test can change the settings the next page load sees). `host` 127.0.0.1 puts the app on
@@ -589,8 +601,9 @@ export async function startApp({ port = 3000, host = 'localhost', app = 'react',
   return { url: `http://${host}:${port}`, close: () => closeServer(server) };
 }
 
-// Installs the sample's dependencies (spa-login is a file: link to ../../pkg, so the current
-// pkg/ build is what gets bundled) and builds it with Vite. The plain sample needs no build.
+// Installs the app's dependencies (spa-login is a file: link to the repository's pkg/, so the
+// current pkg/ build is what gets bundled) and builds it (Vite; Next.js for `next`). The plain
+// sample needs no build.
 //
 // Several test files use the same sample, and node's test runner may run them at once: one
 // build at a time (a lock directory), and none when the last build was made from the same
@@ -598,14 +611,15 @@ export async function startApp({ port = 3000, host = 'localhost', app = 'react',
 // has its dist/ emptied under it by another suite's build.
 export async function buildSample(app) {
   if (app === 'plain') return;
-  if (app !== 'react' && app !== 'vue') throw new Error(`unknown app ${app}`);
-  const cwd = join(WWW, app);
-  const stamp = join(cwd, 'dist', '.inputs');
+  const built = BUILT_APPS[app];
+  if (!built) throw new Error(`unknown app ${app}`);
+  const cwd = built.dir;
+  const stamp = join(cwd, built.out, '.inputs');
   await withLock(join(tmpdir(), `spa-login-build-${createHash('sha256').update(cwd).digest('hex').slice(0, 16)}`), async () => {
-    const inputs = await hashFiles([PKG, join(cwd, 'src'), ...['index.html', 'vite.config.js', 'package.json', 'package-lock.json'].map((f) => join(cwd, f))]);
+    const inputs = await hashFiles([PKG, ...[...built.inputs, 'package.json', 'package-lock.json'].map((f) => join(cwd, f))]);
     if (await readFile(stamp, 'utf8').catch(() => '') === inputs) return;
     await run('npm', ['install', '--no-audit', '--no-fund'], cwd);
-    await run('npx', ['vite', 'build'], cwd);
+    await run('npx', built.build, cwd);
     await writeFile(stamp, inputs);
   });
 }
@@ -662,7 +676,8 @@ async function withLock(dir, f) {
 
 function run(cmd, args, cwd) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: 'inherit' });
+    // Next.js would otherwise try to send telemetry (tests reach no host but the registries).
+    const child = spawn(cmd, args, { cwd, stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} in ${cwd} exited with ${code}`))));
   });

@@ -4,6 +4,7 @@ use super::authorize::{authorize_url, request_params, RANDOM_BYTES};
 use super::base64url;
 use super::cache::{self, AccessTokenEntry, IdTokenEntry, TokenCache};
 use super::config::{CacheLocation, Config, ResponseType};
+use super::dpop;
 use super::error::{AuthError, ErrorCode, Result};
 use super::expiry::Clock;
 use super::id_token::{self, Expected};
@@ -14,7 +15,7 @@ use super::metadata::{self, ProviderMetadata};
 use super::ports::{Failure, FailureKind, Ports, WindowAnswer, WindowKind, WindowRequest};
 use super::response::{self, ResponseParams};
 use super::text::msg;
-use super::token::{self, TokenSet};
+use super::token::{self, HttpResponse, TokenSet};
 use super::transaction::{self, Transaction, TRANSACTION_TTL_MS};
 use super::urls;
 use super::urls::check_redirect_uri;
@@ -237,6 +238,8 @@ pub struct Client<P: Ports> {
     /// Counts logouts (here or in another tab). A flow remembers the count it started with and
     /// stores nothing if it changed meanwhile: a logout cancels every flow in flight.
     logouts: Cell<u32>,
+    /// DPoP: the latest nonce each server (by origin) gave.
+    dpop_nonces: RefCell<Vec<(String, String)>>,
 }
 
 impl<P: Ports> Client<P> {
@@ -250,6 +253,7 @@ impl<P: Ports> Client<P> {
             metadata: RefCell::default(),
             cache,
             logouts: Cell::new(0),
+            dpop_nonces: RefCell::default(),
         }
     }
 
@@ -378,6 +382,11 @@ impl<P: Ports> Client<P> {
         let (state, nonce) = self.state_and_nonce()?;
         let response_type = ResponseType::parse(params.at("response_type"))
             .ok_or_else(|| AuthError::config("unknown response_type"))?;
+        if self.config.use_dpop && !response_type.has_code() {
+            return Err(AuthError::config(
+                "useDpop needs a code flow: an implicit response_type brings tokens that cannot be bound",
+            ));
+        }
         let code_verifier = match response_type.has_code() {
             true => {
                 let (verifier, challenge) = self.pkce().await?;
@@ -704,11 +713,159 @@ impl<P: Ports> Client<P> {
                 .await;
         }
         let answer = self
+            .post("the token request", endpoint, &token::form(grant))
+            .await?;
+        let token_type = if self.config.use_dpop {
+            "DPoP"
+        } else {
+            "Bearer"
+        };
+        token::parse_response(&answer, token_type)
+    }
+
+    /// POSTs a form to the provider. With DPoP, with a proof; when the provider answers
+    /// `use_dpop_nonce`, once more with the nonce it gave (RFC 9449 8).
+    async fn post(&self, what: &str, endpoint: &str, body: &str) -> Result<HttpResponse> {
+        let mut retried = false;
+        loop {
+            let proof = match self.config.use_dpop {
+                true => Some(self.dpop_proof("POST", endpoint, None, None).await?),
+                false => None,
+            };
+            let answer = self
+                .ports
+                .post_form(endpoint, body, proof.as_deref(), self.http_timeout_ms())
+                .await
+                .map_err(|e| fetch_error(what, endpoint, e))?;
+            if !self.config.use_dpop {
+                return Ok(answer);
+            }
+            self.keep_dpop_nonce(endpoint, answer.dpop_nonce.as_deref());
+            if retried || !dpop::provider_wants_nonce(&answer) {
+                return Ok(answer);
+            }
+            retried = true;
+        }
+    }
+
+    /// The name of this client's DPoP key pair: one per issuer and client id.
+    fn dpop_key_name(&self) -> String {
+        msg(&[
+            "spa-login.dpop.",
+            &self.config.issuer,
+            " ",
+            &self.config.client_id,
+        ])
+    }
+
+    /// Keeps the nonce a server's answer carried for the next proof to it.
+    fn keep_dpop_nonce(&self, url: &str, header: Option<&str>) {
+        if let (Some(nonce), Ok(origin)) = (dpop::nonce(header), origin_of(url)) {
+            store(&self.dpop_nonces, &origin, nonce.to_owned());
+        }
+    }
+
+    /// A DPoP proof for a `method` request to `url`: with `nonce`, else the latest nonce that
+    /// server gave, and with `ath` when it goes with `access_token`.
+    async fn dpop_proof(
+        &self,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+        nonce: Option<&str>,
+    ) -> Result<String> {
+        let name = self.dpop_key_name();
+        let key_error = |f: Failure| {
+            AuthError::storage(msg(&[
+                "DPoP needs a key pair kept in IndexedDB with WebCrypto: ",
+                &f.message,
+            ]))
+        };
+        let key = dpop::public_key(&self.ports.dpop_key(&name).await.map_err(key_error)?)?;
+        let ath = match access_token {
+            Some(token) => Some(base64url::encode(
+                &self
+                    .ports
+                    .digest(HashAlg::Sha256, token.as_bytes())
+                    .await
+                    .map_err(|e| AuthError::config(msg(&["SHA-256 is not available: ", &e])))?,
+            )),
+            None => None,
+        };
+        let mut jti = [0u8; RANDOM_BYTES];
+        self.ports
+            .random(&mut jti)
+            .map_err(|e| AuthError::config(msg(&["no secure random source: ", &e])))?;
+        let kept = origin_of(url)
+            .ok()
+            .and_then(|origin| lookup(&self.dpop_nonces, &origin));
+        let input = dpop::signing_input(
+            &key,
+            &dpop::Claims {
+                htm: method,
+                url,
+                iat: (self.ports.now_ms() / 1000.0) as u64,
+                jti: &base64url::encode(&jti),
+                nonce: nonce.or(kept.as_deref()),
+                ath: ath.as_deref(),
+            },
+        );
+        let signature = self
             .ports
-            .post_form(endpoint, &token::form(grant), self.http_timeout_ms())
+            .dpop_sign(&name, &input)
             .await
-            .map_err(|e| fetch_error("the token request", endpoint, e))?;
-        token::parse_response(&answer)
+            .map_err(key_error)?;
+        Ok(msg(&[&input, ".", &base64url::encode(&signature)]))
+    }
+
+    /// `generateDpopProof({ url, method, accessToken?, nonce? })`, for a request the app makes
+    /// itself.
+    pub async fn generate_dpop_proof(&self, options: &Json) -> Result<String> {
+        if !self.config.use_dpop {
+            return Err(AuthError::config("generateDpopProof needs useDpop: true"));
+        }
+        let member = |name: &str| match options.get(name) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Str(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(AuthError::config(msg(&[
+                "generateDpopProof's ",
+                name,
+                " must be a string",
+            ]))),
+        };
+        let url = member("url")?
+            .filter(|u| urls::parse(u).is_some_and(|p| matches!(p.scheme, "https" | "http")))
+            .ok_or_else(|| AuthError::config("generateDpopProof needs an absolute http(s) url"))?;
+        // RFC 9110 9.1: a method is a token.
+        let method = member("method")?
+            .filter(|m| {
+                !m.is_empty()
+                    && m.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+            })
+            .ok_or_else(|| AuthError::config("generateDpopProof needs a method such as 'GET'"))?;
+        let nonce = member("nonce")?;
+        if nonce.is_some() && dpop::nonce(nonce).is_none() {
+            return Err(AuthError::config(
+                "generateDpopProof's nonce has characters a DPoP nonce cannot have",
+            ));
+        }
+        self.dpop_proof(method, url, member("accessToken")?, nonce)
+            .await
+    }
+
+    /// What a resource server answered a request with a DPoP proof: keeps the nonce it gave,
+    /// and says whether it asks for the request once more with it (`fetchWithAuth` retries
+    /// once).
+    pub fn dpop_answer(
+        &self,
+        url: &str,
+        status: u16,
+        www_authenticate: &str,
+        dpop_nonce: Option<&str>,
+    ) -> bool {
+        self.keep_dpop_nonce(url, dpop_nonce);
+        dpop::resource_wants_nonce(status, www_authenticate, dpop_nonce)
     }
 
     /// A renewal past the cache: with `useRefreshTokens`, the refresh token of that token
@@ -1131,20 +1288,14 @@ impl<P: Ports> Client<P> {
     /// `navigate` is false or the provider has none.
     pub async fn logout(&self, logout_params: Option<&Json>, navigate: bool) -> Result<()> {
         let plan = self.forget(logout_params)?;
-        if !navigate && plan.refresh_tokens.is_empty() {
-            return Ok(());
+        let leave_for = self.end_session(&plan, navigate).await;
+        if self.config.use_dpop {
+            // After the revocation, which may carry a proof; before the page is left. The
+            // next login binds a new key.
+            self.ports.dpop_forget(&self.dpop_key_name()).await;
+            self.dpop_nonces.borrow_mut().clear();
         }
-        let md = match self.metadata().await {
-            Ok(md) => md,
-            // Only the revocation needed it: the session is gone already.
-            Err(_) if !navigate => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        self.revoke(&md, &plan.refresh_tokens).await;
-        if !navigate {
-            return Ok(());
-        }
-        match self.logout_url(&md, &plan) {
+        match leave_for? {
             Some(url) => self
                 .ports
                 .open(&url)
@@ -1152,6 +1303,21 @@ impl<P: Ports> Client<P> {
                 .map_err(|f| AuthError::config(msg(&["openUrl failed: ", &f.message]))),
             None => Ok(()),
         }
+    }
+
+    /// The provider's side of a logout: the revocation, then where to send the browser.
+    async fn end_session(&self, plan: &LogoutPlan, navigate: bool) -> Result<Option<String>> {
+        if !navigate && plan.refresh_tokens.is_empty() {
+            return Ok(None);
+        }
+        let md = match self.metadata().await {
+            Ok(md) => md,
+            // Only the revocation needed it: the session is gone already.
+            Err(_) if !navigate => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        self.revoke(&md, &plan.refresh_tokens).await;
+        Ok(navigate.then(|| self.logout_url(&md, plan)).flatten())
     }
 
     /// Checks `logoutParams`, then forgets this client's session: every flow in flight is
@@ -1216,10 +1382,7 @@ impl<P: Ports> Client<P> {
                 ("token_type_hint", "refresh_token"),
                 ("client_id", &self.config.client_id),
             ]);
-            let _ = self
-                .ports
-                .post_form(endpoint, &body, self.http_timeout_ms())
-                .await;
+            let _ = self.post("the revocation", endpoint, &body).await;
         }
     }
 

@@ -126,6 +126,8 @@ pub struct Config {
     pub use_refresh_tokens: bool,
     /// A refresh that fails with `invalid_grant` (or no refresh token) falls back to the frame.
     pub use_refresh_tokens_fallback: bool,
+    /// Code flows: DPoP-bound tokens (RFC 9449), every token request with a proof.
+    pub use_dpop: bool,
 }
 
 impl Config {
@@ -170,12 +172,11 @@ impl Config {
                 "useRefreshTokens needs a code flow (response_type 'code' or 'code id_token'): the implicit flow has no refresh tokens",
             ));
         }
-        if opt_bool(options, "useDpop")? {
-            return Err(AuthError::config(if code_flow {
-                "useDpop is not available yet"
-            } else {
-                "useDpop needs a code flow: tokens that arrive in the URL cannot be bound"
-            }));
+        let use_dpop = opt_bool(options, "useDpop")?;
+        if use_dpop && !code_flow {
+            return Err(AuthError::config(
+                "useDpop needs a code flow (response_type 'code' or 'code id_token'): tokens that arrive in the URL cannot be bound",
+            ));
         }
         if use_refresh_tokens {
             // Core 11: offline_access asks for a refresh token.
@@ -230,6 +231,7 @@ impl Config {
             metadata,
             use_refresh_tokens,
             use_refresh_tokens_fallback,
+            use_dpop,
         })
     }
 }

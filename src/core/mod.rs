@@ -5,6 +5,7 @@ pub mod base64url;
 pub mod cache;
 pub mod client;
 pub mod config;
+pub mod dpop;
 pub mod error;
 pub mod expiry;
 pub mod fuzzing;

@@ -98,14 +98,24 @@ pub trait Ports {
     /// Starts fetching `url` without waiting for it: a `fetch_text` of it soon after takes
     /// the answer (the issuer's keys, while the token request is out).
     async fn prefetch(&self, url: &str, timeout_ms: f64);
-    /// POSTs a form (`application/x-www-form-urlencoded`, CORS, no credentials) and gives the
-    /// answer whatever its status: a token endpoint's errors come with 400.
+    /// POSTs a form (`application/x-www-form-urlencoded`, CORS, no credentials), with a `DPoP`
+    /// header when `dpop` is given, and gives the answer whatever its status: a token
+    /// endpoint's errors come with 400.
     async fn post_form(
         &self,
         url: &str,
         body: &str,
+        dpop: Option<&str>,
         timeout_ms: f64,
     ) -> Result<HttpResponse, Failure>;
+    /// The public half (a JWK) of the DPoP key pair named `name`: made on first use as a
+    /// non-extractable ES256 pair, and kept where it outlives a reload (IndexedDB) until
+    /// `dpop_forget`.
+    async fn dpop_key(&self, name: &str) -> Result<Json, Failure>;
+    /// The ES256 signature (r and s, 64 bytes) of `input` with the private key `name`.
+    async fn dpop_sign(&self, name: &str, input: &str) -> Result<Vec<u8>, Failure>;
+    /// Deletes the key pair `name`: the next proof is from a new key.
+    async fn dpop_forget(&self, name: &str);
     /// Verifies a JWS signature with a JWK from the issuer's set; `Ok(false)` for a bad
     /// signature, `Err` when the key cannot be used at all.
     async fn verify(

@@ -316,6 +316,12 @@ pub fn check_tokens(params: &ResponseParams, response_type: ResponseType) -> Res
 /// An access token and its `token_type`: a b64token (RFC 6750 2.1, or it cannot go in an
 /// Authorization header) of type Bearer, in any case.
 pub fn check_bearer(token: &str, token_type: Option<&str>) -> Result<()> {
+    check_token_type(token, token_type, "Bearer")
+}
+
+/// An access token in the token68 syntax the `Authorization` header carries, of the type
+/// asked for (`Bearer` or `DPoP`, any case).
+pub fn check_token_type(token: &str, token_type: Option<&str>, expected: &str) -> Result<()> {
     let body = token.trim_end_matches('=');
     let b64token = !body.is_empty()
         && body
@@ -327,11 +333,12 @@ pub fn check_bearer(token: &str, token_type: Option<&str>) -> Result<()> {
         ));
     }
     match token_type {
-        Some(t) if t.eq_ignore_ascii_case("bearer") => Ok(()),
+        Some(t) if t.eq_ignore_ascii_case(expected) => Ok(()),
         Some(t) => Err(AuthError::response(msg(&[
             "token_type '",
             t,
-            "' is not Bearer",
+            "' is not ",
+            expected,
         ]))),
         None => Err(AuthError::response("the response has no token_type")),
     }

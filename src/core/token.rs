@@ -3,7 +3,7 @@
 
 use super::error::{AuthError, Result};
 use super::json::Json;
-use super::response::{check_bearer, error_response, expires_in};
+use super::response::{check_token_type, error_response, expires_in};
 use super::text::msg;
 use super::urls::encode_component;
 
@@ -21,11 +21,12 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
     out
 }
 
-/// What the token endpoint answered: its status and body.
-#[derive(Clone, Debug, PartialEq)]
+/// What the token endpoint answered: its status, body and `DPoP-Nonce` header.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpResponse {
     pub status: u16,
     pub body: String,
+    pub dpop_nonce: Option<String>,
 }
 
 /// A successful token response (RFC 6749 5.1), checked.
@@ -37,12 +38,13 @@ pub struct TokenSet {
     pub refresh_token: Option<String>,
 }
 
-/// Reads a token response: a JSON object (duplicate keys refused) with a bearer
-/// `access_token`, a `token_type` of Bearer, `expires_in` a positive whole number where
+/// Reads a token response: a JSON object (duplicate keys refused) with an `access_token` of
+/// the `token_type` asked for (`Bearer`, or `DPoP` for a request with a proof: a Bearer token
+/// then means the provider did not bind it), `expires_in` a positive whole number where
 /// present, and the ID and refresh tokens as strings where present. An error body (RFC 6749
 /// 5.2) rejects with the provider's code; anything else that is not a success is a network
 /// failure, since no provider answered as one.
-pub fn parse_response(response: &HttpResponse) -> Result<TokenSet> {
+pub fn parse_response(response: &HttpResponse, token_type: &str) -> Result<TokenSet> {
     let ok = (200..300).contains(&response.status);
     let Some(body) = Json::parse_object(response.body.as_bytes()) else {
         return Err(if ok {
@@ -81,7 +83,7 @@ pub fn parse_response(response: &HttpResponse) -> Result<TokenSet> {
     };
     let access_token = string("access_token")?
         .ok_or_else(|| AuthError::response("the token response has no access_token"))?;
-    check_bearer(&access_token, string("token_type")?.as_deref())?;
+    check_token_type(&access_token, string("token_type")?.as_deref(), token_type)?;
     let expires_in = match body.get("expires_in") {
         None => expires_in(None)?,
         Some(Json::Num(n)) => expires_in(Some(n))?,
@@ -104,10 +106,14 @@ mod tests {
     use super::*;
 
     fn parse(status: u16, body: &str) -> Result<TokenSet> {
-        parse_response(&HttpResponse {
-            status,
-            body: body.into(),
-        })
+        parse_response(
+            &HttpResponse {
+                status,
+                body: body.into(),
+                dpop_nonce: None,
+            },
+            "Bearer",
+        )
     }
 
     #[test]
@@ -180,6 +186,36 @@ mod tests {
             parse(400, r#"{"error":"bad\"code"}"#).unwrap_err().code(),
             "invalid_response"
         );
+    }
+
+    #[test]
+    fn a_dpop_request_needs_a_dpop_token() {
+        let answer = |token_type: &str| HttpResponse {
+            status: 200,
+            body: msg(&[
+                r#"{"access_token":"at","token_type":""#,
+                token_type,
+                r#""}"#,
+            ]),
+            dpop_nonce: None,
+        };
+        assert_eq!(
+            parse_response(&answer("DPoP"), "DPoP")
+                .unwrap()
+                .access_token,
+            "at"
+        );
+        assert_eq!(
+            parse_response(&answer("dpop"), "DPoP")
+                .unwrap()
+                .access_token,
+            "at"
+        );
+        for (given, asked) in [("Bearer", "DPoP"), ("DPoP", "Bearer"), ("bearer", "DPoP")] {
+            let e = parse_response(&answer(given), asked).unwrap_err();
+            assert_eq!(e.code(), "invalid_response", "{given} for {asked}");
+            assert!(e.description.contains(asked), "{}", e.description);
+        }
     }
 
     #[test]

@@ -11,13 +11,20 @@ pub enum Effect<'a> {
     Fetch { url: &'a str, timeout_ms: f64 },
     /// Start a GET of `url` that a `Fetch` of it soon after takes over; answers at once.
     Prefetch { url: &'a str, timeout_ms: f64 },
-    /// POST a form, CORS, no credentials; answers `{"status": n, "body": text}` whatever the
-    /// status.
+    /// POST a form, CORS, no credentials, with a `DPoP` header when `dpop` is given; answers
+    /// `{"status": n, "body": text, "nonce": DPoP-Nonce or null}` whatever the status.
     Post {
         url: &'a str,
         body: &'a str,
+        dpop: Option<&'a str>,
         timeout_ms: f64,
     },
+    /// The public JWK of the DPoP key pair `name`, made and kept in IndexedDB on first use.
+    DpopKey { name: &'a str },
+    /// ES256 signature of ASCII `input` with the DPoP key `name`; answers base64url.
+    DpopSign { name: &'a str, input: &'a str },
+    /// Delete the DPoP key pair `name`.
+    DpopForget { name: &'a str },
     /// WebCrypto verify of a compact JWS: its ASCII signing input, the base64url signature.
     Verify {
         alg: &'a str,
@@ -64,15 +71,23 @@ impl Effect<'_> {
             Effect::Post {
                 url,
                 body,
+                dpop,
                 timeout_ms,
             } => (
                 "post",
                 vec![
                     ("url", Json::str(*url)),
                     ("body", Json::str(*body)),
+                    ("dpop", dpop.map_or(Json::Null, Json::str)),
                     ("timeoutMs", Json::time(*timeout_ms)),
                 ],
             ),
+            Effect::DpopKey { name } => ("dpopKey", vec![("name", Json::str(*name))]),
+            Effect::DpopSign { name, input } => (
+                "dpopSign",
+                vec![("name", Json::str(*name)), ("input", Json::str(*input))],
+            ),
+            Effect::DpopForget { name } => ("dpopForget", vec![("name", Json::str(*name))]),
             Effect::Verify {
                 alg,
                 jwk,

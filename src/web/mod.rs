@@ -66,11 +66,13 @@ impl Ports for WebPorts {
         &self,
         url: &str,
         body: &str,
+        dpop: Option<&str>,
         timeout_ms: f64,
     ) -> std::result::Result<HttpResponse, Failure> {
         let answer = perform(Effect::Post {
             url,
             body,
+            dpop,
             timeout_ms,
         })
         .await?;
@@ -79,7 +81,21 @@ impl Ports for WebPorts {
         Ok(HttpResponse {
             status: status as u16,
             body: answer.str_member("body").unwrap_or_default().to_owned(),
+            dpop_nonce: answer.str_member("nonce").map(str::to_owned),
         })
+    }
+    async fn dpop_key(&self, name: &str) -> std::result::Result<Json, Failure> {
+        let answer = perform(Effect::DpopKey { name }).await?;
+        Json::parse(answer.as_bytes())
+            .ok_or_else(|| Failure::new(FailureKind::Failed, "the key is not JSON"))
+    }
+    async fn dpop_sign(&self, name: &str, input: &str) -> std::result::Result<Vec<u8>, Failure> {
+        let answer = perform(Effect::DpopSign { name, input }).await?;
+        base64url::decode(&answer)
+            .ok_or_else(|| Failure::new(FailureKind::Failed, "the signature is not base64url"))
+    }
+    async fn dpop_forget(&self, name: &str) {
+        let _ = perform(Effect::DpopForget { name }).await;
     }
     async fn verify(
         &self,
@@ -256,6 +272,12 @@ impl WasmClient {
                         .login_with_popup(&json_arg(a, "authorizationParams")?)
                         .await?
                 }
+                // generateDpopProof({ url, method, accessToken, nonce }): the proof.
+                6 => {
+                    let options = json_arg(a, "generateDpopProof's options")?;
+                    let proof = client.generate_dpop_proof(&options).await?;
+                    return Ok(Json::Str(proof).to_text());
+                }
                 // logout(logoutParams, navigate: false for `openUrl: false`).
                 _ => {
                     let params = json_arg(a, "logoutParams")?;
@@ -304,6 +326,30 @@ impl WasmClient {
     #[wasm_bindgen(js_name = tokenAt)]
     pub fn token_at(&self, slot: f64) -> Option<String> {
         self.client.access_token_at((slot % TOKEN_SLOTS) as usize)
+    }
+
+    /// A resource server's answer to a request with a DPoP proof (`fetchWithAuth`): keeps its
+    /// nonce; true when it asks for the request once more with it.
+    #[wasm_bindgen(js_name = dpopAnswer)]
+    pub fn dpop_answer(
+        &self,
+        url: &str,
+        status: u16,
+        www_authenticate: Option<String>,
+        nonce: Option<String>,
+    ) -> bool {
+        self.client.dpop_answer(
+            url,
+            status,
+            www_authenticate.as_deref().unwrap_or_default(),
+            nonce.as_deref(),
+        )
+    }
+
+    /// Whether access tokens are DPoP-bound (`Authorization: DPoP`).
+    #[wasm_bindgen(getter)]
+    pub fn dpop(&self) -> bool {
+        self.client.config.use_dpop
     }
 
     /// The user's claims as JSON text.

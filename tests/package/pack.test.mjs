@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,13 +27,22 @@ function references(file) {
   return [...found];
 }
 
-test('npm pack includes every file the entry loads, and the types', () => {
+test('npm pack includes every file the entry and the bindings load, and their types', () => {
   const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg, encoding: 'utf8' }));
   const files = new Set(packed.files.map((f) => f.path));
   const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
-  const entry = normalize(manifest.exports['.'].import);
+  assert.deepEqual(Object.keys(manifest.exports), ['.', './react', './vue', './package.json']);
+  const entries = ['.', './react', './vue'].map((name) => normalize(manifest.exports[name].import));
+  for (const name of ['./react', './vue']) {
+    assert.ok(files.has(normalize(manifest.exports[name].types)), `the types of ${name} are packed`);
+    // The binding loads the entry as a module of its own: one client module in an app.
+    assert.ok(references(normalize(manifest.exports[name].import)).includes('index.js'), `${name} imports ./index.js`);
+  }
+  // The frameworks are the app's: optional peers, so an app that uses neither installs neither.
+  assert.deepEqual(manifest.peerDependencies, { react: '>=18', vue: '>=3.3' });
+  assert.deepEqual(manifest.peerDependenciesMeta, { react: { optional: true }, vue: { optional: true } });
   const seen = new Set();
-  const queue = [entry];
+  const queue = [...entries];
   while (queue.length) {
     const file = queue.shift();
     if (seen.has(file)) continue;
@@ -44,4 +54,51 @@ test('npm pack includes every file the entry loads, and the types', () => {
   assert.ok(seen.has('spa_login.js'), 'the entry loads the glue');
   assert.ok(files.has(normalize(manifest.types)), 'the types are packed');
   assert.equal(manifest.sideEffects, false);
+});
+
+// The bindings as an app's server imports them (server rendering, Next.js prerendering): from
+// the packed tarball, in Node, with no window. Importing must not throw, and a render shows the
+// loading state (the session is the browser's to find out).
+test('the packed bindings import and render on the server (no window)', async () => {
+  const dir = fileURLToPath(new URL('./ssr/', import.meta.url));
+  // The frameworks, pinned by ssr/package-lock.json; installed once (npm prunes the unpacked
+  // package below, so it is unpacked after).
+  if (!existsSync(join(dir, 'node_modules/react-dom/package.json')) || !existsSync(join(dir, 'node_modules/vue/package.json'))) {
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'ignore' });
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'spa-login-pack-'));
+  try {
+    const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: pkg, encoding: 'utf8' }));
+    const target = join(dir, 'node_modules/spa-login');
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(target, { recursive: true });
+    execFileSync('tar', ['xzf', join(tmp, filename), '-C', target, '--strip-components=1']);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  // A child process: this one's module cache and globals stay out of it.
+  const script = `
+    import assert from 'node:assert/strict';
+    assert.equal(typeof window, 'undefined');
+    const react = await import('spa-login/react');
+    const vue = await import('spa-login/vue');
+    const { createElement } = await import('react');
+    const { renderToString } = await import('react-dom/server');
+    const Status = () => {
+      const { isLoading, isAuthenticated } = react.useAuth();
+      return createElement('b', null, isLoading ? 'Loading' : isAuthenticated ? 'Logged in' : 'Logged out');
+    };
+    const Guarded = react.withAuthenticationRequired(() => 'secret', { onRedirecting: () => 'Redirecting' });
+    const html = renderToString(createElement(react.AuthProvider, { issuer: 'https://op.example', clientId: 'c' },
+      createElement(Status), createElement(Guarded)));
+    const { createSSRApp, h } = await import('vue');
+    const { renderToString: renderVue } = await import('vue/server-renderer');
+    const app = createSSRApp({ setup() { const a = vue.useAuth(); return () => h('b', a.isLoading.value ? 'Loading' : 'Done'); } });
+    app.use(vue.createAuth({ issuer: 'https://op.example', clientId: 'c' }));
+    console.log(JSON.stringify({ react: html, vue: await renderVue(app), exports: [Object.keys(react).sort(), Object.keys(vue).sort()] }));
+  `;
+  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' }));
+  assert.equal(out.react, '<b>Loading</b>Redirecting');
+  assert.equal(out.vue, '<b>Loading</b>');
+  assert.deepEqual(out.exports, [['AuthProvider', 'useAuth', 'withAuthenticationRequired'], ['authGuard', 'createAuth', 'useAuth']]);
 });

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of the kit
 
+pub mod code;
+
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::{json, Map, Value};
 use sha2::Digest;
@@ -105,6 +107,14 @@ pub struct FakePorts {
     pub post_answer: RefCell<Option<PostFn>>,
     /// Every POST: (url, form body).
     pub posted: RefCell<Vec<(String, String)>>,
+    /// The `DPoP` header of every POST ("" for none), in order.
+    pub post_proofs: RefCell<Vec<String>>,
+    /// The DPoP key pairs the browser holds, by name: which fixture key ("ec256", "ec256b").
+    pub dpop_keys: RefCell<HashMap<String, &'static str>>,
+    /// How many DPoP key pairs were made so far (the next one alternates between fixtures).
+    pub dpop_keys_made: Cell<usize>,
+    /// While set, the browser has no IndexedDB: DPoP key calls fail.
+    pub no_indexed_db: Cell<bool>,
     /// The timeouts the fetches were given.
     pub fetch_timeouts: RefCell<Vec<f64>>,
     counter: Cell<u8>,
@@ -155,6 +165,10 @@ impl FakePorts {
             fetch_gate: Rc::new(Cell::new(true)),
             post_answer: RefCell::default(),
             posted: RefCell::default(),
+            post_proofs: RefCell::default(),
+            dpop_keys: RefCell::default(),
+            dpop_keys_made: Cell::new(0),
+            no_indexed_db: Cell::new(false),
             fetch_timeouts: RefCell::default(),
             counter: Cell::new(0),
         };
@@ -296,10 +310,14 @@ impl Ports for FakePorts {
         &self,
         url: &str,
         body: &str,
+        dpop: Option<&str>,
         _timeout_ms: f64,
     ) -> Result<HttpResponse, Failure> {
         self.events.borrow_mut().push(format!("post {url}"));
         self.posted.borrow_mut().push((url.into(), body.into()));
+        self.post_proofs
+            .borrow_mut()
+            .push(dpop.unwrap_or_default().into());
         Gate(self.fetch_gate.clone()).await;
         match &*self.post_answer.borrow() {
             Some(f) => f(self, url, body),
@@ -330,6 +348,47 @@ impl Ports for FakePorts {
     }
     async fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, String> {
         Ok(hash(alg, data))
+    }
+    async fn dpop_key(&self, name: &str) -> Result<Json, Failure> {
+        let key = self.dpop_key_named(name)?;
+        let mut jwk = public_jwk(key, None);
+        // What WebCrypto's exportKey adds, which the proof must not carry.
+        jwk["key_ops"] = json!(["verify"]);
+        jwk["ext"] = json!(true);
+        Ok(Json::parse(jwk.to_string().as_bytes()).unwrap())
+    }
+    async fn dpop_sign(&self, name: &str, input: &str) -> Result<Vec<u8>, Failure> {
+        let key = self.dpop_key_named(name)?;
+        let pem = fixture(&format!("{key}.pem"));
+        let signature = jsonwebtoken::crypto::sign(
+            input.as_bytes(),
+            &EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
+            Algorithm::ES256,
+        )
+        .unwrap();
+        Ok(spa_login::core::base64url::decode(&signature).unwrap())
+    }
+    async fn dpop_forget(&self, name: &str) {
+        self.events.borrow_mut().push(format!("dpop forget {name}"));
+        self.dpop_keys.borrow_mut().remove(name);
+    }
+}
+
+impl FakePorts {
+    /// The fixture key behind the DPoP key pair `name`, made on first use.
+    fn dpop_key_named(&self, name: &str) -> Result<&'static str, Failure> {
+        if self.no_indexed_db.get() {
+            return Err(Failure::new(
+                FailureKind::Failed,
+                "InvalidStateError: IndexedDB is not available",
+            ));
+        }
+        let mut keys = self.dpop_keys.borrow_mut();
+        Ok(*keys.entry(name.into()).or_insert_with(|| {
+            let made = self.dpop_keys_made.get();
+            self.dpop_keys_made.set(made + 1);
+            ["ec256", "ec256b"][made % 2]
+        }))
     }
 }
 

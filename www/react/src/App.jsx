@@ -1,43 +1,9 @@
 import { Suspense, use, useState } from 'react';
-import { AuthError, createClient } from 'spa-login';
-import { useAuth } from './useAuth.js';
+import { AuthError } from 'spa-login';
+import { AuthProvider, useAuth } from 'spa-login/react';
 
-// Start once per page load, outside React: a redirect response can be handled only once, and
-// StrictMode runs effects twice in development.
-const startup = start().catch((error) => ({ error }));
-
-async function start() {
-  // Settings differ per environment, so they are served at run time instead of being bundled.
-  const config = await (await fetch('/config.json')).json();
-  // issuer or domain (Auth0) and clientId are required; the rest is optional. responseType
-  // picks the flow: 'code' (with PKCE) or 'code id_token'; unset, the implicit flow.
-  const client = await createClient({
-    ...(config.domain ? { domain: config.domain } : { issuer: config.issuer }),
-    clientId: config.clientId,
-    authorizationParams: {
-      redirect_uri: window.location.origin + '/',
-      scope: 'openid profile email',
-      audience: config.audience,
-      response_type: config.responseType,
-    },
-    useRefreshTokens: config.useRefreshTokens,
-    cacheLocation: config.cacheLocation,
-    leeway: config.leeway,
-    authorizeTimeoutInSeconds: config.authorizeTimeoutInSeconds,
-  });
-  // Back from the provider (the response in the fragment, or for the code flow in the query):
-  // validate it, exchange a code, and keep the tokens. After a failed callback the error stays
-  // on screen: no silent login behind it.
-  // On a plain page load (a reload, a new tab) the tokens in memory are gone, but the
-  // provider's session may still be alive: checkSession asks it silently ("not logged in" is
-  // no error).
-  const { hash, search } = window.location;
-  const isCallback = /[#&](state|error)=/.test(hash) || (/[?&](code|error)=/.test(search) && /[?&]state=/.test(search));
-  const callback = isCallback
-    ? await client.handleRedirectCallback().catch((error) => ({ error }))
-    : await client.checkSession().then(() => ({}), (error) => ({ error }));
-  return { config, client, ...callback };
-}
+// Settings differ per environment, so they are served at run time instead of being bundled.
+const settings = fetch('/config.json').then((res) => res.json());
 
 // What a renewal answers when only the provider's own pages can go on. With refresh tokens,
 // also: none is held (after a reload with the memory cache), or the provider refused it.
@@ -64,11 +30,48 @@ export default function App() {
   );
 }
 
+// AuthProvider creates the client once and, back from the provider (the response in the
+// fragment, or for the code flow in the query), validates the response, exchanges a code and
+// keeps the tokens, once even under StrictMode. After a failed callback the error stays on
+// screen: no silent login behind it. On a plain page load (a reload, a new tab) the tokens in
+// memory are gone, but the provider's session may still be alive: it asks it silently
+// ("not logged in" is no error).
 function Sample() {
-  const { config, client, appState, error: startupError } = use(startup);
-  const auth = useAuth(client);
+  const config = use(settings);
+  const [appState, setAppState] = useState();
+  return (
+    <AuthProvider
+      // issuer or domain (Auth0) and clientId are required; the rest is optional. responseType
+      // picks the flow: 'code' (with PKCE) or 'code id_token'; unset, the implicit flow.
+      {...(config.domain ? { domain: config.domain } : { issuer: config.issuer })}
+      clientId={config.clientId}
+      authorizationParams={{
+        redirect_uri: window.location.origin + '/',
+        scope: 'openid profile email',
+        audience: config.audience,
+        response_type: config.responseType,
+      }}
+      useRefreshTokens={config.useRefreshTokens}
+      cacheLocation={config.cacheLocation}
+      leeway={config.leeway}
+      authorizeTimeoutInSeconds={config.authorizeTimeoutInSeconds}
+      // Without a router, the address bar is the place to go back to; an app with one
+      // navigates there instead.
+      onRedirectCallback={(state) => {
+        setAppState(state);
+        if (state?.returnTo) window.history.replaceState(null, '', state.returnTo);
+      }}
+    >
+      <Controls config={config} appState={appState} />
+    </AuthProvider>
+  );
+}
+
+function Controls({ config, appState }) {
+  const auth = useAuth();
   const [apiResult, setApiResult] = useState('');
-  const [error, setError] = useState(startupError);
+  // The last button's failure; until a button fails, the client's own (a refused callback).
+  const [error, setError] = useState();
 
   // A button's handler: clears the last error and shows a new one.
   const act = (action) => async () => {
@@ -123,7 +126,7 @@ function Sample() {
         <button data-testid="call-api-2" hidden={!config?.audience2} onClick={act(() => callApi(true, { audience: config.audience2 }))}>Call the second API</button>
         <button data-testid="call-api-without-token" onClick={act(() => callApi(false))}>Call API without token</button>
       </p>
-      <p data-testid="error" style={{ color: '#b00020' }}>{describe(error)}</p>
+      <p data-testid="error" style={{ color: '#b00020' }}>{describe(error ?? auth.error)}</p>
       <h2>Profile</h2>
       <pre data-testid="profile">{auth.isAuthenticated && auth.user ? JSON.stringify(auth.user, null, 2) : ''}</pre>
       <h2>API result</h2>
