@@ -155,7 +155,7 @@ defineE2E('DPoP in the browser (plain sample)', {
   it('a reload keeps the key: the session restored after it is bound to the same key', async () => {
     const { page, stacks: { dpop: stack } } = env;
     // No refresh tokens: after the reload the session comes back through the hidden iframe.
-    stack.setConfig({ responseType: 'code', useDpop: true });
+    stack.setConfig({ useRefreshTokens: false });
     await logIn(page, stack);
     const before = await callBoundApi(page, stack);
     // The memory cache is gone after the reload: checkSession gets a code silently and

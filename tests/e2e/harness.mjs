@@ -384,11 +384,13 @@ export async function assertCallApiFallsBackToLogin(page, stack) {
   await page.locator('input[name=login]').waitFor({ timeout: WAIT_MS });
 }
 
-// Clicks the button `testId` and waits for the API call it makes: the token it carried, and
-// the API's answer.
+// Clicks the button `testId` and waits for the API call it makes: the token it carried (and
+// its DPoP proof), and the API's answer. A use_dpop_nonce challenge is not the answer: the
+// client retries with the nonce, and the retry's is.
 export async function clickAndCallApi(page, stack, testId) {
   const answered = page.waitForResponse(
-    (r) => r.url().startsWith(`${stack.apiUrl}/`) && r.request().method() === 'GET', { timeout: WAIT_MS });
+    (r) => r.url().startsWith(`${stack.apiUrl}/`) && r.request().method() === 'GET'
+      && !/^DPoP error="use_dpop_nonce"/.test(r.headers()['www-authenticate'] ?? ''), { timeout: WAIT_MS });
   await byTestId(page, testId).click();
   const response = await answered;
   const headers = await response.request().allHeaders();
