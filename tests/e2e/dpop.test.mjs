@@ -52,9 +52,11 @@ async function callFromElsewhere(stack, token, proof) {
 }
 
 // A second client in the app's page, made as the sample makes its own (same /config.json):
-// what a script in the page could do. `call` is run with it; its result is returned.
-function withClientInPage(page, call) {
-  return page.evaluate(async (call) => {
+// what a script in the page could do. `call` is what it does: 'token' (getAccessToken),
+// 'refresh' (the same with cacheMode 'off'), or 'own-request' (a GET of the API the app builds
+// itself with generateDpopProof, retried once with the API's nonce if it asks for one).
+function withClientInPage(page, call, api) {
+  return page.evaluate(async ({ call, api }) => {
     const { createClient } = await import('spa-login');
     const config = await (await fetch('/config.json')).json();
     const client = await createClient({
@@ -65,8 +67,17 @@ function withClientInPage(page, call) {
       useDpop: config.useDpop,
       cacheLocation: config.cacheLocation,
     });
-    return call === 'token' ? client.getAccessToken() : client.getAccessToken({ cacheMode: 'off' });
-  }, call);
+    if (call === 'token') return client.getAccessToken();
+    if (call === 'refresh') return client.getAccessToken({ cacheMode: 'off' });
+    const token = await client.getAccessToken();
+    const get = async (nonce) => fetch(api, {
+      headers: { Authorization: `DPoP ${token}`, DPoP: await client.generateDpopProof({ url: api, method: 'GET', accessToken: token, nonce }) },
+    });
+    const first = await get();
+    const nonce = first.headers.get('DPoP-Nonce');
+    const last = first.status === 401 && nonce ? await get(nonce) : first;
+    return { statuses: [first.status, ...(last === first ? [] : [last.status])], nonce, body: await last.json() };
+  }, { call, api });
 }
 
 // Logs out through the provider's end-session page, back to the app.
@@ -217,6 +228,22 @@ defineE2E('DPoP in the browser (plain sample)', {
     stack.apiCalls.length = 0;
     await callBoundApi(page, stack);
     assert.deepEqual(stack.apiCalls.map(({ status }) => status), [200], 'the next call carried the nonce at once');
+  });
+
+  it('generateDpopProof: a request the app builds itself is accepted, also when the API wants a nonce', async () => {
+    const { page, stacks: { dpop: plain, nonce } } = env;
+    for (const stack of [plain, nonce]) {
+      stack.setConfig({ ...DPOP, cacheLocation: 'localstorage' });
+      await logIn(page, stack);
+      const call = await callBoundApi(page, stack);
+      stack.apiCalls.length = 0;
+      const own = await withClientInPage(page, 'own-request', `${stack.apiUrl}/api/private`);
+      assert.equal(own.body.jkt, call.body.jkt, 'a proof of the same key');
+      // The second client has not learnt the API's nonce yet: asked for one, it gives it.
+      const expected = stack === nonce ? [[401, 'use_dpop_nonce'], [200, 'ok']] : [[200, 'ok']];
+      assert.deepEqual(own.statuses, expected.map(([status]) => status));
+      assert.deepEqual(stack.apiCalls.map(({ status, error }) => [status, error ?? 'ok']), expected, 'as the API saw it');
+    }
   });
 
   it('a provider without DPoP: its Bearer token is refused by the client (invalid_response)', async () => {
