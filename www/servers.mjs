@@ -374,7 +374,7 @@ export const DPOP_ALGS = ['ES256', 'Ed25519'];
 // remembered as long as a proof with that iat could pass, so a replay is always caught.
 export const DPOP_IAT_WINDOW_S = 60;
 // How long the API's DPoP nonce stays the current one; the one before it is still accepted.
-const DPOP_NONCE_ROTATION_MS = 300_000;
+export const DPOP_NONCE_ROTATION_MS = 300_000;
 
 // The sample API: GET /api/private answers who the access token belongs to, and whether it is
 // DPoP-bound (with the thumbprint of its key). It checks tokens as a resource server would:
@@ -449,11 +449,10 @@ export async function startApi({
     for (const u of [target, claimed]) u.search = u.hash = '';
     if (claimed.href !== target.href) throw fail('htu is not the request URL');
     const nowS = Math.floor(now() / 1000);
-    if (!Number.isInteger(iat) || Math.abs(nowS - iat) > DPOP_IAT_WINDOW_S) throw fail(`iat is more than ${DPOP_IAT_WINDOW_S} s away from the API clock`);
+    if (!Number.isFinite(iat) || Math.abs(nowS - iat) > DPOP_IAT_WINDOW_S) throw fail(`iat is more than ${DPOP_IAT_WINDOW_S} s away from the API clock`);
     if (typeof jti !== 'string' || !jti) throw fail('jti is missing');
     if (ath !== createHash('sha256').update(token).digest('base64url')) throw fail('ath is not the hash of the access token');
-    // Checked last of the proof's own claims, so that only a proof that passed everything else
-    // takes up room in the cache.
+    // Only a proof that passed every check above (its signature first) takes room in the cache.
     for (const [seen, until] of seenJtis) if (until < nowS) seenJtis.delete(seen);
     if (seenJtis.has(jti)) throw fail('the proof was used before (jti)');
     seenJtis.set(jti, iat + DPOP_IAT_WINDOW_S);
