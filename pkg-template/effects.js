@@ -3,7 +3,8 @@
 // Window plumbing is what JS does best; every decision about what comes back (state, tokens,
 // errors) stays in the Rust core. An effect resolves with a string for the core, or rejects
 // with an Error whose `error` is a code the core maps to an AuthError ('timeout',
-// 'network_error', 'popup_cancelled', 'popup_severed'); index.js passes code and message on.
+// 'network_error', 'popup_cancelled', 'popup_severed', 'frame_blocked'); index.js passes code
+// and message on.
 
 import { forgetKeyPair, keyPair } from './dpop-keys.js';
 
@@ -30,6 +31,10 @@ const OFFER = 'spa-login:response';
 const TAKEN = 'spa-login:taken';
 // How long a window with a response of another window's flow waits for that window to take it.
 const HANDOVER_MS = 1000;
+// How long the hidden iframe may still bring a response once it loaded a page that is not one:
+// a provider's web_message page posts it as it loads. (A redirect chain fires `load` once, for
+// its last page, so the provider's own redirects do not start this.)
+const ANSWER_GRACE_MS = 2000;
 
 /** A failed effect: `error` is the code the core maps to an AuthError. */
 function failure(error, message) {
@@ -142,7 +147,8 @@ function readResponse(href, redirectUri, state) {
 // with the transaction's state, or the window landing on the redirect URI. A popup's response
 // may also come back from the app's own page at the redirect URI through `handOver`, when the
 // provider's Cross-Origin-Opener-Policy cut the popup off from this window.
-function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup) {
+// `endEarly(fail)`, if given, receives the function that ends the wait with a failure.
+function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup, endEarly) {
   return new Promise((resolve, reject) => {
     let timer;
     let poll;
@@ -169,6 +175,7 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup) 
       done(resolve, text);
     };
     window.addEventListener('message', onMessage);
+    endEarly?.((why) => done(reject, why));
     if (isPopup) {
       unlisten = listen(OFFER, (data, reply) => {
         if (data.state !== state || typeof data.url !== 'string' || !readResponse(data.url, redirectUri, state)) return;
@@ -220,10 +227,34 @@ async function runSilentFrame({ url, origin, state, redirectUri, timeoutMs }) {
   frame.style.cssText = 'position:absolute;width:0;height:0;border:0;visibility:hidden';
   const done = pending(state, 'frame');
   frame.src = url;
+  // Two ways the frame can be seen to bring nothing, long before the timeout: the page's CSP
+  // refuses it (the document's securitypolicyviolation event, for the provider's origin or for
+  // the way back to the redirect URI), or it loads a page that is no response (an error page
+  // of the provider: prompt=none must end in a redirect or a web_message).
+  let fail;
+  let grace;
+  // A blocked URI is a URL or, stripped for privacy, an origin.
+  const ours = (blocked) => [url, redirectUri].some((u) => `${blocked}/`.startsWith(`${new URL(u).origin}/`));
+  const onViolation = (e) => {
+    if (/^(frame|child)-src$/.test(e.effectiveDirective) && ours(e.blockedURI)) {
+      fail(failure('frame_blocked', `${e.effectiveDirective} refused ${e.blockedURI}`));
+    }
+  };
+  // (A frame whose src is set before it is inserted fires no load for its first about:blank.)
+  const onLoad = () => {
+    clearTimeout(grace);
+    grace = setTimeout(() => fail(failure('timeout', 'the page in the hidden iframe is no response')), ANSWER_GRACE_MS);
+  };
+  document.addEventListener('securitypolicyviolation', onViolation);
+  frame.addEventListener('load', onLoad);
   document.body.appendChild(frame);
   try {
-    return await awaitResponse(frame.contentWindow, { origin, state, redirectUri, timeoutMs }, false);
+    return await awaitResponse(frame.contentWindow, { origin, state, redirectUri, timeoutMs }, false, (f) => {
+      fail = f;
+    });
   } finally {
+    clearTimeout(grace);
+    document.removeEventListener('securitypolicyviolation', onViolation);
     done();
     frame.remove();
   }

@@ -1,6 +1,7 @@
 /**
- * spa-login: OAuth 2.0 implicit flow and OpenID Connect login for single-page apps, with every
- * ID token verified (signature, claims, nonce, at_hash) before anything is stored.
+ * spa-login: OpenID Connect login for single-page apps (implicit, authorization code with PKCE,
+ * hybrid, refresh tokens), with every ID token verified before anything is stored. The full
+ * contract is docs/API.md in the repository; the npm README is its reference.
  */
 
 /** Parameters sent to the provider's authorization endpoint. */
@@ -48,11 +49,27 @@ export interface ProviderMetadata {
   [other: string]: unknown;
 }
 
-export interface ClientOptions {
-  /** An Auth0-style domain: `'tenant.example.com'` means the issuer `'https://tenant.example.com/'`. `domain` or `issuer` is required. */
-  domain?: string;
-  /** The issuer URL exactly as the provider states it (a trailing slash matters). https only, except loopback hosts for development. */
-  issuer?: string;
+/** The options of `createClient`, `createAuth0Client` and `new Auth0Client`: `domain` or `issuer` is required. */
+export type ClientOptions = BaseClientOptions &
+  (
+    | {
+        /** An Auth0-style domain: `'tenant.example.com'` means the issuer `'https://tenant.example.com/'` (and Auth0's `/v2/logout`). */
+        domain: string;
+        /** With `domain`: the issuer as the provider states it, when it is not the domain's. */
+        issuer?: string;
+      }
+    | {
+        domain?: undefined;
+        /** The issuer URL exactly as the provider states it (a trailing slash matters). https only, except loopback hosts for development. */
+        issuer: string;
+      }
+  );
+
+/** auth0-spa-js's name for the options. */
+export type Auth0ClientOptions = ClientOptions;
+
+/** Every option but `domain` and `issuer`. Any other key is `invalid_configuration`, naming it. */
+export interface BaseClientOptions {
   /** The application's client id at the provider. Required. */
   clientId: string;
   /** Defaults for every authorization request. */
@@ -83,20 +100,34 @@ export interface ClientOptions {
    * fail with `storage_unavailable` (never a silent fall back to Bearer). Default false.
    */
   useDpop?: boolean;
+  /** auth0-spa-js's, accepted and ignored: transactions live in sessionStorage, not cookies. */
+  useCookiesForTransactions?: boolean;
+  /** auth0-spa-js's, accepted and ignored (no cookies are written). */
+  legacySameSiteCookie?: boolean;
+  /** auth0-spa-js's, accepted and ignored (no session hint cookie is written: `checkSession` always asks the provider). */
+  sessionCheckExpiryDays?: number;
+  /** auth0-spa-js's, accepted and ignored (no cookies are written). */
+  cookieDomain?: string;
+  /** auth0-spa-js's, accepted and ignored: token requests are always form-encoded. */
+  useFormData?: boolean;
+  /** auth0-spa-js's, accepted and ignored: no worker is used. */
+  workerUrl?: string;
+  /** auth0-spa-js's telemetry, accepted and ignored: nothing is sent. */
+  auth0Client?: { name: string; version: string; env?: Record<string, string> };
 }
 
-export interface RedirectLoginOptions {
+export interface RedirectLoginOptions<TAppState = any> {
   /** Any JSON-serializable value, returned unchanged by `handleRedirectCallback`. */
-  appState?: unknown;
+  appState?: TAppState;
   /** Overrides of the client's `authorizationParams` for this request. */
   authorizationParams?: AuthorizationParams;
   /** How to leave for the provider. Default: `window.location.assign(url)`. */
   openUrl?: (url: string) => void | Promise<void>;
 }
 
-export interface RedirectLoginResult {
+export interface RedirectLoginResult<TAppState = any> {
   /** The `appState` given to `loginWithRedirect`. */
-  appState?: unknown;
+  appState?: TAppState;
 }
 
 export interface GetAccessTokenOptions {
@@ -104,13 +135,38 @@ export interface GetAccessTokenOptions {
   authorizationParams?: { audience?: string; scope?: string };
   /** `'on'` (default): a cached token if valid; `'cache-only'`: `undefined` instead of renewing; `'off'`: skip the cache. */
   cacheMode?: 'on' | 'off' | 'cache-only';
+  /** Time limit of this call's hidden frame in seconds (default `authorizeTimeoutInSeconds`); past it, `TimeoutError`. */
+  timeoutInSeconds?: number;
+  /** `true`: resolve with a `TokenResponse` instead of the access token alone. */
+  detailedResponse?: boolean;
+}
+
+/** What `getAccessToken({ detailedResponse: true })` resolves with (auth0-spa-js's shape). */
+export interface TokenResponse {
+  access_token: string;
+  /** The session's ID token, while it is valid. */
+  id_token?: string;
+  /** Whole seconds the access token has left. */
+  expires_in: number;
+  /** Always `'Bearer'`. */
+  token_type?: string;
+  /** Not given: tokens are cached under the scope asked for, which the app knows. */
+  scope?: string;
 }
 
 export interface PopupLoginOptions {
   /** Overrides of the client's `authorizationParams` for this request. */
   authorizationParams?: AuthorizationParams;
-  /** A window the app opened itself (synchronously, in the click handler) to use as the popup. */
+  /** A window the app opened itself (synchronously, in the click handler) to use as the popup. Also accepted in the second argument, as auth0-spa-js takes it. */
   popup?: Window;
+}
+
+/** The second argument of `loginWithPopup` and `getTokenWithPopup` (auth0-spa-js's `PopupConfigOptions`). */
+export interface PopupConfigOptions {
+  /** A window the app opened itself (synchronously, in the click handler). */
+  popup?: Window | null;
+  /** Time limit of this popup in seconds (default `authorizeTimeoutInSeconds`); past it, `PopupTimeoutError`. */
+  timeoutInSeconds?: number;
 }
 
 export interface CheckSessionOptions {
@@ -131,7 +187,9 @@ export interface LogoutOptions {
   logoutParams?: {
     /** Absolute URL the provider returns to (sent as `post_logout_redirect_uri`, or `returnTo` to Auth0). */
     returnTo?: string;
-    [other: string]: string | undefined;
+    /** Auth0: log out of the upstream identity provider too (`federated` on the logout URL). A client made with `issuer` refuses it (`invalid_configuration`): no standard logout has it. */
+    federated?: boolean;
+    [other: string]: string | boolean | undefined;
   };
   /** `false`: clear the local session only. A function: how to go to the provider. Default: `window.location.assign`. */
   openUrl?: false | ((url: string) => void | Promise<void>);
@@ -166,9 +224,22 @@ export interface IdTokenClaims extends User {
   at_hash?: string;
 }
 
-export interface Client {
+/**
+ * `getAccessToken` and `getTokenSilently`: the access token, or with `detailedResponse` the
+ * `TokenResponse`; `undefined` only with `cacheMode: 'cache-only'` and no valid cached token.
+ */
+export interface GetAccessToken {
+  (options: GetAccessTokenOptions & { detailedResponse: true; cacheMode?: 'on' | 'off' }): Promise<TokenResponse>;
+  (options: GetAccessTokenOptions & { detailedResponse: true }): Promise<TokenResponse | undefined>;
+  (options?: GetAccessTokenOptions & { detailedResponse?: false; cacheMode?: 'on' | 'off' }): Promise<string>;
+  (options?: GetAccessTokenOptions & { detailedResponse?: false }): Promise<string | undefined>;
+  (options?: GetAccessTokenOptions): Promise<string | TokenResponse | undefined>;
+}
+
+/** The methods `Client` and `Auth0Client` share. */
+export interface ClientMethods {
   /** Sends the browser to the provider's login page (stores a single-use transaction first). */
-  loginWithRedirect(options?: RedirectLoginOptions): Promise<void>;
+  loginWithRedirect<TAppState = any>(options?: RedirectLoginOptions<TAppState>): Promise<void>;
   /**
    * Validates the provider's response (default: the current URL) completely, then stores the
    * tokens; on any failure nothing is stored and the promise rejects with an `AuthError`. When
@@ -176,7 +247,7 @@ export interface Client {
    * frame or popup of a flow another window of the app runs, it resolves with `{}` and leaves
    * the response to that window (a popup cut off from its opener hands it over and closes).
    */
-  handleRedirectCallback(url?: string): Promise<RedirectLoginResult>;
+  handleRedirectCallback<TAppState = any>(url?: string): Promise<RedirectLoginResult<TAppState>>;
   /**
    * An access token for the (audience, scope) asked for: a cached one that is not within
    * `leeway` of expiry, else a new one from a hidden iframe with `prompt=none` (concurrent calls
@@ -184,9 +255,9 @@ export interface Client {
    * the provider session is gone, `timeout` when the provider does not answer in
    * `authorizeTimeoutInSeconds`.
    */
-  getAccessToken(options?: GetAccessTokenOptions): Promise<string | undefined>;
+  getAccessToken: GetAccessToken;
   /** Alias of `getAccessToken`, for apps coming from auth0-spa-js. */
-  getTokenSilently(options?: GetAccessTokenOptions): Promise<string | undefined>;
+  getTokenSilently: GetAccessToken;
   /**
    * `fetch()` with the access token for that audience and scope in `Authorization: Bearer <token>`
    * (the token from `getAccessToken`, renewed if needed). With `useDpop`: `Authorization: DPoP
@@ -219,25 +290,50 @@ export interface Client {
    * popup; where the browser has neither BroadcastChannel nor localStorage for that, this
    * rejects with `popup_severed` (use `loginWithRedirect`).
    */
-  loginWithPopup(options?: PopupLoginOptions): Promise<void>;
-  /** Calls `listener` with the current state now and on every change; returns the unsubscribe function. */
-  subscribe(listener: (state: AuthState) => void): () => void;
-  getUser(): Promise<User | undefined>;
-  getIdTokenClaims(): Promise<IdTokenClaims | undefined>;
+  loginWithPopup(options?: PopupLoginOptions, config?: PopupConfigOptions): Promise<void>;
+  /** `loginWithPopup`, then the access token it brought for those `authorizationParams` (call it from a click handler too). */
+  getTokenWithPopup(options?: PopupLoginOptions, config?: PopupConfigOptions): Promise<string | undefined>;
+  /** The ID token's profile claims (`TUser` names what your provider adds). */
+  getUser<TUser = User>(): Promise<TUser | undefined>;
+  getIdTokenClaims<TClaims = IdTokenClaims>(): Promise<TClaims | undefined>;
   isAuthenticated(): Promise<boolean>;
   /** Forgets this client's tokens (other tabs too), then (unless `openUrl: false`) goes to the provider's logout. */
   logout(options?: LogoutOptions): Promise<void>;
 }
 
-/** Validates the options (rejecting with `invalid_configuration`) and makes a client. */
+export interface Client extends ClientMethods {
+  /** Calls `listener` with the current state now and on every change; returns the unsubscribe function. */
+  subscribe(listener: (state: AuthState) => void): () => void;
+}
+
+/**
+ * Validates the options (rejecting with `invalid_configuration`) and makes a client. Default
+ * flow: implicit. Rejects with `wasm_unavailable` where the WebAssembly module cannot load (a CSP
+ * without `'wasm-unsafe-eval'`, no browser as on a server).
+ */
 export function createClient(options: ClientOptions): Promise<Client>;
+
+/**
+ * auth0-spa-js's client, for apps that move over by changing their import. It returns at once
+ * and loads the WebAssembly module in the background; each method waits for it, and a bad
+ * option rejects every call with `invalid_configuration`. Its defaults are auth0-spa-js's: the
+ * authorization code flow with PKCE (`response_type: 'code'`, the response in the query).
+ */
+export interface Auth0Client extends ClientMethods {}
+export declare class Auth0Client {
+  constructor(options: ClientOptions);
+}
+
+/** auth0-spa-js's entry: an `Auth0Client` whose session is restored (`checkSession`) before it resolves. */
+export function createAuth0Client(options: ClientOptions): Promise<Auth0Client>;
 
 /** Every failure the package reports. */
 export class AuthError extends Error {
   /**
    * `invalid_configuration`, `invalid_state`, `invalid_response`, `invalid_id_token`,
    * `invalid_provider_metadata`, `invalid_jwks`, `storage_unavailable`, `network_error`,
-   * `timeout`, `popup_cancelled`, `popup_blocked`, `popup_severed`, `login_required`,
+   * `timeout`, `popup_cancelled`, `popup_blocked`, `popup_severed`, `frame_blocked` (the
+   * page's CSP refused the hidden iframe), `wasm_unavailable`, `login_required`,
    * `missing_refresh_token`, or the provider's own code (`access_denied`, `consent_required`,
    * `invalid_grant`, ...).
    */
@@ -251,12 +347,36 @@ export class AuthError extends Error {
   constructor(error: string, error_description?: string, state?: string, appState?: unknown);
 }
 
-/** `error === 'timeout'`. */
-export class TimeoutError extends AuthError {
+/** Every error the client throws is a `GenericError` (auth0-spa-js's base class) and the most specific class below that fits. */
+export class GenericError extends AuthError {}
+
+/** An error response of the provider to a flow, with its `state` (and `appState`). */
+export class AuthenticationError extends GenericError {
+  state: string;
+}
+
+/** Classes with a fixed `error` code take the description first. */
+declare class FixedCodeError extends GenericError {
   constructor(error_description?: string, state?: string, appState?: unknown);
 }
 
-/** `error === 'popup_cancelled'`. */
-export class PopupCancelledError extends AuthError {
-  constructor(error_description?: string, state?: string, appState?: unknown);
+/** `error === 'invalid_configuration'`. */
+export class InvalidConfigurationError extends FixedCodeError {}
+/** `error === 'timeout'`. */
+export class TimeoutError extends FixedCodeError {}
+/** `error === 'timeout'` in a popup flow; `popup` is its window. */
+export class PopupTimeoutError extends TimeoutError {
+  popup?: Window;
 }
+/** `error === 'popup_cancelled'` (auth0-spa-js: `'cancelled'`); `popup` is its window. */
+export class PopupCancelledError extends FixedCodeError {
+  popup?: Window;
+}
+/** `error === 'popup_blocked'` (auth0-spa-js: `'popup_open'`): the browser refused to open the popup. */
+export class PopupOpenError extends FixedCodeError {}
+/** `error === 'mfa_required'`, the token endpoint's answer when the provider wants a second factor. */
+export class MfaRequiredError extends FixedCodeError {}
+/** `error === 'missing_refresh_token'`: `useRefreshTokens` without a refresh token for that token, and no fallback. */
+export class MissingRefreshTokenError extends FixedCodeError {}
+/** `error === 'use_dpop_nonce'`: the server refused a DPoP proof for its nonce, and the retry too. */
+export class UseDpopNonceError extends FixedCodeError {}

@@ -10,7 +10,10 @@ let loading;
 function load() {
   loading ??= init({ module_or_path: new URL('./spa_login_bg.wasm', import.meta.url) }).catch((e) => {
     loading = undefined; // let a later call try again (the wasm may have failed to download)
-    throw new AuthError('network_error', `the spa-login WebAssembly module could not be loaded: ${e && e.message}`);
+    // A download that failed (a TypeError of fetch) may work next time; a module the browser
+    // refuses to compile (a CSP without 'wasm-unsafe-eval', a file that is not the module) or
+    // a browser without WebAssembly fails the same way on every try.
+    throw new GenericError(e instanceof TypeError ? 'network_error' : 'wasm_unavailable', `the spa-login WebAssembly module could not be loaded: ${e && e.message}`);
   });
   return loading;
 }
@@ -27,25 +30,49 @@ export class AuthError extends Error {
   }
 }
 
-export class TimeoutError extends AuthError {
-  constructor(description = 'the flow did not finish in time', state, appState) {
-    super('timeout', description, state, appState);
-    this.name = 'TimeoutError';
-  }
+// auth0-spa-js's error classes, by its names, so that an app's `instanceof` checks keep
+// working: every error the client throws is a GenericError, and the most specific class that
+// fits. A class with a fixed code takes (error_description, state, appState); GenericError and
+// AuthenticationError take the code first, as AuthError does.
+function kind(Base, name, code) {
+  return class extends Base {
+    constructor(...args) {
+      super(...(code ? [code, ...args] : args));
+      this.name = name;
+    }
+  };
 }
 
-export class PopupCancelledError extends AuthError {
-  constructor(description = 'the popup was closed', state, appState) {
-    super('popup_cancelled', description, state, appState);
-    this.name = 'PopupCancelledError';
-  }
-}
+export const GenericError = kind(AuthError, 'GenericError');
+/** An error response of the provider to a flow with a state (its `state` and `appState` set). */
+export const AuthenticationError = kind(GenericError, 'AuthenticationError');
+export const InvalidConfigurationError = kind(GenericError, 'InvalidConfigurationError', 'invalid_configuration');
+export const TimeoutError = kind(GenericError, 'TimeoutError', 'timeout');
+export const PopupTimeoutError = kind(TimeoutError, 'PopupTimeoutError');
+export const PopupCancelledError = kind(GenericError, 'PopupCancelledError', 'popup_cancelled');
+export const PopupOpenError = kind(GenericError, 'PopupOpenError', 'popup_blocked');
+export const MfaRequiredError = kind(GenericError, 'MfaRequiredError', 'mfa_required');
+export const MissingRefreshTokenError = kind(GenericError, 'MissingRefreshTokenError', 'missing_refresh_token');
+export const UseDpopNonceError = kind(GenericError, 'UseDpopNonceError', 'use_dpop_nonce');
 
-// A failure step of the wasm side (see src/web/tasks.rs) as the matching error class.
-function fromStep({ error, error_description, state, appState }) {
-  if (error === 'timeout') return new TimeoutError(error_description, state, appState);
-  if (error === 'popup_cancelled') return new PopupCancelledError(error_description, state, appState);
-  return new AuthError(error, error_description, state, appState);
+const byCode = {
+  invalid_configuration: InvalidConfigurationError,
+  timeout: TimeoutError,
+  popup_cancelled: PopupCancelledError,
+  popup_blocked: PopupOpenError,
+  mfa_required: MfaRequiredError,
+  missing_refresh_token: MissingRefreshTokenError,
+  use_dpop_nonce: UseDpopNonceError,
+};
+
+// A failure step of the wasm side (see src/web/tasks.rs) as the matching error class; `popup`:
+// the window of the popup flow it ended, which its errors carry as auth0-spa-js's do.
+function fromStep({ error, error_description, state, appState }, popup) {
+  const Fixed = popup && error === 'timeout' ? PopupTimeoutError : byCode[error];
+  if (!Fixed) return new (state === undefined ? GenericError : AuthenticationError)(error, error_description, state, appState);
+  const e = new Fixed(error_description, state, appState);
+  if (popup) e.popup = popup;
+  return e;
 }
 
 // The wasm's synchronous calls throw their failure step as JSON text.
@@ -63,7 +90,7 @@ async function run(text, ctx) {
   for (;;) {
     const step = JSON.parse(text);
     if (step.effect === undefined) {
-      if (step.error !== undefined) throw fromStep(step);
+      if (step.error !== undefined) throw fromStep(step, ctx?.popup);
       return step.done;
     }
     let ok = true;
@@ -86,19 +113,19 @@ function json(value, what) {
   try {
     text = JSON.stringify(value);
   } catch {}
-  if (typeof text !== 'string') throw new AuthError('invalid_configuration', `${what} must be serializable as JSON`);
+  if (typeof text !== 'string') throw new InvalidConfigurationError(`${what} must be serializable as JSON`);
   return text;
 }
 
 function openUrlOf(options) {
   const f = options?.openUrl;
-  if (f !== undefined && f !== null && typeof f !== 'function') throw new AuthError('invalid_configuration', 'openUrl must be a function');
+  if (f !== undefined && f !== null && typeof f !== 'function') throw new InvalidConfigurationError('openUrl must be a function');
   return f ?? undefined;
 }
 
 const parsed = (text) => (text === undefined ? undefined : JSON.parse(text));
 
-// The wasm client runs every flow through one export, `flow(op, a, b, flag)`, the flow named by
+// The wasm client runs every flow through one export, `flow(op, a, b, timeout, flag)`, the flow named by
 // its number (src/web/mod.rs): 0 login, 1 callback, 2 renew, 3 check session, 4 popup, 5 logout,
 // 6 DPoP proof.
 class Client {
@@ -204,7 +231,7 @@ class Client {
           }
         }
       }
-      return run(this.#wasm.flow(/* callback */ 1, href, undefined, fromLocation));
+      return run(this.#wasm.flow(/* callback */ 1, href, undefined, undefined, fromLocation));
     });
   }
 
@@ -212,11 +239,25 @@ class Client {
     const mode = options?.cacheMode === undefined ? undefined : String(options.cacheMode);
     let params;
     let slot;
+    let timeout;
     try {
       params = json(options?.authorizationParams, 'authorizationParams');
+      timeout = json(options?.timeoutInSeconds, 'timeoutInSeconds');
       slot = sync(() => this.#wasm.cachedToken(mode, params));
     } catch (e) {
       return this.#track(() => Promise.reject(e), false);
+    }
+    // auth0-spa-js's detailedResponse: the token this call returns, as a token response.
+    if (options?.detailedResponse) {
+      return this.getAccessToken({ ...options, detailedResponse: false }).then((access_token) => {
+        const at = sync(() => this.#wasm.cachedToken(undefined, params));
+        return access_token && {
+          access_token,
+          id_token: parsed(this.#wasm.getIdTokenClaims())?.__raw,
+          expires_in: this.#wasm.expiresIn(at),
+          token_type: 'Bearer',
+        };
+      });
     }
     // The common case, before every API call: a cached token, at once (its text copied out of
     // the wasm only when it is not the one of the last call).
@@ -228,18 +269,18 @@ class Client {
       return Promise.resolve(this.#token);
     }
     if (mode === 'cache-only') return this.#track(async () => undefined, false);
-    return this.#track(() => this.#renew(mode, params), false);
+    return this.#track(() => this.#renew(mode, params, timeout), false);
   }
 
   // A silent renewal, shared by concurrent calls with the same options. The flow holds a Web
   // Lock per token while it runs (calls with other options for the same token, and other
   // tabs, wait for it and then find the token it stored).
-  #renew(mode, params) {
+  #renew(mode, params, timeout) {
     const key = `${mode}|${params}`;
     let renewal = this.#renewals.get(key);
     if (!renewal) {
       const ctx = {};
-      renewal = run(this.#wasm.flow(/* renew */ 2, mode, params), ctx)
+      renewal = run(this.#wasm.flow(/* renew */ 2, mode, params, timeout), ctx)
         .finally(() => {
           ctx.unlock?.();
           this.#renewals.delete(key);
@@ -288,17 +329,24 @@ class Client {
     });
   }
 
-  loginWithPopup(options) {
+  loginWithPopup(options, config) {
     // Opened now, while the click that asked for it still counts: browsers block later popups.
-    const popup = openPopup(options?.popup);
+    const popup = openPopup(config?.popup ?? options?.popup);
     return this.#track(async () => {
-      if (!popup) throw new AuthError('popup_blocked', 'the browser blocked the login popup');
+      if (!popup) throw new PopupOpenError('the browser blocked the login popup');
       try {
-        await run(this.#wasm.flow(/* popup */ 4, json(options?.authorizationParams, 'authorizationParams')), { popup });
+        const params = json(options?.authorizationParams, 'authorizationParams');
+        await run(this.#wasm.flow(/* popup */ 4, params, undefined, json(config?.timeoutInSeconds, 'timeoutInSeconds')), { popup });
       } finally {
         if (!popup.closed) popup.close();
       }
     });
+  }
+
+  /** loginWithPopup, then the access token it brought for those authorizationParams. */
+  async getTokenWithPopup(options, config) {
+    await this.loginWithPopup(options, config);
+    return this.getAccessToken({ authorizationParams: options?.authorizationParams, cacheMode: 'cache-only' });
   }
 
   async getUser() {
@@ -320,7 +368,7 @@ class Client {
     return this.#track(async () => {
       const navigate = options?.openUrl !== false;
       const openUrl = navigate ? openUrlOf(options) : undefined;
-      await run(this.#wasm.flow(/* logout */ 5, json(options?.logoutParams, 'logoutParams'), undefined, navigate), { openUrl });
+      await run(this.#wasm.flow(/* logout */ 5, json(options?.logoutParams, 'logoutParams'), undefined, undefined, navigate), { openUrl });
     });
   }
 
@@ -334,7 +382,38 @@ class Client {
 
 /** Validates the options and makes a client; loads the WebAssembly module on first use. */
 export async function createClient(options) {
+  // On a server (server-side rendering) there is no page to log in from.
+  if (typeof window === 'undefined') throw new AuthError('wasm_unavailable', 'not in a browser');
   await load();
   const text = json(options, 'options') ?? 'null';
   return new Client(sync(() => createWasmClient(text, window.location.origin, options?.nowProvider)));
+}
+
+// auth0-spa-js's names, for apps that move over by changing their import. Its client is made
+// synchronously while ours needs the WebAssembly module: the Auth0Client holds the promise of a
+// Client, and each method waits for it. Its defaults are auth0-spa-js's: the authorization code
+// flow with PKCE (the response in the query), where createClient's is the implicit flow.
+const clients = new WeakMap();
+
+export class Auth0Client {
+  constructor(options) {
+    const client = createClient({ ...options, authorizationParams: { response_type: 'code', ...options?.authorizationParams } });
+    client.catch(() => {}); // a bad option rejects the calls, not as an unhandled rejection
+    clients.set(this, client);
+  }
+}
+
+for (const name of ['loginWithRedirect', 'handleRedirectCallback', 'getAccessToken', 'getTokenSilently', 'fetchWithAuth', 'checkSession', 'loginWithPopup', 'getTokenWithPopup', 'getUser', 'getIdTokenClaims', 'isAuthenticated', 'logout']) {
+  Auth0Client.prototype[name] = function (...args) {
+    // A popup is opened now, while the click that asked for it still counts.
+    if (name.endsWith('Popup')) args[1] = { ...args[1], popup: openPopup(args[1]?.popup ?? args[0]?.popup) };
+    return clients.get(this).then((client) => client[name](...args));
+  };
+}
+
+/** auth0-spa-js's createAuth0Client: an Auth0Client with its session restored (checkSession). */
+export async function createAuth0Client(options) {
+  const client = new Auth0Client(options);
+  await client.checkSession();
+  return client;
 }

@@ -12,6 +12,10 @@ import { shippedBytes } from './size.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
 const template = join(root, 'pkg-template');
+// The features wasm-bindgen's output uses (externref, multi-value returns) and the package's
+// wasm-opt settings in Cargo.toml allow.
+const FEATURES = ['--enable-reference-types', '--enable-multivalue', '--enable-bulk-memory', '--enable-nontrapping-float-to-int',
+  '--enable-sign-ext', '--enable-mutable-globals'];
 
 // A clean pkg/: nothing of an earlier build's layout is left to be shipped by mistake.
 rmSync(pkg, { recursive: true, force: true });
@@ -55,6 +59,8 @@ writeFileSync(
   JSON.stringify({ name, version, description, license, repository, keywords, ...fields }, null, 2) + '\n',
 );
 for (const file of ['index.d.ts', 'react.d.ts', 'vue.d.ts', 'README.md']) copyFileSync(join(template, file), join(pkg, file));
+// The licenses package.json's `license` names (MIT OR Apache-2.0), whatever wasm-pack copied.
+for (const file of ['LICENSE-MIT', 'LICENSE-APACHE']) copyFileSync(join(root, file), join(pkg, file));
 // The JS an app downloads, minified as the peers' bundles are (identifiers, whitespace,
 // comments): the entry with its effects module bundled in (one file, one request), and the
 // wasm-bindgen glue, which the entry imports. The readable sources are pkg-template/ and
@@ -82,11 +88,31 @@ for (const binding of ['react', 'vue']) {
   });
 }
 const glue = join(pkg, 'spa_login.js');
-writeFileSync(glue, transformSync(readFileSync(glue, 'utf8'), { format: 'esm', minify: true, legalComments: 'none' }).code);
+writeFileSync(glue, transformSync(shortNames(readFileSync(glue, 'utf8')), { format: 'esm', minify: true, legalComments: 'none' }).code);
 // wasm-pack's own types describe the raw wasm exports, not the API: index.d.ts replaces them.
 for (const file of ['.gitignore', 'spa_login.d.ts', 'spa_login_bg.wasm.d.ts']) rmSync(join(pkg, file), { force: true });
 for (const file of fields.files) {
   if (!file.includes('*') && !existsSync(join(pkg, file))) throw new Error(`pkg/${file} is missing after the build`);
+}
+
+// wasm-bindgen names each import with a hash (`__wbg_getItem_bc0b89f59c2f1965`) and each export
+// after its Rust path, and the wasm and the glue both spell every name out. binaryen renames
+// them to a letter or two in the wasm and prints what it renamed; the same renaming is applied
+// to the glue, where imports are the keys of its import object and exports are read as
+// `wasm.<name>`.
+function shortNames(glueText) {
+  const wasmFile = join(pkg, 'spa_login_bg.wasm');
+  const printed = execFileSync('wasm-opt', [wasmFile, '--minify-imports-and-exports-and-modules', ...FEATURES, '-o', wasmFile], { env, encoding: 'utf8' });
+  const { imports, exports } = JSON.parse(printed.slice(printed.indexOf('{')));
+  // The one import module (the glue) gets a short name too.
+  const modules = new Set(WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasmFile))).map((i) => i.module));
+  if (modules.size !== 1 || new Set(imports.map(([m]) => m)).size !== 1) throw new Error('the wasm should import from the glue only');
+  let text = glueText.replaceAll(JSON.stringify(imports[0][0]), JSON.stringify([...modules][0]));
+  for (const [, from, to] of imports) text = text.replace(new RegExp(`\\b${from}\\b`, 'g'), to);
+  for (const [from, to] of exports) text = text.replace(new RegExp(`\\bwasm\\.${from}\\b`, 'g'), `wasm.${to}`);
+  for (const [, from] of imports) if (text.includes(from)) throw new Error(`the glue still names the import ${from}`);
+  for (const [from] of exports) if (new RegExp(`\\bwasm\\.${from}\\b`).test(text)) throw new Error(`the glue still reads the export ${from}`);
+  return text;
 }
 
 const size = shippedBytes();

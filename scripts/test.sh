@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test layer, in order: the protocol core natively, the browser shell in headless
 # Chromium, then the built package in Vite, webpack and a plain page, and the sample apps end to
-# end against a real OpenID provider.
+# end against a real OpenID provider, in Chromium and Firefox. (WebKit: npm run test:webkit.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --browser
@@ -16,5 +16,5 @@ wasm-pack test --headless --chrome
 echo "== 3/4 build the package"
 node scripts/build.mjs
 
-echo "== 4/4 the built package: npm pack, bundlers, conformance in Chromium, samples end to end: node --test"
+echo "== 4/4 the built package: npm pack, bundlers, conformance in Chromium, samples end to end in Chromium and Firefox: node --test"
 node --test tests/package/ tests/bundlers/ tests/conformance/ tests/e2e/

@@ -422,10 +422,10 @@ fn refresh_tokens_rotate_and_none_is_ever_sent_twice() {
     log_in(&client, &provider);
     later(&client, 600.0);
     assert_eq!(cached(&client, None), None);
-    let t2 = block_on(client.get_access_token(None, CacheMode::On)).unwrap();
+    let t2 = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap();
     assert_eq!(t2.as_deref(), Some("at-2"));
     later(&client, 600.0);
-    let t3 = block_on(client.get_access_token(None, CacheMode::On)).unwrap();
+    let t3 = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap();
     assert_eq!(t3.as_deref(), Some("at-3"));
     let sent: Vec<String> = posts(&client)
         .iter()
@@ -460,7 +460,7 @@ fn a_refreshed_id_token_of_another_subject_or_audience_is_refused_and_nothing_is
             ok(json!({ "access_token": "at-bad", "token_type": "Bearer", "refresh_token": "rt-bad",
                 "id_token": id_token(None, |c| { c.insert(claim.into(), v); c.insert("azp".into(), json!(CLIENT_ID)); }) }))
         });
-        let e = block_on(client.get_access_token(None, CacheMode::On)).unwrap_err();
+        let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
         assert_eq!(e.code(), "invalid_id_token", "{claim}: {e}");
         assert_eq!(stored_session(&client), before, "{claim}");
     }
@@ -478,13 +478,13 @@ fn invalid_grant_drops_the_refresh_token_and_then_it_is_missing_unless_the_frame
             dpop_nonce: None,
         })
     });
-    let e = block_on(client.get_access_token(None, CacheMode::On)).unwrap_err();
+    let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
     assert_eq!(e.code(), "invalid_grant");
     assert!(
         !stored_session(&client).unwrap().contains("rt-1"),
         "never sent again"
     );
-    let e = block_on(client.get_access_token(None, CacheMode::On)).unwrap_err();
+    let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
     assert_eq!(e.code(), "missing_refresh_token");
     assert_eq!(
         client.ports.posted.borrow().len(),
@@ -513,7 +513,7 @@ fn invalid_grant_drops_the_refresh_token_and_then_it_is_missing_unless_the_frame
             req.state
         )))
     });
-    let e = block_on(client.get_access_token(None, CacheMode::On)).unwrap_err();
+    let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
     assert_eq!(e.code(), "login_required", "the frame was tried: {e}");
     assert!(client
         .ports
@@ -529,7 +529,7 @@ fn a_logout_during_a_refresh_drops_what_it_brings() {
     log_in(&client, &provider);
     later(&client, 600.0);
     client.ports.fetch_gate.set(false); // the token endpoint does not answer yet
-    let mut renewal = std::pin::pin!(client.get_access_token(None, CacheMode::On));
+    let mut renewal = std::pin::pin!(client.get_access_token(None, CacheMode::On, None));
     assert!(poll_once(renewal.as_mut()).is_none(), "the refresh is out");
     // The logout's revocation goes through the same closed gate: let it out after.
     let mut logout = std::pin::pin!(client.logout(None, false));

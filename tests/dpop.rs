@@ -61,7 +61,7 @@ fn every_token_request_carries_a_fresh_proof_for_the_token_endpoint() {
     let at = log_in(&client, &provider);
     assert_eq!(at, "at-1");
     client.ports.now_ms.set(NOW_MS + 700_000.0);
-    let renewed = block_on(client.get_access_token(None, CacheMode::Off)).unwrap();
+    let renewed = block_on(client.get_access_token(None, CacheMode::Off, None)).unwrap();
     assert_eq!(renewed.as_deref(), Some("at-2"));
     let sent = proofs(&client);
     assert_eq!(sent.len(), 2, "the code exchange and the refresh");
@@ -94,7 +94,7 @@ fn a_bearer_token_in_answer_to_a_dpop_request_is_refused_and_nothing_is_stored()
         .unwrap();
     *provider.token_type.borrow_mut() = "Bearer";
     client.ports.now_ms.set(NOW_MS + 700_000.0);
-    let e = block_on(client.get_access_token(None, CacheMode::Off)).unwrap_err();
+    let e = block_on(client.get_access_token(None, CacheMode::Off, None)).unwrap_err();
     assert_eq!(e.code(), "invalid_response");
     assert!(e.description.contains("DPoP"), "{}", e.description);
     assert_eq!(
@@ -141,7 +141,7 @@ fn the_providers_nonce_is_sent_once_more_and_kept_for_the_next_request() {
 
     // The next request carries the kept nonce at once.
     client.ports.now_ms.set(NOW_MS + 700_000.0);
-    block_on(client.get_access_token(None, CacheMode::Off)).unwrap();
+    block_on(client.get_access_token(None, CacheMode::Off, None)).unwrap();
     assert_eq!(proofs(&client).len(), 3);
     assert_eq!(verified(&proofs(&client)[2])["nonce"], "n-1");
 
@@ -155,7 +155,7 @@ fn the_providers_nonce_is_sent_once_more_and_kept_for_the_next_request() {
         })
     });
     client.ports.now_ms.set(NOW_MS + 1_400_000.0);
-    let e = block_on(client.get_access_token(None, CacheMode::Off)).unwrap_err();
+    let e = block_on(client.get_access_token(None, CacheMode::Off, None)).unwrap_err();
     assert_eq!(e.code(), "use_dpop_nonce");
     assert_eq!(proofs(&client).len(), 5, "one retry only");
     assert_eq!(verified(&proofs(&client)[4])["nonce"], "n-3");
@@ -270,7 +270,7 @@ fn without_indexed_db_dpop_fails_clearly_and_an_earlier_session_stays() {
     client.ports.no_indexed_db.set(true);
     client.ports.now_ms.set(NOW_MS + 700_000.0);
     let posted = client.ports.posted.borrow().len();
-    let e = block_on(client.get_access_token(None, CacheMode::Off)).unwrap_err();
+    let e = block_on(client.get_access_token(None, CacheMode::Off, None)).unwrap_err();
     assert_eq!(e.code(), "storage_unavailable");
     assert!(e.description.contains("IndexedDB"), "{}", e.description);
     assert_eq!(

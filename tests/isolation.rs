@@ -68,7 +68,7 @@ fn renewal_cut_by_a_logout(log_out: impl Fn(&Client<FakePorts>), code: &str) {
     windows_answer_as(&client, "alice", "at-renewed");
     client.ports.window_gate.set(false);
     let params = j(json!({ "audience": API }));
-    let mut renewal = pin!(client.renew_silently(&params));
+    let mut renewal = pin!(client.renew_silently(&params, None));
     assert!(poll_once(renewal.as_mut()).is_none(), "the frame is out");
     assert_eq!(tx_count(&client), 1);
     log_out(&client);
@@ -173,9 +173,9 @@ fn another_user_by_silent_renewal_or_popup_replaces_the_whole_session_too() {
         windows_answer_as(&client, "bob", "at-bob");
         match kind {
             WindowKind::Frame => {
-                block_on(client.renew_silently(&j(json!({})))).unwrap();
+                block_on(client.renew_silently(&j(json!({})), None)).unwrap();
             }
-            WindowKind::Popup => block_on(client.login_with_popup(&j(json!({})))).unwrap(),
+            WindowKind::Popup => block_on(client.login_with_popup(&j(json!({})), None)).unwrap(),
         }
         let api = j(json!({ "audience": API }));
         assert_eq!(
@@ -297,6 +297,11 @@ fn a_window_that_times_out_or_is_closed_leaves_no_transaction() {
             FailureKind::PopupSevered,
             "popup_severed",
         ),
+        (
+            WindowKind::Frame,
+            FailureKind::FrameBlocked,
+            "frame_blocked",
+        ),
         (WindowKind::Frame, FailureKind::Failed, "network_error"),
     ] {
         let client = client();
@@ -304,8 +309,10 @@ fn a_window_that_times_out_or_is_closed_leaves_no_transaction() {
             .ports
             .answer_windows(move |_, _, _| Err(Failure::new(failure, "the browser's words")));
         let e = match kind {
-            WindowKind::Frame => block_on(client.renew_silently(&j(json!({})))).unwrap_err(),
-            WindowKind::Popup => block_on(client.login_with_popup(&j(json!({})))).unwrap_err(),
+            WindowKind::Frame => block_on(client.renew_silently(&j(json!({})), None)).unwrap_err(),
+            WindowKind::Popup => {
+                block_on(client.login_with_popup(&j(json!({})), None)).unwrap_err()
+            }
         };
         assert_eq!(e.code(), code);
         assert!(e.description.contains("the browser's words"), "{e}");
@@ -454,7 +461,7 @@ fn web_message_origin_is_the_browsers_serialization() {
         *s.borrow_mut() = req.response_origin.map(str::to_owned);
         Err(Failure::new(FailureKind::Timeout, ""))
     });
-    let _ = block_on(client.renew_silently(&j(json!({}))));
+    let _ = block_on(client.renew_silently(&j(json!({})), None));
     assert_eq!(seen.borrow().as_deref(), Some("https://login.op.example"));
 }
 
@@ -468,7 +475,7 @@ fn web_message_numbers_are_read_and_other_kinds_are_invalid_response() {
             "expires_in": 7200, "id_token": r.id_token, "scope": ["ignored"],
         }))))
     });
-    block_on(client.renew_silently(&j(json!({})))).unwrap();
+    block_on(client.renew_silently(&j(json!({})), None)).unwrap();
     client.ports.now_ms.set(NOW_MS + 7000.0 * 1000.0);
     assert_eq!(
         client
@@ -485,7 +492,7 @@ fn web_message_numbers_are_read_and_other_kinds_are_invalid_response() {
             "state": req.state, "access_token": "at", "token_type": true,
         }))))
     });
-    let e = block_on(client.renew_silently(&j(json!({})))).unwrap_err();
+    let e = block_on(client.renew_silently(&j(json!({})), None)).unwrap_err();
     assert_eq!(e.code(), "invalid_response");
     assert_eq!(tx_count(&client), 0, "the transaction is used up");
     assert_eq!(stored_session(&client), None);

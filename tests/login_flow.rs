@@ -97,6 +97,46 @@ fn options_reject_unknown_response_type_and_bad_values_naming_them() {
     assert!(e.description.contains("metadata.jwks_uri"));
 }
 
+#[test]
+fn options_unknown_keys_are_refused_by_name() {
+    for name in [
+        "cachelocation",
+        "useRefreshToken",
+        "redirectUri",
+        "cache",
+        "useMrrt",
+    ] {
+        let mut o = json!({ "issuer": ISSUER, "clientId": "x" });
+        o[name] = json!(true);
+        let e = config_err(o);
+        assert_eq!(e.code(), "invalid_configuration", "{name}");
+        assert!(
+            e.description.contains(&format!("'{name}'")),
+            "{}",
+            e.description
+        );
+    }
+}
+
+#[test]
+fn options_auth0_spa_js_only_options_are_accepted_and_change_nothing() {
+    let config = |options: Value| Config::from_options(&j(options), "https://app.example/");
+    let plain = config(json!({ "domain": "tenant.example.com", "clientId": "x" })).unwrap();
+    let with_ignored = config(json!({
+        "domain": "tenant.example.com",
+        "clientId": "x",
+        "useCookiesForTransactions": true,
+        "legacySameSiteCookie": false,
+        "sessionCheckExpiryDays": 7,
+        "cookieDomain": ".example.com",
+        "useFormData": false,
+        "workerUrl": "/worker.js",
+        "auth0Client": { "name": "app", "version": "1" },
+    }))
+    .unwrap();
+    assert_eq!(format!("{plain:?}"), format!("{with_ignored:?}"));
+}
+
 // ---- discovery -------------------------------------------------------------------------------
 
 #[test]

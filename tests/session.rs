@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::json;
 use spa_login::core::client::{means_logged_out, CacheMode, Flow};
-use spa_login::core::ports::KeyValueStore;
+use spa_login::core::ports::{Failure, FailureKind, KeyValueStore};
 use support::*;
 
 #[test]
@@ -214,7 +214,7 @@ fn get_access_token_looks_again_under_the_renewal_lock_before_it_renews() {
     // The other tab's tokens reach this tab's storage while it waits for the lock.
     share_tokens(&other, &tab);
     assert_eq!(tab.cached_access_token(None, CacheMode::On).unwrap(), None);
-    let token = block_on(tab.get_access_token(None, CacheMode::On)).unwrap();
+    let token = block_on(tab.get_access_token(None, CacheMode::On, None)).unwrap();
     assert_eq!(token.as_deref(), Some("at-0123456789"));
     let events = tab.ports.events.borrow();
     assert_eq!(
@@ -230,7 +230,7 @@ fn get_access_token_looks_again_under_the_renewal_lock_before_it_renews() {
 fn get_access_token_renews_in_a_frame_when_the_cache_has_nothing_and_cache_only_never_does() {
     let client = client();
     assert_eq!(
-        block_on(client.get_access_token(None, CacheMode::CacheOnly)).unwrap(),
+        block_on(client.get_access_token(None, CacheMode::CacheOnly, None)).unwrap(),
         None
     );
     assert!(client.ports.events.borrow().is_empty());
@@ -239,7 +239,7 @@ fn get_access_token_renews_in_a_frame_when_the_cache_has_nothing_and_cache_only_
         let r = Response::valid(req.state, &ports.nonce_of(req.state));
         Ok(spa_login::core::ports::WindowAnswer::Url(r.url()))
     });
-    let token = block_on(client.get_access_token(None, CacheMode::On)).unwrap();
+    let token = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap();
     assert_eq!(token.as_deref(), Some("at-0123456789"));
     let events = client.ports.events.borrow();
     assert!(
@@ -252,7 +252,7 @@ fn get_access_token_renews_in_a_frame_when_the_cache_has_nothing_and_cache_only_
     drop(events);
     // cacheMode 'off' renews although a token is cached.
     client.ports.events.borrow_mut().clear();
-    block_on(client.get_access_token(None, CacheMode::Off)).unwrap();
+    block_on(client.get_access_token(None, CacheMode::Off, None)).unwrap();
     assert!(client
         .ports
         .events
@@ -303,4 +303,18 @@ fn the_channel_and_the_default_redirect_uri_come_from_the_core() {
         param(&url, "redirect_uri").as_deref(),
         Some("https://app.example/")
     );
+}
+
+#[test]
+fn check_session_rejects_when_the_page_blocks_its_frame() {
+    // A frame the page's CSP refused says nothing about the provider's session: not the quiet
+    // "logged out" of login_required, but an error naming what the app must fix.
+    let client = client();
+    client
+        .ports
+        .answer_windows(|_, _, _| Err(Failure::new(FailureKind::FrameBlocked, "frame-src")));
+    let e = block_on(client.check_session(&j(json!({})))).unwrap_err();
+    assert_eq!(e.code(), "frame_blocked");
+    assert!(e.description.contains("Content Security Policy"), "{e}");
+    assert!(!client.is_authenticated());
 }

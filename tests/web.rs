@@ -133,7 +133,7 @@ async fn login(client: &WasmClient, app_state: Value) -> (String, String) {
     let ctx = Object::new();
     Reflect::set(&ctx, &"openUrl".into(), open.as_ref()).unwrap();
     run(
-        client.flow(0, Some(app_state.to_string()), None, false),
+        client.flow(0, Some(app_state.to_string()), None, None, false),
         &ctx.into(),
     )
     .await
@@ -221,7 +221,7 @@ async fn webcrypto_digest_matches_the_fips_180_vectors() {
 async fn a_failed_effect_fails_its_flow_and_unknown_tasks_are_refused() {
     let client = new_client("https://down.test", json!({}));
     let stored = storage_keys(false);
-    let first: Value = serde_json::from_str(&client.flow(0, None, None, false)).unwrap();
+    let first: Value = serde_json::from_str(&client.flow(0, None, None, None, false)).unwrap();
     assert_eq!(first["effect"]["op"], "fetch");
     assert_eq!(
         first["effect"]["url"],
@@ -260,7 +260,7 @@ async fn callback_from_the_address_bar_verifies_stores_and_cleans_the_url() {
     take_requests();
 
     let result = run(
-        client.flow(1, Some(href()), None, true),
+        client.flow(1, Some(href()), None, None, true),
         &JsValue::UNDEFINED,
     )
     .await
@@ -318,7 +318,7 @@ async fn tampered_callback_is_rejected_stores_nothing_and_cleans_the_url() {
     set_address(&format!("/#{tampered}"));
 
     let err = run(
-        client.flow(1, Some(href()), None, true),
+        client.flow(1, Some(href()), None, None, true),
         &JsValue::UNDEFINED,
     )
     .await
@@ -343,7 +343,13 @@ async fn localstorage_cache_holds_the_session_until_a_local_logout() {
     let (state, nonce) = login(&client, json!(null)).await;
     let (fragment, _) = id_token_response(issuer, &state, &nonce).await;
     run(
-        client.flow(1, Some(format!("{}/#{fragment}", origin())), None, false),
+        client.flow(
+            1,
+            Some(format!("{}/#{fragment}", origin())),
+            None,
+            None,
+            false,
+        ),
         &JsValue::UNDEFINED,
     )
     .await
@@ -357,7 +363,7 @@ async fn localstorage_cache_holds_the_session_until_a_local_logout() {
     let again = new_client(issuer, json!({ "cacheLocation": "localstorage" }));
     assert_eq!(cached(&again, None).as_deref(), Some("browser-at-1"));
 
-    run(again.flow(5, None, None, false), &JsValue::UNDEFINED)
+    run(again.flow(5, None, None, None, false), &JsValue::UNDEFINED)
         .await
         .unwrap();
     assert!(storage_keys(true).is_empty());

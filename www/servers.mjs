@@ -139,6 +139,8 @@ export async function startProvider({
         authorization: '/authorize',
         jwks: '/.well-known/jwks.json',
         userinfo: '/userinfo',
+        token: '/oauth/token',
+        revocation: '/oauth/revoke',
         end_session: '/oidc/logout',
       },
       // Auth0 asks no consent of first-party applications: grant what the request asks for.
@@ -170,8 +172,8 @@ export async function startProvider({
       ...(auth0 ? { resourceIndicators: {
         enabled: true,
         defaultResource: () => undefined,
-        // As at Auth0, the audience asked for at /authorize is the one of the tokens that the
-        // code (and the refresh token) give at the token endpoint, which is not told it again.
+        // As at Auth0, the code flow's token is for the audience the authorization request
+        // named: the code exchange (and a refresh) does not repeat it.
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx, indicator) => {
           if (!audiences.includes(indicator)) throw new errors.InvalidTarget(`unknown audience ${indicator}`);
@@ -572,7 +574,10 @@ const APP_ROOTS = {
 // `config` is what /config.json answers: an object, or a function called on every request (so
 // a test can change the settings the next page load sees). `host` 127.0.0.1 puts the app on
 // another site than the provider on localhost.
-export async function startApp({ port = 3000, host = 'localhost', app = 'react', config } = {}) {
+// `headers` (an object, or a function giving one per request) are sent with every response: a
+// Content-Security-Policy, say. `render`, if given, changes the text of every HTML page served,
+// as a server that renders its pages would (a fresh CSP nonce on a script tag, say).
+export async function startApp({ port = 3000, host = 'localhost', app = 'react', config, headers, render } = {}) {
   const root = APP_ROOTS[app];
   if (!root) throw new Error(`unknown app ${app}; use one of ${Object.keys(APP_ROOTS).join(', ')}`);
   // The plain sample loads the package straight from the repository's pkg/ (no build step).
@@ -581,16 +586,18 @@ export async function startApp({ port = 3000, host = 'localhost', app = 'react',
   const server = createServer(async (req, res) => {
     // A parsed URL's path has no '..' segments left (nor encoded ones), so it stays inside dir.
     const { pathname: path } = new URL(req.url, 'http://localhost');
+    for (const [name, value] of Object.entries((typeof headers === 'function' ? headers() : headers) ?? {})) res.setHeader(name, value);
     if (path === '/config.json') return sendJson(res, 200, typeof config === 'function' ? config() : config);
+    const send = (data, ext) => sendFile(res, render && ext === '.html' ? render(String(data)) : data, ext);
     const [prefix, dir] = mounts.find(([p]) => path.startsWith(p));
     const file = join(dir, path.slice(prefix.length));
     try {
-      return sendFile(res, await readFile(file), extname(file));
+      return send(await readFile(file), extname(file));
     } catch {
       // A missing asset is a 404; any other path is a route of the SPA.
       if (extname(path)) return sendJson(res, 404, { error: 'not_found' });
       try {
-        sendFile(res, await readFile(join(root, 'index.html')), '.html');
+        send(await readFile(join(root, 'index.html')), '.html');
       } catch {
         sendJson(res, 500, { error: `no ${app} build in ${root}; run buildSample('${app}')` });
       }

@@ -1,4 +1,4 @@
-//! The flows of API.md, written against the `Ports` traits: no browser in sight.
+//! The flows of docs/API.md, written against the `Ports` traits: no browser in sight.
 
 use super::authorize::{authorize_url, request_params, RANDOM_BYTES};
 use super::base64url;
@@ -144,6 +144,8 @@ struct LogoutPlan {
     extra_pairs: Vec<(String, String)>,
     id_token_hint: Option<String>,
     refresh_tokens: Vec<String>,
+    /// Auth0's `federated`: log out of the upstream identity provider too.
+    federated: bool,
 }
 
 /// What an ID token must match beyond the client and the clock.
@@ -217,6 +219,10 @@ fn window_error(failure: Failure) -> AuthError {
         FailureKind::PopupSevered => (
             ErrorCode::PopupSevered,
             "the popup lost its link to this window (the provider's Cross-Origin-Opener-Policy) and this browser has no same-origin channel for the response: use loginWithRedirect",
+        ),
+        FailureKind::FrameBlocked => (
+            ErrorCode::FrameBlocked,
+            "the page's Content Security Policy (frame-src) blocked the hidden iframe",
         ),
         FailureKind::Failed => (ErrorCode::NetworkError, "the login window failed"),
     };
@@ -871,10 +877,14 @@ impl<P: Ports> Client<P> {
     /// A renewal past the cache: with `useRefreshTokens`, the refresh token of that token
     /// first (one refused with `invalid_grant` is dropped); the hidden frame when there is
     /// none or it was refused and `useRefreshTokensFallback` allows it.
-    async fn renew(&self, overrides: Option<&Json>) -> Result<Option<String>> {
+    async fn renew(
+        &self,
+        overrides: Option<&Json>,
+        timeout: Option<u64>,
+    ) -> Result<Option<String>> {
         let params = overrides.cloned().unwrap_or(Json::Null);
         if !self.config.use_refresh_tokens {
-            return self.renew_silently(&params).await;
+            return self.renew_silently(&params, timeout).await;
         }
         let (audience, scope) = self.token_key(overrides)?;
         let held = self
@@ -903,7 +913,7 @@ impl<P: Ports> Client<P> {
             }
             None => {}
         }
-        self.renew_silently(&params).await
+        self.renew_silently(&params, timeout).await
     }
 
     /// `grant_type=refresh_token` (RFC 6749 6). A new ID token names the same `iss`, `sub` and
@@ -960,10 +970,20 @@ impl<P: Ports> Client<P> {
 
     /// Runs an authorization request in a frame or the popup and handles its answer like a
     /// redirect callback. A window that brings no answer (timeout, closed) leaves no
-    /// transaction behind: nothing can complete it later.
-    async fn through_window(&self, kind: WindowKind, params: &Json, flow: Flow) -> Result<Outcome> {
+    /// transaction behind: nothing can complete it later. `timeout`: the call's own limit in
+    /// seconds (`timeoutInSeconds`), else `authorizeTimeoutInSeconds`.
+    async fn through_window(
+        &self,
+        kind: WindowKind,
+        params: &Json,
+        flow: Flow,
+        timeout: Option<u64>,
+    ) -> Result<Outcome> {
         let logouts = self.logouts.get();
-        let request = self.authorize_request(None, Some(params), flow).await?;
+        let mut request = self.authorize_request(None, Some(params), flow).await?;
+        if let Some(secs) = timeout {
+            request.timeout_ms = secs as f64 * 1000.0;
+        }
         match self.ports.window(kind, &request.for_window()).await {
             Ok(WindowAnswer::Url(url)) => {
                 self.handle_response(
@@ -991,16 +1011,20 @@ impl<P: Ports> Client<P> {
     }
 
     /// A silent `prompt=none` request in a hidden frame; the new access token, if any.
-    pub async fn renew_silently(&self, params: &Json) -> Result<Option<String>> {
+    pub async fn renew_silently(
+        &self,
+        params: &Json,
+        timeout: Option<u64>,
+    ) -> Result<Option<String>> {
         Ok(self
-            .through_window(WindowKind::Frame, params, Flow::Silent)
+            .through_window(WindowKind::Frame, params, Flow::Silent, timeout)
             .await?
             .access_token)
     }
 
     /// `loginWithPopup`, in the popup the browser shell opened while the click counted.
-    pub async fn login_with_popup(&self, params: &Json) -> Result<()> {
-        self.through_window(WindowKind::Popup, params, Flow::Popup)
+    pub async fn login_with_popup(&self, params: &Json, timeout: Option<u64>) -> Result<()> {
+        self.through_window(WindowKind::Popup, params, Flow::Popup, timeout)
             .await
             .map(|_| ())
     }
@@ -1013,7 +1037,11 @@ impl<P: Ports> Client<P> {
         }
         // With refresh tokens, one that is held (localStorage, after a reload) renews first;
         // none held, or one refused, means "not logged in" as the provider's answers do.
-        match self.renew(Some(params)).await {
+        // Everything else rejects, `frame_blocked` included: a frame the page's CSP refused says
+        // nothing about the provider's session (the user may well be signed in there), and
+        // settling quietly would show every user as logged out while hiding the one thing the
+        // app's developer must fix. It comes at once, like a failed request, not after a wait.
+        match self.renew(Some(params), None).await {
             Err(e) if means_logged_out(e.code()) => Ok(()),
             Err(e) if matches!(e.code(), "missing_refresh_token" | "invalid_grant") => Ok(()),
             other => other.map(|_| ()),
@@ -1126,11 +1154,13 @@ impl<P: Ports> Client<P> {
     /// `getAccessToken` when the cache had nothing (`cached_access_token` answers the common
     /// case without a flow): renewals of the same token take turns, in this tab and across
     /// tabs, under one lock; whoever gets it looks again, since another tab may have renewed
-    /// meanwhile (with a shared localStorage cache), and only then renews.
+    /// meanwhile (with a shared localStorage cache), and only then renews. `timeout` bounds
+    /// the hidden frame of this call (`timeoutInSeconds`).
     pub async fn get_access_token(
         &self,
         overrides: Option<&Json>,
         mode: CacheMode,
+        timeout: Option<u64>,
     ) -> Result<Option<String>> {
         if let Some(token) = self.cached_access_token(overrides, mode)? {
             return Ok(Some(token));
@@ -1146,7 +1176,7 @@ impl<P: Ports> Client<P> {
         if let Some(token) = self.cached_access_token(overrides, mode)? {
             return Ok(Some(token));
         }
-        self.renew(overrides).await
+        self.renew(overrides, timeout).await
     }
 
     /// The lock renewals of one token take turns under: this client's session, and the
@@ -1225,6 +1255,14 @@ impl<P: Ports> Client<P> {
                 .access_token
                 .clone(),
         )
+    }
+
+    /// The whole seconds the session's access token at `index` has left (`expires_in` of
+    /// `getAccessToken({ detailedResponse: true })`).
+    pub fn access_token_expires_in(&self, index: usize) -> Option<u64> {
+        let cache = self.cache.borrow();
+        let expires_at = cache.session().access_tokens.get(index)?.expires_at;
+        Some(((expires_at - self.ports.now_ms()) / 1000.0).max(0.0) as u64)
     }
 
     /// The (audience, scope) a `getAccessToken` call asks for.
@@ -1336,6 +1374,22 @@ impl<P: Ports> Client<P> {
             }
             Some(_) => return Err(AuthError::config("logoutParams.returnTo must be a string")),
         };
+        let federated = match extra.remove("federated") {
+            None | Some(Json::Null) | Some(Json::Bool(false)) => false,
+            Some(Json::Bool(true)) => true,
+            Some(_) => {
+                return Err(AuthError::config(
+                    "logoutParams.federated must be true or false",
+                ))
+            }
+        };
+        // Refused before anything is forgotten: an app that asks to end the upstream session
+        // too must not believe it did. Only Auth0 (a `domain` client) has such a logout.
+        if federated && self.config.domain.is_none() {
+            return Err(AuthError::config(
+                "logoutParams.federated needs Auth0 (a client made with domain)",
+            ));
+        }
         let mut extra_pairs = Vec::new();
         for (name, value) in extra.as_object().unwrap_or_default() {
             match value {
@@ -1367,6 +1421,7 @@ impl<P: Ports> Client<P> {
             extra_pairs,
             id_token_hint,
             refresh_tokens,
+            federated,
         })
     }
 
@@ -1412,6 +1467,10 @@ impl<P: Ports> Client<P> {
             }
             (None, None) => return None,
         };
+        // Valueless, as Auth0 documents it (`federated=` with an empty value, as URLs carry it).
+        if plan.federated {
+            pairs.push(("federated", ""));
+        }
         pairs.extend(
             plan.extra_pairs
                 .iter()

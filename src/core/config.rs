@@ -12,6 +12,41 @@ pub const DEFAULT_AUTHORIZE_TIMEOUT_SECS: u64 = 60;
 /// How long a request to the provider (discovery, JWKS) may take, as auth0-spa-js's default.
 pub const DEFAULT_HTTP_TIMEOUT_SECS: u64 = 10;
 
+/// The options `createClient` reads. Any other key is refused by name: a misspelt option
+/// (`cachelocation`, `useRefreshToken`) that is silently dropped is a default the app did not
+/// ask for.
+pub const KNOWN_OPTIONS: [&str; 14] = [
+    "domain",
+    "issuer",
+    "clientId",
+    "authorizationParams",
+    "silentRedirectUri",
+    "cacheLocation",
+    "leeway",
+    "authorizeTimeoutInSeconds",
+    "httpTimeoutInSeconds",
+    "nowProvider",
+    "metadata",
+    "useRefreshTokens",
+    "useRefreshTokensFallback",
+    "useDpop",
+];
+
+/// auth0-spa-js options that are accepted and do nothing, so that an app moving over keeps its
+/// options object: they tune how auth0-spa-js itself stores transactions and talks to Auth0
+/// (cookies, a worker, telemetry, form bodies), and none of them changes what a login yields
+/// here (transactions live in sessionStorage, token requests are always form-encoded, no
+/// worker, no telemetry).
+pub const IGNORED_OPTIONS: [&str; 7] = [
+    "auth0Client",
+    "cookieDomain",
+    "legacySameSiteCookie",
+    "sessionCheckExpiryDays",
+    "useCookiesForTransactions",
+    "useFormData",
+    "workerUrl",
+];
+
 /// The response types of the implicit, code and hybrid flows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResponseType {
@@ -135,8 +170,13 @@ impl Config {
     /// shell knows it): the default redirect URI is its root.
     pub fn from_options(options: &Json, origin: &str) -> Result<Config> {
         let default_redirect_uri = msg(&[origin.trim_end_matches('/'), "/"]);
-        if options.as_object().is_none() {
+        let Some(members) = options.as_object() else {
             return Err(AuthError::config("createClient needs an options object"));
+        };
+        if let Some((name, _)) = members.iter().find(|(name, _)| {
+            !KNOWN_OPTIONS.contains(&name.as_str()) && !IGNORED_OPTIONS.contains(&name.as_str())
+        }) {
+            return Err(AuthError::config(msg(&["unknown option '", name, "'"])));
         }
         let client_id = opt_string(options, "clientId")?
             .filter(|s| !s.is_empty())
@@ -182,8 +222,9 @@ impl Config {
             // Core 11: offline_access asks for a refresh token.
             let scope = params.at("scope");
             if !scope.split(' ').any(|s| s == "offline_access") {
-                let scope = msg(&[scope.trim_end(), " offline_access"]);
-                params.insert("scope", scope.trim_start().into());
+                // Space-separated (RFC 6749 3.3): only spaces to trim.
+                let scope = msg(&[scope.trim_end_matches(' '), " offline_access"]);
+                params.insert("scope", scope.trim_start_matches(' ').into());
             }
         }
 
@@ -316,7 +357,12 @@ fn opt_bool(options: &Json, name: &str) -> Result<bool> {
 }
 
 fn opt_seconds(options: &Json, name: &str, zero_ok: bool) -> Result<Option<u64>> {
-    match options.get(name) {
+    seconds(options.get(name), name, zero_ok)
+}
+
+/// A number of seconds an option or a call's argument gives (`timeoutInSeconds`), checked.
+pub fn seconds(value: Option<&Json>, name: &str, zero_ok: bool) -> Result<Option<u64>> {
+    match value {
         None | Some(Json::Null) => Ok(None),
         Some(v @ Json::Num(_)) => match v.as_f64() {
             Some(v) if v.is_finite() && v >= 0.0 && (zero_ok || v > 0.0) && v <= 86_400.0 => {

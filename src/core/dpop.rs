@@ -107,77 +107,63 @@ pub fn provider_wants_nonce(answer: &HttpResponse) -> bool {
 /// `WWW-Authenticate` has a `DPoP` challenge with `error="use_dpop_nonce"`, and a usable
 /// `DPoP-Nonce` header (RFC 9449 9).
 pub fn resource_wants_nonce(status: u16, www_authenticate: &str, dpop_nonce: Option<&str>) -> bool {
-    status == 401
-        && nonce(dpop_nonce).is_some()
-        && challenge_error(www_authenticate, "DPoP").as_deref() == Some("use_dpop_nonce")
+    status == 401 && nonce(dpop_nonce).is_some() && asks_for_nonce(www_authenticate)
 }
 
-/// The `error` parameter of the challenge with `scheme` in a `WWW-Authenticate` value (RFC 9110
-/// 11.6.1: challenges and their parameters, separated by commas; quoted strings may hold
-/// commas and escapes).
-fn challenge_error(header: &str, scheme: &str) -> Option<String> {
-    let mut in_scheme = false;
-    for item in split_items(header) {
-        let item = item.trim_matches([' ', '\t']);
-        let space = item.find([' ', '\t']);
-        // `name=value` continues the current challenge; anything else starts a new one,
-        // `Scheme [name=value]`.
-        let param = match (item.find('='), space) {
-            (Some(eq), _) if space.is_none_or(|s| eq < s) => Some(item),
-            _ => {
-                let (name, rest) = match space {
-                    Some(s) => (&item[..s], item[s..].trim_start()),
-                    None => (item, ""),
-                };
-                in_scheme = name.eq_ignore_ascii_case(scheme);
-                Some(rest)
+/// Whether a `WWW-Authenticate` value has a `DPoP` challenge whose `error` is `use_dpop_nonce`
+/// (RFC 9110 11.6.1: challenges and their parameters, separated by commas; a quoted string may
+/// hold commas).
+fn asks_for_nonce(header: &str) -> bool {
+    let mut in_dpop = false;
+    let mut rest = header;
+    loop {
+        let end = item_end(rest);
+        let item = rest[..end].trim_matches(ows);
+        // `name=value` goes on with the challenge; anything else starts one: `Scheme [name=value]`.
+        let param = match (item.find('='), item.find(' ')) {
+            (Some(eq), space) if space.is_none_or(|s| eq < s) => item,
+            (_, space) => {
+                let (scheme, first) = item.split_at(space.unwrap_or(item.len()));
+                in_dpop = scheme.eq_ignore_ascii_case("DPoP");
+                first.trim_start_matches(ows)
             }
         };
-        if let Some((name, value)) = param.and_then(|p| p.split_once('=')) {
-            if in_scheme && name.trim_end().eq_ignore_ascii_case("error") {
-                return Some(unquote(value.trim_start()));
+        if let Some((name, value)) = param.split_once('=') {
+            if in_dpop
+                && name.trim_end_matches(ows).eq_ignore_ascii_case("error")
+                && matches!(
+                    value.trim_start_matches(ows),
+                    "use_dpop_nonce" | "\"use_dpop_nonce\""
+                )
+            {
+                return true;
             }
         }
+        if end == rest.len() {
+            return false;
+        }
+        rest = &rest[end + 1..];
     }
-    None
 }
 
-/// The items of a header value split at the commas outside quoted strings.
-fn split_items(header: &str) -> Vec<&str> {
-    let mut items = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (i, b) in header.bytes().enumerate() {
+/// Optional white space (RFC 9110 5.6.3), and no other: std's `trim` knows all of Unicode's.
+fn ows(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// Where the first item of a header value ends: its first comma outside a quoted string.
+fn item_end(s: &str) -> usize {
+    let (mut quoted, mut escaped) = (false, false);
+    for (i, b) in s.bytes().enumerate() {
         match b {
             _ if escaped => escaped = false,
             b'\\' if quoted => escaped = true,
             b'"' => quoted = !quoted,
-            b',' if !quoted => {
-                items.push(&header[start..i]);
-                start = i + 1;
-            }
+            b',' if !quoted => return i,
             _ => {}
         }
     }
-    items.push(&header[start..]);
-    items
-}
-
-/// A token or a quoted string's content.
-fn unquote(value: &str) -> String {
-    let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) else {
-        return value.into();
-    };
-    let mut out = String::new();
-    let mut escaped = false;
-    for c in inner.chars() {
-        if c == '\\' && !escaped {
-            escaped = true;
-        } else {
-            out.push(c);
-            escaped = false;
-        }
-    }
-    out
+    s.len()
 }
 
 #[cfg(test)]

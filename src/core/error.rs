@@ -1,10 +1,11 @@
 //! Typed errors. Every failure the package reports is an `AuthError` whose `code` is one of the
-//! strings of API.md; the browser shell turns it into the JS `AuthError` class.
+//! strings of docs/API.md; the browser shell turns it into the JS `AuthError` class.
 
 use std::fmt;
 
-/// The `AuthError.error` codes the core reports (`popup_blocked` is the entry's own: the
-/// browser refuses the popup before any flow starts).
+/// The `AuthError.error` codes the core reports (`popup_blocked` and `wasm_unavailable` are the
+/// entry's own: the browser refuses the popup before any flow starts; the module that holds
+/// this core could not be loaded).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidConfiguration,
@@ -25,6 +26,9 @@ pub enum ErrorCode {
     PopupCancelled,
     /// The popup lost its link to the app and no same-origin channel can bring the response.
     PopupSevered,
+    /// The page's Content Security Policy (`frame-src`) refused the hidden iframe, or the
+    /// provider's redirect back to the app inside it: no silent flow can work on this page.
+    FrameBlocked,
     /// No session to renew: the user logged out while the flow was in flight.
     LoginRequired,
     /// `useRefreshTokens` without a refresh token for the token asked for, and no fallback.
@@ -47,6 +51,7 @@ impl ErrorCode {
             ErrorCode::Timeout => "timeout",
             ErrorCode::PopupCancelled => "popup_cancelled",
             ErrorCode::PopupSevered => "popup_severed",
+            ErrorCode::FrameBlocked => "frame_blocked",
             ErrorCode::LoginRequired => "login_required",
             ErrorCode::MissingRefreshToken => "missing_refresh_token",
             ErrorCode::Provider(code) => code,
@@ -104,7 +109,7 @@ impl AuthError {
     pub fn code(&self) -> &str {
         self.code.as_str()
     }
-    /// Attaches the response's state and the transaction's appState (API.md: both are reported
+    /// Attaches the response's state and the transaction's appState (docs/API.md: both are reported
     /// with the error where known).
     pub fn with_context(mut self, state: Option<&str>, app_state: Option<&str>) -> Self {
         if self.state.is_none() {

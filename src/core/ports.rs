@@ -35,6 +35,8 @@ pub enum FailureKind {
     /// The popup lost its link to the app (a provider's Cross-Origin-Opener-Policy) and the
     /// browser has no same-origin channel for the response to come back by.
     PopupSevered,
+    /// The page's Content Security Policy refused the hidden iframe (or its return to the app).
+    FrameBlocked,
     /// Anything else: offline, refused, blocked by CORS, a non-2xx status.
     Failed,
 }

@@ -163,6 +163,7 @@ fn failure(reply: String) -> Failure {
         "timeout" => FailureKind::Timeout,
         "popup_cancelled" => FailureKind::PopupCancelled,
         "popup_severed" => FailureKind::PopupSevered,
+        "frame_blocked" => FailureKind::FrameBlocked,
         _ => FailureKind::Failed,
     };
     Failure::new(kind, field("message"))

@@ -11,7 +11,7 @@ pub mod tasks;
 use crate::core::base64url;
 use crate::core::cache::MemoryStore;
 use crate::core::client::{CacheMode, Client, ProviderCache};
-use crate::core::config::{CacheLocation, Config};
+use crate::core::config::{self, CacheLocation, Config};
 use crate::core::error::{AuthError, Result};
 use crate::core::json::Json;
 use crate::core::jwks::Jwk;
@@ -171,6 +171,12 @@ fn json_arg(text: Option<String>, what: &str) -> Result<Json> {
     }
 }
 
+/// A call's `timeoutInSeconds` (JSON text from the entry), checked.
+fn timeout_arg(text: Option<String>) -> Result<Option<u64>> {
+    let value = json_arg(text, "timeoutInSeconds")?;
+    config::seconds(Some(&value), "timeoutInSeconds", false)
+}
+
 fn thrown(e: AuthError) -> String {
     error_step(&e)
 }
@@ -222,10 +228,18 @@ pub struct WasmClient {
 #[wasm_bindgen]
 impl WasmClient {
     /// Starts a flow and returns its first step (see `tasks`). `op` names the flow (the
-    /// `Flow` numbers of `pkg-template/index.js`); `a` and `b` are its arguments as JSON text
-    /// (absent: null), `flag` its one yes/no. One export for every flow keeps one task type,
-    /// one argument shim and one JS wrapper for all of them.
-    pub fn flow(&self, op: u8, a: Option<String>, b: Option<String>, flag: bool) -> String {
+    /// numbers of `pkg-template/index.js`); `a` and `b` are its arguments as JSON text
+    /// (absent: null), `timeout` the call's `timeoutInSeconds` as JSON text, `flag` its one
+    /// yes/no. One export for every flow keeps one task type, one argument shim and one JS
+    /// wrapper for all of them.
+    pub fn flow(
+        &self,
+        op: u8,
+        a: Option<String>,
+        b: Option<String>,
+        timeout: Option<String>,
+        flag: bool,
+    ) -> String {
         let client = self.client.clone();
         start(async move {
             match op {
@@ -256,7 +270,10 @@ impl WasmClient {
                 2 => {
                     let mode = CacheMode::parse(a.as_deref())?;
                     let params = json_arg(b, "authorizationParams")?;
-                    let token = client.get_access_token(Some(&params), mode).await?;
+                    let timeout = timeout_arg(timeout)?;
+                    let token = client
+                        .get_access_token(Some(&params), mode, timeout)
+                        .await?;
                     return Ok(token_json(token));
                 }
                 // checkSession(authorizationParams): "not logged in" settles quietly.
@@ -268,8 +285,9 @@ impl WasmClient {
                 // loginWithPopup(authorizationParams): the entry has opened the popup already,
                 // while the click still counted.
                 4 => {
+                    let params = json_arg(a, "authorizationParams")?;
                     client
-                        .login_with_popup(&json_arg(a, "authorizationParams")?)
+                        .login_with_popup(&params, timeout_arg(timeout)?)
                         .await?
                 }
                 // generateDpopProof({ url, method, accessToken, nonce }): the proof.
@@ -326,6 +344,13 @@ impl WasmClient {
     #[wasm_bindgen(js_name = tokenAt)]
     pub fn token_at(&self, slot: f64) -> Option<String> {
         self.client.access_token_at((slot % TOKEN_SLOTS) as usize)
+    }
+
+    /// The whole seconds the token `cachedToken` named has left, for `detailedResponse`.
+    #[wasm_bindgen(js_name = expiresIn)]
+    pub fn expires_in(&self, slot: f64) -> f64 {
+        let index = (slot % TOKEN_SLOTS) as usize;
+        self.client.access_token_expires_in(index).unwrap_or(0) as f64
     }
 
     /// A resource server's answer to a request with a DPoP proof (`fetchWithAuth`): keeps its

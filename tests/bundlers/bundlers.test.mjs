@@ -100,7 +100,7 @@ async function check(mounts) {
     assert.equal(r.origin, origin);
     // (a) a bad option: an AuthError, not a plain object or Error
     assert.deepEqual(r.invalidConfiguration, {
-      ok: false, isAuthError: true, name: 'AuthError', error: 'invalid_configuration',
+      ok: false, isAuthError: true, name: 'InvalidConfigurationError', error: 'invalid_configuration',
       message: r.invalidConfiguration.message,
     });
     // (b) a client from the given metadata alone

@@ -1,4 +1,4 @@
-// The conformance suite: every rule of CONFORMANCE.md (docs/CONFORMANCE.md maps each to its
+// The conformance suite: every rule of docs/CONFORMANCE.md (which maps each to its
 // test) checked through the public API of the built package in one headless Chromium.
 // Run from the repository root, after `node scripts/build.mjs`:  node --test tests/conformance/
 import { useBrowser } from './harness.mjs';

@@ -100,6 +100,9 @@ async function readCached(file) {
  *                   { status, body }       that status with a text body
  *                   { redirect: url }      a 302 to that URL
  *                   { noAnswer: true }     a page that never answers (the user would sign in)
+ *                   { hang: true }         no answer at all: the request stays open (a provider
+ *                       slow to answer; a hidden iframe whose page loaded without a response
+ *                       ends its flow at once, this one waits for the timeout)
  *                   { signIn: 'k=v&...', delayMs }   a sign-in page that, after delayMs (default
  *                       1500: a user signing in), goes on to redirect_uri#k=v&...
  *                   { webMessage, via, close }   a page that posts { type: 'authorization_response',
@@ -223,6 +226,7 @@ export async function startProvider() {
         if (typeof answer === 'string') return send(302, 'text/plain', '', { location: `${redirect}#${answer}` });
         if (answer.redirect !== undefined) return send(302, 'text/plain', '', { location: answer.redirect });
         const html = (body) => send(200, contentType('.html'), body, answer.coop ? { 'cross-origin-opener-policy': 'same-origin' } : {});
+        if (answer.hang) return;
         if (answer.noAnswer) return html(NO_ANSWER_PAGE);
         if (answer.signIn !== undefined) return html(signInPage(`${redirect}#${answer.signIn}`, answer.delayMs ?? 1500));
         if (answer.webMessage !== undefined) {

@@ -4,7 +4,7 @@
 // A test opens a Session, which serves the page from its own fake provider, creates a client in
 // the page, runs loginWithRedirect with an openUrl that captures the authorize URL (so the test
 // knows state and nonce), mints the response in node, puts it in the address bar and runs
-// handleRedirectCallback. expectRejected() then checks everything CONFORMANCE.md asks of a
+// handleRedirectCallback. expectRejected() then checks everything docs/CONFORMANCE.md asks of a
 // rejected response.
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +66,23 @@ export function assertCleanAddressBar(href, what = 'the address bar') {
   const url = new URL(href);
   assert.equal(url.hash, '', `${what} still has a fragment: ${href}`);
   for (const p of RESPONSE_PARAMS) assert.ok(!url.searchParams.has(p), `${what} still has ${p} in the query: ${href}`);
+}
+
+/**
+ * The class name of the error the package throws for `code` (auth0-spa-js's classes, the most
+ * specific that fits): `popup` for the end of a popup flow, `state` the error's own.
+ */
+export function errorClassOf(code, { popup = false, state } = {}) {
+  if (code === 'timeout') return popup ? 'PopupTimeoutError' : 'TimeoutError';
+  const fixed = {
+    invalid_configuration: 'InvalidConfigurationError',
+    popup_cancelled: 'PopupCancelledError',
+    popup_blocked: 'PopupOpenError',
+    mfa_required: 'MfaRequiredError',
+    missing_refresh_token: 'MissingRefreshTokenError',
+    use_dpop_nonce: 'UseDpopNonceError',
+  }[code];
+  return fixed ?? (state === undefined ? 'GenericError' : 'AuthenticationError');
 }
 
 const enc = encodeURIComponent;
@@ -339,6 +356,7 @@ export class Session {
     assert.equal(r.ok, false, `expected ${label}, but the response was accepted`);
     assert.equal(r.isAuthError, true, `not an AuthError: ${r.name}: ${r.message}`);
     assert.equal(r.error, error, `wrong code (${r.error_description})`);
+    assert.equal(r.name, errorClassOf(error, { state: r.state }), 'the error class');
     assert.equal(typeof r.error_description, 'string');
     if (description) assert.match(r.error_description, description);
     if (stage === 'checked' && tx) {

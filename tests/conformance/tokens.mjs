@@ -5,7 +5,7 @@ import { constants, createHash, createHmac, generateKeyPairSync, randomBytes, si
 export const b64u = (buf) => Buffer.from(buf).toString('base64url');
 export const b64uJson = (value) => b64u(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
 
-// The algorithms of CONFORMANCE.md: RSASSA-PKCS1-v1_5, RSASSA-PSS, ECDSA and EdDSA (Ed25519 under
+// The algorithms of docs/CONFORMANCE.md: RSASSA-PKCS1-v1_5, RSASSA-PSS, ECDSA and EdDSA (Ed25519 under
 // both of its names). For each: the key it needs, the hash of its signature and of at_hash.
 export const ALGS = {
   RS256: { key: 'rsa-a', hash: 'sha256' },

@@ -1,9 +1,11 @@
 // Shared machinery of the end-to-end tests: the local provider, API and one sample app on free
-// loopback ports, one headless Chromium per test file, a fresh browser context per test, and
-// the steps and checks the sample suites share. Needs a built package (node scripts/build.mjs).
+// loopback ports, one headless browser per test file (Chromium, or Firefox: see browsers.mjs),
+// a fresh browser context per test, and the steps and checks the sample suites share. Needs a
+// built package (node scripts/build.mjs).
 //
-// defineSampleSuite(app) declares the whole suite for one sample; each *.test.mjs file calls
-// it for its app, so node's test runner gives every sample its own process and browser.
+// defineSampleSuite(app, { browser }) declares the whole suite for one sample in one browser;
+// each *.test.mjs file calls it for its app (*.firefox.test.mjs in Firefox), so node's test
+// runner gives every sample and browser its own process.
 // defineE2E(name, { stacks }, define) gives a test file of its own (session.test.mjs,
 // auth0.test.mjs) the same: one Chromium, the stacks it asks for, a fresh context per test.
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
@@ -11,13 +13,10 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchBrowser } from './browsers.mjs';
 import { buildSample, CLIENT_ID, DEMO_USER, startApi, startApp, startProvider } from '../../www/servers.mjs';
 
 const PKG_ENTRY = fileURLToPath(new URL('../../pkg/index.js', import.meta.url));
-
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
 // How long one awaited condition may take (a page load, a redirect, a text to appear).
 export const WAIT_MS = 15_000;
@@ -49,7 +48,8 @@ export function freePort() {
 // site than the provider (localhost); `provider` passes options to startProvider (token
 // lifetimes, say), `api` to startApi (dpop); `config` adds to the app's /config.json (with
 // useDpop, the provider has DPoP on unless `provider.dpop` says how). `stack.setConfig(overrides)`
-// changes what the next page load reads, on top of that base.
+// changes what the next page load reads, on top of that base; `stack.setHeaders(headers, { html })`
+// what the app server sends with every response from then on, and how it changes its HTML pages.
 //
 // `stack.metadata` is the provider's discovery document, `stack.grants` lists what its
 // token endpoint was asked and answered, as the provider saw it (see recordGrant), and
@@ -88,7 +88,9 @@ export async function startStack(app, { auth0 = false, audiences = [], appHost =
       ...config,
     };
     let current = base;
-    const web = await startApp({ port: appPort, host: appHost, app, config: () => current });
+    let headers = {};
+    let render = (html) => html;
+    const web = await startApp({ port: appPort, host: appHost, app, config: () => current, headers: () => headers, render: (html) => render(html) });
     closers.push(web.close);
     assert.equal(web.url, appUrl);
     return {
@@ -102,6 +104,10 @@ export async function startStack(app, { auth0 = false, audiences = [], appHost =
       apiCalls: api.log,
       setConfig: (overrides = {}) => {
         current = { ...base, ...overrides };
+      },
+      setHeaders: (sent = {}, { html = (text) => text } = {}) => {
+        headers = sent;
+        render = html;
       },
       close: () => Promise.all(closers.map((close) => close())),
     };
@@ -129,16 +135,6 @@ async function distinctFreePorts(n) {
   const ports = new Set();
   while (ports.size < n) ports.add(await freePort());
   return [...ports];
-}
-
-// `popupBlocker`: keep Chromium's popup blocker, which Playwright turns off by default, so a
-// window.open without a user gesture is refused as in a real browser.
-export function launchChromium({ popupBlocker = false } = {}) {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    ...(popupBlocker ? { ignoreDefaultArgs: ['--disable-popup-blocking'] } : {}),
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,14 +417,14 @@ export function assertCleanAddressBar(page, stack) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A test file of its own: one Chromium, some stacks, a fresh browser context per test
+// A test file of its own: one browser, some stacks, a fresh browser context per test
 
 // Declares the suite `name` with the stacks `stacks` ({ key: [app, startStack options] }),
-// started in parallel with one Chromium (launchChromium `launch` options), once the samples
-// they use are built. `define(env, it)`
+// started in parallel with one `browser` (Chromium by default, with launchChromium `launch`
+// options; or Firefox, see browsers.mjs), once the samples they use are built. `define(env, it)`
 // declares the tests; in them `env.stacks[key]`, `env.browser`, `env.context` and `env.page`
 // are ready, and every stack's config is back to its base.
-export function defineE2E(name, { stacks, launch = {} }, define) {
+export function defineE2E(name, { stacks, launch = {}, browser: browserName = 'chromium' }, define) {
   const env = { stacks: {} };
   describe(name, { timeout: BUILD_TIMEOUT_MS + 20 * TEST_TIMEOUT_MS }, () => {
     before(async () => {
@@ -439,7 +435,7 @@ export function defineE2E(name, { stacks, launch = {} }, define) {
       // One build at a time: the machine's cores are for the browser and the servers.
       for (const app of new Set(entries.map(([, [app]]) => app))) await buildSample(app);
       const [browser, ...started] = await Promise.all([
-        launchChromium(launch),
+        launchBrowser(browserName, launch),
         ...entries.map(([, [app, options]]) => startStack(app, options)),
       ]);
       env.browser = browser;
@@ -454,6 +450,7 @@ export function defineE2E(name, { stacks, launch = {} }, define) {
     beforeEach(async () => {
       for (const stack of Object.values(env.stacks)) {
         stack.setConfig();
+        stack.setHeaders();
         stack.grants.length = 0;
         stack.apiCalls.length = 0;
       }
@@ -473,8 +470,12 @@ export function defineE2E(name, { stacks, launch = {} }, define) {
 // ---------------------------------------------------------------------------------------------
 // The suite every sample app must pass
 
-export function defineSampleSuite(app, { replay = false, lifecycle = false } = {}) {
-  describe(`the ${app} sample`, { timeout: BUILD_TIMEOUT_MS + 10 * TEST_TIMEOUT_MS }, () => {
+// `browser`: 'chromium' (all of it) or 'firefox' (all but the tests that rewrite the provider's
+// response on its way, which need Playwright's request routing; what they check is the
+// package's own validation, the same in every browser).
+export function defineSampleSuite(app, { replay = false, lifecycle = false, browser: browserName = 'chromium' } = {}) {
+  const title = browserName === 'chromium' ? `the ${app} sample` : `the ${app} sample in ${browserName}`;
+  describe(title, { timeout: BUILD_TIMEOUT_MS + 10 * TEST_TIMEOUT_MS }, () => {
     let stack;
     let browser;
     let context;
@@ -485,7 +486,7 @@ export function defineSampleSuite(app, { replay = false, lifecycle = false } = {
         throw new Error('pkg/ is not built: run `node scripts/build.mjs` at the repository root');
       });
       await buildSample(app);
-      [stack, browser] = await Promise.all([startStack(app), launchChromium()]);
+      [stack, browser] = await Promise.all([startStack(app), launchBrowser(browserName)]);
     }, { timeout: BUILD_TIMEOUT_MS });
 
     after(async () => {
@@ -503,6 +504,7 @@ export function defineSampleSuite(app, { replay = false, lifecycle = false } = {
     });
 
     const it = (name, fn) => test(name, { timeout: TEST_TIMEOUT_MS }, () => fn());
+    const chromiumOnly = browserName === 'chromium' ? it : () => {};
 
     // Logs in for real and returns the response the provider sent to the app.
     async function login() {
@@ -567,7 +569,7 @@ export function defineSampleSuite(app, { replay = false, lifecycle = false } = {
       assert.equal(await testIdText(page, 'error', /^/), '', 'no error is shown');
     });
 
-    it('a callback with a changed state is rejected with invalid_state and stores nothing', async () => {
+    chromiumOnly('a callback with a changed state is rejected with invalid_state and stores nothing', async () => {
       const rewritten = await rewriteCallbacks(page, stack, (url) => replaceResponseParam(url, 'state',
         (state) => (state[0] === 'A' ? 'B' : 'A') + state.slice(1)));
       await loginThroughProvider(page, stack);
@@ -575,7 +577,7 @@ export function defineSampleSuite(app, { replay = false, lifecycle = false } = {
       await assertRejected('invalid_state', rewritten);
     });
 
-    it('a callback whose ID token signature was changed is rejected with invalid_id_token and stores nothing', async () => {
+    chromiumOnly('a callback whose ID token signature was changed is rejected with invalid_id_token and stores nothing', async () => {
       const rewritten = await rewriteCallbacks(page, stack, (url) => replaceResponseParam(url, 'id_token', corruptSignature));
       await loginThroughProvider(page, stack);
       assert.equal(rewritten.length, 1, 'the provider redirected to the app exactly once');

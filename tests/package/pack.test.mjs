@@ -102,3 +102,19 @@ test('the packed bindings import and render on the server (no window)', async ()
   assert.equal(out.vue, '<b>Loading</b>');
   assert.deepEqual(out.exports, [['AuthProvider', 'useAuth', 'withAuthenticationRequired'], ['authGuard', 'createAuth', 'useAuth']]);
 });
+
+// Each license the `license` field names (an SPDX expression) is in the tarball as its file,
+// with that license's text: the terms travel with the code.
+test('npm pack includes the license files the license field names', () => {
+  const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg, encoding: 'utf8' }));
+  const files = new Set(packed.files.map((f) => f.path));
+  const { license } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
+  const ids = license.split(/\s+(?:OR|AND)\s+/);
+  assert.deepEqual(ids, ['MIT', 'Apache-2.0']);
+  const texts = { MIT: ['LICENSE-MIT', /^MIT License\b/], 'Apache-2.0': ['LICENSE-APACHE', /Apache License\s+Version 2\.0, January 2004/] };
+  for (const id of ids) {
+    const [file, text] = texts[id];
+    assert.ok(files.has(file), `npm pack leaves out ${file}, the text of ${id}`);
+    assert.match(readFileSync(join(pkg, file), 'utf8').trim(), text, `${file} is the text of ${id}`);
+  }
+});

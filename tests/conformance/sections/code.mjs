@@ -1,4 +1,4 @@
-// CONFORMANCE.md, "The authorization code flow (browser tests)": the PKCE request, the code
+// docs/CONFORMANCE.md, "The authorization code flow (browser tests)": the PKCE request, the code
 // exchange at the token endpoint, the checks a front-channel response must pass before its code
 // is sent anywhere, the token endpoint's answers, the hybrid flow's c_hash, and refresh tokens
 // (rotation, invalid_grant, revocation at logout), all through the built package's public API.

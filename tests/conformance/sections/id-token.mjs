@@ -1,4 +1,4 @@
-// CONFORMANCE.md, "The ID token": structure, algorithms, key selection, claims, at_hash.
+// docs/CONFORMANCE.md, "The ID token": structure, algorithms, key selection, claims, at_hash.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// CONFORMANCE.md, "The request": scope, redirect_uri, state and nonce; transactions; appState.
+// docs/CONFORMANCE.md, "The request": scope, redirect_uri, state and nonce; transactions; appState.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONCURRENCY, withSession } from '../harness.mjs';

@@ -1,4 +1,4 @@
-// CONFORMANCE.md, "The response (fragment)": decoding, repeated parameters, size limits, state,
+// docs/CONFORMANCE.md, "The response (fragment)": decoding, repeated parameters, size limits, state,
 // error responses, where the tokens are, token_type, expires_in, iss, validation before
 // storage and the address bar.
 import { describe, test } from 'node:test';

@@ -1,4 +1,4 @@
-// CONFORMANCE.md, "Storage": memory by default, localStorage opt-in, and storage that throws.
+// docs/CONFORMANCE.md, "Storage": memory by default, localStorage opt-in, and storage that throws.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLIENT_ID, CONCURRENCY, withSession } from '../harness.mjs';

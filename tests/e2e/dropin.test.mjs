@@ -1,0 +1,210 @@
+// End-to-end: an app written for auth0-spa-js (tests/e2e/dropin/app.ts: its README's quick
+// start and its vanilla JavaScript sample, with only the import changed to spa-login) is
+// type-checked with `tsc --strict` against the package's types, and what tsc emits runs in
+// Chromium against the Auth0-shaped provider: log in (the authorization code flow with PKCE,
+// auth0-spa-js's default), get a token silently, call the API, reload (the session comes back
+// through createAuth0Client's checkSession), log out, reload.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CLIENT_ID, startApi, startProvider } from '../../www/servers.mjs';
+import { contentType, fileUnder } from '../../www/static.mjs';
+import { byTestId, freePort, launchChromium, recordAuthorizeRequests, signInAtProvider, testIdText, WAIT_MS, webStorage } from './harness.mjs';
+
+const FIXTURE = fileURLToPath(new URL('./dropin/', import.meta.url));
+const PKG = fileURLToPath(new URL('../../pkg/', import.meta.url));
+const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+const AUDIENCE = 'https://api.example.com/messages';
+
+// The app's server: its page, the script tsc emitted, the package under /pkg/ (the page's
+// import map points there), and /config.json.
+async function startDropinApp({ port, out, config }) {
+  const server = createServer(async (req, res) => {
+    const { pathname } = new URL(req.url, 'http://localhost');
+    if (pathname === '/config.json') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      return res.end(JSON.stringify(config));
+    }
+    const file = pathname === '/app.js' ? join(out, 'app.js')
+      : pathname.startsWith('/pkg/') ? fileUnder(PKG, pathname.slice('/pkg/'.length))
+        : join(FIXTURE, 'index.html');
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'Content-Type': contentType(file), 'Cache-Control': 'no-store' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(port, 'localhost', resolve));
+  return () => new Promise((resolve) => server.close(resolve));
+}
+
+describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 }, () => {
+  let out;
+  const closers = [];
+  let browser;
+  let appUrl;
+  let providerOrigin;
+  let api;
+  const grants = [];
+
+  before(async () => {
+    out = await mkdtemp(join(tmpdir(), 'spa-login-dropin-'));
+    const [providerPort, apiPort, appPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    assert.equal(new Set([providerPort, apiPort, appPort]).size, 3);
+    // Registered as the app registers them at Auth0: the origin, as the README's
+    // `window.location.origin` gives it (no trailing slash).
+    appUrl = `http://localhost:${appPort}`;
+    const provider = await startProvider({
+      port: providerPort, auth0: true, audiences: [AUDIENCE], redirectUris: [appUrl], postLogoutRedirectUris: [appUrl],
+    });
+    closers.push(provider.close);
+    providerOrigin = new URL(provider.issuer).origin;
+    api = await startApi({ port: apiPort, issuer: provider.issuer, allowedOrigins: [appUrl], audiences: [AUDIENCE] });
+    closers.push(api.close);
+    const config = { domain: providerOrigin, clientId: CLIENT_ID, audience: AUDIENCE, apiUrl: api.url };
+    closers.push(await startDropinApp({ port: appPort, out, config }));
+    provider.oidc.on('grant.success', (ctx) => grants.push(ctx.oidc.params.grant_type));
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.all(closers.map((close) => close()));
+    await rm(out, { recursive: true, force: true });
+  });
+
+  test('type-checks with tsc --strict against the package types', async () => {
+    // tests/e2e/dropin/types.ts also holds what the types must refuse (@ts-expect-error), so a
+    // type that is too loose fails this as surely as one that is too strict.
+    const run = promisify(execFile)(process.execPath, [TSC, '-p', join(FIXTURE, 'tsconfig.json'), '--outDir', out]);
+    await run.catch((e) => assert.fail(`tsc --strict refused the app:\n${e.stdout}${e.stderr}`));
+    assert.match(await readFile(join(out, 'app.js'), 'utf8'), /from 'spa-login'/);
+  });
+
+  test('logs in with the code flow, gets a token silently, calls the API, reloads, logs out', async () => {
+    const page = await (await browser.newContext()).newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    const authorize = recordAuthorizeRequests(page, { authorizationEndpoint: `${providerOrigin}/authorize` });
+
+    // createAuth0Client asks the provider (checkSession) before the app renders: no session.
+    await page.goto(`${appUrl}/`, { timeout: WAIT_MS });
+    await testIdText(page, 'status', 'Logged out');
+    assert.deepEqual(authorize.map((u) => u.searchParams.get('prompt')), ['none'], 'checkSession asked silently');
+
+    // The login: auth0-spa-js's defaults, the code flow with PKCE and the answer in the query.
+    await byTestId(page, 'login').click();
+    await page.waitForURL((url) => url.href.startsWith(`${providerOrigin}/interaction/`), { timeout: WAIT_MS });
+    const login = authorize.at(-1).searchParams;
+    assert.equal(login.get('response_type'), 'code');
+    assert.equal(login.get('code_challenge_method'), 'S256');
+    assert.equal(login.get('redirect_uri'), appUrl);
+    assert.equal(login.get('audience'), AUDIENCE);
+    assert.equal(login.get('scope'), 'openid profile email');
+    const callback = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${appUrl}/?`), { timeout: WAIT_MS });
+    await signInAtProvider(page, page.waitForURL((url) => url.origin === appUrl, { timeout: WAIT_MS }));
+    const query = new URL((await callback).url()).searchParams;
+    assert.ok(query.get('code') && query.get('state'), 'the code and state came back in the query');
+    await testIdText(page, 'status', 'Logged in');
+    assert.equal(page.url(), `${appUrl}/`, 'the app replaced the callback URL with appState.targetUrl');
+    assert.equal(await testIdText(page, 'app-state', /./), '{"targetUrl":"/"}');
+    assert.ok(grants.includes('authorization_code'), 'the code was exchanged at the token endpoint');
+
+    const profile = JSON.parse(await testIdText(page, 'profile', /alice/));
+    assert.deepEqual(profile, { name: 'Alice Liddell', email: 'alice@example.com' });
+    const token = await testIdText(page, 'token', /\S/);
+    const details = JSON.parse(await testIdText(page, 'token-details', /\S/));
+    assert.equal(details.sameToken, true, 'detailedResponse gives the same access token');
+    assert.equal(details.sameIdToken, true, 'and the session ID token');
+    assert.ok(details.expiresIn > 3000 && details.expiresIn <= 3600, `expires_in ${details.expiresIn}`);
+
+    // The API gets that token as a Bearer token, and takes it (a JWT for the audience).
+    const apiCall = page.waitForRequest((r) => r.url() === `${api.url}/api/private` && r.method() === 'GET', { timeout: WAIT_MS });
+    await byTestId(page, 'call-api').click();
+    assert.equal((await (await apiCall).allHeaders()).authorization, `Bearer ${token}`);
+    const answer = JSON.parse(await testIdText(page, 'api-result', /\S/));
+    assert.equal(answer.message, 'Hello from the protected API');
+    assert.equal(answer.sub, 'alice');
+
+    // The tokens live in memory: after a reload createAuth0Client brings the session back
+    // from the provider's (a silent request) before the app renders.
+    const before = authorize.length;
+    await page.reload({ timeout: WAIT_MS });
+    await testIdText(page, 'status', 'Logged in');
+    assert.deepEqual(authorize.slice(before).map((u) => u.searchParams.get('prompt')), ['none']);
+    assert.equal(JSON.parse(await testIdText(page, 'profile', /alice/)).name, 'Alice Liddell');
+
+    // Logout: Auth0's /v2/logout with returnTo, back at the app, logged out there and here.
+    const toLogout = page.waitForRequest((r) => r.url().startsWith(`${providerOrigin}/v2/logout?`), { timeout: WAIT_MS });
+    await byTestId(page, 'logout').click();
+    const logout = new URL((await toLogout).url()).searchParams;
+    assert.equal(logout.get('returnTo'), appUrl);
+    assert.equal(logout.get('client_id'), CLIENT_ID);
+    await page.waitForURL((url) => url.origin === appUrl, { timeout: WAIT_MS });
+    await testIdText(page, 'status', 'Logged out');
+    await page.reload({ timeout: WAIT_MS });
+    await testIdText(page, 'status', 'Logged out');
+    const storage = await webStorage(page);
+    for (const area of Object.values(storage)) {
+      for (const value of Object.values(area)) assert.ok(!value.includes(token), 'no token is left in storage');
+    }
+    assert.deepEqual(problems, [], 'the page threw nothing');
+  });
+
+  test("auth0-spa-js's options and error classes, as its apps use them", async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${appUrl}/`, { timeout: WAIT_MS });
+    await testIdText(page, 'status', 'Logged out');
+    const r = await page.evaluate(async (domain) => {
+      const m = await import('spa-login');
+      const base = { domain, clientId: 'spa-demo', authorizationParams: { redirect_uri: location.origin } };
+      // What a call rejected with: the classes it is an instance of, its code and text.
+      const outcome = async (call) => {
+        try {
+          return { resolved: await call() };
+        } catch (e) {
+          const classes = ['AuthError', 'GenericError', 'AuthenticationError', 'InvalidConfigurationError', 'TimeoutError',
+            'PopupTimeoutError', 'PopupCancelledError', 'PopupOpenError', 'MfaRequiredError', 'MissingRefreshTokenError',
+            'UseDpopNonceError'].filter((name) => e instanceof m[name]);
+          return { classes, name: e.name, error: e.error, description: e.error_description };
+        }
+      };
+      let federatedUrl;
+      const client = await m.createAuth0Client({ ...base, useCookiesForTransactions: true, cookieDomain: 'localhost', useFormData: true });
+      return {
+        // The constructor returns at once; a bad option rejects the calls.
+        misspelt: await outcome(() => new m.Auth0Client({ ...base, cachelocation: 'localstorage' }).getUser()),
+        badTimeout: await outcome(() => client.getTokenSilently({ timeoutInSeconds: 0 })),
+        loggedOut: await outcome(() => client.getTokenSilently({ timeoutInSeconds: 5 })),
+        cacheOnly: await outcome(() => client.getTokenSilently({ cacheMode: 'cache-only', detailedResponse: true })),
+        noRefreshToken: await outcome(() => new m.Auth0Client({ ...base, useRefreshTokens: true }).getTokenSilently()),
+        federated: await outcome(() => client.logout({ logoutParams: { federated: true, returnTo: location.origin }, openUrl: (url) => { federatedUrl = url; } })),
+        federatedUrl,
+      };
+    }, providerOrigin);
+    assert.deepEqual(r.misspelt.classes, ['AuthError', 'GenericError', 'InvalidConfigurationError']);
+    assert.equal(r.misspelt.name, 'InvalidConfigurationError');
+    assert.match(r.misspelt.description, /unknown option 'cachelocation'/);
+    assert.deepEqual(r.badTimeout.classes, ['AuthError', 'GenericError', 'InvalidConfigurationError']);
+    assert.match(r.badTimeout.description, /timeoutInSeconds/);
+    // The provider's answer to the silent request, with the request's state.
+    assert.deepEqual(r.loggedOut.classes, ['AuthError', 'GenericError', 'AuthenticationError']);
+    assert.equal(r.loggedOut.error, 'login_required');
+    assert.deepEqual(r.cacheOnly, { resolved: undefined });
+    assert.deepEqual(r.noRefreshToken.classes, ['AuthError', 'GenericError', 'MissingRefreshTokenError']);
+    assert.equal(r.noRefreshToken.error, 'missing_refresh_token');
+    assert.deepEqual(r.federated, { resolved: undefined });
+    const logout = new URL(r.federatedUrl);
+    assert.equal(`${logout.origin}${logout.pathname}`, `${providerOrigin}/v2/logout`);
+    assert.equal(logout.searchParams.get('federated'), '');
+    assert.equal(logout.searchParams.get('returnTo'), appUrl);
+  });
+});

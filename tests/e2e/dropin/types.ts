@@ -1,0 +1,52 @@
+// Type checks only (never run): what the types must refuse, each with @ts-expect-error, so
+// that `tsc --strict` fails if a type lets it through; and what they must give.
+import {
+  Auth0Client, AuthError, createAuth0Client, GenericError, MissingRefreshTokenError, PopupTimeoutError,
+  TimeoutError, TokenResponse,
+} from 'spa-login';
+
+export async function check(): Promise<void> {
+  // @ts-expect-error domain or issuer is required
+  new Auth0Client({ clientId: 'x' });
+  // @ts-expect-error clientId is required
+  await createAuth0Client({ domain: 'tenant.example.com' });
+  const client = new Auth0Client({ issuer: 'https://login.example.com/', clientId: 'x' });
+
+  const token: string = await client.getTokenSilently();
+  const details: TokenResponse = await client.getTokenSilently({ detailedResponse: true, timeoutInSeconds: 10 });
+  // @ts-expect-error detailedResponse gives an object, not a string
+  const notAString: string = await client.getTokenSilently({ detailedResponse: true });
+  // @ts-expect-error cache-only may give nothing
+  const maybe: string = await client.getTokenSilently({ cacheMode: 'cache-only' });
+  const mode = Math.random() < 0.5 ? 'on' : 'cache-only';
+  // @ts-expect-error a cacheMode that may be cache-only may give nothing too
+  const maybeToo: string = await client.getTokenSilently({ cacheMode: mode });
+  // @ts-expect-error so may a detailed one
+  const maybeDetails: TokenResponse = await client.getTokenSilently({ cacheMode: mode, detailedResponse: true });
+
+  interface Roles { roles: string[] }
+  const user = await client.getUser<Roles>();
+  const roles: string[] | undefined = user?.roles;
+  // @ts-expect-error the type argument is what getUser gives
+  const wrong: number | undefined = user?.roles;
+
+  const { appState } = await client.handleRedirectCallback<{ targetUrl: string }>();
+  const target: string | undefined = appState?.targetUrl;
+
+  await client.loginWithPopup({ authorizationParams: { audience: 'https://api.example.com' } }, { timeoutInSeconds: 30 });
+  const popupToken: string | undefined = await client.getTokenWithPopup({}, { popup: null });
+  await client.logout({ logoutParams: { federated: true, returnTo: 'https://app.example.com/' } });
+
+  try {
+    await client.getTokenSilently();
+  } catch (e) {
+    if (e instanceof PopupTimeoutError) {
+      const t: TimeoutError = e;
+      const g: GenericError = t;
+      const a: AuthError = g;
+      void a.error;
+    }
+    if (e instanceof MissingRefreshTokenError) void e.error_description;
+  }
+  void [token, details, notAString, maybe, maybeToo, maybeDetails, roles, wrong, target, popupToken];
+}
