@@ -1,8 +1,9 @@
 // Runs one sample app against the local OpenID Provider and protected API.
 //   node scripts/demo.mjs [--app=react|vue|plain]     (or DEMO_APP=...; default react)
-//                         [--flow=implicit|code|code-refresh|hybrid]  (or DEMO_FLOW=...; default implicit)
+//                         [--flow=implicit|code|code-refresh|hybrid|code-dpop]  (or DEMO_FLOW=...; default implicit)
 // The flow: implicit ('id_token token', the package's default), code (the authorization code
-// flow with PKCE), code-refresh (the same with refresh tokens), hybrid ('code id_token').
+// flow with PKCE), code-refresh (the same with refresh tokens), hybrid ('code id_token'),
+// code-dpop (code-refresh with DPoP-bound tokens, which the API checks).
 // Ports: PORT_APP (3000), PORT_PROVIDER (4000), PORT_API (4001). Expects pkg/ to be built.
 import { buildSample, CLIENT_ID, DEMO_USER, FLOWS, startApi, startApp, startProvider } from '../www/servers.mjs';
 
@@ -26,12 +27,13 @@ const provider = await startProvider({
   port: port('PORT_PROVIDER', 4000),
   redirectUris: [`${appUrl}/`],
   postLogoutRedirectUris: [`${appUrl}/`],
+  ...(FLOWS[flow].useDpop ? { dpop: {} } : {}),
 });
-const api = await startApi({ port: port('PORT_API', 4001), issuer: provider.issuer, allowedOrigins: [appUrl] });
+const api = await startApi({ port: port('PORT_API', 4001), issuer: provider.issuer, allowedOrigins: [appUrl], apiClient: provider.apiClient });
 const web = await startApp({
   port: appPort,
   app,
-  // The flow reaches the sample through its /config.json (responseType, useRefreshTokens).
+  // The flow reaches the sample through its /config.json (responseType, useRefreshTokens, useDpop).
   config: { issuer: provider.issuer, clientId: CLIENT_ID, apiUrl: api.url, ...FLOWS[flow] },
 });
 

@@ -2,12 +2,13 @@
 // protected API that checks access tokens with the provider, and a static server for the
 // sample apps. Development only: plain http on loopback, one demo account.
 import { spawn } from 'node:child_process';
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, verify as verifySignature } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { calculateJwkThumbprint, createLocalJWKSet, EmbeddedJWK, jwtVerify } from 'jose';
 import Provider, { errors } from 'oidc-provider';
 import { contentType } from './static.mjs';
 
@@ -24,7 +25,13 @@ export const FLOWS = {
   code: { responseType: 'code' },
   'code-refresh': { responseType: 'code', useRefreshTokens: true },
   hybrid: { responseType: 'code id_token' },
+  // DPoP-bound tokens (RFC 9449): the provider must have DPoP on (startProvider's `dpop`).
+  'code-dpop': { responseType: 'code', useRefreshTokens: true, useDpop: true },
 };
+
+// The sample API's own client at the provider: a confidential client that signs nothing in and
+// only asks the provider's introspection endpoint about the access tokens it is shown.
+export const API_CLIENT_ID = 'demo-api';
 
 const ALICE = {
   sub: 'alice',
@@ -54,6 +61,12 @@ export async function startProvider({
   // puts only the API's own scopes in the token (Azure AD does) grants less than was asked for.
   audiences = [],
   apiScope = 'openid profile email read:messages',
+  // DPoP (RFC 9449) at the token endpoint: a request with a `DPoP` proof gets an access token
+  // bound to the proof's key (token_type DPoP) and, for the public client, a refresh token bound
+  // to it too. `requireNonce`: every proof must carry the provider's nonce, so the first request
+  // is answered use_dpop_nonce with a DPoP-Nonce header. Without `dpop` the provider has DPoP
+  // off, as one that does not support it: it ignores proofs and issues Bearer tokens.
+  dpop,
 } = {}) {
   const issuer = auth0 ? `http://localhost:${port}/` : `http://localhost:${port}`;
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -63,6 +76,7 @@ export async function startProvider({
   // An app on another site (127.0.0.1, say) gets no provider cookies in its hidden iframe: that
   // is how browsers that block third-party cookies behave.
   const cookie = { httpOnly: true, sameSite: 'lax', secure: false };
+  const apiClient = { clientId: API_CLIENT_ID, clientSecret: randomBytes(32).toString('base64url') };
 
   const provider = new Provider(issuer, {
     // A single-page app is a public client: no secret (token_endpoint_auth_method 'none'), so
@@ -76,6 +90,14 @@ export async function startProvider({
       response_types: ['id_token token', 'id_token', 'code', 'code id_token'],
       redirect_uris: redirectUris,
       post_logout_redirect_uris: postLogoutRedirectUris,
+    }, {
+      // The sample API: authenticates with its secret (client_secret_basic) at the
+      // introspection endpoint, and nowhere else.
+      client_id: apiClient.clientId,
+      client_secret: apiClient.clientSecret,
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
     }],
     responseTypes: ['id_token token', 'id_token', 'code', 'code id_token'],
     // Every code request must carry a PKCE challenge (S256, the only method oidc-provider
@@ -94,7 +116,9 @@ export async function startProvider({
     issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
       && (code.scopes.has('offline_access') || (client.applicationType === 'web' && client.clientAuthMethod === 'none')),
     // The app calls the token and revocation endpoints (and userinfo) from the browser: allow
-    // exactly the origins of the client's redirect URIs.
+    // exactly the origins of the client's redirect URIs. (Request headers such as DPoP are
+    // allowed by oidc-provider on these routes; it exposes DPoP-Nonce once DPoP has a
+    // nonceSecret, which is why `dpop` always sets one.)
     clientBasedCORS: (ctx, origin, client) => client.redirectUris.some((uri) => new URL(uri).origin === origin),
     jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString('base64url')], long: cookie, short: cookie },
@@ -129,6 +153,18 @@ export async function startProvider({
       // RFC 7009: the package revokes its refresh tokens at logout, before it leaves for the
       // end-session page (which the user may never complete). A client revokes its own only.
       revocation: { enabled: true, allowedPolicy: (ctx, client, token) => token.clientId === client.clientId },
+      // RFC 7662, for the sample API: whether an opaque access token is active, whose it is, and
+      // the thumbprint of the key it is bound to (cnf.jkt). Only the API may ask, only about
+      // access tokens.
+      introspection: {
+        enabled: true,
+        allowedPolicy: (ctx, client, token) => client.clientId === apiClient.clientId && token.kind === 'AccessToken',
+      },
+      // The nonce secret makes the provider able to hand out nonces (DPoP-Nonce) at all: when
+      // requireNonce says so, and to a proof whose iat is too far from its clock.
+      dPoP: dpop
+        ? { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => Boolean(dpop.requireNonce) }
+        : { enabled: false },
       // Auth0 answers silent and popup requests with response_mode=web_message: a page that
       // posts the response to the parent or opener window. An experimental feature of
       // oidc-provider (draft 01), acknowledged here.
@@ -214,7 +250,8 @@ export async function startProvider({
   const authorizationEndpoint = new URL(auth0 ? 'authorize' : 'auth', issuer.endsWith('/') ? issuer : `${issuer}/`).href;
   // `oidc` is the oidc-provider instance, for tests that listen to its events (grant.success,
   // grant.error: what the token endpoint was asked and answered).
-  return { issuer, authorizationEndpoint, oidc: provider, close: () => closeServer(server) };
+  // `apiClient` is the sample API's credentials for the introspection endpoint.
+  return { issuer, authorizationEndpoint, oidc: provider, apiClient, close: () => closeServer(server) };
 }
 
 // The Auth0-shaped provider's grant: whatever OIDC scopes and API scopes the request asks for
@@ -332,48 +369,127 @@ function page(title, body) {
 // ---------------------------------------------------------------------------------------------
 // The protected API
 
-export async function startApi({ port = 4001, issuer, allowedOrigins = [], audiences } = {}) {
+// The signature algorithms the API takes for DPoP proofs: asymmetric ones only (RFC 9449 4.2),
+// the ones oidc-provider takes at its token endpoint. Listed in the API's `algs` challenges.
+export const DPOP_ALGS = ['ES256', 'Ed25519'];
+// How far a proof's iat may be from the API's clock, either way, in seconds. A proof's jti is
+// remembered as long as a proof with that iat could pass, so a replay is always caught.
+export const DPOP_IAT_WINDOW_S = 60;
+// How long the API's DPoP nonce stays the current one; the one before it is still accepted.
+export const DPOP_NONCE_ROTATION_MS = 300_000;
+
+// The sample API: GET /api/private answers who the access token belongs to, and whether it is
+// DPoP-bound (with the thumbprint of its key). It checks tokens as a resource server would:
+// opaque ones (the default provider) by introspection at the provider with `apiClient` (from
+// startProvider), JWTs (with `audiences`, the Auth0 shape) by their signature, issuer, audience
+// and expiry. A DPoP-bound token must come as `Authorization: DPoP <token>` with a valid proof
+// of possession of its key, a Bearer token as `Authorization: Bearer <token>`; anything else is
+// a 401 with the challenge of RFC 9449 7.1 or RFC 6750.
+//
+// `dpop.requireNonce`: proofs must carry the API's nonce (RFC 9449 9); one without it is answered
+// use_dpop_nonce with a DPoP-Nonce header. `now`: the API's clock in ms (a test moves it to check
+// the iat window). `log` lists every answer to a GET /api/private: { scheme, status, error, jkt }.
+export async function startApi({
+  port = 4001, issuer, allowedOrigins = [], audiences, apiClient, dpop = {}, now = Date.now,
+} = {}) {
   const discoveryUrl = new URL('.well-known/openid-configuration', issuer.endsWith('/') ? issuer : `${issuer}/`);
   const discovery = await fetch(discoveryUrl);
   if (!discovery.ok) throw new Error(`discovery at ${issuer} failed: HTTP ${discovery.status}`);
-  const { userinfo_endpoint: userinfoEndpoint, jwks_uri: jwksUri } = await discovery.json();
+  const { introspection_endpoint: introspectionEndpoint, jwks_uri: jwksUri } = await discovery.json();
+  const url = `http://localhost:${port}`;
+  const log = [];
 
-  // The provider's userinfo endpoint accepts only access tokens it issued and that are still
-  // valid, so asking it is a real check of the token (and tells us whose it is).
-  async function checkWithUserinfo(token) {
-    const res = await fetch(userinfoEndpoint, { headers: { authorization: `Bearer ${token}` } });
-    return res.ok ? { sub: (await res.json()).sub } : undefined;
+  // Asks the provider about an opaque token (RFC 7662): whose it is, and the key it is bound to.
+  // The client's credentials are form-encoded before they are joined (RFC 6749 2.3.1).
+  if (!audiences && !apiClient) throw new Error('startApi needs apiClient (from startProvider) to introspect tokens');
+  const basic = apiClient && Buffer.from(`${encodeURIComponent(apiClient.clientId)}:${encodeURIComponent(apiClient.clientSecret)}`).toString('base64');
+  async function introspect(token) {
+    const res = await fetch(introspectionEndpoint, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+    });
+    if (!res.ok) throw new Error(`introspection answered HTTP ${res.status}`);
+    const info = await res.json();
+    return info.active ? { sub: info.sub, jkt: info.cnf?.jkt } : undefined;
   }
 
-  // With `audiences` (the Auth0 shape), access tokens are JWTs for an API: check them here as
-  // an API would (RS256 signature with the issuer's keys, iss, aud, exp).
-  const keys = audiences ? (await (await fetch(jwksUri)).json()).keys : [];
+  // With `audiences` (the Auth0 shape), access tokens are JWTs for an API (RFC 9068): an RS256
+  // signature by one of the issuer's keys, its iss, one of our audiences, not expired. A
+  // DPoP-bound one names its key in cnf.jkt.
+  const keys = audiences && createLocalJWKSet(await (await fetch(jwksUri)).json());
   async function checkJwt(token) {
-    const [header, payload, signature, extra] = token.split('.');
-    if (!signature || extra !== undefined) return undefined;
-    const decode = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    const { alg, kid } = decode(header);
-    const jwk = keys.find((k) => k.kid === kid);
-    if (alg !== 'RS256' || !jwk) return undefined;
-    const key = createPublicKey({ key: jwk, format: 'jwk' });
-    if (!verifySignature('RSA-SHA256', Buffer.from(`${header}.${payload}`), key, Buffer.from(signature, 'base64url'))) return undefined;
-    const claims = decode(payload);
-    const aud = [].concat(claims.aud ?? []);
-    if (claims.iss !== issuer || !aud.some((a) => audiences.includes(a)) || !(claims.exp > Date.now() / 1000)) return undefined;
-    return { sub: claims.sub, aud: claims.aud };
+    const { payload } = await jwtVerify(token, keys, {
+      algorithms: ['RS256'], typ: 'at+jwt', issuer, audience: audiences, requiredClaims: ['exp'], currentDate: new Date(now()),
+    }).catch(() => ({}));
+    return payload && { sub: payload.sub, aud: payload.aud, jkt: payload.cnf?.jkt };
   }
 
-  const check = (token) => (audiences ? checkJwt(token).catch(() => undefined) : checkWithUserinfo(token));
+  const checkToken = audiences ? checkJwt : introspect;
+  const seenJtis = new Map();
+  const nonces = rotatingNonce(now);
+
+  // The DPoP proof (RFC 9449 4.3) sent with `token`: the key that signed it, as its RFC 7638
+  // thumbprint. jose checks the JWS: typ dpop+jwt, an algorithm of DPOP_ALGS, the signature with
+  // the public key in its jwk header (a jwk with a private part is refused).
+  async function checkProof(req, token) {
+    const proofs = req.headersDistinct.dpop ?? [];
+    if (proofs.length !== 1) throw new Refusal('DPoP', 'invalid_dpop_proof', 'one DPoP header is needed with the DPoP scheme');
+    let verified;
+    try {
+      verified = await jwtVerify(proofs[0], EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGS, currentDate: new Date(now()) });
+    } catch (e) {
+      throw new Refusal('DPoP', 'invalid_dpop_proof', `the proof does not verify (${e.message})`);
+    }
+    const { htm, htu, iat, jti, ath, nonce } = verified.payload;
+    const fail = (why) => new Refusal('DPoP', 'invalid_dpop_proof', why);
+    if (htm !== req.method) throw fail('htm is not the request method');
+    // htu is compared without its query and fragment, after URL normalisation (RFC 9449 4.3).
+    const target = new URL(req.url, url);
+    const claimed = typeof htu === 'string' && URL.parse(htu);
+    if (!claimed) throw fail('htu is not a URL');
+    for (const u of [target, claimed]) u.search = u.hash = '';
+    if (claimed.href !== target.href) throw fail('htu is not the request URL');
+    const nowS = Math.floor(now() / 1000);
+    if (!Number.isFinite(iat) || Math.abs(nowS - iat) > DPOP_IAT_WINDOW_S) throw fail(`iat is more than ${DPOP_IAT_WINDOW_S} s away from the API clock`);
+    if (typeof jti !== 'string' || !jti) throw fail('jti is missing');
+    if (ath !== createHash('sha256').update(token).digest('base64url')) throw fail('ath is not the hash of the access token');
+    // Only a proof that passed every check above (its signature first) takes room in the cache.
+    for (const [seen, until] of seenJtis) if (until < nowS) seenJtis.delete(seen);
+    if (seenJtis.has(jti)) throw fail('the proof was used before (jti)');
+    seenJtis.set(jti, iat + DPOP_IAT_WINDOW_S);
+    if (dpop.requireNonce && !nonces.accepts(nonce)) {
+      throw new Refusal('DPoP', 'use_dpop_nonce', nonce === undefined ? 'the API requires a nonce in the proof' : 'the nonce is not current');
+    }
+    return calculateJwkThumbprint(verified.protectedHeader.jwk, 'sha256');
+  }
+
+  // Who the request's token belongs to, or a Refusal. The proof is checked before the provider
+  // is asked about the token: a request that fails it costs no introspection.
+  async function authenticate(req) {
+    const match = /^(Bearer|DPoP) ([\w\-.~+/]+=*)$/i.exec(req.headers.authorization ?? '');
+    if (!match) throw new Refusal('Bearer', 'invalid_token', 'no access token');
+    const scheme = match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+    const token = match[2];
+    const proofKey = scheme === 'DPoP' ? await checkProof(req, token) : undefined;
+    const who = await checkToken(token);
+    if (!who?.sub) throw new Refusal(scheme, 'invalid_token', 'the access token is not valid');
+    if (scheme === 'Bearer' && who.jkt) throw new Refusal('Bearer', 'invalid_token', 'the access token is DPoP-bound: send it with the DPoP scheme and a proof');
+    if (scheme === 'DPoP' && !who.jkt) throw new Refusal('DPoP', 'invalid_token', 'the access token is not DPoP-bound');
+    if (scheme === 'DPoP' && who.jkt !== proofKey) throw new Refusal('DPoP', 'invalid_token', 'the proof is signed by another key than the one the token is bound to');
+    return { scheme, who };
+  }
 
   const server = createServer(async (req, res) => {
     res.setHeader('Vary', 'Origin');
     if (allowedOrigins.includes(req.headers.origin)) {
       res.setHeader('Access-Control-Allow-Origin', req.headers.origin);
+      res.setHeader('Access-Control-Expose-Headers', 'DPoP-Nonce, WWW-Authenticate');
     }
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
         'Access-Control-Allow-Methods': 'GET',
-        'Access-Control-Allow-Headers': 'Authorization',
+        'Access-Control-Allow-Headers': 'Authorization, DPoP',
         'Access-Control-Max-Age': '600',
       });
       return res.end();
@@ -381,20 +497,56 @@ export async function startApi({ port = 4001, issuer, allowedOrigins = [], audie
     if (req.method !== 'GET' || req.url.split('?')[0] !== '/api/private') {
       return sendJson(res, 404, { error: 'not_found' });
     }
-    const token = /^Bearer ([^\s]+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    // A client that uses DPoP learns the current nonce from every answer (RFC 9449 8.2).
+    if (dpop.requireNonce) res.setHeader('DPoP-Nonce', nonces.current());
     try {
-      const who = token && await check(token);
-      if (!who?.sub) {
-        res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-        return sendJson(res, 401, { error: 'invalid_token' });
-      }
-      sendJson(res, 200, { message: 'Hello from the protected API', ...who });
+      const { scheme, who: { jkt, ...who } } = await authenticate(req);
+      log.push({ scheme, status: 200, jkt });
+      sendJson(res, 200, { message: 'Hello from the protected API', ...who, bound: Boolean(jkt), ...(jkt ? { jkt } : {}) });
     } catch (err) {
-      sendJson(res, 502, { error: 'provider_unreachable', error_description: err.message });
+      if (!(err instanceof Refusal)) {
+        log.push({ status: 502, error: 'provider_unreachable' });
+        return sendJson(res, 502, { error: 'provider_unreachable', error_description: err.message });
+      }
+      log.push({ scheme: err.scheme, status: 401, error: err.error });
+      res.setHeader('WWW-Authenticate', err.challenge());
+      sendJson(res, 401, { error: err.error, error_description: err.description });
     }
   });
   await listen(server, port, 'localhost');
-  return { url: `http://localhost:${port}`, close: () => closeServer(server) };
+  return { url, log, close: () => closeServer(server) };
+}
+
+// A 401 of the API: the scheme the request used, the error code and why. Its challenge
+// (RFC 9449 7.1, RFC 6750 3) names the error in the request's scheme; a Bearer refusal adds a
+// DPoP challenge, which tells a client that this API takes DPoP and with which algorithms.
+class Refusal {
+  constructor(scheme, error, description) {
+    Object.assign(this, { scheme, error, description });
+  }
+
+  challenge() {
+    const params = `error="${this.error}", error_description="${this.description.replace(/["\\]/g, "'")}"`;
+    const algs = `algs="${DPOP_ALGS.join(' ')}"`;
+    return this.scheme === 'DPoP' ? `DPoP ${params}, ${algs}` : `Bearer ${params}, DPoP ${algs}`;
+  }
+}
+
+// The API's DPoP nonce: random, replaced every DPOP_NONCE_ROTATION_MS of the clock `now`; the
+// one before the current is still accepted, so a client that just got it is not refused.
+function rotatingNonce(now) {
+  const fresh = () => randomBytes(16).toString('base64url');
+  let current = fresh();
+  let previous;
+  let since = now();
+  const rotate = () => {
+    if (now() - since < DPOP_NONCE_ROTATION_MS) return;
+    [previous, current, since] = [current, fresh(), now()];
+  };
+  return {
+    current: () => (rotate(), current),
+    accepts: (nonce) => (rotate(), typeof nonce === 'string' && (nonce === current || nonce === previous)),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

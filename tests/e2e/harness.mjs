@@ -46,14 +46,15 @@ export function freePort() {
 // /v2/logout, web_message, `audience` as a resource indicator; the API then takes JWTs for one
 // of `audiences`) and the app a `domain` client; `appHost` '127.0.0.1' puts the app on another
 // site than the provider (localhost); `provider` passes options to startProvider (token
-// lifetimes, say); `config` adds to the app's /config.json. `stack.setConfig(overrides)` changes
-// what the next page load reads, on top of that base; `stack.setHeaders(headers, { html })`
+// lifetimes, say), `api` to startApi (dpop); `config` adds to the app's /config.json (with
+// useDpop, the provider has DPoP on unless `provider.dpop` says how). `stack.setConfig(overrides)`
+// changes what the next page load reads, on top of that base; `stack.setHeaders(headers, { html })`
 // what the app server sends with every response from then on, and how it changes its HTML pages.
 //
-// `stack.metadata` is the provider's discovery document, and `stack.grants` lists what its
-// token endpoint was asked and answered, as the provider saw it (see recordGrant); defineE2E
-// empties it before each test.
-export async function startStack(app, { auth0 = false, audiences = [], appHost = 'localhost', provider: providerOptions = {}, config = {} } = {}) {
+// `stack.metadata` is the provider's discovery document, `stack.grants` lists what its
+// token endpoint was asked and answered, as the provider saw it (see recordGrant), and
+// `stack.apiCalls` what the API answered (startApi's log); defineE2E empties both before each test.
+export async function startStack(app, { auth0 = false, audiences = [], appHost = 'localhost', provider: providerOptions = {}, api: apiOptions = {}, config = {} } = {}) {
   const [providerPort, apiPort, appPort] = await distinctFreePorts(3);
   const appUrl = `http://${appHost}:${appPort}`;
   const closers = [];
@@ -64,6 +65,7 @@ export async function startStack(app, { auth0 = false, audiences = [], appHost =
       postLogoutRedirectUris: [`${appUrl}/`],
       auth0,
       audiences,
+      ...(config.useDpop ? { dpop: {} } : {}),
       ...providerOptions,
     });
     closers.push(provider.close);
@@ -72,7 +74,10 @@ export async function startStack(app, { auth0 = false, audiences = [], appHost =
     provider.oidc.on('grant.error', (ctx, error) => grants.push(recordGrant(ctx, error)));
     const discoveryUrl = new URL('.well-known/openid-configuration', provider.issuer.endsWith('/') ? provider.issuer : `${provider.issuer}/`);
     const metadata = await (await fetch(discoveryUrl)).json();
-    const api = await startApi({ port: apiPort, issuer: provider.issuer, allowedOrigins: [appUrl], audiences: auth0 ? audiences : undefined });
+    const api = await startApi({
+      port: apiPort, issuer: provider.issuer, allowedOrigins: [appUrl], audiences: auth0 ? audiences : undefined,
+      apiClient: provider.apiClient, ...apiOptions,
+    });
     closers.push(api.close);
     const providerOrigin = new URL(provider.issuer).origin;
     // A domain with a scheme is taken as is by the package: issuer `${domain}/`.
@@ -96,6 +101,7 @@ export async function startStack(app, { auth0 = false, audiences = [], appHost =
       appUrl,
       metadata,
       grants,
+      apiCalls: api.log,
       setConfig: (overrides = {}) => {
         current = { ...base, ...overrides };
       },
@@ -112,7 +118,7 @@ export async function startStack(app, { auth0 = false, audiences = [], appHost =
 }
 
 // One request to the token endpoint as oidc-provider handled it: the grant type, the code or
-// refresh token it was given, and what it issued (on success) or its error code.
+// refresh token it was given, and what it issued (with its token_type) or its error code.
 function recordGrant(ctx, error) {
   const params = ctx.oidc?.params ?? {};
   return {
@@ -121,7 +127,7 @@ function recordGrant(ctx, error) {
     refreshToken: params.refresh_token,
     ...(error
       ? { error: error.error ?? 'server_error' }
-      : { issued: { accessToken: ctx.body?.access_token, idToken: ctx.body?.id_token, refreshToken: ctx.body?.refresh_token } }),
+      : { issued: { accessToken: ctx.body?.access_token, idToken: ctx.body?.id_token, refreshToken: ctx.body?.refresh_token, tokenType: ctx.body?.token_type } }),
   };
 }
 
@@ -254,12 +260,15 @@ export function recordAuthorizeRequests(target, stack) {
   return seen;
 }
 
+// The access token of an Authorization header, in either scheme (Bearer, or DPoP).
+export const tokenOf = (authorization) => /^(?:Bearer|DPoP) (.+)$/.exec(authorization ?? '')?.[1];
+
 // Records the calls to the API (not CORS preflights): the access token each one carried.
 export function recordApiCalls(page, stack) {
   const seen = [];
   page.on('request', (request) => {
     if (request.method() !== 'GET' || !request.url().startsWith(`${stack.apiUrl}/`)) return;
-    seen.push(/^Bearer (.+)$/.exec(request.headers().authorization ?? '')?.[1]);
+    seen.push(tokenOf(request.headers().authorization));
   });
   return seen;
 }
@@ -371,15 +380,17 @@ export async function assertCallApiFallsBackToLogin(page, stack) {
   await page.locator('input[name=login]').waitFor({ timeout: WAIT_MS });
 }
 
-// Clicks the button `testId` and waits for the API call it makes: the token it carried, and
-// the API's answer.
+// Clicks the button `testId` and waits for the API call it makes: the token it carried (and
+// its DPoP proof), and the API's answer. A use_dpop_nonce challenge is not the answer: the
+// client retries with the nonce, and the retry's is.
 export async function clickAndCallApi(page, stack, testId) {
   const answered = page.waitForResponse(
-    (r) => r.url().startsWith(`${stack.apiUrl}/`) && r.request().method() === 'GET', { timeout: WAIT_MS });
+    (r) => r.url().startsWith(`${stack.apiUrl}/`) && r.request().method() === 'GET'
+      && !/^DPoP error="use_dpop_nonce"/.test(r.headers()['www-authenticate'] ?? ''), { timeout: WAIT_MS });
   await byTestId(page, testId).click();
   const response = await answered;
-  const token = /^Bearer (.+)$/.exec((await response.request().allHeaders()).authorization ?? '')?.[1];
-  return { token, status: response.status(), body: await response.json() };
+  const headers = await response.request().allHeaders();
+  return { token: tokenOf(headers.authorization), proof: headers.dpop, status: response.status(), body: await response.json() };
 }
 
 // Logs in through the provider's forms, checks the app says so, and returns the tokens of the
@@ -441,6 +452,7 @@ export function defineE2E(name, { stacks, launch = {}, browser: browserName = 'c
         stack.setConfig();
         stack.setHeaders();
         stack.grants.length = 0;
+        stack.apiCalls.length = 0;
       }
       env.context = await env.browser.newContext();
       env.page = await env.context.newPage();

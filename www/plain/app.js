@@ -32,6 +32,7 @@ async function main() {
       response_type: config.responseType,
     },
     useRefreshTokens: config.useRefreshTokens,
+    useDpop: config.useDpop,
     cacheLocation: config.cacheLocation,
     leeway: config.leeway,
     authorizeTimeoutInSeconds: config.authorizeTimeoutInSeconds,
@@ -76,11 +77,16 @@ async function main() {
     }
   }
 
+  // The API's answer, and what it says of the token it was sent: DPoP-bound to this browser's
+  // key (with useDpop: fetchWithAuth sent it with a proof of that key), or a bearer token.
   async function callApi(withToken, authorizationParams) {
     const url = `${config.apiUrl}/api/private`;
     const res = withToken ? await fetchWithToken(url, authorizationParams) : await fetch(url);
     if (res === undefined) return;
-    $('api-result').textContent = `${res.status} ${await res.text()}`;
+    const text = await res.text();
+    $('api-result').textContent = `${res.status} ${text}`;
+    const { bound, jkt } = res.ok ? JSON.parse(text) : {};
+    $('api-binding').textContent = bound === undefined ? '' : bound ? `DPoP-bound to key ${jkt}` : 'Bearer (not bound)';
   }
 
   const actions = {
