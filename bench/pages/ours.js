@@ -58,6 +58,7 @@ boot({
       return (await window.bearerClient.getUser())?.sub;
     },
   },
-  // The glue's init returns the instance's exports once loaded, the linear memory among them.
-  wasmMemoryBytes: () => initSync().memory.buffer.byteLength,
+  // The glue's init returns the instance's exports once loaded, the linear memory among them
+  // (found by its type: the build minifies the export names).
+  wasmMemoryBytes: () => Object.values(initSync()).find((x) => x instanceof WebAssembly.Memory).buffer.byteLength,
 });
