@@ -8,10 +8,15 @@
 //   back with a code in the query, and its token endpoint (CORS, form or JSON body, as the peers
 //   differ) exchanges the code after checking the PKCE verifier, minting the ID token for the
 //   nonce of the authorization request, with a refresh token; a refresh_token grant mints new
-//   tokens and rotates the refresh token.
+//   tokens and rotates the refresh token. A token request with a `DPoP` header (RFC 9449) has
+//   its proof checked (ES256 signature with the public key of its header, typ, htm, htu, iat,
+//   jti used once) and gets DPoP-bound tokens: `token_type: 'DPoP'`, and a refresh token that
+//   only a proof from the same key can use. No nonces: the timing rows measure the clients.
+// - the API origin answers GET /api/ping with 200 at once, checking nothing but recording the
+//   Authorization scheme and whether a `DPoP` header came (CORS with a cached preflight).
 // Discovery and JWKS are sent with `Cache-Control: no-store`, so what is fetched again is what
 // the library itself chose not to keep; the harness counts those requests.
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { contentType, fileUnder } from '../www/static.mjs';
@@ -50,6 +55,30 @@ async function serveFile(res, dir, rel) {
   return true;
 }
 
+// The JWK thumbprint (RFC 7638) of an EC public key: what a DPoP-bound token is bound to.
+const ecThumbprint = ({ crv, kty, x, y }) =>
+  b64url(createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest());
+
+// Checks the DPoP proof `proof` for a request `htm` `htu` and answers the thumbprint of its key,
+// or throws with what is wrong. `seen` holds the jti values already used.
+function checkDpopProof(proof, { htm, htu, seen }) {
+  const parts = String(proof).split('.');
+  if (parts.length !== 3) throw new Error('a DPoP proof is a compact JWS');
+  const [h, p, s] = parts;
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+  const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+  const jwk = header.jwk;
+  if (header.typ !== 'dpop+jwt' || header.alg !== 'ES256') throw new Error(`typ ${header.typ}, alg ${header.alg}`);
+  if (!jwk || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || jwk.d !== undefined) throw new Error('the jwk header is not a P-256 public key');
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  if (!verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'))) throw new Error('bad signature');
+  if (claims.htm !== htm || claims.htu !== htu) throw new Error(`htm ${claims.htm}, htu ${claims.htu}`);
+  if (typeof claims.iat !== 'number' || Math.abs(claims.iat - Date.now() / 1000) > 60) throw new Error(`iat ${claims.iat}`);
+  if (typeof claims.jti !== 'string' || !claims.jti || seen.has(claims.jti)) throw new Error('missing or repeated jti');
+  seen.add(claims.jti);
+  return ecThumbprint(jwk);
+}
+
 export class FakeProvider {
   constructor() {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -61,8 +90,11 @@ export class FakeProvider {
     this.requests = []; // every request the provider saw: { method, path, at }
     this.waiters = [];
     this.codes = new Map(); // code -> the authorization request it answers; used once
-    this.refreshTokens = new Set(); // valid refresh tokens (each is used once: rotation)
-    this.grants = []; // every token endpoint answer: { grant_type, ok, access_token }
+    // valid refresh tokens (each is used once: rotation) -> the thumbprint of the DPoP key they
+    // are bound to, or null
+    this.refreshTokens = new Map();
+    this.dpopJtis = new Set();
+    this.grants = []; // every token endpoint answer: { grant_type, ok, access_token, jkt }
   }
 
   get metadata() {
@@ -94,7 +126,7 @@ export class FakeProvider {
   }
 
   // A fresh access token and an ID token bound to it (at_hash) and to the nonce.
-  mintTokens({ nonce, clientId = CLIENT_ID, ttl = 3600, refresh = false } = {}) {
+  mintTokens({ nonce, clientId = CLIENT_ID, ttl = 3600, refresh = false, jkt = null } = {}) {
     const access_token = b64url(randomBytes(32));
     const at_hash = b64url(createHash('sha256').update(access_token, 'ascii').digest().subarray(0, 16));
     const now = Math.floor(Date.now() / 1000);
@@ -110,10 +142,10 @@ export class FakeProvider {
       email: 'alice@example.com',
       email_verified: true,
     };
-    const out = { access_token, token_type: 'Bearer', expires_in: ttl, id_token: this.jwt(claims), claims };
+    const out = { access_token, token_type: jkt ? 'DPoP' : 'Bearer', expires_in: ttl, id_token: this.jwt(claims), claims };
     if (refresh) {
       out.refresh_token = b64url(randomBytes(32));
-      this.refreshTokens.add(out.refresh_token);
+      this.refreshTokens.set(out.refresh_token, jkt);
     }
     return out;
   }
@@ -150,6 +182,7 @@ export class FakeProvider {
       redirectUri: get('redirect_uri'),
       challenge: get('code_challenge'),
       scope: get('scope') ?? SCOPE,
+      dpopJkt: get('dpop_jkt'), // auth0-spa-js names its key at /authorize
     });
     const back = new URL(get('redirect_uri'));
     back.searchParams.set('code', code);
@@ -157,10 +190,19 @@ export class FakeProvider {
     return back.href;
   }
 
-  // The token endpoint: { status, body } for the parameters of one POST.
-  token(form) {
+  // The token endpoint: { status, body, jkt } for the parameters of one POST and its DPoP
+  // proof, if any.
+  token(form, proof) {
     const bad = (error, description) => ({ status: 400, body: { error, error_description: description } });
     if (form.client_id !== CLIENT_ID) return bad('invalid_client', `unknown client_id ${form.client_id}`);
+    let jkt = null;
+    if (proof !== undefined) {
+      try {
+        jkt = checkDpopProof(proof, { htm: 'POST', htu: this.metadata.token_endpoint, seen: this.dpopJtis });
+      } catch (e) {
+        return bad('invalid_dpop_proof', e.message);
+      }
+    }
     if (form.grant_type === 'authorization_code') {
       const tx = this.codes.get(form.code);
       if (!tx) return bad('invalid_grant', 'unknown or used code');
@@ -168,14 +210,19 @@ export class FakeProvider {
       if (form.redirect_uri !== tx.redirectUri) return bad('invalid_grant', 'redirect_uri differs from the authorization request');
       const challenge = b64url(createHash('sha256').update(form.code_verifier ?? '', 'ascii').digest());
       if (challenge !== tx.challenge) return bad('invalid_grant', 'the PKCE verifier does not match');
-      const t = this.mintTokens({ nonce: tx.nonce, refresh: true });
-      return { status: 200, body: { access_token: t.access_token, token_type: 'Bearer', expires_in: t.expires_in, id_token: t.id_token, refresh_token: t.refresh_token, scope: tx.scope } };
+      if (tx.dpopJkt !== undefined && tx.dpopJkt !== jkt) return bad('invalid_grant', 'dpop_jkt of the authorization request differs from the proof key');
+      const t = this.mintTokens({ nonce: tx.nonce, refresh: true, jkt });
+      return { status: 200, jkt, body: { access_token: t.access_token, token_type: t.token_type, expires_in: t.expires_in, id_token: t.id_token, refresh_token: t.refresh_token, scope: tx.scope } };
     }
     if (form.grant_type === 'refresh_token') {
-      if (!this.refreshTokens.delete(form.refresh_token)) return bad('invalid_grant', 'unknown or used refresh token');
+      if (!this.refreshTokens.has(form.refresh_token)) return bad('invalid_grant', 'unknown or used refresh token');
+      // A public client's DPoP-bound refresh token needs a proof from the same key (RFC 9449 5).
+      const bound = this.refreshTokens.get(form.refresh_token);
+      if (bound && bound !== jkt) return bad('invalid_dpop_proof', 'the refresh token is bound to another key');
+      this.refreshTokens.delete(form.refresh_token);
       // An ID token from a refresh carries no nonce: there was no authorization request.
-      const t = this.mintTokens({ refresh: true });
-      return { status: 200, body: { access_token: t.access_token, token_type: 'Bearer', expires_in: t.expires_in, id_token: t.id_token, refresh_token: t.refresh_token, scope: form.scope ?? SCOPE } };
+      const t = this.mintTokens({ refresh: true, jkt: bound ?? jkt });
+      return { status: 200, jkt: bound ?? jkt, body: { access_token: t.access_token, token_type: t.token_type, expires_in: t.expires_in, id_token: t.id_token, refresh_token: t.refresh_token, scope: form.scope ?? SCOPE } };
     }
     return bad('unsupported_grant_type', `grant_type ${form.grant_type}`);
   }
@@ -199,6 +246,8 @@ export class FakeProvider {
         'content-type': 'application/json',
         'cache-control': 'no-store',
         'access-control-allow-origin': '*',
+        // Where a provider sends DPoP nonces, the page must be able to read them.
+        'access-control-expose-headers': 'DPoP-Nonce',
       });
       res.end(JSON.stringify(body));
     };
@@ -228,10 +277,10 @@ export class FakeProvider {
           } catch {
             return json(400, { error: 'invalid_request', error_description: 'unreadable body' });
           }
-          const { status, body } = this.token(form);
+          const { status, body, jkt } = this.token(form, req.headers.dpop);
           // The harness checks that a renewal was a refresh_token grant that succeeded, and
-          // that the token the page got is the one minted here.
-          this.grants.push({ grant_type: form.grant_type, ok: status === 200, access_token: body.access_token, at: Date.now() });
+          // that the token the page got is the one minted here (and bound to which key).
+          this.grants.push({ grant_type: form.grant_type, ok: status === 200, access_token: body.access_token, jkt: jkt ?? null, error: body.error_description, at: Date.now() });
           json(status, body);
         });
         return;
@@ -278,6 +327,31 @@ ${importMap}<script>window.BENCH = ${JSON.stringify({ ...config, lib })};</scrip
 `;
 }
 
+// The API that the DPoP section calls: 200 at once to GET /api/ping, with no check of the token or
+// proof (so the time is the client's), but a record of what came: { method, scheme, dpop }. The
+// preflight (Authorization and DPoP are not CORS-safelisted headers) is cached for ten minutes,
+// as an API would let it be: after the first call of a page, a call is one GET.
+function startApi() {
+  const requests = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://api');
+    const auth = req.headers.authorization ?? '';
+    requests.push({ method: req.method, path: url.pathname, scheme: auth.split(' ')[0] || null, dpop: req.headers.dpop !== undefined });
+    const cors = { 'access-control-allow-origin': '*' };
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...cors, 'access-control-allow-headers': 'authorization, dpop', 'access-control-allow-methods': 'GET', 'access-control-max-age': '600' });
+      return res.end();
+    }
+    if (req.method !== 'GET' || url.pathname !== '/api/ping') {
+      res.writeHead(404, cors);
+      return res.end();
+    }
+    res.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end('{"ok":true}');
+  });
+  return { server, requests };
+}
+
 export async function startServers({ distDir, pkgDir }) {
   const provider = new FakeProvider();
   const providerServer = createServer((req, res) => provider.handle(req, res));
@@ -299,7 +373,14 @@ export async function startServers({ distDir, pkgDir }) {
         scope: SCOPE,
         redirectUri: `${appOrigin}/app/${page[1]}.html?mode=callback`,
       });
-      res.writeHead(200, { 'content-type': contentType('.html'), 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': contentType('.html'),
+        'cache-control': 'no-store',
+        // The DPoP pages time calls well under a millisecond one by one: cross-origin isolated,
+        // performance.now() is precise to microseconds instead of 0.1 ms. Everything these
+        // pages load is from this origin or fetched with CORS, which isolation allows.
+        ...(page[1].endsWith('-dpop') ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {}),
+      });
       return res.end(body);
     }
     if (p === '/blank.html') {
@@ -314,11 +395,15 @@ export async function startServers({ distDir, pkgDir }) {
   const appPort = await listen(appServer);
   appOrigin = `http://127.0.0.1:${appPort}`;
 
+  const api = startApi();
+  api.origin = `http://127.0.0.1:${await listen(api.server)}`;
+
   return {
     provider,
     appOrigin,
+    api,
     async close() {
-      for (const s of [appServer, providerServer]) {
+      for (const s of [appServer, providerServer, api.server]) {
         s.closeAllConnections?.();
         await new Promise((r) => s.close(r));
       }

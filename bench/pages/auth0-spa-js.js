@@ -3,9 +3,11 @@ import { createAuth0Client } from '@auth0/auth0-spa-js';
 import { boot } from './boot.js';
 
 const C = window.BENCH;
-// 'auth0-spa-js-code' runs its code flow against the bench provider, with refresh tokens; the
-// plain page keeps the options of cold start and cached reads, where no request is made.
-const CODE = C.lib === 'auth0-spa-js-code';
+// 'auth0-spa-js-code' runs its code flow against the bench provider, with refresh tokens, and
+// 'auth0-spa-js-dpop' the same with useDpop; the plain page keeps the options of cold start and
+// cached reads, where no request is made.
+const DPOP = C.lib === 'auth0-spa-js-dpop';
+const CODE = C.lib === 'auth0-spa-js-code' || DPOP;
 const options = {
   // A domain with a scheme is used as the base URL as it is (its issuer then `${domain}/`);
   // a bare host would be spoken to over https, which the loopback provider does not serve.
@@ -15,7 +17,12 @@ const options = {
   cacheLocation: 'memory',
   // Its refresh tokens with the memory cache live in its Web Worker, which makes the requests.
   ...(CODE ? { useRefreshTokens: true } : {}),
+  // Its key pair (non-extractable ES256 in IndexedDB) is made at loginWithRedirect, whose
+  // authorization request names it (dpop_jkt); each proof reads it from IndexedDB again.
+  ...(DPOP ? { useDpop: true } : {}),
 };
+// Its fetchWithAuth lives on a Fetcher; `dpopNonceId` names where the API's nonce is kept.
+let fetcher;
 
 function decode(jwt) {
   const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
@@ -55,4 +62,11 @@ boot({
   },
   // Past the cache: with useRefreshTokens, a refresh_token grant at /oauth/token.
   renew: (c) => c.getTokenSilently({ cacheMode: 'off' }),
+  proof: (c, o) => c.generateDpopProof(o),
+  api: {
+    dpop(url) {
+      fetcher ??= window.client.createFetcher({ dpopNonceId: 'bench-api' });
+      return fetcher.fetchWithAuth(url);
+    },
+  },
 });

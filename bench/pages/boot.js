@@ -6,6 +6,9 @@
 //   seed(client, tokens)    put valid tokens in the library's cache, the library's own way
 //   readToken(client)   one cache-hit token read
 //   renew(client)       one token renewal past the cache (code flow: a refresh_token grant)
+//   proof(client, o)    a DPoP proof for { url, method, accessToken } (DPoP pages)
+//   api                 named ways to call an API: (url, token) => Promise<Response> (DPoP pages)
+//   extra               more functions of the page's own, added to `bench`
 // The page's mode (query `mode`) says what it does on load; the harness drives the rest with
 // page.evaluate(). Times are performance.now() from the navigation's fetchStart (which, on the
 // callback page, is after the provider's redirect).
@@ -69,10 +72,41 @@ export function boot(lib) {
       const token = await lib.renew(window.client);
       return { ms: performance.now() - t, token };
     },
+    // `n` DPoP proofs for a GET of `url` with the current access token, one after the other,
+    // each timed; returns the times, the last proof and the token it is for.
+    async proofLoop(n, url) {
+      const c = window.client;
+      const accessToken = await lib.readToken(c);
+      const times = [];
+      let proof;
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        proof = await lib.proof(c, { url, method: 'GET', accessToken });
+        times.push(performance.now() - t);
+      }
+      return { times, proof, accessToken, isolated: globalThis.crossOriginIsolated === true };
+    },
+    // `n` calls of `url` the way `kind` of lib.api makes them, one after the other, each timed
+    // to its response's body read. Any answer but 200 fails the batch.
+    async apiLoop(kind, n, url) {
+      const call = lib.api[kind];
+      const token = await lib.readToken(window.client);
+      const times = [];
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        const r = await call(url, token);
+        await r.text();
+        times.push(performance.now() - t);
+        if (r.status !== 200) throw new Error(`${kind}: the API answered ${r.status}`);
+      }
+      return { times };
+    },
     wasmMemoryBytes() {
       return lib.wasmMemoryBytes ? lib.wasmMemoryBytes() : null;
     },
   };
+
+  Object.assign(globalThis.bench, lib.extra);
 
   (async () => {
     if (mode === 'cold' || mode === 'idle') {

@@ -1,19 +1,24 @@
 // spa-login: bundled with the page like the peers ('ours'), or loaded as shipped from pkg/
 // through the page's import map ('ours-esm'); 'ours-code' is the bundled page running the
-// authorization code flow with PKCE and refresh tokens, like the peers it is compared with there.
+// authorization code flow with PKCE and refresh tokens, like the peers it is compared with there;
+// 'ours-dpop' is that with useDpop, and a second client without it for the API calls.
 import { createClient } from 'spa-login';
 import { initSync } from 'spa-login/spa_login.js';
 import { boot } from './boot.js';
 
 const C = window.BENCH;
-const CODE = C.lib === 'ours-code';
+const DPOP = C.lib === 'ours-dpop';
+const CODE = C.lib === 'ours-code' || DPOP;
 const options = {
   issuer: C.issuer, // discovery: {issuer}/.well-known/openid-configuration, when first needed
   clientId: C.clientId,
   authorizationParams: { redirect_uri: C.redirectUri, response_type: CODE ? 'code' : 'id_token token', scope: C.scope },
   cacheLocation: 'memory',
   ...(CODE ? { useRefreshTokens: true } : {}),
+  ...(DPOP ? { useDpop: true } : {}),
 };
+// The same app with bearer tokens: its own client, logged in by the harness (DPoP pages).
+const bearerOptions = { ...options, useDpop: false };
 
 boot({
   create: () => createClient(options),
@@ -30,6 +35,30 @@ boot({
   readToken: (c) => c.getAccessToken(),
   // Past the cache: a refresh_token grant at the token endpoint (code flow, useRefreshTokens).
   renew: (c) => c.getAccessToken({ cacheMode: 'off' }),
-  // The glue's init returns the instance's exports once loaded, the linear memory among them.
-  wasmMemoryBytes: () => initSync().memory.buffer.byteLength,
+  proof: (c, o) => c.generateDpopProof(o),
+  api: {
+    // What an app does with no help: the token it has, in a header.
+    fetch: (url, token) => fetch(url, { headers: { Authorization: `Bearer ${token}` } }),
+    // The page's client (useDpop): `Authorization: DPoP`, a fresh proof with ath.
+    dpop: (url) => window.client.fetchWithAuth(url),
+    // The bearer client: `Authorization: Bearer`.
+    bearer: (url) => window.bearerClient.fetchWithAuth(url),
+  },
+  extra: {
+    // A login of the bearer client, in capture mode: the provider keeps the page here.
+    async bearerLogin() {
+      window.bearerClient = await createClient(bearerOptions);
+      window.bearerClient.loginWithRedirect().catch((e) => {
+        window.__loginError = String(e?.message ?? e);
+      });
+      return true;
+    },
+    async bearerCallback(url) {
+      await window.bearerClient.handleRedirectCallback(url);
+      return (await window.bearerClient.getUser())?.sub;
+    },
+  },
+  // The glue's init returns the instance's exports once loaded, the linear memory among them
+  // (found by its type: the build minifies the export names).
+  wasmMemoryBytes: () => Object.values(initSync()).find((x) => x instanceof WebAssembly.Memory).buffer.byteLength,
 });
