@@ -62,9 +62,9 @@ export function compressed(buf) {
 
 const add = (a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli });
 
-// The JS files that our entry loads: index.js, the glue, and any snippets of the glue.
+// The JS files that our entry loads: index.js (the glue bundled in), and any snippets of the glue.
 function ourJsFiles(PKG) {
-  const files = ['index.js', 'spa_login.js'];
+  const files = ['index.js'];
   const walk = (dir) => {
     for (const name of readdirSync(dir)) {
       const p = join(dir, name);
@@ -82,7 +82,7 @@ export function installedVersion(name) {
 
 export async function measureSizes(PKG = DEFAULT_PKG) {
   const esbuild = await import('esbuild');
-  for (const f of ['index.js', 'spa_login.js', 'spa_login_bg.wasm']) {
+  for (const f of ['index.js', 'spa_login_bg.wasm']) {
     if (!existsSync(join(PKG, f))) throw new Error(`${f} is missing in ${relative(ROOT, PKG)}: build the package first (npm run build)`);
   }
 

@@ -2,7 +2,7 @@
 // defines the error classes of the API, and wraps the wasm client so every failure arrives as
 // an AuthError. It works as-is in a browser <script type="module">, in Vite and in webpack 5:
 // the `new URL(..., import.meta.url)` below is the form all three understand.
-import init, { createClient as createWasmClient, resume } from './spa_login.js';
+import init, * as W from './spa_login.js';
 import { perform, openPopup, isResponseWindow, handOver } from './effects.js';
 
 let loading;
@@ -102,7 +102,7 @@ async function run(text, ctx) {
       ok = false;
       value = JSON.stringify({ code: typeof e?.error === 'string' ? e.error : 'failed', message: String(e?.message ?? e) });
     }
-    text = resume(step.task, ok, value);
+    text = W.resume(step.task, ok, value);
   }
 }
 
@@ -129,7 +129,8 @@ const parsed = (text) => (text === undefined ? undefined : JSON.parse(text));
 // its number (src/web/mod.rs): 0 login, 1 callback, 2 renew, 3 check session, 4 popup, 5 logout,
 // 6 DPoP proof.
 class Client {
-  #wasm;
+  /** This client's number in the wasm (src/web/mod.rs keeps the clients by number). */
+  #id;
   #listeners = new Set();
   #state = { isAuthenticated: false, isLoading: false };
   #version = -1;
@@ -139,26 +140,26 @@ class Client {
   #tokenSlot = -1;
   #token;
 
-  constructor(wasm) {
-    this.#wasm = wasm;
+  constructor(id) {
+    this.#id = id;
     // Tabs of the same app tell each other about logins and logouts.
     if (typeof BroadcastChannel !== 'undefined') {
-      this.#channel = new BroadcastChannel(wasm.channelName);
+      this.#channel = new BroadcastChannel(W.channelName(this.#id));
       this.#channel.onmessage = (e) => {
         if (e.data !== 'login' && e.data !== 'logout') return;
-        this.#wasm.syncFromStorage(e.data === 'logout');
+        W.syncFromStorage(this.#id, e.data === 'logout');
         this.#quietly(() => this.#emit());
         // A memory cache cannot share tokens: fetch this tab's own from the provider session.
         // (A localStorage cache gets them from the storage event below, which may come later.)
-        if (e.data === 'login' && !wasm.storageKey && !this.#wasm.isAuthenticated()) this.checkSession().catch(() => {});
+        if (e.data === 'login' && !W.storageKey(this.#id) && !W.isAuthenticated(this.#id)) this.checkSession().catch(() => {});
       };
     }
     // Another tab's stored tokens are visible here when the storage event says so, not before.
-    const key = wasm.storageKey;
+    const key = W.storageKey(this.#id);
     if (key && typeof window !== 'undefined') {
       window.addEventListener('storage', (e) => {
         if (e.key !== key && e.key !== null) return;
-        this.#wasm.syncFromStorage(!e.newValue);
+        W.syncFromStorage(this.#id, !e.newValue);
         this.#quietly(() => this.#emit());
       });
     }
@@ -178,12 +179,12 @@ class Client {
   // Tells the listeners about a new state, and other tabs about a login or logout here. The
   // session version makes this cheap when nothing changed (a cached token read, say).
   #emit(error) {
-    const version = this.#wasm.sessionVersion;
+    const version = W.sessionVersion(this.#id);
     if (version === this.#version && !error && !this.#state.isLoading) return;
     this.#version = version;
     const before = this.#state;
-    const isAuthenticated = this.#wasm.isAuthenticated();
-    this.#state = { isAuthenticated, isLoading: false, user: parsed(this.#wasm.getUser()), ...(error ? { error } : {}) };
+    const isAuthenticated = W.isAuthenticated(this.#id);
+    this.#state = { isAuthenticated, isLoading: false, user: parsed(W.getUser(this.#id)), ...(error ? { error } : {}) };
     if (this.#channel && before.isAuthenticated !== isAuthenticated && !this.#quiet) {
       this.#channel.postMessage(isAuthenticated ? 'login' : 'logout');
     }
@@ -208,7 +209,7 @@ class Client {
 
   async loginWithRedirect(options) {
     const openUrl = openUrlOf(options);
-    const text = this.#wasm.flow(/* login */ 0, json(options?.appState, 'appState'), json(options?.authorizationParams, 'authorizationParams'));
+    const text = W.flow(this.#id, /* login */ 0, json(options?.appState, 'appState'), json(options?.authorizationParams, 'authorizationParams'));
     await run(text, { openUrl });
   }
 
@@ -222,16 +223,16 @@ class Client {
         // A response of no transaction of this tab may be that of a popup flow whose window the
         // provider's Cross-Origin-Opener-Policy cut off from this one: offered to it, out of the
         // address bar first. If no window takes it, it is handled here (and refused) as usual.
-        const state = this.#wasm.foreignState(href);
+        const state = W.foreignState(this.#id, href);
         if (state !== undefined) {
-          window.history.replaceState(null, '', this.#wasm.cleanUrl(href));
+          window.history.replaceState(null, '', W.cleanUrl(href));
           if (await handOver(state, href)) {
             window.close();
             return {};
           }
         }
       }
-      return run(this.#wasm.flow(/* callback */ 1, href, undefined, undefined, fromLocation));
+      return run(W.flow(this.#id, /* callback */ 1, href, undefined, undefined, fromLocation));
     });
   }
 
@@ -243,18 +244,18 @@ class Client {
     try {
       params = json(options?.authorizationParams, 'authorizationParams');
       timeout = json(options?.timeoutInSeconds, 'timeoutInSeconds');
-      slot = sync(() => this.#wasm.cachedToken(mode, params));
+      slot = sync(() => W.cachedToken(this.#id, mode, params));
     } catch (e) {
       return this.#track(() => Promise.reject(e), false);
     }
     // auth0-spa-js's detailedResponse: the token this call returns, as a token response.
     if (options?.detailedResponse) {
       return this.getAccessToken({ ...options, detailedResponse: false }).then((access_token) => {
-        const at = sync(() => this.#wasm.cachedToken(undefined, params));
+        const at = sync(() => W.cachedToken(this.#id, undefined, params));
         return access_token && {
           access_token,
-          id_token: parsed(this.#wasm.getIdTokenClaims())?.__raw,
-          expires_in: this.#wasm.expiresIn(at),
+          id_token: parsed(W.getIdTokenClaims(this.#id))?.__raw,
+          expires_in: W.expiresIn(this.#id, at),
           token_type: 'Bearer',
         };
       });
@@ -263,7 +264,7 @@ class Client {
     // the wasm only when it is not the one of the last call).
     if (slot >= 0) {
       if (slot !== this.#tokenSlot) {
-        this.#token = this.#wasm.tokenAt(slot);
+        this.#token = W.tokenAt(this.#id, slot);
         this.#tokenSlot = slot;
       }
       return Promise.resolve(this.#token);
@@ -280,7 +281,7 @@ class Client {
     let renewal = this.#renewals.get(key);
     if (!renewal) {
       const ctx = {};
-      renewal = run(this.#wasm.flow(/* renew */ 2, mode, params, timeout), ctx)
+      renewal = run(W.flow(this.#id, /* renew */ 2, mode, params, timeout), ctx)
         .finally(() => {
           ctx.unlock?.();
           this.#renewals.delete(key);
@@ -297,7 +298,7 @@ class Client {
   async fetchWithAuth(input, init, options) {
     const token = await this.getAccessToken({ authorizationParams: options?.authorizationParams });
     const request = new Request(input, init);
-    if (!this.#wasm.dpop) {
+    if (!W.dpop(this.#id)) {
       request.headers.set('Authorization', `Bearer ${token}`);
       return fetch(request);
     }
@@ -308,13 +309,13 @@ class Client {
       attempt.headers.set('DPoP', await this.generateDpopProof({ url: request.url, method: request.method, accessToken: token }));
       const response = await fetch(attempt);
       const h = response.headers;
-      if (!this.#wasm.dpopAnswer(request.url, response.status, h.get('WWW-Authenticate') ?? undefined, h.get('DPoP-Nonce') ?? undefined) || retried) return response;
+      if (!W.dpopAnswer(this.#id, request.url, response.status, h.get('WWW-Authenticate') ?? undefined, h.get('DPoP-Nonce') ?? undefined) || retried) return response;
     }
   }
 
   /** A DPoP proof for a request the app makes itself (useDpop only). */
   generateDpopProof(options) {
-    return run(this.#wasm.flow(/* proof */ 6, json(options ?? {}, 'generateDpopProof options')));
+    return run(W.flow(this.#id, /* proof */ 6, json(options ?? {}, 'generateDpopProof options')));
   }
 
   /** Alias of getAccessToken, for apps coming from auth0-spa-js. */
@@ -325,7 +326,7 @@ class Client {
   checkSession(options) {
     return this.#track(async () => {
       if (isResponseWindow()) return;
-      await run(this.#wasm.flow(/* check session */ 3, json(options?.authorizationParams, 'authorizationParams')));
+      await run(W.flow(this.#id, /* check session */ 3, json(options?.authorizationParams, 'authorizationParams')));
     });
   }
 
@@ -336,7 +337,7 @@ class Client {
       if (!popup) throw new PopupOpenError('the browser blocked the login popup');
       try {
         const params = json(options?.authorizationParams, 'authorizationParams');
-        await run(this.#wasm.flow(/* popup */ 4, params, undefined, json(config?.timeoutInSeconds, 'timeoutInSeconds')), { popup });
+        await run(W.flow(this.#id, /* popup */ 4, params, undefined, json(config?.timeoutInSeconds, 'timeoutInSeconds')), { popup });
       } finally {
         if (!popup.closed) popup.close();
       }
@@ -350,15 +351,15 @@ class Client {
   }
 
   async getUser() {
-    return parsed(this.#wasm.getUser());
+    return parsed(W.getUser(this.#id));
   }
 
   async getIdTokenClaims() {
-    return parsed(this.#wasm.getIdTokenClaims());
+    return parsed(W.getIdTokenClaims(this.#id));
   }
 
   async isAuthenticated() {
-    return this.#wasm.isAuthenticated();
+    return W.isAuthenticated(this.#id);
   }
 
   logout(options) {
@@ -368,7 +369,7 @@ class Client {
     return this.#track(async () => {
       const navigate = options?.openUrl !== false;
       const openUrl = navigate ? openUrlOf(options) : undefined;
-      await run(this.#wasm.flow(/* logout */ 5, json(options?.logoutParams, 'logoutParams'), undefined, undefined, navigate), { openUrl });
+      await run(W.flow(this.#id, /* logout */ 5, json(options?.logoutParams, 'logoutParams'), undefined, undefined, navigate), { openUrl });
     });
   }
 
@@ -386,7 +387,7 @@ export async function createClient(options) {
   if (typeof window === 'undefined') throw new AuthError('wasm_unavailable', 'not in a browser');
   await load();
   const text = json(options, 'options') ?? 'null';
-  return new Client(sync(() => createWasmClient(text, window.location.origin, options?.nowProvider)));
+  return new Client(sync(() => W.createClient(text, window.location.origin, options?.nowProvider)));
 }
 
 // auth0-spa-js's names, for apps that move over by changing their import. Its client is made

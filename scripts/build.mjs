@@ -6,7 +6,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync, existsSync } from 'n
 import { homedir } from 'node:os';
 import { dirname, join, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSync, transformSync } from 'esbuild';
+import { build, buildSync } from 'esbuild';
 import { shippedBytes } from './size.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,18 +62,22 @@ for (const file of ['index.d.ts', 'react.d.ts', 'vue.d.ts', 'README.md']) copyFi
 // The licenses package.json's `license` names (MIT OR Apache-2.0), whatever wasm-pack copied.
 for (const file of ['LICENSE-MIT', 'LICENSE-APACHE']) copyFileSync(join(root, file), join(pkg, file));
 // The JS an app downloads, minified as the peers' bundles are (identifiers, whitespace,
-// comments): the entry with its effects module bundled in (one file, one request), and the
-// wasm-bindgen glue, which the entry imports. The readable sources are pkg-template/ and
-// wasm-pack's output.
-buildSync({
+// comments): one file, the entry with its effects and the wasm-bindgen glue bundled in (one
+// request, one compression dictionary, and what the entry does not use of the glue left out).
+// The readable sources are pkg-template/ and wasm-pack's output.
+const glue = join(pkg, 'spa_login.js');
+writeFileSync(glue, shortNames(readFileSync(glue, 'utf8')));
+await build({
   entryPoints: [join(template, 'index.js')],
   outfile: join(pkg, 'index.js'),
   bundle: true,
-  external: ['./spa_login.js'],
+  // The entry imports the glue as its sibling, as it is in pkg/ during development.
+  plugins: [{ name: 'glue', setup: (b) => b.onResolve({ filter: /^\.\/spa_login\.js$/ }, () => ({ path: glue })) }],
   format: 'esm',
   minify: true,
   legalComments: 'none',
 });
+rmSync(glue);
 // The framework bindings, each one file with what they share bundled in; the entry stays a
 // module of its own (one client module per app, and nothing more for an app that uses neither).
 for (const binding of ['react', 'vue']) {
@@ -87,8 +91,6 @@ for (const binding of ['react', 'vue']) {
     legalComments: 'none',
   });
 }
-const glue = join(pkg, 'spa_login.js');
-writeFileSync(glue, transformSync(shortNames(readFileSync(glue, 'utf8')), { format: 'esm', minify: true, legalComments: 'none' }).code);
 // wasm-pack's own types describe the raw wasm exports, not the API: index.d.ts replaces them.
 for (const file of ['.gitignore', 'spa_login.d.ts', 'spa_login_bg.wasm.d.ts']) rmSync(join(pkg, file), { force: true });
 for (const file of fields.files) {
@@ -116,4 +118,4 @@ function shortNames(glueText) {
 }
 
 const size = shippedBytes();
-console.log(`pkg/ built: ${size.raw} bytes raw, ${size.gzip} gzip -9, ${size.brotli} brotli (entry + glue + wasm)`);
+console.log(`pkg/ built: ${size.raw} bytes raw, ${size.gzip} gzip -9, ${size.brotli} brotli (entry with the glue, and the wasm)`);

@@ -17,7 +17,7 @@ function filesUnder(dir) {
 export function shippedFiles() {
   const dir = join(PKG, 'snippets');
   const snippets = existsSync(dir) ? filesUnder(dir).map((f) => relative(PKG, f)) : [];
-  return ['index.js', 'spa_login.js', ...snippets, 'spa_login_bg.wasm'];
+  return ['index.js', ...snippets, 'spa_login_bg.wasm'];
 }
 
 export function shippedBytes() {

@@ -6,7 +6,7 @@
 use js_sys::{Array, Object, Reflect};
 use serde_json::{json, Value};
 use spa_login::core::ports::KeyValueStore;
-use spa_login::web::{create_client, storage::WebStorage, tasks, WasmClient};
+use spa_login::web::{self, create_client, storage::WebStorage, tasks};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
@@ -77,12 +77,11 @@ async fn run(first: String, ctx: &JsValue) -> Result<Value, Value> {
 }
 
 /// The cached access token, as the entry reads it: where it is, then its text.
-fn cached(client: &WasmClient, mode: Option<&str>) -> Option<String> {
-    let slot = client
-        .cached_token(mode.map(str::to_owned), None)
+fn cached(client: u32, mode: Option<&str>) -> Option<String> {
+    let slot = web::cached_token(client, mode.map(str::to_owned), None)
         .ok()
         .unwrap();
-    (slot >= 0.0).then(|| client.token_at(slot).unwrap())
+    (slot >= 0.0).then(|| web::token_at(client, slot).unwrap())
 }
 
 fn href() -> String {
@@ -115,7 +114,7 @@ fn storage_keys(local: bool) -> Vec<String> {
         .collect()
 }
 
-fn new_client(issuer: &str, extra: Value) -> WasmClient {
+fn new_client(issuer: &str, extra: Value) -> u32 {
     let mut options = json!({ "issuer": issuer, "clientId": "web-test", "authorizationParams": { "redirect_uri": format!("{}/", origin()) } });
     for (k, v) in extra.as_object().unwrap() {
         options[k] = v.clone();
@@ -126,14 +125,14 @@ fn new_client(issuer: &str, extra: Value) -> WasmClient {
 }
 
 /// Runs loginWithRedirect with an openUrl that captures the URL; returns (state, nonce).
-async fn login(client: &WasmClient, app_state: Value) -> (String, String) {
+async fn login(client: u32, app_state: Value) -> (String, String) {
     let captured = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
     let c2 = captured.clone();
     let open = Closure::<dyn Fn(String)>::new(move |url: String| *c2.borrow_mut() = url);
     let ctx = Object::new();
     Reflect::set(&ctx, &"openUrl".into(), open.as_ref()).unwrap();
     run(
-        client.flow(0, Some(app_state.to_string()), None, None, false),
+        web::flow(client, 0, Some(app_state.to_string()), None, None, false),
         &ctx.into(),
     )
     .await
@@ -221,7 +220,8 @@ async fn webcrypto_digest_matches_the_fips_180_vectors() {
 async fn a_failed_effect_fails_its_flow_and_unknown_tasks_are_refused() {
     let client = new_client("https://down.test", json!({}));
     let stored = storage_keys(false);
-    let first: Value = serde_json::from_str(&client.flow(0, None, None, None, false)).unwrap();
+    let first: Value =
+        serde_json::from_str(&web::flow(client, 0, None, None, None, false)).unwrap();
     assert_eq!(first["effect"]["op"], "fetch");
     assert_eq!(
         first["effect"]["url"],
@@ -250,7 +250,7 @@ async fn callback_from_the_address_bar_verifies_stores_and_cleans_the_url() {
     let issuer = "https://flow.test";
     setup_provider(issuer).await;
     let client = new_client(issuer, json!({}));
-    let (state, nonce) = login(&client, json!({ "returnTo": "/orders/7" })).await;
+    let (state, nonce) = login(client, json!({ "returnTo": "/orders/7" })).await;
     assert!(
         storage_keys(false).iter().any(|k| k.ends_with(&state)),
         "the transaction is in sessionStorage"
@@ -260,7 +260,7 @@ async fn callback_from_the_address_bar_verifies_stores_and_cleans_the_url() {
     take_requests();
 
     let result = run(
-        client.flow(1, Some(href()), None, None, true),
+        web::flow(client, 1, Some(href()), None, None, true),
         &JsValue::UNDEFINED,
     )
     .await
@@ -288,10 +288,10 @@ async fn callback_from_the_address_bar_verifies_stores_and_cleans_the_url() {
         storage_keys(true).is_empty(),
         "the memory cache writes nothing to localStorage"
     );
-    assert!(client.is_authenticated());
-    let user: Value = serde_json::from_str(&client.get_user().unwrap()).unwrap();
+    assert!(web::is_authenticated(client));
+    let user: Value = serde_json::from_str(&web::get_user(client).unwrap()).unwrap();
     assert_eq!(user["name"], "Alice");
-    assert_eq!(cached(&client, None).as_deref(), Some("browser-at-1"));
+    assert_eq!(cached(client, None).as_deref(), Some("browser-at-1"));
 }
 
 #[wasm_bindgen_test]
@@ -299,7 +299,7 @@ async fn tampered_callback_is_rejected_stores_nothing_and_cleans_the_url() {
     let issuer = "https://tamper.test";
     setup_provider(issuer).await;
     let client = new_client(issuer, json!({}));
-    let (state, nonce) = login(&client, json!(1)).await;
+    let (state, nonce) = login(client, json!(1)).await;
     let (fragment, id_token) = id_token_response(issuer, &state, &nonce).await;
     let sig_start = id_token.rfind('.').unwrap() + 1;
     let flipped = if &id_token[sig_start..sig_start + 1] == "A" {
@@ -318,7 +318,7 @@ async fn tampered_callback_is_rejected_stores_nothing_and_cleans_the_url() {
     set_address(&format!("/#{tampered}"));
 
     let err = run(
-        client.flow(1, Some(href()), None, None, true),
+        web::flow(client, 1, Some(href()), None, None, true),
         &JsValue::UNDEFINED,
     )
     .await
@@ -331,8 +331,8 @@ async fn tampered_callback_is_rejected_stores_nothing_and_cleans_the_url() {
     assert_eq!(err["state"], state.as_str());
     assert_eq!(err["appState"], 1);
     assert_eq!(href(), format!("{}/", origin()));
-    assert!(!client.is_authenticated());
-    assert_eq!(cached(&client, Some("cache-only")), None);
+    assert!(!web::is_authenticated(client));
+    assert_eq!(cached(client, Some("cache-only")), None);
 }
 
 #[wasm_bindgen_test]
@@ -340,10 +340,11 @@ async fn localstorage_cache_holds_the_session_until_a_local_logout() {
     let issuer = "https://local.test";
     setup_provider(issuer).await;
     let client = new_client(issuer, json!({ "cacheLocation": "localstorage" }));
-    let (state, nonce) = login(&client, json!(null)).await;
+    let (state, nonce) = login(client, json!(null)).await;
     let (fragment, _) = id_token_response(issuer, &state, &nonce).await;
     run(
-        client.flow(
+        web::flow(
+            client,
             1,
             Some(format!("{}/#{fragment}", origin())),
             None,
@@ -361,13 +362,16 @@ async fn localstorage_cache_holds_the_session_until_a_local_logout() {
 
     // A second client (a reload) reads the session back.
     let again = new_client(issuer, json!({ "cacheLocation": "localstorage" }));
-    assert_eq!(cached(&again, None).as_deref(), Some("browser-at-1"));
+    assert_eq!(cached(again, None).as_deref(), Some("browser-at-1"));
 
-    run(again.flow(5, None, None, None, false), &JsValue::UNDEFINED)
-        .await
-        .unwrap();
+    run(
+        web::flow(again, 5, None, None, None, false),
+        &JsValue::UNDEFINED,
+    )
+    .await
+    .unwrap();
     assert!(storage_keys(true).is_empty());
-    assert!(!again.is_authenticated());
+    assert!(!web::is_authenticated(again));
 }
 
 #[wasm_bindgen_test]

@@ -185,14 +185,28 @@ fn token_json(token: Option<String>) -> String {
     token.map_or_else(|| "null".into(), |t| Json::Str(t).to_text())
 }
 
+thread_local! {
+    /// The page's clients, by number: the JS entry holds a client's number and passes it to
+    /// every call. Plain exported functions cost less in the wasm and the glue than an exported
+    /// class (its borrow checks, its finalizer); a client lives as long as the page.
+    static CLIENTS: std::cell::RefCell<Vec<Rc<Client<WebPorts>>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The client numbered `id`.
+fn at(id: u32) -> Rc<Client<WebPorts>> {
+    CLIENTS
+        .with(|c| c.borrow().get(id as usize).cloned())
+        .unwrap_or_else(|| wasm_bindgen::throw_str("no such client"))
+}
+
 /// Validates the options and makes a client (`options`: the options as JSON; `origin`: the
-/// page's; `now`: the `nowProvider` function, if any). Throws an error step.
+/// page's; `now`: the `nowProvider` function, if any): its number. Throws an error step.
 #[wasm_bindgen(js_name = createClient)]
 pub fn create_client(
     options: String,
     origin: &str,
     now: JsValue,
-) -> std::result::Result<WasmClient, String> {
+) -> std::result::Result<u32, String> {
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     let now = if now.is_undefined() || now.is_null() {
@@ -214,213 +228,206 @@ pub fn create_client(
         transactions: WebStorage::session(),
         tokens,
     };
-    Ok(WasmClient {
-        client: Rc::new(Client::new(config, ports, PROVIDERS.with(Rc::clone))),
+    let client = Rc::new(Client::new(config, ports, PROVIDERS.with(Rc::clone)));
+    Ok(CLIENTS.with(|c| {
+        let mut clients = c.borrow_mut();
+        clients.push(client);
+        clients.len() as u32 - 1
+    }))
+}
+
+// The calls of a client, each given its number first.
+/// Starts a flow and returns its first step (see `tasks`). `op` names the flow (the
+/// numbers of `pkg-template/index.js`); `a` and `b` are its arguments as JSON text
+/// (absent: null), `timeout` the call's `timeoutInSeconds` as JSON text, `flag` its one
+/// yes/no. One export for every flow keeps one task type, one argument shim and one JS
+/// wrapper for all of them.
+#[wasm_bindgen]
+pub fn flow(
+    client: u32,
+    op: u8,
+    a: Option<String>,
+    b: Option<String>,
+    timeout: Option<String>,
+    flag: bool,
+) -> String {
+    let client = at(client);
+    start(async move {
+        match op {
+            // loginWithRedirect(appState, authorizationParams)
+            0 => {
+                if a.is_some() {
+                    json_arg(a.clone(), "appState")?;
+                }
+                let params = json_arg(b, "authorizationParams")?;
+                client.login_with_redirect(a, Some(&params)).await?;
+            }
+            // handleRedirectCallback(url, from the address bar): validates the response
+            // and stores its tokens; a URL from the address bar is cleaned first.
+            1 => {
+                let url = a.unwrap_or_default();
+                let outcome = client.handle_redirect(&url, flag).await?;
+                let mut done = Json::Obj(Vec::new());
+                // appState is the app's own JSON, checked when the login started.
+                if let Some(app_state) = outcome.app_state.and_then(|t| Json::parse(t.as_bytes())) {
+                    done.set("appState", app_state);
+                }
+                return Ok(done.to_text());
+            }
+            // getAccessToken past the cache (cacheMode, authorizationParams): the token
+            // or null (see `Client::get_access_token`).
+            2 => {
+                let mode = CacheMode::parse(a.as_deref())?;
+                let params = json_arg(b, "authorizationParams")?;
+                let timeout = timeout_arg(timeout)?;
+                let token = client
+                    .get_access_token(Some(&params), mode, timeout)
+                    .await?;
+                return Ok(token_json(token));
+            }
+            // checkSession(authorizationParams): "not logged in" settles quietly.
+            3 => {
+                client
+                    .check_session(&json_arg(a, "authorizationParams")?)
+                    .await?
+            }
+            // loginWithPopup(authorizationParams): the entry has opened the popup already,
+            // while the click still counted.
+            4 => {
+                let params = json_arg(a, "authorizationParams")?;
+                client
+                    .login_with_popup(&params, timeout_arg(timeout)?)
+                    .await?
+            }
+            // generateDpopProof({ url, method, accessToken, nonce }): the proof.
+            6 => {
+                let options = json_arg(a, "generateDpopProof's options")?;
+                let proof = client.generate_dpop_proof(&options).await?;
+                return Ok(Json::Str(proof).to_text());
+            }
+            // logout(logoutParams, navigate: false for `openUrl: false`).
+            _ => {
+                let params = json_arg(a, "logoutParams")?;
+                client.logout(Some(&params), flag).await?;
+            }
+        }
+        Ok("null".into())
     })
 }
 
-#[wasm_bindgen]
-pub struct WasmClient {
-    client: Rc<Client<WebPorts>>,
+/// The state of the response in `url` when this client holds no transaction for it in
+/// this tab: the response belongs to another window's flow (see `Client::foreign_state`).
+#[wasm_bindgen(js_name = foreignState)]
+pub fn foreign_state(client: u32, url: &str) -> Option<String> {
+    at(client).foreign_state(url)
 }
 
-/// Every method named `…Step` returns a step (see `tasks`); the others answer at once.
+/// `url` without the response it carries (fragment, response parameters of the query).
+#[wasm_bindgen(js_name = cleanUrl)]
+pub fn clean_url(url: &str) -> String {
+    crate::core::response::clean_url(url)
+}
+
+/// Where the cached access token for these options is, if one is valid: the common case,
+/// before every API call, answered without a task. -1 for none, else a number that names
+/// the token's text (read it with `tokenAt`) for as long as the session does not change.
+/// Throws an error step.
+#[wasm_bindgen(js_name = cachedToken)]
+pub fn cached_token(
+    client: u32,
+    mode: Option<String>,
+    params: Option<String>,
+) -> std::result::Result<f64, String> {
+    let mode = CacheMode::parse(mode.as_deref()).map_err(thrown)?;
+    let params = json_arg(params, "authorizationParams").map_err(thrown)?;
+    let slot = at(client)
+        .cached_access_token_slot(Some(&params), mode)
+        .map_err(thrown)?;
+    Ok(slot.map_or(-1.0, |(version, index)| {
+        version as f64 * TOKEN_SLOTS + index as f64
+    }))
+}
+
+/// The text of the token `cachedToken` named.
+#[wasm_bindgen(js_name = tokenAt)]
+pub fn token_at(client: u32, slot: f64) -> Option<String> {
+    at(client).access_token_at((slot % TOKEN_SLOTS) as usize)
+}
+
+/// The whole seconds the token `cachedToken` named has left, for `detailedResponse`.
+#[wasm_bindgen(js_name = expiresIn)]
+pub fn expires_in(client: u32, slot: f64) -> f64 {
+    let index = (slot % TOKEN_SLOTS) as usize;
+    at(client).access_token_expires_in(index).unwrap_or(0) as f64
+}
+
+/// A resource server's answer to a request with a DPoP proof (`fetchWithAuth`): keeps its
+/// nonce; true when it asks for the request once more with it.
+#[wasm_bindgen(js_name = dpopAnswer)]
+pub fn dpop_answer(
+    client: u32,
+    url: &str,
+    status: u16,
+    www_authenticate: Option<String>,
+    nonce: Option<String>,
+) -> bool {
+    at(client).dpop_answer(
+        url,
+        status,
+        www_authenticate.as_deref().unwrap_or_default(),
+        nonce.as_deref(),
+    )
+}
+
+/// Whether access tokens are DPoP-bound (`Authorization: DPoP`).
 #[wasm_bindgen]
-impl WasmClient {
-    /// Starts a flow and returns its first step (see `tasks`). `op` names the flow (the
-    /// numbers of `pkg-template/index.js`); `a` and `b` are its arguments as JSON text
-    /// (absent: null), `timeout` the call's `timeoutInSeconds` as JSON text, `flag` its one
-    /// yes/no. One export for every flow keeps one task type, one argument shim and one JS
-    /// wrapper for all of them.
-    pub fn flow(
-        &self,
-        op: u8,
-        a: Option<String>,
-        b: Option<String>,
-        timeout: Option<String>,
-        flag: bool,
-    ) -> String {
-        let client = self.client.clone();
-        start(async move {
-            match op {
-                // loginWithRedirect(appState, authorizationParams)
-                0 => {
-                    if a.is_some() {
-                        json_arg(a.clone(), "appState")?;
-                    }
-                    let params = json_arg(b, "authorizationParams")?;
-                    client.login_with_redirect(a, Some(&params)).await?;
-                }
-                // handleRedirectCallback(url, from the address bar): validates the response
-                // and stores its tokens; a URL from the address bar is cleaned first.
-                1 => {
-                    let url = a.unwrap_or_default();
-                    let outcome = client.handle_redirect(&url, flag).await?;
-                    let mut done = Json::Obj(Vec::new());
-                    // appState is the app's own JSON, checked when the login started.
-                    if let Some(app_state) =
-                        outcome.app_state.and_then(|t| Json::parse(t.as_bytes()))
-                    {
-                        done.set("appState", app_state);
-                    }
-                    return Ok(done.to_text());
-                }
-                // getAccessToken past the cache (cacheMode, authorizationParams): the token
-                // or null (see `Client::get_access_token`).
-                2 => {
-                    let mode = CacheMode::parse(a.as_deref())?;
-                    let params = json_arg(b, "authorizationParams")?;
-                    let timeout = timeout_arg(timeout)?;
-                    let token = client
-                        .get_access_token(Some(&params), mode, timeout)
-                        .await?;
-                    return Ok(token_json(token));
-                }
-                // checkSession(authorizationParams): "not logged in" settles quietly.
-                3 => {
-                    client
-                        .check_session(&json_arg(a, "authorizationParams")?)
-                        .await?
-                }
-                // loginWithPopup(authorizationParams): the entry has opened the popup already,
-                // while the click still counted.
-                4 => {
-                    let params = json_arg(a, "authorizationParams")?;
-                    client
-                        .login_with_popup(&params, timeout_arg(timeout)?)
-                        .await?
-                }
-                // generateDpopProof({ url, method, accessToken, nonce }): the proof.
-                6 => {
-                    let options = json_arg(a, "generateDpopProof's options")?;
-                    let proof = client.generate_dpop_proof(&options).await?;
-                    return Ok(Json::Str(proof).to_text());
-                }
-                // logout(logoutParams, navigate: false for `openUrl: false`).
-                _ => {
-                    let params = json_arg(a, "logoutParams")?;
-                    client.logout(Some(&params), flag).await?;
-                }
-            }
-            Ok("null".into())
-        })
-    }
+pub fn dpop(client: u32) -> bool {
+    at(client).config.use_dpop
+}
 
-    /// The state of the response in `url` when this client holds no transaction for it in
-    /// this tab: the response belongs to another window's flow (see `Client::foreign_state`).
-    #[wasm_bindgen(js_name = foreignState)]
-    pub fn foreign_state(&self, url: &str) -> Option<String> {
-        self.client.foreign_state(url)
-    }
+/// The user's claims as JSON text.
+#[wasm_bindgen(js_name = getUser)]
+pub fn get_user(client: u32) -> Option<String> {
+    at(client).user().map(|u| u.to_text())
+}
 
-    /// `url` without the response it carries (fragment, response parameters of the query).
-    #[wasm_bindgen(js_name = cleanUrl)]
-    pub fn clean_url(&self, url: &str) -> String {
-        crate::core::response::clean_url(url)
-    }
+/// The ID token's claims plus `__raw`, as JSON text.
+#[wasm_bindgen(js_name = getIdTokenClaims)]
+pub fn get_id_token_claims(client: u32) -> Option<String> {
+    at(client).id_token_claims().map(|entry| {
+        let mut claims = entry.claims;
+        claims.set("__raw", Json::Str(entry.raw));
+        claims.to_text()
+    })
+}
 
-    /// Where the cached access token for these options is, if one is valid: the common case,
-    /// before every API call, answered without a task. -1 for none, else a number that names
-    /// the token's text (read it with `tokenAt`) for as long as the session does not change.
-    /// Throws an error step.
-    #[wasm_bindgen(js_name = cachedToken)]
-    pub fn cached_token(
-        &self,
-        mode: Option<String>,
-        params: Option<String>,
-    ) -> std::result::Result<f64, String> {
-        let mode = CacheMode::parse(mode.as_deref()).map_err(thrown)?;
-        let params = json_arg(params, "authorizationParams").map_err(thrown)?;
-        let slot = self
-            .client
-            .cached_access_token_slot(Some(&params), mode)
-            .map_err(thrown)?;
-        Ok(slot.map_or(-1.0, |(version, index)| {
-            version as f64 * TOKEN_SLOTS + index as f64
-        }))
-    }
+#[wasm_bindgen(js_name = isAuthenticated)]
+pub fn is_authenticated(client: u32) -> bool {
+    at(client).is_authenticated()
+}
 
-    /// The text of the token `cachedToken` named.
-    #[wasm_bindgen(js_name = tokenAt)]
-    pub fn token_at(&self, slot: f64) -> Option<String> {
-        self.client.access_token_at((slot % TOKEN_SLOTS) as usize)
-    }
+/// Another tab logged in or out: take the session from storage (or drop it).
+#[wasm_bindgen(js_name = syncFromStorage)]
+pub fn sync_from_storage(client: u32, logged_out: bool) {
+    at(client).sync_from_storage(logged_out);
+}
 
-    /// The whole seconds the token `cachedToken` named has left, for `detailedResponse`.
-    #[wasm_bindgen(js_name = expiresIn)]
-    pub fn expires_in(&self, slot: f64) -> f64 {
-        let index = (slot % TOKEN_SLOTS) as usize;
-        self.client.access_token_expires_in(index).unwrap_or(0) as f64
-    }
+/// Changes whenever the session does (login, renewal, logout, another tab).
+#[wasm_bindgen(js_name = sessionVersion)]
+pub fn session_version(client: u32) -> u32 {
+    at(client).session_version()
+}
 
-    /// A resource server's answer to a request with a DPoP proof (`fetchWithAuth`): keeps its
-    /// nonce; true when it asks for the request once more with it.
-    #[wasm_bindgen(js_name = dpopAnswer)]
-    pub fn dpop_answer(
-        &self,
-        url: &str,
-        status: u16,
-        www_authenticate: Option<String>,
-        nonce: Option<String>,
-    ) -> bool {
-        self.client.dpop_answer(
-            url,
-            status,
-            www_authenticate.as_deref().unwrap_or_default(),
-            nonce.as_deref(),
-        )
-    }
+/// The localStorage entry of this client's session, for `cacheLocation: 'localstorage'`.
+#[wasm_bindgen(js_name = storageKey)]
+pub fn storage_key(client: u32) -> Option<String> {
+    at(client)
+        .uses_local_storage()
+        .then(|| at(client).session_key())
+}
 
-    /// Whether access tokens are DPoP-bound (`Authorization: DPoP`).
-    #[wasm_bindgen(getter)]
-    pub fn dpop(&self) -> bool {
-        self.client.config.use_dpop
-    }
-
-    /// The user's claims as JSON text.
-    #[wasm_bindgen(js_name = getUser)]
-    pub fn get_user(&self) -> Option<String> {
-        self.client.user().map(|u| u.to_text())
-    }
-
-    /// The ID token's claims plus `__raw`, as JSON text.
-    #[wasm_bindgen(js_name = getIdTokenClaims)]
-    pub fn get_id_token_claims(&self) -> Option<String> {
-        self.client.id_token_claims().map(|entry| {
-            let mut claims = entry.claims;
-            claims.set("__raw", Json::Str(entry.raw));
-            claims.to_text()
-        })
-    }
-
-    #[wasm_bindgen(js_name = isAuthenticated)]
-    pub fn is_authenticated(&self) -> bool {
-        self.client.is_authenticated()
-    }
-
-    /// Another tab logged in or out: take the session from storage (or drop it).
-    #[wasm_bindgen(js_name = syncFromStorage)]
-    pub fn sync_from_storage(&self, logged_out: bool) {
-        self.client.sync_from_storage(logged_out);
-    }
-
-    /// Changes whenever the session does (login, renewal, logout, another tab).
-    #[wasm_bindgen(getter, js_name = sessionVersion)]
-    pub fn session_version(&self) -> u32 {
-        self.client.session_version()
-    }
-
-    /// The localStorage entry of this client's session, for `cacheLocation: 'localstorage'`.
-    #[wasm_bindgen(getter, js_name = storageKey)]
-    pub fn storage_key(&self) -> Option<String> {
-        self.client
-            .uses_local_storage()
-            .then(|| self.client.session_key())
-    }
-
-    /// The name tabs of this client talk on (BroadcastChannel).
-    #[wasm_bindgen(getter, js_name = channelName)]
-    pub fn channel_name(&self) -> String {
-        self.client.channel_name()
-    }
+/// The name tabs of this client talk on (BroadcastChannel).
+#[wasm_bindgen(js_name = channelName)]
+pub fn channel_name(client: u32) -> String {
+    at(client).channel_name()
 }
