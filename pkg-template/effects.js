@@ -18,8 +18,8 @@ const CLOSED_GRACE_MS = 1000;
 // a few milliseconds before it reports it closed; a person takes far longer to close a window
 // that just showed a page.
 const SEEN_MS = 500;
-// The states of the frame and popup flows this window runs now, by state ('frame' or
-// 'popup'), on a property of `window` that our response windows read through their parent or
+// The frame and popup flows this window runs now, by state (their kind, 'frame' or 'popup',
+// and how to hand them a response), on a property of `window` that our response windows read through their parent or
 // opener (see `isResponseWindow`); one property shared by every copy of the package on the page.
 const FLOWS = 'spa-login:flows';
 // Where a popup whose opener link was cut hands the response back to its opener (see
@@ -47,10 +47,12 @@ function flowsOf(win) {
 // Marks `state` as a pending flow of this window until the returned function is called.
 function pending(state, kind) {
   const flows = flowsOf(window);
-  flows.set(state, kind);
-  return () => flows.delete(state);
+  // `deliver(href)` takes a response its window hands over; `fail(error)` ends the flow early
+  // (both set by awaitResponse); `end()` unregisters the flow.
+  const flow = { kind, deliver() {}, fail() {}, end: () => flows.delete(state) };
+  flows.set(state, flow);
+  return flow;
 }
-
 // The one `state` of a response URL (fragment, else query), if there is exactly one.
 function stateOf(href) {
   const url = new URL(href);
@@ -145,8 +147,9 @@ function readResponse(href, redirectUri, state) {
 // with the transaction's state, or the window landing on the redirect URI. A popup's response
 // may also come back from the app's own page at the redirect URI through `handOver`, when the
 // provider's Cross-Origin-Opener-Policy cut the popup off from this window.
-// `endEarly(fail)`, if given, receives the function that ends the wait with a failure.
-function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup, endEarly) {
+// `flow` (see `pending`) gets the functions that end the wait early, with a response its window
+// hands over or with a failure.
+function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup, flow) {
   return new Promise((resolve, reject) => {
     let timer;
     let poll;
@@ -173,7 +176,11 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup, 
       done(resolve, text);
     };
     window.addEventListener('message', onMessage);
-    endEarly?.((why) => done(reject, why));
+    flow.fail = (why) => done(reject, why);
+    flow.deliver = (href) => {
+      const response = readResponse(href, redirectUri, state);
+      if (response) found(response);
+    };
     if (isPopup) {
       unlisten = listen(OFFER, (data, reply) => {
         if (data.state !== state || typeof data.url !== 'string' || !readResponse(data.url, redirectUri, state)) return;
@@ -223,37 +230,34 @@ async function runSilentFrame({ url, origin, state, redirectUri, timeoutMs }) {
   frame.setAttribute('aria-hidden', 'true');
   frame.tabIndex = -1;
   frame.style.cssText = 'position:absolute;width:0;height:0;border:0;visibility:hidden';
-  const done = pending(state, 'frame');
+  const flow = pending(state, 'frame');
   frame.src = url;
   // Two ways the frame can be seen to bring nothing, long before the timeout: the page's CSP
   // refuses it (the document's securitypolicyviolation event, for the provider's origin or for
   // the way back to the redirect URI), or it loads a page that is no response (an error page
   // of the provider: prompt=none must end in a redirect or a web_message).
-  let fail;
   let grace;
   // A blocked URI is a URL or, stripped for privacy, an origin.
   const ours = (blocked) => [url, redirectUri].some((u) => `${blocked}/`.startsWith(`${new URL(u).origin}/`));
   const onViolation = (e) => {
     if (/^(frame|child)-src$/.test(e.effectiveDirective) && ours(e.blockedURI)) {
-      fail(failure('frame_blocked', `${e.effectiveDirective} refused ${e.blockedURI}`));
+      flow.fail(failure('frame_blocked', `${e.effectiveDirective} refused ${e.blockedURI}`));
     }
   };
   // (A frame whose src is set before it is inserted fires no load for its first about:blank.)
   const onLoad = () => {
     clearTimeout(grace);
-    grace = setTimeout(() => fail(failure('timeout', 'the page in the hidden iframe is no response')), ANSWER_GRACE_MS);
+    grace = setTimeout(() => flow.fail(failure('timeout', 'the page in the hidden iframe is no response')), ANSWER_GRACE_MS);
   };
   document.addEventListener('securitypolicyviolation', onViolation);
   frame.addEventListener('load', onLoad);
   document.body.appendChild(frame);
   try {
-    return await awaitResponse(frame.contentWindow, { origin, state, redirectUri, timeoutMs }, false, (f) => {
-      fail = f;
-    });
+    return await awaitResponse(frame.contentWindow, { origin, state, redirectUri, timeoutMs }, false, flow);
   } finally {
     clearTimeout(grace);
     document.removeEventListener('securitypolicyviolation', onViolation);
-    done();
+    flow.end();
     frame.remove();
   }
 }
@@ -267,31 +271,38 @@ export function openPopup(popup) {
 }
 
 async function runPopup(popup, { url, origin, state, redirectUri, timeoutMs }) {
-  const done = pending(state, 'popup');
+  const flow = pending(state, 'popup');
   try {
-    const waiting = awaitResponse(popup, { origin, state, redirectUri, timeoutMs }, true);
+    const waiting = awaitResponse(popup, { origin, state, redirectUri, timeoutMs }, true, flow);
     if (!popup.closed) popup.location.href = url;
     return await waiting;
   } finally {
-    done();
+    flow.end();
     if (!popup.closed) popup.close();
   }
 }
 
 // True when this page (at `href`) is the response window of a flow its parent (a frame's) or
 // opener (a popup's) runs: a window of our origin with a pending flow of that kind with the
-// state in `href`. Then the response is that window's to read. Its name proves nothing.
+// state in `href`. Then the response is that window's: it is handed over at once. Its name
+// proves nothing.
 export function isResponseWindow(href = window.location.href) {
   const state = stateOf(href);
   if (state === undefined) return false;
-  const runs = (win, kind) => {
+  const flowIn = (win, kind) => {
     try {
-      return !!win && win !== window && Object.hasOwn(win, FLOWS) && win[FLOWS].get(state) === kind;
+      const flow = !!win && win !== window && Object.hasOwn(win, FLOWS) ? win[FLOWS].get(state) : undefined;
+      return flow?.kind === kind ? flow : undefined;
     } catch {
-      return false; // another origin's window
+      return undefined; // another origin's window
     }
   };
-  return runs(window.parent, 'frame') || runs(window.opener, 'popup');
+  const flow = flowIn(window.parent, 'frame') ?? flowIn(window.opener, 'popup');
+  // Handed over at once: the app may change its address (a router, say) before that window's
+  // next look at this one, and then the response would be lost. That window checks it as it
+  // checks what it reads itself.
+  flow?.deliver(href);
+  return !!flow;
 }
 
 // Offers the response in `url` (with `state`) to the window of this origin whose popup flow
