@@ -483,6 +483,29 @@ async function keyPair(name) {
   return pair;
 }
 
+// Key pairs as read or made, with their public JWK, by name: every proof needs the pair twice
+// (its public key, then a signature), and IndexedDB and exportKey are slow to ask each time.
+const dpopKeys = new Map();
+
+function dpopKey(name) {
+  let key = dpopKeys.get(name);
+  if (!key) {
+    key = keyPair(name).then(async (pair) => {
+      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+      return { pair, jwk: JSON.stringify({ kty, crv, x, y }) };
+    });
+    key.catch(() => dpopKeys.delete(name));
+    dpopKeys.set(name, key);
+  }
+  return key;
+}
+
+/** Forgets the key pairs read so far: a logout (here, or in another tab, which deleted the
+ * stored pair) means the next proof reads or makes the pair again. */
+export function forgetDpopKeys() {
+  dpopKeys.clear();
+}
+
 /** Deletes the key pair `name`: the next one made is new. */
 function forgetKeyPair(name) {
   return inStore('readwrite', (s) => s.delete(name));
@@ -513,15 +536,14 @@ export async function perform(effect, ctx = {}) {
         body: effect.body,
         credentials: 'omit',
       }, effect.timeoutMs));
-    case 'dpopKey': {
-      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', (await keyPair(effect.name)).publicKey);
-      return JSON.stringify({ kty, crv, x, y });
-    }
+    case 'dpopKey':
+      return (await dpopKey(effect.name)).jwk;
     case 'dpopSign': {
-      const { privateKey } = await keyPair(effect.name);
+      const { privateKey } = (await dpopKey(effect.name)).pair;
       return b64u(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, new TextEncoder().encode(effect.input)));
     }
     case 'dpopForget':
+      forgetDpopKeys();
       await forgetKeyPair(effect.name);
       return '';
     case 'verify': {

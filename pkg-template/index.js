@@ -3,7 +3,7 @@
 // an AuthError. It works as-is in a browser <script type="module">, in Vite and in webpack 5:
 // the `new URL(..., import.meta.url)` below is the form all three understand.
 import init, * as W from './spa_login.js';
-import { perform, openPopup, isResponseWindow, handOver } from './effects.js';
+import { perform, openPopup, isResponseWindow, handOver, forgetDpopKeys } from './effects.js';
 
 let loading;
 
@@ -148,6 +148,8 @@ class Client {
       this.#channel.onmessage = (e) => {
         if (e.data !== 'login' && e.data !== 'logout') return;
         W.syncFromStorage(this.#id, e.data === 'logout');
+        // That tab's logout deleted the stored DPoP key: this tab must not sign with its copy.
+        if (e.data === 'logout') forgetDpopKeys();
         this.#quietly(() => this.#emit());
         // A memory cache cannot share tokens: fetch this tab's own from the provider session.
         // (A localStorage cache gets them from the storage event below, which may come later.)

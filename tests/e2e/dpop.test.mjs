@@ -139,6 +139,38 @@ defineE2E('DPoP in the browser (plain sample)', {
     assert.deepEqual(stack.apiCalls, [{ scheme: 'DPoP', status: 200, jkt: call.body.jkt }], 'one call, in the DPoP scheme');
   });
 
+  it("the key pair is kept in IndexedDB, and its private key cannot be exported", async () => {
+    const { page, stacks: { dpop: stack } } = env;
+    await logIn(page, stack);
+    const call = await callBoundApi(page, stack);
+    const stored = await page.evaluate(async () => {
+      const db = await new Promise((resolve, reject) => {
+        const open = indexedDB.open('spa-login');
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+      const pairs = await new Promise((resolve, reject) => {
+        const all = db.transaction('dpop-keys').objectStore('dpop-keys').getAll();
+        all.onsuccess = () => resolve(all.result);
+        all.onerror = () => reject(all.error);
+      });
+      db.close();
+      return Promise.all(pairs.map(async ({ privateKey, publicKey }) => ({
+        privateExtractable: privateKey.extractable,
+        privateUsages: privateKey.usages,
+        exportPrivate: await crypto.subtle.exportKey('jwk', privateKey).then(() => 'exported', (e) => e.name),
+        publicJwk: await crypto.subtle.exportKey('jwk', publicKey),
+      })));
+    });
+    assert.equal(stored.length, 1, 'one key pair for the one client');
+    const [pair] = stored;
+    assert.equal(pair.privateExtractable, false);
+    assert.deepEqual(pair.privateUsages, ['sign']);
+    assert.equal(pair.exportPrivate, 'InvalidAccessError', 'WebCrypto refuses to export the private key');
+    const { kty, crv, x, y } = pair.publicJwk;
+    assert.equal(await calculateJwkThumbprint({ kty, crv, x, y }, 'sha256'), call.body.jkt, 'the stored key is the one the token is bound to');
+  });
+
   it('a token read in the page and replayed from elsewhere is refused', async () => {
     const { page, stacks: { dpop: stack } } = env;
     // localStorage, so that a second client in the page reads the same token.
