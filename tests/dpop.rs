@@ -51,6 +51,16 @@ fn verified(proof: &str) -> Value {
         .claims
 }
 
+/// The session as stored (the memory cache's entry).
+fn stored_session(client: &Client<FakePorts>) -> Option<String> {
+    client
+        .ports
+        .tokens
+        .inner
+        .get(&client.session_key())
+        .unwrap()
+}
+
 fn proofs(client: &Client<FakePorts>) -> Vec<String> {
     client.ports.post_proofs.borrow().clone()
 }
@@ -86,26 +96,13 @@ fn every_token_request_carries_a_fresh_proof_for_the_token_endpoint() {
 fn a_bearer_token_in_answer_to_a_dpop_request_is_refused_and_nothing_is_stored() {
     let (client, provider) = dpop_client();
     log_in(&client, &provider);
-    let before = client
-        .ports
-        .tokens
-        .inner
-        .get(&client.session_key())
-        .unwrap();
+    let before = stored_session(&client);
     *provider.token_type.borrow_mut() = "Bearer";
     client.ports.now_ms.set(NOW_MS + 700_000.0);
     let e = block_on(client.get_access_token(None, CacheMode::Off, None)).unwrap_err();
     assert_eq!(e.code(), "invalid_response");
     assert!(e.description.contains("DPoP"), "{}", e.description);
-    assert_eq!(
-        client
-            .ports
-            .tokens
-            .inner
-            .get(&client.session_key())
-            .unwrap(),
-        before
-    );
+    assert_eq!(stored_session(&client), before);
 
     // A fresh login is refused the same way, with no session stored.
     let (client, provider) = dpop_client();
@@ -117,15 +114,7 @@ fn a_bearer_token_in_answer_to_a_dpop_request_is_refused_and_nothing_is_stored()
         .unwrap_err();
     assert_eq!(e.code(), "invalid_response");
     assert!(!client.is_authenticated());
-    assert_eq!(
-        client
-            .ports
-            .tokens
-            .inner
-            .get(&client.session_key())
-            .unwrap(),
-        None
-    );
+    assert_eq!(stored_session(&client), None);
 }
 
 #[test]
@@ -261,12 +250,7 @@ fn logout_revokes_with_a_proof_then_forgets_the_key_before_leaving() {
 fn without_indexed_db_dpop_fails_clearly_and_an_earlier_session_stays() {
     let (client, provider) = dpop_client();
     log_in(&client, &provider);
-    let before = client
-        .ports
-        .tokens
-        .inner
-        .get(&client.session_key())
-        .unwrap();
+    let before = stored_session(&client);
     client.ports.no_indexed_db.set(true);
     client.ports.now_ms.set(NOW_MS + 700_000.0);
     let posted = client.ports.posted.borrow().len();
@@ -278,15 +262,7 @@ fn without_indexed_db_dpop_fails_clearly_and_an_earlier_session_stays() {
         posted,
         "no request without a proof"
     );
-    assert_eq!(
-        client
-            .ports
-            .tokens
-            .inner
-            .get(&client.session_key())
-            .unwrap(),
-        before
-    );
+    assert_eq!(stored_session(&client), before);
 }
 
 /// `useDpop` with an implicit response_type is refused by createClient (tests/code_flow.rs);
