@@ -2,8 +2,8 @@
 // is. Firefox (Debian's firefox-esr) is driven by puppeteer-core over WebDriver BiDi and
 // wrapped here in the few Playwright calls the suites make: a browser's newContext; a
 // context's newPage, addInitScript, clearCookies and close; a page's goto, reload, evaluate,
-// locator, getByRole, waitForURL, waitForEvent, a route that fulfils requests, and its
-// request, response and framenavigated events. So one suite runs in both. A test that needs
+// addInitScript, locator, getByRole, waitForURL, waitForEvent, a route that fulfils requests,
+// and its request, response and framenavigated events. So one suite runs in both. A test that needs
 // more of Playwright (rewriting a provider's redirect on its way) runs in Chromium only.
 import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
@@ -99,6 +99,8 @@ function firefoxPage(page, context) {
     goto: (url, { timeout } = {}) => page.goto(url, { timeout }),
     reload: ({ timeout } = {}) => page.reload({ timeout }),
     evaluate: (f, arg) => page.evaluate(f, arg),
+    // Playwright's page.addInitScript: before the page's own scripts, in its later documents.
+    addInitScript: (script) => page.evaluateOnNewDocument(script),
     locator: locate,
     getByRole: (role, { name }) => locate(`::-p-aria([name=${JSON.stringify(name)}][role="${role}"])`),
     waitForURL: async (accept, { timeout = 30_000 } = {}) => {

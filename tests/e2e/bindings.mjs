@@ -1,0 +1,119 @@
+// spa-login/react and spa-login/vue in a headless browser against the local provider, with the
+// code flow and refresh tokens (bindings.test.mjs runs the suite in Chromium,
+// bindings.firefox.test.mjs in Firefox): the pages in bindings/ (React under StrictMode in its
+// development build, Vue with vue-router) count the renders of each component that reads the
+// state.
+import assert from 'node:assert/strict';
+import { FLOWS } from '../../www/servers.mjs';
+import {
+  WAIT_MS, assertCleanAddressBar, byTestId, defineE2E, eventually, recordAuthorizeRequests, recordNavigations, settledStatus, signInAtProvider,
+  testIdText, webStorage,
+} from './harness.mjs';
+
+const FRAMEWORKS = ['react', 'vue'];
+
+export function defineBindingsSuite(browser) {
+  defineE2E(`the framework bindings${browser === 'chromium' ? '' : ` (${browser})`}`, {
+    browser,
+    stacks: Object.fromEntries(FRAMEWORKS.map((f) => [f, [`bindings-${f}`, { config: FLOWS['code-refresh'] }]])),
+  }, (env, it) => {
+    const codeExchanges = (stack) => stack.grants.filter((g) => g.grantType === 'authorization_code');
+
+    // From `path` of the app, through the provider's forms, back at the app (whatever started
+    // the login: the page's button or a guard).
+    async function signIn(page, stack) {
+      await page.waitForURL((url) => url.href.startsWith(`${stack.providerOrigin}/interaction/`), { timeout: WAIT_MS });
+      await signInAtProvider(page, page.waitForURL((url) => url.origin === stack.appUrl, { timeout: WAIT_MS }));
+    }
+
+    async function logIn(page, stack) {
+      await page.goto(`${stack.appUrl}/`, { timeout: WAIT_MS });
+      assert.equal(await settledStatus(page), 'Logged out', 'a fresh browser context starts logged out');
+      await byTestId(page, 'login').click();
+      await signIn(page, stack);
+      assert.equal(await settledStatus(page), 'Logged in');
+      assert.equal(await testIdText(page, 'profile', /\S/), 'Alice Liddell');
+    }
+
+    // The render counts once React or Vue has had the chance to render whatever is pending.
+    const settledCounts = (page) => page.evaluate(() => new Promise((resolve) => {
+      requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => resolve({ ...window.counts }))));
+    }));
+
+    it('react: StrictMode mounts the provider twice with a callback in the URL; the code is exchanged once and no error shows', async () => {
+      const { page, stacks: { react: stack } } = env;
+      await logIn(page, stack);
+      // The page that handled the callback did run its effects twice: StrictMode was on.
+      assert.equal(await page.evaluate(() => window.counts.providerEffects), 2, 'StrictMode mounted the app twice');
+      assert.deepEqual(codeExchanges(stack).map((g) => g.error ?? 'issued'), ['issued'], 'one code exchange, which succeeded');
+      assert.equal(stack.grants.length, 1, 'no other request to the token endpoint');
+      assert.equal(await testIdText(page, 'error', /^/), '', 'no error is shown');
+      assertCleanAddressBar(page, stack);
+      const { session } = await webStorage(page);
+      assert.deepEqual(Object.keys(session).filter((k) => k.startsWith('spa-login.tx.')), [], 'the transaction is used up');
+    });
+
+    for (const framework of FRAMEWORKS) {
+      it(`${framework}: the guard sends a logged-out user to the provider and back to the guarded route`, async () => {
+        const { page, stacks: { [framework]: stack } } = env;
+        const authorize = recordAuthorizeRequests(page, stack);
+        await page.goto(`${stack.appUrl}/private?tab=2`, { timeout: WAIT_MS });
+        await signIn(page, stack);
+        assert.equal(await testIdText(page, 'private', 'Private page'), 'Private page');
+        await eventually(() => page.url(), (u) => u === `${stack.appUrl}/private?tab=2`, { what: 'the guarded route in the address bar' });
+        assert.equal(await settledStatus(page), 'Logged in');
+        assert.equal(await testIdText(page, 'error', /^/), '', 'no error is shown');
+        assert.equal(codeExchanges(stack).length, 1, 'one login');
+        // There and back once: the guard did not send the user again after the callback.
+        assert.equal(authorize.filter((u) => u.searchParams.get('prompt') !== 'none').length, 1, 'one interactive login');
+      });
+
+      it(`${framework}: a token renewal that changes nothing renders nothing; a change does`, async () => {
+        const { page, stacks: { [framework]: stack } } = env;
+        await logIn(page, stack);
+        const login = stack.grants.at(-1).issued;
+        const before = await settledCounts(page);
+        const token = await page.evaluate(() => window.auth.getAccessToken({ cacheMode: 'off' }));
+        // A real renewal: the refresh token was used and the client keeps new tokens (its
+        // session changed, so it tells its listeners, with a user object parsed anew).
+        const renewal = stack.grants.at(-1);
+        assert.equal(renewal.grantType, 'refresh_token');
+        assert.ok(renewal.issued?.idToken, 'the renewal brought an ID token');
+        assert.equal(token, renewal.issued.accessToken);
+        assert.notEqual(token, login.accessToken);
+        assert.deepEqual(await settledCounts(page), before, 'no component rendered again');
+        // The counts do see a change: a local logout renders the status and the profile.
+        await page.evaluate(() => window.auth.logout({ openUrl: false }));
+        await testIdText(page, 'status', 'Logged out');
+        const after = await settledCounts(page);
+        assert.ok(after.statusRenders > before.statusRenders && after.profileRenders > before.profileRenders, JSON.stringify({ before, after }));
+      });
+
+      it(`${framework}: a logout in another tab shows in this one`, async () => {
+        const { page, context, stacks: { [framework]: stack } } = env;
+        // Without refresh tokens, so the other tab restores the session through the provider's.
+        stack.setConfig({ useRefreshTokens: false });
+        await logIn(page, stack);
+        const other = await context.newPage();
+        // Every status the other tab paints (read before each frame) while it restores the session.
+        await other.addInitScript(() => {
+          window.statusSeen = [];
+          const look = () => {
+            const text = document.querySelector('[data-testid=status]')?.textContent;
+            if (text && text !== window.statusSeen.at(-1)) window.statusSeen.push(text);
+            requestAnimationFrame(look);
+          };
+          requestAnimationFrame(look);
+        });
+        await other.goto(`${stack.appUrl}/`, { timeout: WAIT_MS });
+        assert.equal(await settledStatus(other), 'Logged in', 'the other tab restored the session');
+        assert.deepEqual(await other.evaluate(() => window.statusSeen), ['Loading', 'Logged in'], 'no "Logged out" flashed before');
+        const navigations = recordNavigations(page);
+        await byTestId(other, 'logout').click();
+        await testIdText(page, 'status', 'Logged out');
+        assert.equal(await testIdText(page, 'profile', /^/), '', 'no profile is shown');
+        assert.deepEqual(navigations, [], 'this tab did not reload or navigate');
+      });
+    }
+  });
+}
