@@ -82,8 +82,14 @@ function withClientInPage(page, call, api) {
 
 // Logs out through the provider's end-session page, back to the app.
 async function logOut(page, stack) {
+  // The provider's page submits its logout form itself, at once: waiting for it to finish
+  // loading (waitForURL) can miss it, so its navigation is watched from before the click.
+  const atProvider = page.waitForEvent('framenavigated', {
+    predicate: (frame) => frame === page.mainFrame() && frame.url().startsWith(stack.metadata.end_session_endpoint),
+    timeout: WAIT_MS,
+  });
   await byTestId(page, 'logout').click();
-  await page.waitForURL((url) => url.href.startsWith(stack.metadata.end_session_endpoint), { timeout: WAIT_MS });
+  await atProvider;
   await page.waitForURL((url) => url.href === `${stack.appUrl}/`, { timeout: WAIT_MS });
   assert.equal(await settledStatus(page), 'Logged out');
 }
