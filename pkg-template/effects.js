@@ -543,7 +543,7 @@ export async function perform(effect, ctx = {}) {
       return b64u(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, new TextEncoder().encode(effect.input)));
     }
     case 'dpopForget':
-      forgetDpopKeys();
+      dpopKeys.delete(effect.name);
       await forgetKeyPair(effect.name);
       return '';
     case 'verify': {

@@ -440,26 +440,40 @@ impl<P: Ports> Client<P> {
     /// A fresh PKCE pair (RFC 7636 4.1, 4.2): a verifier of 43 unreserved characters from 256
     /// random bits, and its S256 challenge, base64url(SHA-256(verifier)). Never `plain`.
     async fn pkce(&self) -> Result<(String, String)> {
-        let mut bytes = [0u8; RANDOM_BYTES];
+        let verifier = self.random_value()?;
+        let challenge = self.sha256(&verifier).await?;
+        Ok((verifier, challenge))
+    }
+
+    /// Fills `bytes` from the CSPRNG.
+    fn fill_random(&self, bytes: &mut [u8]) -> Result<()> {
         self.ports
-            .random(&mut bytes)
-            .map_err(|e| AuthError::config(msg(&["no secure random source: ", &e])))?;
-        let verifier = base64url::encode(&bytes);
+            .random(bytes)
+            .map_err(|e| AuthError::config(msg(&["no secure random source: ", &e])))
+    }
+
+    /// 256 fresh random bits, base64url: a PKCE verifier, a DPoP `jti`.
+    fn random_value(&self) -> Result<String> {
+        let mut bytes = [0u8; RANDOM_BYTES];
+        self.fill_random(&mut bytes)?;
+        Ok(base64url::encode(&bytes))
+    }
+
+    /// base64url(SHA-256(text)): a PKCE challenge, a DPoP `ath`.
+    async fn sha256(&self, text: &str) -> Result<String> {
         let digest = self
             .ports
-            .digest(HashAlg::Sha256, verifier.as_bytes())
+            .digest(HashAlg::Sha256, text.as_bytes())
             .await
             .map_err(|e| AuthError::config(msg(&["SHA-256 is not available: ", &e])))?;
-        Ok((verifier, base64url::encode(&digest)))
+        Ok(base64url::encode(&digest))
     }
 
     /// Fresh `state` and `nonce`, 256 bits each, never equal (Core 15.5.2).
     fn state_and_nonce(&self) -> Result<(String, String)> {
         let mut bytes = [0u8; 2 * RANDOM_BYTES];
         loop {
-            self.ports
-                .random(&mut bytes)
-                .map_err(|e| AuthError::config(msg(&["no secure random source: ", &e])))?;
+            self.fill_random(&mut bytes)?;
             let (a, b) = bytes.split_at(RANDOM_BYTES);
             if a != b {
                 return Ok((base64url::encode(a), base64url::encode(b)));
@@ -789,19 +803,9 @@ impl<P: Ports> Client<P> {
         };
         let key = dpop::public_key(&self.ports.dpop_key(&name).await.map_err(key_error)?)?;
         let ath = match access_token {
-            Some(token) => Some(base64url::encode(
-                &self
-                    .ports
-                    .digest(HashAlg::Sha256, token.as_bytes())
-                    .await
-                    .map_err(|e| AuthError::config(msg(&["SHA-256 is not available: ", &e])))?,
-            )),
+            Some(token) => Some(self.sha256(token).await?),
             None => None,
         };
-        let mut jti = [0u8; RANDOM_BYTES];
-        self.ports
-            .random(&mut jti)
-            .map_err(|e| AuthError::config(msg(&["no secure random source: ", &e])))?;
         let kept = origin_of(url)
             .ok()
             .and_then(|origin| lookup(&self.dpop_nonces, &origin));
@@ -811,7 +815,7 @@ impl<P: Ports> Client<P> {
                 htm: method,
                 url,
                 iat: (self.ports.now_ms() / 1000.0) as u64,
-                jti: &base64url::encode(&jti),
+                jti: &self.random_value()?,
                 nonce: nonce.or(kept.as_deref()),
                 ath: ath.as_deref(),
             },

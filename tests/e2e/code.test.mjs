@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { CLIENT_ID, FLOWS } from '../../www/servers.mjs';
 import {
-  assertCleanAddressBar, assertStayedAtApp, assertStorageHoldsNone, byTestId, clickAndCallApi, defineE2E, eventually,
-  fragmentParams, iframeCount, loginThroughProvider, openApp, queryParams, recordAuthorizeRequests, recordCallbacks,
+  assertCleanAddressBar, assertStayedAtApp, assertStorageHoldsNone, clickAndCallApi, defineE2E, eventually,
+  fragmentParams, iframeCount, loginThroughProvider, logOutThroughProvider, openApp, queryParams, recordAuthorizeRequests, recordCallbacks,
   recordNavigations, replaceResponseParam, rewriteCallbacks, settledStatus, testIdText, WAIT_MS, webStorage,
 } from './harness.mjs';
 
@@ -128,16 +128,7 @@ async function logOut(page, stack, refreshToken) {
     if (refreshToken) whenLeaving ??= await refreshAtProvider(stack, refreshToken);
     await route.continue();
   });
-  // Leaving for the provider's end-session page must be seen before waiting for the app's
-  // address: until that page commits, the address bar still shows the app.
-  const atProvider = page.waitForEvent('framenavigated', {
-    predicate: (frame) => frame === page.mainFrame() && frame.url().startsWith(stack.metadata.end_session_endpoint),
-    timeout: WAIT_MS,
-  });
-  await byTestId(page, 'logout').click();
-  await atProvider;
-  await page.waitForURL((url) => url.href === `${stack.appUrl}/`, { timeout: WAIT_MS });
-  assert.equal(await settledStatus(page), 'Logged out');
+  await logOutThroughProvider(page, stack);
   return { revocations, whenLeaving };
 }
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader } from 'jose';
 import { CLIENT_ID, FLOWS } from '../../www/servers.mjs';
 import { dpopKey, dpopProof } from './dpop-proofs.mjs';
-import { byTestId, clickAndCallApi, defineE2E, loginThroughProvider, settledStatus, testIdText, WAIT_MS } from './harness.mjs';
+import { clickAndCallApi, defineE2E, loginThroughProvider, logOutThroughProvider, settledStatus, testIdText, WAIT_MS } from './harness.mjs';
 
 const DPOP = FLOWS['code-dpop'];
 const NONCE = { requireNonce: true };
@@ -78,20 +78,6 @@ function withClientInPage(page, call, api) {
     const last = first.status === 401 && nonce ? await get(nonce) : first;
     return { statuses: [first.status, ...(last === first ? [] : [last.status])], nonce, body: await last.json() };
   }, { call, api });
-}
-
-// Logs out through the provider's end-session page, back to the app.
-async function logOut(page, stack) {
-  // The provider's page submits its logout form itself, at once: waiting for it to finish
-  // loading (waitForURL) can miss it, so its navigation is watched from before the click.
-  const atProvider = page.waitForEvent('framenavigated', {
-    predicate: (frame) => frame === page.mainFrame() && frame.url().startsWith(stack.metadata.end_session_endpoint),
-    timeout: WAIT_MS,
-  });
-  await byTestId(page, 'logout').click();
-  await atProvider;
-  await page.waitForURL((url) => url.href === `${stack.appUrl}/`, { timeout: WAIT_MS });
-  assert.equal(await settledStatus(page), 'Logged out');
 }
 
 defineE2E('DPoP in the browser (plain sample)', {
@@ -246,7 +232,7 @@ defineE2E('DPoP in the browser (plain sample)', {
     const { page, stacks: { dpop: stack } } = env;
     await logIn(page, stack);
     const first = await callBoundApi(page, stack);
-    await logOut(page, stack);
+    await logOutThroughProvider(page, stack);
     await logIn(page, stack);
     const second = await callBoundApi(page, stack);
     assert.notEqual(second.body.jkt, first.body.jkt, 'a new key');

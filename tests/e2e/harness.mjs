@@ -404,6 +404,20 @@ export async function logIn(page, stack) {
   return { accessToken: params.get('access_token'), idToken: params.get('id_token') };
 }
 
+// Logs out through the provider's end-session page and back to the app, logged out. Leaving for
+// that page is watched from before the click: the provider's page submits its logout form
+// itself at once, and until it commits the address bar still shows the app.
+export async function logOutThroughProvider(page, stack) {
+  const atProvider = page.waitForEvent('framenavigated', {
+    predicate: (frame) => frame === page.mainFrame() && frame.url().startsWith(stack.metadata.end_session_endpoint),
+    timeout: WAIT_MS,
+  });
+  await byTestId(page, 'logout').click();
+  await atProvider;
+  await page.waitForURL((url) => url.href === `${stack.appUrl}/`, { timeout: WAIT_MS });
+  assert.equal(await settledStatus(page), 'Logged out');
+}
+
 // The address bar has no fragment, no query (the samples' redirect URI has none) and nothing
 // of the response anywhere in it.
 export function assertCleanAddressBar(page, stack) {
@@ -586,17 +600,7 @@ export function defineSampleSuite(app, { replay = false, lifecycle = false, brow
 
     it('logout leaves no token', async () => {
       const { accessToken, idToken } = await login();
-      // Leaving for the provider's end-session page must be seen before waiting for the app's
-      // address: until that page commits, the address bar still shows the app.
-      const atProvider = page.waitForEvent('framenavigated', {
-        predicate: (frame) => frame === page.mainFrame() && frame.url().startsWith(`${stack.providerOrigin}/session/end`),
-        timeout: WAIT_MS,
-      });
-      await byTestId(page, 'logout').click();
-      await atProvider;
-      // The provider's page submits its logout form itself, then sends the browser back.
-      await page.waitForURL((url) => url.href === `${stack.appUrl}/`, { timeout: WAIT_MS });
-      assert.equal(await settledStatus(page), 'Logged out');
+      await logOutThroughProvider(page, stack);
       assert.equal(await testIdText(page, 'profile', /^/), '', 'no profile is shown');
       assertStorageHoldsNone(await webStorage(page), [accessToken, idToken], 'after logout');
       // The provider's session is over too: no silent renew can get a new token, and the
