@@ -1,20 +1,50 @@
-// The package entry. It loads the WebAssembly module lazily (the first createClient call),
-// defines the error classes of the API, and wraps the wasm client so every failure arrives as
-// an AuthError. It works as-is in a browser <script type="module">, in Vite and in webpack 5:
-// the `new URL(..., import.meta.url)` below is the form all three understand.
-import init, * as W from './spa_login.js';
+// The package entry. It starts fetching and compiling the WebAssembly module as soon as it is
+// imported in a browser, so the app's own start-up hides that work, and instantiates it on the
+// first createClient call. It defines the error classes of the API and wraps the wasm client so
+// every failure arrives as an AuthError. It works as-is in a browser <script type="module">, in
+// Vite and in webpack 5: the `new URL(..., import.meta.url)` below is the form all three
+// understand.
+import * as W from './spa_login.js';
 import { perform, openPopup, isResponseWindow, handOver, forgetDpopKeys } from './effects.js';
+import { clocks } from './host.js';
 
+let compiling;
 let loading;
 
+// The compiled module. A download that failed (fetch's TypeError, an HTTP error) is a
+// `network_error` and may work next time; a module the browser refuses to compile (a CSP
+// without 'wasm-unsafe-eval', a file that is not the module) or a browser without WebAssembly
+// is `wasm_unavailable`, the same on every try.
+function compile() {
+  compiling ??= fetch(new URL('./spa_login_bg.wasm', import.meta.url))
+    .then((r) => {
+      if (!r.ok) throw new TypeError(`HTTP status ${r.status}`);
+      return r;
+    })
+    .then(
+      // Compiled while it downloads where the server says it is wasm (compileStreaming insists).
+      (r) => (/^application\/wasm\b/.test(r.headers.get('Content-Type')) ? WebAssembly.compileStreaming(r) : r.arrayBuffer().then((b) => WebAssembly.compile(b))),
+      (e) => {
+        throw new GenericError('network_error', `the spa-login WebAssembly module could not be downloaded: ${e && e.message}`);
+      },
+    )
+    .catch((e) => {
+      compiling = undefined; // let a later call try again
+      throw e instanceof AuthError ? e : new GenericError('wasm_unavailable', `the spa-login WebAssembly module could not be loaded: ${e && e.message}`);
+    });
+  return compiling;
+}
+
 function load() {
-  loading ??= init({ module_or_path: new URL('./spa_login_bg.wasm', import.meta.url) }).catch((e) => {
-    loading = undefined; // let a later call try again (the wasm may have failed to download)
-    // A download that failed (a TypeError of fetch) may work next time; a module the browser
-    // refuses to compile (a CSP without 'wasm-unsafe-eval', a file that is not the module) or
-    // a browser without WebAssembly fails the same way on every try.
-    throw new GenericError(e instanceof TypeError ? 'network_error' : 'wasm_unavailable', `the spa-login WebAssembly module could not be loaded: ${e && e.message}`);
-  });
+  loading ??= compile().then(
+    (module) => {
+      W.initSync({ module });
+    },
+    (e) => {
+      loading = undefined;
+      throw e;
+    },
+  );
   return loading;
 }
 
@@ -75,13 +105,10 @@ function fromStep({ error, error_description, state, appState }, popup) {
   return e;
 }
 
-// The wasm's synchronous calls throw their failure step as JSON text.
-function sync(f) {
-  try {
-    return f();
-  } catch (e) {
-    throw typeof e === 'string' ? fromStep(JSON.parse(e)) : e;
-  }
+// A synchronous call of the wasm that failed answers NaN and keeps its failure step.
+function sync(value) {
+  if (Number.isNaN(value)) throw fromStep(JSON.parse(W.text(0, /* the failure */ 7)));
+  return value;
 }
 
 // Runs a wasm flow from its first step to its end: performs each effect it asks for and
@@ -102,7 +129,7 @@ async function run(text, ctx) {
       ok = false;
       value = JSON.stringify({ code: typeof e?.error === 'string' ? e.error : 'failed', message: String(e?.message ?? e) });
     }
-    text = W.resume(step.task, ok, value);
+    text = W.flow(step.task, /* resume */ 7, value, undefined, undefined, ok);
   }
 }
 
@@ -125,9 +152,14 @@ function openUrlOf(options) {
 
 const parsed = (text) => (text === undefined ? undefined : JSON.parse(text));
 
-// The wasm client runs every flow through one export, `flow(op, a, b, timeout, flag)`, the flow named by
-// its number (src/web/mod.rs): 0 login, 1 callback, 2 renew, 3 check session, 4 popup, 5 logout,
-// 6 DPoP proof.
+// The wasm client runs every flow through one export, `flow(op, a, b, timeout, flag)`, the flow
+// named by its number (src/web/mod.rs): 0 login, 1 callback, 2 renew, 3 check session, 4 popup,
+// 5 logout, 6 DPoP proof, and 7 resumes a flow's task with an effect's answer. Its state is read
+// through two more exports:
+// - `text(op, arg, n)`: 0 user, 1 ID token claims, 2 storage key, 3 channel name, 4 token,
+//   5 foreign state, 6 clean URL, 7 the failure of the synchronous call that answered NaN;
+// - `number(op, n, a, b, c)`: 0 is authenticated, 1 session version, 2 expires in, 3 DPoP,
+//   4 sync from storage, 5 cached token, 6 DPoP answer.
 class Client {
   /** This client's number in the wasm (src/web/mod.rs keeps the clients by number). */
   #id;
@@ -139,29 +171,30 @@ class Client {
   #renewals = new Map();
   #tokenSlot = -1;
   #token;
+  #storageKey;
 
   constructor(id) {
     this.#id = id;
     // Tabs of the same app tell each other about logins and logouts.
     if (typeof BroadcastChannel !== 'undefined') {
-      this.#channel = new BroadcastChannel(W.channelName(this.#id));
+      this.#channel = new BroadcastChannel(W.text(this.#id, /* channel name */ 3));
       this.#channel.onmessage = (e) => {
         if (e.data !== 'login' && e.data !== 'logout') return;
-        W.syncFromStorage(this.#id, e.data === 'logout');
+        W.number(this.#id, /* sync from storage */ 4, e.data === 'logout' ? 1 : 0);
         // That tab's logout deleted the stored DPoP key: this tab must not sign with its copy.
         if (e.data === 'logout') forgetDpopKeys();
         this.#quietly(() => this.#emit());
         // A memory cache cannot share tokens: fetch this tab's own from the provider session.
         // (A localStorage cache gets them from the storage event below, which may come later.)
-        if (e.data === 'login' && !W.storageKey(this.#id) && !W.isAuthenticated(this.#id)) this.checkSession().catch(() => {});
+        if (e.data === 'login' && !this.#storageKey && !W.number(this.#id, /* is authenticated */ 0)) this.checkSession().catch(() => {});
       };
     }
     // Another tab's stored tokens are visible here when the storage event says so, not before.
-    const key = W.storageKey(this.#id);
+    const key = (this.#storageKey = W.text(this.#id, /* storage key */ 2));
     if (key && typeof window !== 'undefined') {
       window.addEventListener('storage', (e) => {
         if (e.key !== key && e.key !== null) return;
-        W.syncFromStorage(this.#id, !e.newValue);
+        W.number(this.#id, /* sync from storage */ 4, e.newValue ? 0 : 1);
         this.#quietly(() => this.#emit());
       });
     }
@@ -181,12 +214,12 @@ class Client {
   // Tells the listeners about a new state, and other tabs about a login or logout here. The
   // session version makes this cheap when nothing changed (a cached token read, say).
   #emit(error) {
-    const version = W.sessionVersion(this.#id);
+    const version = W.number(this.#id, /* session version */ 1);
     if (version === this.#version && !error && !this.#state.isLoading) return;
     this.#version = version;
     const before = this.#state;
-    const isAuthenticated = W.isAuthenticated(this.#id);
-    this.#state = { isAuthenticated, isLoading: false, user: parsed(W.getUser(this.#id)), ...(error ? { error } : {}) };
+    const isAuthenticated = !!W.number(this.#id, /* is authenticated */ 0);
+    this.#state = { isAuthenticated, isLoading: false, user: parsed(W.text(this.#id, /* user */ 0)), ...(error ? { error } : {}) };
     if (this.#channel && before.isAuthenticated !== isAuthenticated && !this.#quiet) {
       this.#channel.postMessage(isAuthenticated ? 'login' : 'logout');
     }
@@ -225,9 +258,9 @@ class Client {
         // A response of no transaction of this tab may be that of a popup flow whose window the
         // provider's Cross-Origin-Opener-Policy cut off from this one: offered to it, out of the
         // address bar first. If no window takes it, it is handled here (and refused) as usual.
-        const state = W.foreignState(this.#id, href);
+        const state = W.text(this.#id, /* foreign state */ 5, href);
         if (state !== undefined) {
-          window.history.replaceState(null, '', W.cleanUrl(href));
+          window.history.replaceState(null, '', W.text(0, /* clean URL */ 6, href));
           if (await handOver(state, href)) {
             window.close();
             return {};
@@ -246,18 +279,18 @@ class Client {
     try {
       params = json(options?.authorizationParams, 'authorizationParams');
       timeout = json(options?.timeoutInSeconds, 'timeoutInSeconds');
-      slot = sync(() => W.cachedToken(this.#id, mode, params));
+      slot = sync(W.number(this.#id, /* cached token */ 5, 0, mode, params));
     } catch (e) {
       return this.#track(() => Promise.reject(e), false);
     }
     // auth0-spa-js's detailedResponse: the token this call returns, as a token response.
     if (options?.detailedResponse) {
       return this.getAccessToken({ ...options, detailedResponse: false }).then((access_token) => {
-        const at = sync(() => W.cachedToken(this.#id, undefined, params));
+        const at = sync(W.number(this.#id, /* cached token */ 5, 0, undefined, params));
         return access_token && {
           access_token,
-          id_token: parsed(W.getIdTokenClaims(this.#id))?.__raw,
-          expires_in: W.expiresIn(this.#id, at),
+          id_token: parsed(W.text(this.#id, /* ID token claims */ 1))?.__raw,
+          expires_in: W.number(this.#id, /* expires in */ 2, at),
           token_type: 'Bearer',
         };
       });
@@ -266,7 +299,7 @@ class Client {
     // the wasm only when it is not the one of the last call).
     if (slot >= 0) {
       if (slot !== this.#tokenSlot) {
-        this.#token = W.tokenAt(this.#id, slot);
+        this.#token = W.text(this.#id, /* token */ 4, undefined, slot);
         this.#tokenSlot = slot;
       }
       return Promise.resolve(this.#token);
@@ -300,7 +333,7 @@ class Client {
   async fetchWithAuth(input, init, options) {
     const token = await this.getAccessToken({ authorizationParams: options?.authorizationParams });
     const request = new Request(input, init);
-    if (!W.dpop(this.#id)) {
+    if (!W.number(this.#id, /* DPoP */ 3)) {
       request.headers.set('Authorization', `Bearer ${token}`);
       return fetch(request);
     }
@@ -311,7 +344,7 @@ class Client {
       attempt.headers.set('DPoP', await this.generateDpopProof({ url: request.url, method: request.method, accessToken: token }));
       const response = await fetch(attempt);
       const h = response.headers;
-      if (!W.dpopAnswer(this.#id, request.url, response.status, h.get('WWW-Authenticate') ?? undefined, h.get('DPoP-Nonce') ?? undefined) || retried) return response;
+      if (!W.number(this.#id, /* DPoP answer */ 6, response.status, request.url, h.get('WWW-Authenticate') ?? undefined, h.get('DPoP-Nonce') ?? undefined) || retried) return response;
     }
   }
 
@@ -353,15 +386,15 @@ class Client {
   }
 
   async getUser() {
-    return parsed(W.getUser(this.#id));
+    return parsed(W.text(this.#id, /* user */ 0));
   }
 
   async getIdTokenClaims() {
-    return parsed(W.getIdTokenClaims(this.#id));
+    return parsed(W.text(this.#id, /* ID token claims */ 1));
   }
 
   async isAuthenticated() {
-    return W.isAuthenticated(this.#id);
+    return !!W.number(this.#id, /* is authenticated */ 0);
   }
 
   logout(options) {
@@ -389,7 +422,9 @@ export async function createClient(options) {
   if (typeof window === 'undefined') throw new AuthError('wasm_unavailable', 'not in a browser');
   await load();
   const text = json(options, 'options') ?? 'null';
-  return new Client(sync(() => W.createClient(text, window.location.origin, options?.nowProvider)));
+  // The app's clock is called from the wasm through host.js, which keeps it by number (the
+  // core refuses a nowProvider that is not a function: in the JSON only those are left).
+  return new Client(sync(W.createClient(text, window.location.origin, clocks.push(options?.nowProvider) - 1)));
 }
 
 // auth0-spa-js's names, for apps that move over by changing their import. Its client is made
@@ -420,3 +455,7 @@ export async function createAuth0Client(options) {
   await client.checkSession();
   return client;
 }
+
+// At import, in a browser only: a server rendering the page imports the entry without loading
+// anything. A failure here is reported by the createClient call that tries again.
+if (typeof window !== 'undefined' && typeof fetch === 'function') compile().catch(() => {});

@@ -72,12 +72,22 @@ await build({
   outfile: join(pkg, 'index.js'),
   bundle: true,
   // The entry imports the glue as its sibling, as it is in pkg/ during development.
-  plugins: [{ name: 'glue', setup: (b) => b.onResolve({ filter: /^\.\/spa_login\.js$/ }, () => ({ path: glue })) }],
+  // The glue's import of host.js (wasm-bindgen's copy under snippets/) and the entry's are one
+  // module: the entry registers the app's clocks where the wasm reads them.
+  plugins: [{
+    name: 'glue',
+    setup: (b) => {
+      b.onResolve({ filter: /^\.\/spa_login\.js$/ }, () => ({ path: glue }));
+      b.onResolve({ filter: /\/snippets\/.*\/host\.js$/ }, () => ({ path: join(template, 'host.js') }));
+    },
+  }],
   format: 'esm',
   minify: true,
   legalComments: 'none',
 });
 rmSync(glue);
+// Bundled into the entry above.
+rmSync(join(pkg, 'snippets'), { recursive: true, force: true });
 // The framework bindings, each one file with what they share bundled in; the entry stays a
 // module of its own (one client module per app, and nothing more for an app that uses neither).
 for (const binding of ['react', 'vue']) {

@@ -95,6 +95,16 @@ fn options_reject_unknown_response_type_and_bad_values_naming_them() {
         json!({ "issuer": ISSUER, "clientId": "x", "metadata": { "jwks_uri": "http://op.example/jwks" } }),
     );
     assert!(e.description.contains("metadata.jwks_uri"));
+    // The options come as JSON, where a function is absent: a nowProvider left is not one.
+    for now in [json!(5), json!("Date.now"), json!({})] {
+        let e = config_err(json!({ "issuer": ISSUER, "clientId": "x", "nowProvider": now }));
+        assert_eq!(e.description, "nowProvider must be a function");
+    }
+    assert!(Config::from_options(
+        &j(json!({ "issuer": ISSUER, "clientId": "x", "nowProvider": null })),
+        "https://app.example/"
+    )
+    .is_ok());
 }
 
 #[test]

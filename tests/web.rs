@@ -78,10 +78,13 @@ async fn run(first: String, ctx: &JsValue) -> Result<Value, Value> {
 
 /// The cached access token, as the entry reads it: where it is, then its text.
 fn cached(client: u32, mode: Option<&str>) -> Option<String> {
-    let slot = web::cached_token(client, mode.map(str::to_owned), None)
-        .ok()
-        .unwrap();
-    (slot >= 0.0).then(|| web::token_at(client, slot).unwrap())
+    let slot = web::read_number(client, 5, 0.0, mode.map(str::to_owned), None, None);
+    assert!(!slot.is_nan(), "cachedToken failed");
+    (slot >= 0.0).then(|| web::read_text(client, 4, None, slot).unwrap())
+}
+
+fn is_authenticated(client: u32) -> bool {
+    web::read_number(client, 0, 0.0, None, None, None) == 1.0
 }
 
 fn href() -> String {
@@ -119,9 +122,9 @@ fn new_client(issuer: &str, extra: Value) -> u32 {
     for (k, v) in extra.as_object().unwrap() {
         options[k] = v.clone();
     }
-    create_client(options.to_string(), &origin(), JsValue::UNDEFINED)
-        .ok()
-        .expect("createClient")
+    let id = create_client(options.to_string(), &origin(), 0);
+    assert!(!id.is_nan(), "createClient failed");
+    id as u32
 }
 
 /// Runs loginWithRedirect with an openUrl that captures the URL; returns (state, nonce).
@@ -288,8 +291,8 @@ async fn callback_from_the_address_bar_verifies_stores_and_cleans_the_url() {
         storage_keys(true).is_empty(),
         "the memory cache writes nothing to localStorage"
     );
-    assert!(web::is_authenticated(client));
-    let user: Value = serde_json::from_str(&web::get_user(client).unwrap()).unwrap();
+    assert!(is_authenticated(client));
+    let user: Value = serde_json::from_str(&web::read_text(client, 0, None, 0.0).unwrap()).unwrap();
     assert_eq!(user["name"], "Alice");
     assert_eq!(cached(client, None).as_deref(), Some("browser-at-1"));
 }
@@ -331,7 +334,7 @@ async fn tampered_callback_is_rejected_stores_nothing_and_cleans_the_url() {
     assert_eq!(err["state"], state.as_str());
     assert_eq!(err["appState"], 1);
     assert_eq!(href(), format!("{}/", origin()));
-    assert!(!web::is_authenticated(client));
+    assert!(!is_authenticated(client));
     assert_eq!(cached(client, Some("cache-only")), None);
 }
 
@@ -371,29 +374,32 @@ async fn localstorage_cache_holds_the_session_until_a_local_logout() {
     .await
     .unwrap();
     assert!(storage_keys(true).is_empty());
-    assert!(!web::is_authenticated(again));
+    assert!(!is_authenticated(again));
 }
 
 #[wasm_bindgen_test]
 fn bad_options_are_refused_with_invalid_configuration() {
-    let refused = |options: Value, now: JsValue| -> Value {
-        let Err(step) = create_client(options.to_string(), &origin(), now) else {
-            panic!("must be refused")
-        };
-        serde_json::from_str(&step).unwrap()
+    // A synchronous call that fails answers NaN and keeps its error step for the entry.
+    let refused = |options: Value| -> Value {
+        let id = create_client(options.to_string(), &origin(), 0);
+        assert!(id.is_nan(), "must be refused");
+        serde_json::from_str(&web::read_text(0, 7, None, 0.0).unwrap()).unwrap()
     };
-    let err = refused(
-        json!({ "issuer": "http://op.example", "clientId": "x" }),
-        JsValue::UNDEFINED,
-    );
+    let err = refused(json!({ "issuer": "http://op.example", "clientId": "x" }));
     assert_eq!(err["error"], "invalid_configuration");
-    let err = refused(
-        json!({ "issuer": "https://op.example", "clientId": "x" }),
-        JsValue::from_f64(5.0),
-    );
+    assert!(err["error_description"].as_str().unwrap().contains("https"));
+    let err = refused(json!({ "issuer": "https://op.example", "clientId": "x", "nowProvider": 5 }));
     assert_eq!(err["error"], "invalid_configuration");
     assert!(err["error_description"]
         .as_str()
         .unwrap()
         .contains("nowProvider"));
+    // The step is taken once.
+    assert_eq!(web::read_text(0, 7, None, 0.0), None);
+    // A bad cache mode fails cachedToken the same way.
+    let client = new_client("https://op.example", json!({}));
+    let slot = web::read_number(client, 5, 0.0, Some("sometimes".into()), None, None);
+    assert!(slot.is_nan());
+    let err: Value = serde_json::from_str(&web::read_text(0, 7, None, 0.0).unwrap()).unwrap();
+    assert_eq!(err["error"], "invalid_configuration");
 }

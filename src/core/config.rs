@@ -178,6 +178,11 @@ impl Config {
         }) {
             return Err(AuthError::config(msg(&["unknown option '", name, "'"])));
         }
+        // The options arrive as JSON, where a function is absent: a `nowProvider` still there is
+        // not one. (The entry hands the function itself to the shell's clock.)
+        if options.get("nowProvider").is_some_and(|v| !v.is_null()) {
+            return Err(AuthError::config("nowProvider must be a function"));
+        }
         let client_id = opt_string(options, "clientId")?
             .filter(|s| !s.is_empty())
             .ok_or_else(|| AuthError::config("clientId is required"))?;

@@ -28,7 +28,7 @@ use tasks::{error_step, start};
 use wasm_bindgen::prelude::*;
 
 struct WebPorts {
-    now: Option<Clock>,
+    now: Clock,
     transactions: WebStorage,
     tokens: Box<dyn KeyValueStore>,
 }
@@ -39,10 +39,7 @@ fn text(bytes: &[u8]) -> std::result::Result<&str, String> {
 
 impl Ports for WebPorts {
     fn now_ms(&self) -> f64 {
-        self.now
-            .as_ref()
-            .and_then(Clock::read)
-            .unwrap_or_else(storage::now)
+        self.now.read()
     }
     fn real_time_ms(&self) -> f64 {
         storage::now()
@@ -177,8 +174,17 @@ fn timeout_arg(text: Option<String>) -> Result<Option<u64>> {
     config::seconds(Some(&value), "timeoutInSeconds", false)
 }
 
-fn thrown(e: AuthError) -> String {
-    error_step(&e)
+thread_local! {
+    /// The error step of the last synchronous call that failed, until the entry takes it.
+    static THROWN: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
+}
+
+/// A synchronous call's failure: its error step is kept for the entry to take (`text` op 7),
+/// and the call answers NaN. Failing in band, rather than by throwing a JS value, spares the
+/// wasm and the glue the machinery that hands JS values over.
+fn thrown(e: AuthError) -> f64 {
+    THROWN.with(|t| t.set(Some(error_step(&e))));
+    f64::NAN
 }
 
 fn token_json(token: Option<String>) -> String {
@@ -200,40 +206,32 @@ fn at(id: u32) -> Rc<Client<WebPorts>> {
 }
 
 /// Validates the options and makes a client (`options`: the options as JSON; `origin`: the
-/// page's; `now`: the `nowProvider` function, if any): its number. Throws an error step.
+/// page's; `clock`: where host.js keeps its `nowProvider`): its number, or NaN (see `thrown`).
 #[wasm_bindgen(js_name = createClient)]
-pub fn create_client(
-    options: String,
-    origin: &str,
-    now: JsValue,
-) -> std::result::Result<u32, String> {
+pub fn create_client(options: String, origin: &str, clock: u32) -> f64 {
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    let now = if now.is_undefined() || now.is_null() {
-        None
-    } else {
-        if !now.is_function() {
-            return Err(thrown(AuthError::config("nowProvider must be a function")));
-        }
-        Some(now.unchecked_into())
+    let config = match json_arg(Some(options), "options")
+        .and_then(|options| Config::from_options(&options, origin))
+    {
+        Ok(config) => config,
+        Err(e) => return thrown(e),
     };
-    let config = Config::from_options(&json_arg(Some(options), "options").map_err(thrown)?, origin)
-        .map_err(thrown)?;
     let tokens: Box<dyn KeyValueStore> = match config.cache_location {
         CacheLocation::Memory => Box::<MemoryStore>::default(),
         CacheLocation::LocalStorage => Box::new(WebStorage::local()),
     };
     let ports = WebPorts {
-        now,
+        now: Clock(clock),
         transactions: WebStorage::session(),
         tokens,
     };
     let client = Rc::new(Client::new(config, ports, PROVIDERS.with(Rc::clone)));
-    Ok(CLIENTS.with(|c| {
+    CLIENTS.with(|c| {
         let mut clients = c.borrow_mut();
         clients.push(client);
-        clients.len() as u32 - 1
-    }))
+        clients.len() as f64 - 1.0
+    })
 }
 
 // The calls of a client, each given its number first.
@@ -251,6 +249,11 @@ pub fn flow(
     timeout: Option<String>,
     flag: bool,
 ) -> String {
+    // resume(task, ok, value): a waiting task gets its effect's answer (`client` is the
+    // task's number, `flag` whether the effect succeeded, `a` its value or failure).
+    if op == 7 {
+        return tasks::resume(client as usize, flag, a.unwrap_or_default());
+    }
     let client = at(client);
     start(async move {
         match op {
@@ -315,119 +318,95 @@ pub fn flow(
     })
 }
 
-/// The state of the response in `url` when this client holds no transaction for it in
-/// this tab: the response belongs to another window's flow (see `Client::foreign_state`).
-#[wasm_bindgen(js_name = foreignState)]
-pub fn foreign_state(client: u32, url: &str) -> Option<String> {
-    at(client).foreign_state(url)
+/// A client's state read as text (absent: undefined). `op` names what is read (the numbers of
+/// `pkg-template/index.js`); `arg` is the URL of 5 and 6, `n` the slot of 4. One export for
+/// every read keeps one argument shim in the wasm and one wrapper in the glue.
+#[wasm_bindgen(js_name = text)]
+pub fn read_text(client: u32, op: u8, arg: Option<String>, n: f64) -> Option<String> {
+    let url = arg.unwrap_or_default();
+    // `url` without the response it carries (fragment, response parameters of the query);
+    // needs no client.
+    if op == 6 {
+        return Some(crate::core::response::clean_url(&url));
+    }
+    // The error step of the synchronous call that just answered NaN.
+    if op == 7 {
+        return THROWN.with(|t| t.take());
+    }
+    let client = at(client);
+    match op {
+        // getUser: the user's claims as JSON text.
+        0 => client.user().map(|u| u.to_text()),
+        // getIdTokenClaims: the ID token's claims plus `__raw`, as JSON text.
+        1 => client.id_token_claims().map(|entry| {
+            let mut claims = entry.claims;
+            claims.set("__raw", Json::Str(entry.raw));
+            claims.to_text()
+        }),
+        // The localStorage entry of this client's session, for `cacheLocation: 'localstorage'`.
+        2 => client.uses_local_storage().then(|| client.session_key()),
+        // The name tabs of this client talk on (BroadcastChannel).
+        3 => Some(client.channel_name()),
+        // The text of the token `cachedToken` named.
+        4 => client.access_token_at((n % TOKEN_SLOTS) as usize),
+        // The state of the response in `url` when this client holds no transaction for it in
+        // this tab: the response belongs to another window's flow (see `Client::foreign_state`).
+        _ => client.foreign_state(&url),
+    }
 }
 
-/// `url` without the response it carries (fragment, response parameters of the query).
-#[wasm_bindgen(js_name = cleanUrl)]
-pub fn clean_url(url: &str) -> String {
-    crate::core::response::clean_url(url)
-}
-
-/// Where the cached access token for these options is, if one is valid: the common case,
-/// before every API call, answered without a task. -1 for none, else a number that names
-/// the token's text (read it with `tokenAt`) for as long as the session does not change.
-/// Throws an error step.
-#[wasm_bindgen(js_name = cachedToken)]
-pub fn cached_token(
+/// A client's state read as a number, or a call answered by one; `n`, `a`, `b` and `c` are
+/// the call's arguments. NaN when it failed (see `thrown`).
+#[wasm_bindgen(js_name = number)]
+pub fn read_number(
     client: u32,
-    mode: Option<String>,
-    params: Option<String>,
-) -> std::result::Result<f64, String> {
-    let mode = CacheMode::parse(mode.as_deref()).map_err(thrown)?;
-    let params = json_arg(params, "authorizationParams").map_err(thrown)?;
-    let slot = at(client)
-        .cached_access_token_slot(Some(&params), mode)
-        .map_err(thrown)?;
-    Ok(slot.map_or(-1.0, |(version, index)| {
-        version as f64 * TOKEN_SLOTS + index as f64
-    }))
-}
-
-/// The text of the token `cachedToken` named.
-#[wasm_bindgen(js_name = tokenAt)]
-pub fn token_at(client: u32, slot: f64) -> Option<String> {
-    at(client).access_token_at((slot % TOKEN_SLOTS) as usize)
-}
-
-/// The whole seconds the token `cachedToken` named has left, for `detailedResponse`.
-#[wasm_bindgen(js_name = expiresIn)]
-pub fn expires_in(client: u32, slot: f64) -> f64 {
-    let index = (slot % TOKEN_SLOTS) as usize;
-    at(client).access_token_expires_in(index).unwrap_or(0) as f64
-}
-
-/// A resource server's answer to a request with a DPoP proof (`fetchWithAuth`): keeps its
-/// nonce; true when it asks for the request once more with it.
-#[wasm_bindgen(js_name = dpopAnswer)]
-pub fn dpop_answer(
-    client: u32,
-    url: &str,
-    status: u16,
-    www_authenticate: Option<String>,
-    nonce: Option<String>,
-) -> bool {
-    at(client).dpop_answer(
-        url,
-        status,
-        www_authenticate.as_deref().unwrap_or_default(),
-        nonce.as_deref(),
-    )
-}
-
-/// Whether access tokens are DPoP-bound (`Authorization: DPoP`).
-#[wasm_bindgen]
-pub fn dpop(client: u32) -> bool {
-    at(client).config.use_dpop
-}
-
-/// The user's claims as JSON text.
-#[wasm_bindgen(js_name = getUser)]
-pub fn get_user(client: u32) -> Option<String> {
-    at(client).user().map(|u| u.to_text())
-}
-
-/// The ID token's claims plus `__raw`, as JSON text.
-#[wasm_bindgen(js_name = getIdTokenClaims)]
-pub fn get_id_token_claims(client: u32) -> Option<String> {
-    at(client).id_token_claims().map(|entry| {
-        let mut claims = entry.claims;
-        claims.set("__raw", Json::Str(entry.raw));
-        claims.to_text()
-    })
-}
-
-#[wasm_bindgen(js_name = isAuthenticated)]
-pub fn is_authenticated(client: u32) -> bool {
-    at(client).is_authenticated()
-}
-
-/// Another tab logged in or out: take the session from storage (or drop it).
-#[wasm_bindgen(js_name = syncFromStorage)]
-pub fn sync_from_storage(client: u32, logged_out: bool) {
-    at(client).sync_from_storage(logged_out);
-}
-
-/// Changes whenever the session does (login, renewal, logout, another tab).
-#[wasm_bindgen(js_name = sessionVersion)]
-pub fn session_version(client: u32) -> u32 {
-    at(client).session_version()
-}
-
-/// The localStorage entry of this client's session, for `cacheLocation: 'localstorage'`.
-#[wasm_bindgen(js_name = storageKey)]
-pub fn storage_key(client: u32) -> Option<String> {
-    at(client)
-        .uses_local_storage()
-        .then(|| at(client).session_key())
-}
-
-/// The name tabs of this client talk on (BroadcastChannel).
-#[wasm_bindgen(js_name = channelName)]
-pub fn channel_name(client: u32) -> String {
-    at(client).channel_name()
+    op: u8,
+    n: f64,
+    a: Option<String>,
+    b: Option<String>,
+    c: Option<String>,
+) -> f64 {
+    let client = at(client);
+    match op {
+        // isAuthenticated, as 1 or 0.
+        0 => client.is_authenticated() as u8 as f64,
+        // Changes whenever the session does (login, renewal, logout, another tab).
+        1 => client.session_version() as f64,
+        // The whole seconds the token `cachedToken` named (`n`) has left, for
+        // `detailedResponse`.
+        2 => client
+            .access_token_expires_in((n % TOKEN_SLOTS) as usize)
+            .unwrap_or(0) as f64,
+        // Whether access tokens are DPoP-bound (`Authorization: DPoP`), as 1 or 0.
+        3 => client.config.use_dpop as u8 as f64,
+        // Another tab logged in (`n` 0) or out (1): take the session from storage, or drop it.
+        4 => {
+            client.sync_from_storage(n != 0.0);
+            0.0
+        }
+        // cachedToken(cacheMode `a`, authorizationParams `b`): where the cached access token for
+        // these options is, if one is valid: the common case, before every API call, answered
+        // without a task. -1 for none, else a number that names the token's text (read it
+        // with `text`) for as long as the session does not change.
+        5 => {
+            let slot = CacheMode::parse(a.as_deref()).and_then(|mode| {
+                client.cached_access_token_slot(Some(&json_arg(b, "authorizationParams")?), mode)
+            });
+            match slot {
+                Ok(slot) => slot.map_or(-1.0, |(version, index)| {
+                    version as f64 * TOKEN_SLOTS + index as f64
+                }),
+                Err(e) => thrown(e),
+            }
+        }
+        // dpopAnswer(url `a`, status `n`, WWW-Authenticate `b`, DPoP-Nonce `c`): a resource
+        // server's answer to a request with a DPoP proof (`fetchWithAuth`): keeps its nonce;
+        // 1 when it asks for the request once more with it.
+        _ => client.dpop_answer(
+            a.as_deref().unwrap_or_default(),
+            n as u16,
+            b.as_deref().unwrap_or_default(),
+            c.as_deref(),
+        ) as u8 as f64,
+    }
 }

@@ -1,96 +1,100 @@
-//! Web Storage behind the core's `KeyValueStore`, and the few other browser calls the shell
-//! makes synchronously (the clock, randomness), imported straight from the page's globals:
-//! js-sys and web-sys would bring far more into the wasm than these lines use. Reading a
-//! storage object can itself throw (blocked cookies, sandboxed frames), so the failure is kept
-//! and reported on first use.
+//! Web Storage behind the core's `KeyValueStore`, and the other browser calls the shell makes
+//! synchronously (the clock, randomness). They come from `pkg-template/host.js`, which answers
+//! every failure as text instead of throwing: js-sys and web-sys would bring far more into the
+//! wasm than these lines use, and catching JS exceptions would bring a table of JS values.
 
+use crate::core::json::Json;
 use crate::core::ports::KeyValueStore;
 use wasm_bindgen::prelude::*;
 
+#[wasm_bindgen(module = "/pkg-template/host.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = storeGet)]
+    fn store_get(area: u8, key: &str) -> String;
+    #[wasm_bindgen(js_name = storeSet)]
+    fn store_set(area: u8, key: &str, value: &str) -> String;
+    #[wasm_bindgen(js_name = storeRemove)]
+    fn store_remove(area: u8, key: &str) -> String;
+    #[wasm_bindgen(js_name = storeKeys)]
+    fn store_keys(area: u8) -> String;
+    #[wasm_bindgen(js_name = random)]
+    fn get_random_values(buf: &mut [u8]) -> Option<String>;
+    /// The app's `nowProvider` of the client with this number: NaN without one, or when it
+    /// does not answer with a finite number.
+    fn clock(client: u32) -> f64;
+}
+
 #[wasm_bindgen]
 extern "C" {
-    pub type Storage;
-    #[wasm_bindgen(method, catch, js_name = getItem)]
-    fn get_item(this: &Storage, key: &str) -> Result<Option<String>, JsValue>;
-    #[wasm_bindgen(method, catch, js_name = setItem)]
-    fn set_item(this: &Storage, key: &str, value: &str) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = removeItem)]
-    fn remove_item(this: &Storage, key: &str) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn key(this: &Storage, index: u32) -> Result<Option<String>, JsValue>;
-    #[wasm_bindgen(method, catch, getter)]
-    fn length(this: &Storage) -> Result<u32, JsValue>;
-
-    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
-    static GLOBAL: JsValue;
-    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
-    fn global(target: &JsValue, name: &str) -> Result<JsValue, JsValue>;
-    /// `String(e)`: an exception as text ("SecurityError: ...").
-    #[wasm_bindgen(js_name = String)]
-    fn describe(e: &JsValue) -> String;
-
     #[wasm_bindgen(js_namespace = Date)]
     pub fn now() -> f64;
-    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
-    fn get_random_values(buf: &mut [u8]) -> Result<JsValue, JsValue>;
-
-    /// The app's `nowProvider`.
-    pub type Clock;
-    #[wasm_bindgen(method, catch)]
-    fn call(this: &Clock) -> Result<JsValue, JsValue>;
 }
 
 /// Fills `buf` from `crypto.getRandomValues`.
 pub fn random(buf: &mut [u8]) -> Result<(), String> {
-    get_random_values(buf).map(|_| ()).map_err(|e| describe(&e))
+    get_random_values(buf).map_or(Ok(()), Err)
 }
+
+/// A client's clock: its `nowProvider`, else the browser's.
+pub struct Clock(pub u32);
 
 impl Clock {
-    /// What the app's clock says, if it answers with a finite number.
-    pub fn read(&self) -> Option<f64> {
-        self.call().ok()?.as_f64().filter(|v| v.is_finite())
+    pub fn read(&self) -> f64 {
+        let t = clock(self.0);
+        if t.is_finite() {
+            t
+        } else {
+            now()
+        }
     }
 }
 
-pub struct WebStorage(Result<Storage, String>);
+/// sessionStorage (`false`) or localStorage (`true`).
+pub struct WebStorage(bool);
 
 impl WebStorage {
-    fn named(name: &str) -> WebStorage {
-        WebStorage(match GLOBAL.with(|g| global(g, name)) {
-            Ok(s) if s.is_object() => Ok(s.unchecked_into()),
-            Ok(_) => Err(crate::core::text::msg(&[name, " is not available"])),
-            Err(e) => Err(describe(&e)),
-        })
-    }
-
     pub fn session() -> WebStorage {
-        WebStorage::named("sessionStorage")
+        WebStorage(false)
     }
 
     pub fn local() -> WebStorage {
-        WebStorage::named("localStorage")
+        WebStorage(true)
     }
+}
 
-    fn storage(&self) -> Result<&Storage, String> {
-        self.0.as_ref().map_err(Clone::clone)
+/// A tagged answer of host.js: '' nothing, '=' and a value, '!' and why the call failed.
+fn answer(mut text: String) -> Result<Option<String>, String> {
+    match text.as_bytes().first() {
+        None => Ok(None),
+        Some(b'=') => {
+            text.remove(0);
+            Ok(Some(text))
+        }
+        _ => {
+            text.remove(0);
+            Err(text)
+        }
     }
 }
 
 impl KeyValueStore for WebStorage {
     fn get(&self, key: &str) -> Result<Option<String>, String> {
-        self.storage()?.get_item(key).map_err(|e| describe(&e))
+        answer(store_get(self.0 as u8, key))
     }
     fn set(&self, key: &str, value: &str) -> Result<(), String> {
-        self.storage()?
-            .set_item(key, value)
-            .map_err(|e| describe(&e))
+        answer(store_set(self.0 as u8, key, value)).map(drop)
     }
     fn remove(&self, key: &str) -> Result<(), String> {
-        self.storage()?.remove_item(key).map_err(|e| describe(&e))
+        answer(store_remove(self.0 as u8, key)).map(drop)
     }
     fn keys(&self) -> Result<Vec<String>, String> {
-        let s = self.storage()?;
-        let n = s.length().map_err(|e| describe(&e))?;
-        Ok((0..n).filter_map(|i| s.key(i).ok().flatten()).collect())
+        let list = answer(store_keys(self.0 as u8))?.unwrap_or_default();
+        let list = Json::parse(list.as_bytes()).unwrap_or(Json::Null);
+        Ok(list
+            .as_array()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|k| k.as_str().map(str::to_owned))
+            .collect())
     }
 }

@@ -18,7 +18,6 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
-use wasm_bindgen::prelude::*;
 
 /// A flow's result as JSON text.
 pub type Outcome = Result<String, AuthError>;
@@ -86,8 +85,8 @@ pub fn start(flow: impl Future<Output = Outcome> + 'static) -> String {
     poll(id, task)
 }
 
-/// Gives a waiting task its effect's answer and runs it to its next step.
-#[wasm_bindgen]
+/// Gives a waiting task its effect's answer and runs it to its next step (the entry reaches it
+/// through `flow`'s op 7: one export fewer).
 pub fn resume(task: usize, ok: bool, value: String) -> String {
     let Some(waiting) = TASKS.with(|t| t.borrow_mut().get_mut(task).and_then(Option::take)) else {
         return error_step(&AuthError::config("no such task is waiting"));

@@ -1,0 +1,70 @@
+// The synchronous browser calls of the wasm shell (src/web/storage.rs imports them): Web
+// Storage, randomness and the app's clock. They never throw into the wasm: a failure comes back
+// as text, so the wasm needs no machinery to hold JS values or catch JS exceptions (about 1.2 KB
+// gzip of the package). Storage answers are tagged: '' nothing (no item, or done), '=' and the
+// value, '!' and why the call failed. This module imports nothing: wasm-bindgen copies it
+// beside the glue, and the build bundles the entry's and the glue's imports of it as one module.
+
+/** Each client's `nowProvider`, by the client's number in the wasm. */
+export const clocks = [];
+
+function storage(area) {
+  const name = area ? 'localStorage' : 'sessionStorage';
+  // Reading it throws a SecurityError where the browser blocks storage (sandboxed frames,
+  // blocked cookies).
+  const s = globalThis[name];
+  if (typeof s !== 'object' || !s) throw `${name} is not available`;
+  return s;
+}
+
+function tagged(f) {
+  try {
+    return f();
+  } catch (e) {
+    return `!${String(e)}`;
+  }
+}
+
+export function storeGet(area, key) {
+  return tagged(() => {
+    const v = storage(area).getItem(key);
+    return v === null ? '' : `=${v}`;
+  });
+}
+
+export function storeSet(area, key, value) {
+  return tagged(() => (storage(area).setItem(key, value), ''));
+}
+
+export function storeRemove(area, key) {
+  return tagged(() => (storage(area).removeItem(key), ''));
+}
+
+/** Every key of the area, as a JSON array. */
+export function storeKeys(area) {
+  return tagged(() => {
+    const s = storage(area);
+    const keys = [];
+    for (let i = 0; i < s.length; i++) keys.push(s.key(i));
+    return `=${JSON.stringify(keys)}`;
+  });
+}
+
+/** Fills `bytes` with `crypto.getRandomValues`; why it failed, if it did. */
+export function random(bytes) {
+  try {
+    crypto.getRandomValues(bytes);
+  } catch (e) {
+    return String(e);
+  }
+}
+
+/** What client `id`'s nowProvider says, if it answers with a finite number; else NaN. */
+export function clock(id) {
+  try {
+    const t = clocks[id]?.();
+    return typeof t === 'number' && Number.isFinite(t) ? t : NaN;
+  } catch {
+    return NaN;
+  }
+}
