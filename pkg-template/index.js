@@ -11,40 +11,40 @@ import { clocks } from './host.js';
 let compiling;
 let loading;
 
-// The compiled module. A download that failed (fetch's TypeError, an HTTP error) is a
+// The compiled module. A download that failed (fetch's TypeError, an HTTP error status, a body
+// cut off: a TypeError while compiling from the stream or reading the bytes) is a
 // `network_error` and may work next time; a module the browser refuses to compile (a CSP
-// without 'wasm-unsafe-eval', a file that is not the module) or a browser without WebAssembly
-// is `wasm_unavailable`, the same on every try.
+// without 'wasm-unsafe-eval', a file that is not the module: a CompileError) or a browser
+// without WebAssembly is `wasm_unavailable`. Either way a later call tries again.
 function compile() {
   compiling ??= fetch(new URL('./spa_login_bg.wasm', import.meta.url))
     .then((r) => {
       if (!r.ok) throw new TypeError(`HTTP status ${r.status}`);
-      return r;
-    })
-    .then(
       // Compiled while it downloads where the server says it is wasm (compileStreaming insists).
-      (r) => (/^application\/wasm\b/.test(r.headers.get('Content-Type')) ? WebAssembly.compileStreaming(r) : r.arrayBuffer().then((b) => WebAssembly.compile(b))),
-      (e) => {
-        throw new GenericError('network_error', `the spa-login WebAssembly module could not be downloaded: ${e && e.message}`);
-      },
-    )
+      return /^application\/wasm\b/.test(r.headers.get('Content-Type')) ? WebAssembly.compileStreaming(r) : r.arrayBuffer().then((b) => WebAssembly.compile(b));
+    })
     .catch((e) => {
-      compiling = undefined; // let a later call try again
-      throw e instanceof AuthError ? e : new GenericError('wasm_unavailable', `the spa-login WebAssembly module could not be loaded: ${e && e.message}`);
+      compiling = undefined;
+      throw e instanceof TypeError ? new GenericError('network_error', `the spa-login WebAssembly module could not be downloaded: ${e.message}`) : unavailable(e);
     });
   return compiling;
 }
 
+const unavailable = (e) => new GenericError('wasm_unavailable', `the spa-login WebAssembly module could not be loaded: ${e && e.message}`);
+
 function load() {
-  loading ??= compile().then(
-    (module) => {
-      W.initSync({ module });
-    },
-    (e) => {
+  loading ??= compile()
+    .then((module) => {
+      try {
+        W.initSync({ module });
+      } catch (e) {
+        throw unavailable(e); // a module that does not fit its glue
+      }
+    })
+    .catch((e) => {
       loading = undefined;
       throw e;
-    },
-  );
+    });
   return loading;
 }
 

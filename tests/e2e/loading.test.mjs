@@ -79,7 +79,15 @@ const WASM_ANSWERS = {
   octetStream: (res, files) => send(res, 200, 'application/octet-stream', files.wasm),
   garbage: (res, files) => send(res, 200, 'application/wasm', files.text),
   drop: (res) => res.socket.destroy(),
+  // The headers promise the whole module, then the connection closes part way through the body.
+  cutWasm: (res, files) => cut(res, 'application/wasm', files.wasm),
+  cutOctetStream: (res, files) => cut(res, 'application/octet-stream', files.wasm),
 };
+
+function cut(res, type, body) {
+  res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, 'Cache-Control': 'no-store', Connection: 'close' });
+  res.write(body.subarray(0, 40_000), () => res.socket.destroy());
+}
 
 function send(res, status, type, body) {
   // no-store: every load of the .wasm reaches the server, so the log counts downloads. One
@@ -252,6 +260,21 @@ test('a fetch that rejects (connection closed): network_error, then createClient
   assert.deepEqual(await createClient(), { ok: true, authenticated: false });
   assert.equal(server.wasmRequests(), 3, 'one more download, which worked');
   assert.deepEqual((await pageState()).unhandled, []);
+});
+
+test('a body cut off part way: network_error (streamed or not), then createClient works once the file is served', async () => {
+  for (const answer of ['cutWasm', 'cutOctetStream']) {
+    server.wasm = answer;
+    await openPage();
+    await server.waitForWasmRequests(1);
+    const before = server.wasmRequests();
+    assertNetworkError(await createClient(), /./);
+    assert.equal(server.wasmRequests(), before + 1, `createClient tried the download again (${answer})`);
+    server.wasm = 'normal';
+    assert.deepEqual(await createClient(), { ok: true, authenticated: false }, answer);
+    assert.deepEqual((await pageState()).unhandled, [], answer);
+    await page.goto('about:blank');
+  }
 });
 
 test('a failed download at import causes no unhandled rejection on the page', async () => {
