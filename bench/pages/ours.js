@@ -5,17 +5,17 @@
 import { createClient } from 'spa-login';
 import { boot } from './boot.js';
 
-// The wasm's linear memory, caught as the package instantiates its module: the glue is bundled
-// into the entry, so its exports are not reachable from here otherwise.
+// The wasm's linear memory, caught as the package instantiates its module (the entry compiles
+// it, then makes the instance with `new WebAssembly.Instance`): the glue is bundled into the
+// entry, so its exports are not reachable from here otherwise.
 let memory;
-for (const name of ['instantiateStreaming', 'instantiate']) {
-  const original = WebAssembly[name];
-  WebAssembly[name] = async function (...args) {
-    const result = await original.apply(this, args);
-    memory ??= Object.values((result.instance ?? result).exports).find((v) => v instanceof WebAssembly.Memory);
-    return result;
-  };
-}
+const Instance = WebAssembly.Instance;
+WebAssembly.Instance = function (...args) {
+  const instance = new Instance(...args);
+  memory ??= Object.values(instance.exports).find((v) => v instanceof WebAssembly.Memory);
+  return instance;
+};
+WebAssembly.Instance.prototype = Instance.prototype;
 
 const C = window.BENCH;
 const DPOP = C.lib === 'ours-dpop';
