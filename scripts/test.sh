@@ -17,4 +17,6 @@ echo "== 3/4 build the package"
 node scripts/build.mjs
 
 echo "== 4/4 the built package: npm pack, bundlers, conformance in Chromium, samples end to end in Chromium and Firefox: node --test"
-node --test tests/package/ tests/bundlers/ tests/conformance/ tests/e2e/
+# --test-force-exit: a file whose tests are done exits even if something it started still runs,
+# so a failed hook that leaves a server or browser behind is a failure, not a CI that never ends.
+node --test --test-force-exit tests/package/ tests/bundlers/ tests/conformance/ tests/e2e/

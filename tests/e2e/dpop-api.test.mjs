@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { CLIENT_ID, DEMO_USER, DPOP_ALGS, DPOP_IAT_WINDOW_S, DPOP_NONCE_ROTATION_MS, startApi, startProvider } from '../../www/servers.mjs';
 import { dpopKey, dpopProof, proofWithHs256, proofWithPrivateJwk, unsignedProof } from './dpop-proofs.mjs';
-import { freePort } from './harness.mjs';
+import { onFreePorts, startAll } from './harness.mjs';
 
 const APP = 'http://localhost:3999';
 const REDIRECT_URI = `${APP}/`;
@@ -19,27 +19,34 @@ const AUDIENCE = 'https://api.example.com/';
 
 // A provider (startProvider `options`) on a free port, its discovery document, and an API in
 // front of it (startApi `apiOptions`) whose clock the test sets: `provider.api.at(ms)`.
-async function startServers(options = {}, apiOptions = {}) {
-  const provider = await startProvider({ port: await freePort(), redirectUris: [REDIRECT_URI], ...options });
-  const base = provider.issuer.endsWith('/') ? provider.issuer : `${provider.issuer}/`;
-  const metadata = await (await fetch(new URL('.well-known/openid-configuration', base))).json();
-  let clock = Date.now();
-  const api = await startApi({
-    port: await freePort(),
-    issuer: provider.issuer,
-    allowedOrigins: [APP],
-    apiClient: provider.apiClient,
-    audiences: options.auth0 ? [AUDIENCE] : undefined,
-    now: () => clock,
-    ...apiOptions,
+function startServers(options = {}, apiOptions = {}) {
+  return onFreePorts(2, async ([providerPort, apiPort]) => {
+    const provider = await startProvider({ port: providerPort, redirectUris: [REDIRECT_URI], ...options });
+    try {
+      const base = provider.issuer.endsWith('/') ? provider.issuer : `${provider.issuer}/`;
+      const metadata = await (await fetch(new URL('.well-known/openid-configuration', base))).json();
+      let clock = Date.now();
+      const api = await startApi({
+        port: apiPort,
+        issuer: provider.issuer,
+        allowedOrigins: [APP],
+        apiClient: provider.apiClient,
+        audiences: options.auth0 ? [AUDIENCE] : undefined,
+        now: () => clock,
+        ...apiOptions,
+      });
+      api.at = (ms) => { clock = ms; };
+      api.nowS = () => Math.floor(clock / 1000);
+      api.resource = `${api.url}/api/private`;
+      return {
+        provider, metadata, api,
+        close: () => Promise.all([api.close(), provider.close()]),
+      };
+    } catch (e) {
+      await provider.close();
+      throw e;
+    }
   });
-  api.at = (ms) => { clock = ms; };
-  api.nowS = () => Math.floor(clock / 1000);
-  api.resource = `${api.url}/api/private`;
-  return {
-    provider, metadata, api,
-    close: () => Promise.all([api.close(), provider.close()]),
-  };
 }
 
 // Logs alice in through the provider's pages by HTTP and returns the code the provider sent to
@@ -376,7 +383,7 @@ describe('the provider with DPoP', () => {
   let plainServers;
 
   before(async () => {
-    [servers, nonceServers, plainServers] = await Promise.all([
+    [servers, nonceServers, plainServers] = await startAll([
       startServers({ dpop: {} }),
       startServers({ dpop: { requireNonce: true } }),
       startServers({}),

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { CLIENT_ID, startApi, startProvider } from '../../www/servers.mjs';
 import { contentType, fileUnder } from '../../www/static.mjs';
 import { launchChromium } from './browsers.mjs';
-import { byTestId, freePort, recordAuthorizeRequests, signInAtProvider, testIdText, WAIT_MS, webStorage } from './harness.mjs';
+import { byTestId, onFreePorts, recordAuthorizeRequests, signInAtProvider, testIdText, WAIT_MS, webStorage } from './harness.mjs';
 
 const FIXTURE = fileURLToPath(new URL('./dropin/', import.meta.url));
 const PKG = fileURLToPath(new URL('../../pkg/', import.meta.url));
@@ -43,7 +43,10 @@ async function startDropinApp({ port, out, config }) {
       res.writeHead(404).end();
     }
   });
-  await new Promise((resolve) => server.listen(port, 'localhost', resolve));
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, 'localhost', resolve);
+  });
   return () => new Promise((resolve) => server.close(resolve));
 }
 
@@ -58,20 +61,28 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
 
   before(async () => {
     out = await mkdtemp(join(tmpdir(), 'spa-login-dropin-'));
-    const [providerPort, apiPort, appPort] = await Promise.all([freePort(), freePort(), freePort()]);
-    assert.equal(new Set([providerPort, apiPort, appPort]).size, 3);
-    // Registered as the app registers them at Auth0: the origin, as the README's
-    // `window.location.origin` gives it (no trailing slash).
-    appUrl = `http://localhost:${appPort}`;
-    const provider = await startProvider({
-      port: providerPort, auth0: true, audiences: [AUDIENCE], redirectUris: [appUrl], postLogoutRedirectUris: [appUrl],
+    const provider = await onFreePorts(3, async ([providerPort, apiPort, appPort]) => {
+      const started = [];
+      try {
+        // Registered as the app registers them at Auth0: the origin, as the README's
+        // `window.location.origin` gives it (no trailing slash).
+        appUrl = `http://localhost:${appPort}`;
+        const oidc = await startProvider({
+          port: providerPort, auth0: true, audiences: [AUDIENCE], redirectUris: [appUrl], postLogoutRedirectUris: [appUrl],
+        });
+        started.push(oidc.close);
+        providerOrigin = new URL(oidc.issuer).origin;
+        api = await startApi({ port: apiPort, issuer: oidc.issuer, allowedOrigins: [appUrl], audiences: [AUDIENCE] });
+        started.push(api.close);
+        const config = { domain: providerOrigin, clientId: CLIENT_ID, audience: AUDIENCE, apiUrl: api.url };
+        started.push(await startDropinApp({ port: appPort, out, config }));
+        closers.push(...started);
+        return oidc;
+      } catch (e) {
+        await Promise.all(started.map((close) => close()));
+        throw e;
+      }
     });
-    closers.push(provider.close);
-    providerOrigin = new URL(provider.issuer).origin;
-    api = await startApi({ port: apiPort, issuer: provider.issuer, allowedOrigins: [appUrl], audiences: [AUDIENCE] });
-    closers.push(api.close);
-    const config = { domain: providerOrigin, clientId: CLIENT_ID, audience: AUDIENCE, apiUrl: api.url };
-    closers.push(await startDropinApp({ port: appPort, out, config }));
     provider.oidc.on('grant.success', (ctx) => grants.push(ctx.oidc.params.grant_type));
     browser = await launchChromium();
   });

@@ -26,7 +26,8 @@ const TEST_TIMEOUT_MS = 60_000;
 const BUILD_TIMEOUT_MS = 240_000;
 
 // A port the OS considers free on localhost right now. The provider's issuer must name its port,
-// so the port is chosen before the server starts (a tiny race with other processes, accepted).
+// so the port is chosen before the server starts; another process (a browser's outgoing
+// connection, say) may take it in between: onFreePorts starts again on new ports then.
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -54,8 +55,11 @@ export function freePort() {
 // `stack.metadata` is the provider's discovery document, `stack.grants` lists what its
 // token endpoint was asked and answered, as the provider saw it (see recordGrant), and
 // `stack.apiCalls` what the API answered (startApi's log); defineE2E empties both before each test.
-export async function startStack(app, { auth0 = false, audiences = [], appHost = 'localhost', provider: providerOptions = {}, api: apiOptions = {}, config = {} } = {}) {
-  const [providerPort, apiPort, appPort] = await distinctFreePorts(3);
+export function startStack(app, options = {}) {
+  return onFreePorts(3, (ports) => startStackOn(ports, app, options));
+}
+
+async function startStackOn([providerPort, apiPort, appPort], app, { auth0 = false, audiences = [], appHost = 'localhost', provider: providerOptions = {}, api: apiOptions = {}, config = {} } = {}) {
   const appUrl = `http://${appHost}:${appPort}`;
   const closers = [];
   try {
@@ -131,10 +135,30 @@ function recordGrant(ctx, error) {
   };
 }
 
-async function distinctFreePorts(n) {
-  const ports = new Set();
-  while (ports.size < n) ports.add(await freePort());
-  return [...ports];
+// `start(ports)` with `n` distinct free ports; when a port was taken before the server could
+// listen on it (EADDRINUSE), again with new ones. `start` closes what it started before it
+// throws, as startStack does.
+export async function onFreePorts(n, start) {
+  for (let attempt = 1; ; attempt += 1) {
+    const ports = new Set();
+    while (ports.size < n) ports.add(await freePort());
+    try {
+      return await start([...ports]);
+    } catch (e) {
+      if (e.code !== 'EADDRINUSE' || attempt === 5) throw e;
+    }
+  }
+}
+
+// Waits for all of `starting` (each resolving to something with a close(), a browser or a
+// stack). If one fails, closes those that started before rethrowing: a failed `before` hook
+// must leave no server or browser behind, or the test process never exits.
+export async function startAll(starting) {
+  const results = await Promise.allSettled(starting);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (!failed) return results.map((r) => r.value);
+  await Promise.all(results.filter((r) => r.status === 'fulfilled').map((r) => r.value.close().catch(() => {})));
+  throw failed.reason;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -448,7 +472,7 @@ export function defineE2E(name, { stacks, launch = {}, browser: browserName = 'c
       const entries = Object.entries(stacks);
       // One build at a time: the machine's cores are for the browser and the servers.
       for (const app of new Set(entries.map(([, [app]]) => app))) await buildSample(app);
-      const [browser, ...started] = await Promise.all([
+      const [browser, ...started] = await startAll([
         launchBrowser(browserName, launch),
         ...entries.map(([, [app, options]]) => startStack(app, options)),
       ]);
@@ -500,7 +524,7 @@ export function defineSampleSuite(app, { replay = false, lifecycle = false, brow
         throw new Error('pkg/ is not built: run `node scripts/build.mjs` at the repository root');
       });
       await buildSample(app);
-      [stack, browser] = await Promise.all([startStack(app), launchBrowser(browserName)]);
+      [stack, browser] = await startAll([startStack(app), launchBrowser(browserName)]);
     }, { timeout: BUILD_TIMEOUT_MS });
 
     after(async () => {
