@@ -1146,35 +1146,45 @@ function dpopSection(r, p) {
   p();
 }
 
-// The targets of the issue that asked for this benchmark, checked against this run, then the
-// hand-kept notes on what holds the missed ones back (bench/notes.md).
+// The targets of the issues that asked for this benchmark (start-up, size and first callback;
+// the code flow's "smaller than auth0-spa-js"), each a ratio within this run, then the hand-kept
+// notes on what holds the missed ones back (bench/notes.md).
 function targetsSection(r, p) {
   const s = r.sizes;
   const cb = r.callback;
   const verdict = (met) => (met ? 'met' : '**missed**');
   const rows = [];
-  const peersThatVerify = ['auth0-js', '@auth0/auth0-spa-js', 'oidc-client'];
-  const smallestVerifier = Math.min(...peersThatVerify.map((n) => s.peers[n].gzip));
-  rows.push(['Size: at most 30 KB gzip -9 (30720 bytes), as shipped', `${s.ours.shipped.gzip} bytes as shipped, ${s.ours.minified.gzip} bundled`, verdict(s.ours.shipped.gzip <= 30720)]);
-  rows.push(['Size: under every peer that verifies front-channel tokens (auth0-js, auth0-spa-js, oidc-client)', `${s.ours.shipped.gzip} as shipped (${s.ours.minified.gzip} bundled) against the smallest, ${smallestVerifier}`, verdict(s.ours.shipped.gzip < smallestVerifier && s.ours.minified.gzip < smallestVerifier)]);
+  const shipped = s.ours.shipped.gzip;
+  const bundled = s.ours.minified.gzip;
+  const spa = s.peers['@auth0/auth0-spa-js'].gzip;
+  rows.push(['Size with every flow: at most 45 KB gzip -9 (46080 bytes) for what an app downloads', `${shipped} bytes as shipped, ${bundled} bundled`, verdict(shipped <= 46080 && bundled <= 46080)]);
+  rows.push(['Size, the long-run goal: at most 30 KB (30720 bytes)', `${shipped} bytes as shipped`, verdict(shipped <= 30720)]);
+  rows.push(['Size with every flow: smaller than @auth0/auth0-spa-js', `${shipped} as shipped, ${bundled} bundled, against ${spa} (${(spa / Math.max(shipped, bundled)).toFixed(2)}×)`, verdict(shipped < spa && bundled < spa)]);
+  const cold = r.cold.ours.median / r.cold['auth0-spa-js'].median;
+  rows.push(['Ready client: time at most auth0-spa-js createAuth0Client\'s, wasm loaded as users load it', `${ms(r.cold.ours.median)} ms against ${ms(r.cold['auth0-spa-js'].median)} ms (ours ${cold.toFixed(2)}× theirs)`, verdict(r.cold.ours.median <= r.cold['auth0-spa-js'].median)]);
+  const coldCpu = r.cold.ours.cpuThread / r.cold['auth0-spa-js'].cpuThread;
+  rows.push(['Ready client: main-thread CPU at most auth0-spa-js\'s', `${ms(r.cold.ours.cpuThread)} ms against ${ms(r.cold['auth0-spa-js'].cpuThread)} ms (ours ${coldCpu.toFixed(2)}× theirs)`, verdict(r.cold.ours.cpuThread <= r.cold['auth0-spa-js'].cpuThread)]);
   const firstRatio = cb['auth0-js'].first.median / cb.ours.first.median;
-  rows.push(['First callback in a fresh page: at most half of auth0-js', `${ms(cb.ours.first.median)} ms against ${ms(cb['auth0-js'].first.median)} ms (auth0-js ${firstRatio.toFixed(2)}× ours)`, verdict(firstRatio >= 2)]);
+  rows.push(['Implicit flow, first callback in a fresh page: at most half of auth0-js\'s', `${ms(cb.ours.first.median)} ms against ${ms(cb['auth0-js'].first.median)} ms (auth0-js ${firstRatio.toFixed(2)}× ours)`, verdict(firstRatio >= 2)]);
+  if (r.code) {
+    const c = r.code;
+    for (const lib of ['auth0-spa-js', 'oidc-client-ts']) {
+      const x = c[lib].first.median / c.ours.first.median;
+      rows.push([`Code flow, first callback in a fresh page: below ${LABEL[lib]}'s`, `${ms(c.ours.first.median)} ms against ${ms(c[lib].first.median)} ms (${LABEL[lib]} ${x.toFixed(2)}× ours)`, verdict(x > 1)]);
+    }
+  }
   const sameA = cb['auth0-js'].same.median / cb.ours.same.median;
   const sameO = cb['oidc-client'].same.median / cb.ours.same.median;
-  rows.push(['Warm callback: at least 10× faster than auth0-js parseHash', `${ms(cb.ours.same.median)} ms against ${ms(cb['auth0-js'].same.median)} ms (${sameA.toFixed(2)}×)`, verdict(sameA >= 10)]);
   rows.push(['Warm callback: at least 4× faster than oidc-client', `${ms(cb.ours.same.median)} ms against ${ms(cb['oidc-client'].same.median)} ms (${sameO.toFixed(2)}×)`, verdict(sameO >= 4)]);
-  rows.push(['Zero network requests at callback with discovery and JWKS cached', `same client: ${cb.ours.same.requests}; new client: ${cb.ours.fresh.requests}`, verdict(cb.ours.same.requests === 'none' && cb.ours.fresh.requests === 'none')]);
+  rows.push(['Warm callback: at least 10× faster than auth0-js parseHash', `${ms(cb.ours.same.median)} ms against ${ms(cb['auth0-js'].same.median)} ms (${sameA.toFixed(2)}×)`, verdict(sameA >= 10)]);
   const reads = r.tokens.ours.median / r.tokens['auth0-spa-js'].median;
   rows.push(['Cache-hit reads: at least 2× auth0-spa-js getTokenSilently', `${intfmt(r.tokens.ours.median)}/s against ${intfmt(r.tokens['auth0-spa-js'].median)}/s (${reads.toFixed(2)}×)`, verdict(reads >= 2)]);
-  const cold = r.cold.ours.median / r.cold['auth0-spa-js'].median;
-  rows.push(['Cold start: no slower than auth0-spa-js createAuth0Client', `${ms(r.cold.ours.median)} ms against ${ms(r.cold['auth0-spa-js'].median)} ms (ours ${cold.toFixed(2)}× theirs)`, verdict(r.cold.ours.median <= r.cold['auth0-spa-js'].median)]);
+  rows.push(['Zero network requests at callback with discovery and JWKS cached', `same client: ${cb.ours.same.requests}; new client: ${cb.ours.fresh.requests}`, verdict(cb.ours.same.requests === 'none' && cb.ours.fresh.requests === 'none')]);
   if (r.code) {
-    // Side by side only: the issue that added the code flow to the bench set no figure to meet.
+    // The code-flow issue asked to aim for this, not to meet a figure.
     const c = r.code;
-    const against = (k) => ['auth0-spa-js', 'oidc-client-ts'].map((l) => `${LABEL[l]} ${ms(c[l][k].median)} ms (${(c[l][k].median / c.ours[k].median).toFixed(2)}× ours)`).join(', ');
-    rows.push(['Code flow, first callback in a fresh page, against auth0-spa-js handleRedirectCallback and oidc-client-ts signinRedirectCallback', `${ms(c.ours.first.median)} ms; ${against('first')}`, 'no target set']);
     const renew = c['auth0-spa-js'].renew.median / c.ours.renew.median;
-    rows.push(['Code flow, refresh-token renewal, against auth0-spa-js getTokenSilently (and oidc-client-ts signinSilent)', `${ms(c.ours.renew.median)} ms against ${ms(c['auth0-spa-js'].renew.median)} ms (${renew.toFixed(2)}×); oidc-client-ts ${ms(c['oidc-client-ts'].renew.median)} ms`, 'no target set']);
+    rows.push(['Code flow, refresh-token renewal, faster than auth0-spa-js getTokenSilently (oidc-client-ts signinSilent beside it)', `${ms(c.ours.renew.median)} ms against ${ms(c['auth0-spa-js'].renew.median)} ms (${renew.toFixed(2)}×); oidc-client-ts ${ms(c['oidc-client-ts'].renew.median)} ms`, `${verdict(renew > 1)} (an aim)`]);
   }
   if (r.dpop) {
     // Side by side only: the DPoP issue set no figure to meet.
