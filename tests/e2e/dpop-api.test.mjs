@@ -20,32 +20,28 @@ const AUDIENCE = 'https://api.example.com/';
 // A provider (startProvider `options`) on a free port, its discovery document, and an API in
 // front of it (startApi `apiOptions`) whose clock the test sets: `provider.api.at(ms)`.
 function startServers(options = {}, apiOptions = {}) {
-  return onFreePorts(2, async ([providerPort, apiPort]) => {
+  return onFreePorts(2, async ([providerPort, apiPort], started) => {
     const provider = await startProvider({ port: providerPort, redirectUris: [REDIRECT_URI], ...options });
-    try {
-      const base = provider.issuer.endsWith('/') ? provider.issuer : `${provider.issuer}/`;
-      const metadata = await (await fetch(new URL('.well-known/openid-configuration', base))).json();
-      let clock = Date.now();
-      const api = await startApi({
-        port: apiPort,
-        issuer: provider.issuer,
-        allowedOrigins: [APP],
-        apiClient: provider.apiClient,
-        audiences: options.auth0 ? [AUDIENCE] : undefined,
-        now: () => clock,
-        ...apiOptions,
-      });
-      api.at = (ms) => { clock = ms; };
-      api.nowS = () => Math.floor(clock / 1000);
-      api.resource = `${api.url}/api/private`;
-      return {
-        provider, metadata, api,
-        close: () => Promise.all([api.close(), provider.close()]),
-      };
-    } catch (e) {
-      await provider.close();
-      throw e;
-    }
+    started.push(provider.close);
+    const base = provider.issuer.endsWith('/') ? provider.issuer : `${provider.issuer}/`;
+    const metadata = await (await fetch(new URL('.well-known/openid-configuration', base))).json();
+    let clock = Date.now();
+    const api = await startApi({
+      port: apiPort,
+      issuer: provider.issuer,
+      allowedOrigins: [APP],
+      apiClient: provider.apiClient,
+      audiences: options.auth0 ? [AUDIENCE] : undefined,
+      now: () => clock,
+      ...apiOptions,
+    });
+    api.at = (ms) => { clock = ms; };
+    api.nowS = () => Math.floor(clock / 1000);
+    api.resource = `${api.url}/api/private`;
+    return {
+      provider, metadata, api,
+      close: () => Promise.all([api.close(), provider.close()]),
+    };
   });
 }
 

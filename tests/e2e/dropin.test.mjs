@@ -61,27 +61,21 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
 
   before(async () => {
     out = await mkdtemp(join(tmpdir(), 'spa-login-dropin-'));
-    const provider = await onFreePorts(3, async ([providerPort, apiPort, appPort]) => {
-      const started = [];
-      try {
-        // Registered as the app registers them at Auth0: the origin, as the README's
-        // `window.location.origin` gives it (no trailing slash).
-        appUrl = `http://localhost:${appPort}`;
-        const oidc = await startProvider({
-          port: providerPort, auth0: true, audiences: [AUDIENCE], redirectUris: [appUrl], postLogoutRedirectUris: [appUrl],
-        });
-        started.push(oidc.close);
-        providerOrigin = new URL(oidc.issuer).origin;
-        api = await startApi({ port: apiPort, issuer: oidc.issuer, allowedOrigins: [appUrl], audiences: [AUDIENCE] });
-        started.push(api.close);
-        const config = { domain: providerOrigin, clientId: CLIENT_ID, audience: AUDIENCE, apiUrl: api.url };
-        started.push(await startDropinApp({ port: appPort, out, config }));
-        closers.push(...started);
-        return oidc;
-      } catch (e) {
-        await Promise.all(started.map((close) => close()));
-        throw e;
-      }
+    const provider = await onFreePorts(3, async ([providerPort, apiPort, appPort], started) => {
+      // Registered as the app registers them at Auth0: the origin, as the README's
+      // `window.location.origin` gives it (no trailing slash).
+      appUrl = `http://localhost:${appPort}`;
+      const oidc = await startProvider({
+        port: providerPort, auth0: true, audiences: [AUDIENCE], redirectUris: [appUrl], postLogoutRedirectUris: [appUrl],
+      });
+      started.push(oidc.close);
+      providerOrigin = new URL(oidc.issuer).origin;
+      api = await startApi({ port: apiPort, issuer: oidc.issuer, allowedOrigins: [appUrl], audiences: [AUDIENCE] });
+      started.push(api.close);
+      const config = { domain: providerOrigin, clientId: CLIENT_ID, audience: AUDIENCE, apiUrl: api.url };
+      started.push(await startDropinApp({ port: appPort, out, config }));
+      closers.push(...started);
+      return oidc;
     });
     provider.oidc.on('grant.success', (ctx) => grants.push(ctx.oidc.params.grant_type));
     browser = await launchChromium();

@@ -56,69 +56,63 @@ export function freePort() {
 // token endpoint was asked and answered, as the provider saw it (see recordGrant), and
 // `stack.apiCalls` what the API answered (startApi's log); defineE2E empties both before each test.
 export function startStack(app, options = {}) {
-  return onFreePorts(3, (ports) => startStackOn(ports, app, options));
+  return onFreePorts(3, (ports, closers) => startStackOn(ports, closers, app, options));
 }
 
-async function startStackOn([providerPort, apiPort, appPort], app, { auth0 = false, audiences = [], appHost = 'localhost', provider: providerOptions = {}, api: apiOptions = {}, config = {} } = {}) {
+async function startStackOn([providerPort, apiPort, appPort], closers, app, { auth0 = false, audiences = [], appHost = 'localhost', provider: providerOptions = {}, api: apiOptions = {}, config = {} } = {}) {
   const appUrl = `http://${appHost}:${appPort}`;
-  const closers = [];
-  try {
-    const provider = await startProvider({
-      port: providerPort,
-      redirectUris: [`${appUrl}/`],
-      postLogoutRedirectUris: [`${appUrl}/`],
-      auth0,
-      audiences,
-      ...(config.useDpop ? { dpop: {} } : {}),
-      ...providerOptions,
-    });
-    closers.push(provider.close);
-    const grants = [];
-    provider.oidc.on('grant.success', (ctx) => grants.push(recordGrant(ctx)));
-    provider.oidc.on('grant.error', (ctx, error) => grants.push(recordGrant(ctx, error)));
-    const discoveryUrl = new URL('.well-known/openid-configuration', provider.issuer.endsWith('/') ? provider.issuer : `${provider.issuer}/`);
-    const metadata = await (await fetch(discoveryUrl)).json();
-    const api = await startApi({
-      port: apiPort, issuer: provider.issuer, allowedOrigins: [appUrl], audiences: auth0 ? audiences : undefined,
-      apiClient: provider.apiClient, ...apiOptions,
-    });
-    closers.push(api.close);
-    const providerOrigin = new URL(provider.issuer).origin;
-    // A domain with a scheme is taken as is by the package: issuer `${domain}/`.
-    const base = {
-      ...(auth0 ? { domain: providerOrigin } : { issuer: provider.issuer }),
-      clientId: CLIENT_ID,
-      apiUrl: api.url,
-      ...config,
-    };
-    let current = base;
-    let headers = {};
-    let render = (html) => html;
-    const web = await startApp({ port: appPort, host: appHost, app, config: () => current, headers: () => headers, render: (html) => render(html) });
-    closers.push(web.close);
-    assert.equal(web.url, appUrl);
-    return {
-      issuer: provider.issuer,
-      providerOrigin,
-      authorizationEndpoint: provider.authorizationEndpoint,
-      apiUrl: api.url,
-      appUrl,
-      metadata,
-      grants,
-      apiCalls: api.log,
-      setConfig: (overrides = {}) => {
-        current = { ...base, ...overrides };
-      },
-      setHeaders: (sent = {}, { html = (text) => text } = {}) => {
-        headers = sent;
-        render = html;
-      },
-      close: () => Promise.all(closers.map((close) => close())),
-    };
-  } catch (e) {
-    await Promise.all(closers.map((close) => close()));
-    throw e;
-  }
+  const provider = await startProvider({
+    port: providerPort,
+    redirectUris: [`${appUrl}/`],
+    postLogoutRedirectUris: [`${appUrl}/`],
+    auth0,
+    audiences,
+    ...(config.useDpop ? { dpop: {} } : {}),
+    ...providerOptions,
+  });
+  closers.push(provider.close);
+  const grants = [];
+  provider.oidc.on('grant.success', (ctx) => grants.push(recordGrant(ctx)));
+  provider.oidc.on('grant.error', (ctx, error) => grants.push(recordGrant(ctx, error)));
+  const discoveryUrl = new URL('.well-known/openid-configuration', provider.issuer.endsWith('/') ? provider.issuer : `${provider.issuer}/`);
+  const metadata = await (await fetch(discoveryUrl)).json();
+  const api = await startApi({
+    port: apiPort, issuer: provider.issuer, allowedOrigins: [appUrl], audiences: auth0 ? audiences : undefined,
+    apiClient: provider.apiClient, ...apiOptions,
+  });
+  closers.push(api.close);
+  const providerOrigin = new URL(provider.issuer).origin;
+  // A domain with a scheme is taken as is by the package: issuer `${domain}/`.
+  const base = {
+    ...(auth0 ? { domain: providerOrigin } : { issuer: provider.issuer }),
+    clientId: CLIENT_ID,
+    apiUrl: api.url,
+    ...config,
+  };
+  let current = base;
+  let headers = {};
+  let render = (html) => html;
+  const web = await startApp({ port: appPort, host: appHost, app, config: () => current, headers: () => headers, render: (html) => render(html) });
+  closers.push(web.close);
+  assert.equal(web.url, appUrl);
+  return {
+    issuer: provider.issuer,
+    providerOrigin,
+    authorizationEndpoint: provider.authorizationEndpoint,
+    apiUrl: api.url,
+    appUrl,
+    metadata,
+    grants,
+    apiCalls: api.log,
+    setConfig: (overrides = {}) => {
+      current = { ...base, ...overrides };
+    },
+    setHeaders: (sent = {}, { html = (text) => text } = {}) => {
+      headers = sent;
+      render = html;
+    },
+    close: () => Promise.all(closers.map((close) => close())),
+  };
 }
 
 // One request to the token endpoint as oidc-provider handled it: the grant type, the code or
@@ -135,16 +129,19 @@ function recordGrant(ctx, error) {
   };
 }
 
-// `start(ports)` with `n` distinct free ports; when a port was taken before the server could
-// listen on it (EADDRINUSE), again with new ones. `start` closes what it started before it
-// throws, as startStack does.
+// `start(ports, closers)` with `n` distinct free ports; `start` pushes onto `closers` the close
+// function of each server as it starts. If `start` fails, the servers it started are closed, and
+// when a port was taken before a server could listen on it (EADDRINUSE) it runs again with new
+// ports and a new list.
 export async function onFreePorts(n, start) {
   for (let attempt = 1; ; attempt += 1) {
     const ports = new Set();
     while (ports.size < n) ports.add(await freePort());
+    const closers = [];
     try {
-      return await start([...ports]);
+      return await start([...ports], closers);
     } catch (e) {
+      await Promise.all(closers.map((close) => close()));
       if (e.code !== 'EADDRINUSE' || attempt === 5) throw e;
     }
   }
