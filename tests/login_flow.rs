@@ -182,6 +182,137 @@ fn discovery_is_fetched_once_and_a_complete_metadata_option_skips_it() {
     assert!(client.ports.fetched.borrow().is_empty());
 }
 
+/// The page the provider sends the user back to: a new client (and a new page cache) whose
+/// sessionStorage holds what the login's page stored, and whose provider serves no discovery.
+fn callback_page(
+    login_page: &spa_login::core::client::Client<FakePorts>,
+) -> spa_login::core::client::Client<FakePorts> {
+    let ports = FakePorts::new();
+    ports
+        .documents
+        .borrow_mut()
+        .remove(&format!("{ISSUER}/.well-known/openid-configuration"));
+    for k in login_page.ports.transactions.inner.keys().unwrap() {
+        let v = login_page
+            .ports
+            .transactions
+            .inner
+            .get(&k)
+            .unwrap()
+            .unwrap();
+        ports.transactions.inner.set(&k, &v).unwrap();
+    }
+    client_with(options(), ports)
+}
+
+fn stored_tx(client: &spa_login::core::client::Client<FakePorts>, state: &str) -> Value {
+    let text = client
+        .ports
+        .transactions
+        .inner
+        .get(&format!("spa-login.tx.{state}"))
+        .unwrap()
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn a_redirect_login_carries_its_discovery_document_to_the_callback_page() {
+    let login_page = client();
+    let (state, nonce) = start_login(&login_page, None, None);
+    let carried = stored_tx(&login_page, &state)["discovery"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        serde_json::from_str::<Value>(&carried).unwrap(),
+        discovery(ISSUER),
+        "the document as the provider served it"
+    );
+
+    let page = callback_page(&login_page);
+    block_on(page.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    assert!(page.is_authenticated());
+    assert_eq!(
+        *page.ports.fetched.borrow(),
+        vec![format!("{ISSUER}/jwks")],
+        "the keys, and no discovery"
+    );
+    // The page's other logins use it too, and later ones carry it on.
+    let (state, _) = start_login(&page, None, None);
+    assert_eq!(
+        stored_tx(&page, &state)["discovery"].as_str(),
+        Some(carried.as_str())
+    );
+    assert_eq!(page.ports.fetched.borrow().len(), 1);
+
+    // A client with complete metadata has no document to carry.
+    let mut o = options();
+    o["metadata"] = json!({ "issuer": ISSUER, "authorization_endpoint": format!("{ISSUER}/authorize"), "jwks_uri": format!("{ISSUER}/jwks") });
+    let complete = client_with(o, FakePorts::new());
+    let url = block_on(complete.login_url(None, None)).unwrap();
+    let tx = stored_tx(&complete, &param(&url, "state").unwrap());
+    assert!(tx.get("discovery").is_none(), "{tx}");
+}
+
+#[test]
+fn a_transaction_without_a_good_document_fetches_discovery() {
+    let login_page = client();
+    let (state, nonce) = start_login(&login_page, None, None);
+    let key = format!("spa-login.tx.{state}");
+    let mut tx = stored_tx(&login_page, &state);
+    tx.as_object_mut().unwrap().remove("discovery");
+    login_page
+        .ports
+        .transactions
+        .inner
+        .set(&key, &tx.to_string())
+        .unwrap();
+    let page = callback_page(&login_page);
+    page.ports.serve(
+        &format!("{ISSUER}/.well-known/openid-configuration"),
+        &discovery(ISSUER).to_string(),
+    );
+    block_on(page.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    assert_eq!(
+        page.ports
+            .fetch_count(&format!("{ISSUER}/.well-known/openid-configuration")),
+        1
+    );
+
+    // A document that would not make this client's metadata (it names another issuer) is
+    // left: the callback asks the provider, as it would with none.
+    let (state, nonce) = start_login(&login_page, None, None);
+    let mut tx = stored_tx(&login_page, &state);
+    tx["discovery"] = json!(discovery("https://evil.example").to_string());
+    let key = format!("spa-login.tx.{state}");
+    login_page
+        .ports
+        .transactions
+        .inner
+        .set(&key, &tx.to_string())
+        .unwrap();
+    let page = callback_page(&login_page);
+    let e = callback_err(&page, &Response::valid(&state, &nonce).url());
+    assert_eq!(e.code(), "network_error", "{e}");
+    assert_eq!(stored_session(&page), None);
+    assert_eq!(
+        *page.ports.fetched.borrow(),
+        vec![format!("{ISSUER}/.well-known/openid-configuration")]
+    );
+}
+
+#[test]
+fn popup_and_frame_transactions_carry_no_document() {
+    use spa_login::core::client::Flow;
+    let client = client();
+    for flow in [Flow::Silent, Flow::Popup] {
+        let request = block_on(client.authorize_request(None, None, flow)).unwrap();
+        let tx = stored_tx(&client, &request.state);
+        assert!(tx.get("discovery").is_none(), "{tx}");
+    }
+}
+
 #[test]
 fn discovery_failure_is_a_network_error() {
     let ports = FakePorts::new();

@@ -309,6 +309,30 @@ impl<P: Ports> Client<P> {
         Ok(md)
     }
 
+    /// Where a login left the page with its discovery document in the transaction (`carried`)
+    /// and this page has none: the page takes it as if it had fetched it, if it makes good
+    /// metadata for this client (a document that does not is left, and discovery asked again).
+    fn adopt_discovery(&self, carried: Option<&str>) {
+        let (Some(text), None) = (carried, self.discovery_text()) else {
+            return;
+        };
+        if metadata::resolve(Some(text), &self.config.metadata, &self.config.issuer).is_ok() {
+            let url = metadata::discovery_url(&self.config.issuer);
+            store(&self.provider.discovery, &url, Rc::from(text));
+        }
+    }
+
+    /// The discovery document this client's metadata comes from, if the page holds it.
+    fn discovery_text(&self) -> Option<Rc<str>> {
+        if self.config.metadata.is_complete() {
+            return None;
+        }
+        lookup(
+            &self.provider.discovery,
+            &metadata::discovery_url(&self.config.issuer),
+        )
+    }
+
     async fn fetch_jwks(&self, md: &ProviderMetadata) -> Result<Rc<Jwks>> {
         let text = self
             .ports
@@ -422,6 +446,11 @@ impl<P: Ports> Client<P> {
             audience: params.get("audience").map(str::to_owned),
             max_age: params.get("max_age").and_then(json::parse_decimal),
             app_state,
+            // Frames and popups answer to this page, which holds the document already.
+            discovery: match flow {
+                Flow::Redirect => self.discovery_text().map(|text| String::from(&*text)),
+                _ => None,
+            },
             expires_at: now + TRANSACTION_TTL_MS,
         };
         let url = authorize_url(&md, &self.config.client_id, &params, &tx);
@@ -573,6 +602,7 @@ impl<P: Ports> Client<P> {
         tx: &Transaction,
         logouts: u32,
     ) -> Result<Option<String>> {
+        self.adopt_discovery(tx.discovery.as_deref());
         let md = self.metadata().await?;
         // Before anything else, error responses included (RFC 9207): a code from another
         // issuer is never sent anywhere, and another issuer's error is not this one's.

@@ -31,6 +31,10 @@ pub struct Transaction {
     pub max_age: Option<u64>,
     /// JSON text of the app's `appState`.
     pub app_state: Option<String>,
+    /// The discovery document the login's page resolved its metadata from, for a login that
+    /// leaves the page: the callback page trusts it as it trusts the state and the verifier
+    /// beside it, and skips a round trip to the provider before it can check the response.
+    pub discovery: Option<String>,
     pub expires_at: f64,
 }
 
@@ -61,6 +65,9 @@ impl Transaction {
         if let Some(s) = &self.app_state {
             o.set("app_state", Json::str(s.as_str()));
         }
+        if let Some(d) = &self.discovery {
+            o.set("discovery", Json::str(d.as_str()));
+        }
         o.set("expires_at", Json::time(self.expires_at));
         o
     }
@@ -80,6 +87,7 @@ impl Transaction {
             audience: s("audience"),
             max_age: v.get("max_age").and_then(Json::as_f64).map(|m| m as u64),
             app_state: s("app_state"),
+            discovery: s("discovery"),
             expires_at: v.get("expires_at")?.as_f64()?,
         })
     }

@@ -230,6 +230,22 @@ describe('The response (fragment)', { concurrency: CONCURRENCY }, () => {
     await s.expectRejected(again, tx, { error: 'invalid_state', description: /state/, stage: 'state' });
   }));
 
+  test('discovery: the callback page checks the response with the document its login read', () => withSession(async (s) => {
+    const tx = await s.login();
+    assert.equal(s.provider.count('/.well-known/openid-configuration'), 1);
+    const m = s.mint(tx);
+    await s.goto(`/?landing=1#${m.fragment}`);
+    await s.create();
+    const r = await s.callback({ asIs: true });
+    assert.equal(r.ok, true, `${r.error}: ${r.error_description}`);
+    assert.equal(s.provider.count('/.well-known/openid-configuration'), 1, 'the callback page asked for discovery again');
+    assert.equal(s.provider.count('/jwks'), 1);
+    const snap = await s.snapshot();
+    assert.equal(snap.claims?.__raw, m.idToken);
+    assert.deepEqual(snap.storage.session, {}, 'the transaction, with its document, is gone');
+    s.assertNoPageErrors(snap);
+  }));
+
   // --- Error responses ----------------------------------------------------------------------
 
   test('error response: with a matching state, the provider code and description', rejectsEach({
