@@ -552,8 +552,6 @@ export async function perform(effect, ctx = {}) {
       const ok = await crypto.subtle.verify(verifyAlg, key, unb64u(effect.sig), new TextEncoder().encode(effect.input));
       return String(ok);
     }
-    case 'digest':
-      return b64u(await crypto.subtle.digest(effect.alg, new TextEncoder().encode(effect.data)));
     case 'frame':
       return runSilentFrame(effect);
     case 'popup':

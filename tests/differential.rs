@@ -1,5 +1,5 @@
-//! The package's own JSON, form decoding, base64url and URL code against serde_json,
-//! form_urlencoded, base64 and url, on many generated inputs and on hand-picked edge cases. The
+//! The package's own JSON, form decoding, base64url, URL and SHA-2 code against serde_json,
+//! form_urlencoded, base64, url and sha2, on many generated inputs and on hand-picked edge cases. The
 //! checks themselves are in differential/checks.rs, which the fuzz targets share; this file makes
 //! the inputs, counts what the checks found, and pins each deliberate difference by name.
 #![cfg(not(target_arch = "wasm32"))]
@@ -1022,5 +1022,46 @@ fn clean_url_removes_what_the_url_crate_reads_as_the_response() {
     assert_eq!(
         response::clean_url("https://app.example/cb?code=c&state=s&keep=1#x"),
         "https://app.example/cb?keep=1"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// SHA-2
+
+#[test]
+fn sha2_agrees_with_the_sha2_crate() {
+    use sha2::Digest;
+    use spa_login::core::jws::HashAlg;
+    use spa_login::core::sha2::digest;
+    let mut rng = Rng(9);
+    // Every length up to three of SHA-512's blocks (each padding case of both block sizes: the
+    // length field fits, or spills into a block of its own), then longer texts.
+    let longer: Vec<usize> = (0..50).map(|_| 385 + rng.below(5000)).collect();
+    let lengths = (0..=3 * 128).chain(longer);
+    let mut checked = 0;
+    for len in lengths {
+        let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        assert_eq!(
+            digest(HashAlg::Sha256, &data),
+            sha2::Sha256::digest(&data).to_vec(),
+            "SHA-256 of {len} bytes"
+        );
+        assert_eq!(
+            digest(HashAlg::Sha384, &data),
+            sha2::Sha384::digest(&data).to_vec(),
+            "SHA-384 of {len} bytes"
+        );
+        assert_eq!(
+            digest(HashAlg::Sha512, &data),
+            sha2::Sha512::digest(&data).to_vec(),
+            "SHA-512 of {len} bytes"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 3 * 128 + 1 + 50);
+    // FIPS 180-4's example, "abc".
+    assert_eq!(
+        base64url::encode(&digest(HashAlg::Sha256, b"abc")),
+        "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
     );
 }

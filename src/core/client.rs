@@ -14,6 +14,7 @@ use super::jws::{self, HashAlg};
 use super::metadata::{self, ProviderMetadata};
 use super::ports::{Failure, FailureKind, Ports, WindowAnswer, WindowKind, WindowRequest};
 use super::response::{self, ResponseParams};
+use super::sha2;
 use super::text::msg;
 use super::token::{self, HttpResponse, TokenSet};
 use super::transaction::{self, Transaction, TRANSACTION_TTL_MS};
@@ -197,6 +198,11 @@ fn same_subject(held: &Json, new: &Json, claims: &[&str]) -> Result<()> {
 }
 
 /// A failed request to the provider as the error the app sees.
+/// base64url(SHA-256(text)): a PKCE challenge, a DPoP `ath`.
+fn sha256(text: &str) -> String {
+    base64url::encode(&sha2::digest(HashAlg::Sha256, text.as_bytes()))
+}
+
 fn fetch_error(what: &str, url: &str, failure: Failure) -> AuthError {
     let code = match failure.kind {
         FailureKind::Timeout => ErrorCode::Timeout,
@@ -470,7 +476,7 @@ impl<P: Ports> Client<P> {
     /// random bits, and its S256 challenge, base64url(SHA-256(verifier)). Never `plain`.
     async fn pkce(&self) -> Result<(String, String)> {
         let verifier = self.random_value()?;
-        let challenge = self.sha256(&verifier).await?;
+        let challenge = sha256(&verifier);
         Ok((verifier, challenge))
     }
 
@@ -486,16 +492,6 @@ impl<P: Ports> Client<P> {
         let mut bytes = [0u8; RANDOM_BYTES];
         self.fill_random(&mut bytes)?;
         Ok(base64url::encode(&bytes))
-    }
-
-    /// base64url(SHA-256(text)): a PKCE challenge, a DPoP `ath`.
-    async fn sha256(&self, text: &str) -> Result<String> {
-        let digest = self
-            .ports
-            .digest(HashAlg::Sha256, text.as_bytes())
-            .await
-            .map_err(|e| AuthError::config(msg(&["SHA-256 is not available: ", &e])))?;
-        Ok(base64url::encode(&digest))
     }
 
     /// Fresh `state` and `nonce`, 256 bits each, never equal (Core 15.5.2).
@@ -833,7 +829,7 @@ impl<P: Ports> Client<P> {
         };
         let key = dpop::public_key(&self.ports.dpop_key(&name).await.map_err(key_error)?)?;
         let ath = match access_token {
-            Some(token) => Some(self.sha256(token).await?),
+            Some(token) => Some(sha256(token)),
             None => None,
         };
         let kept = origin_of(url)
@@ -1116,25 +1112,16 @@ impl<P: Ports> Client<P> {
         let hash = jws.alg.hash();
         if let Some((token, required)) = checks.at_hash {
             if required || jws.claims.get("at_hash").is_some() {
-                let digest = self.digest(hash, token).await?;
-                id_token::check_at_hash(&jws.claims, hash, &digest)?;
+                id_token::check_at_hash(&jws.claims, hash, &sha2::digest(hash, token.as_bytes()))?;
             }
         }
         if let Some(code) = checks.c_hash {
-            let digest = self.digest(hash, code).await?;
-            id_token::check_c_hash(&jws.claims, hash, &digest)?;
+            id_token::check_c_hash(&jws.claims, hash, &sha2::digest(hash, code.as_bytes()))?;
         }
         Ok(IdTokenEntry {
             raw: raw.to_owned(),
             claims: jws.claims,
         })
-    }
-
-    async fn digest(&self, hash: HashAlg, text: &str) -> Result<Vec<u8>> {
-        self.ports
-            .digest(hash, text.as_bytes())
-            .await
-            .map_err(|e| AuthError::id_token(msg(&["a token could not be hashed: ", &e])))
     }
 
     async fn verify_signature(

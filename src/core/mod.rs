@@ -16,6 +16,7 @@ pub mod jws;
 pub mod metadata;
 pub mod ports;
 pub mod response;
+pub mod sha2;
 pub mod text;
 pub mod token;
 pub mod transaction;

@@ -5,7 +5,7 @@
 
 use super::json::Json;
 use super::jwks::Jwk;
-use super::jws::{HashAlg, JwsAlg};
+use super::jws::JwsAlg;
 use super::token::HttpResponse;
 
 /// A string store with the semantics of Web Storage. Every call may fail (a blocked or full
@@ -127,7 +127,6 @@ pub trait Ports {
         signing_input: &[u8],
         signature: &[u8],
     ) -> Result<bool, String>;
-    async fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, String>;
     /// Runs an authorization request in a hidden frame or the popup and waits for its answer:
     /// only an answer carrying `request.state`, from the provider's origin or the redirect URI.
     async fn window(

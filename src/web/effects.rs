@@ -32,8 +32,6 @@ pub enum Effect<'a> {
         input: &'a str,
         signature: String,
     },
-    /// WebCrypto digest of ASCII text; answers base64url.
-    Digest { alg: &'a str, data: &'a str },
     /// An authorization request in a hidden frame or the popup.
     Window {
         kind: WindowKind,
@@ -101,10 +99,6 @@ impl Effect<'_> {
                     ("input", Json::str(*input)),
                     ("sig", Json::str(signature.as_str())),
                 ],
-            ),
-            Effect::Digest { alg, data } => (
-                "digest",
-                vec![("alg", Json::str(*alg)), ("data", Json::str(*data))],
             ),
             Effect::Window { kind, request } => (
                 match kind {

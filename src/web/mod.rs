@@ -15,7 +15,7 @@ use crate::core::config::{self, CacheLocation, Config};
 use crate::core::error::{AuthError, Result};
 use crate::core::json::Json;
 use crate::core::jwks::Jwk;
-use crate::core::jws::{HashAlg, JwsAlg};
+use crate::core::jws::JwsAlg;
 use crate::core::ports::{
     Failure, FailureKind, KeyValueStore, Ports, WindowAnswer, WindowKind, WindowRequest,
 };
@@ -110,15 +110,6 @@ impl Ports for WebPorts {
         .await
         .map_err(|f| f.message)?;
         Ok(answer == "true")
-    }
-    async fn digest(&self, alg: HashAlg, data: &[u8]) -> std::result::Result<Vec<u8>, String> {
-        let answer = perform(Effect::Digest {
-            alg: alg.name(),
-            data: text(data)?,
-        })
-        .await
-        .map_err(|f| f.message)?;
-        base64url::decode(&answer).ok_or_else(|| "the digest is not base64url".to_string())
     }
     /// The answer comes back as `{"url": ...}` (the window landed on the redirect URI) or
     /// `{"message": {...}}` (the provider's web_message response, as posted).

@@ -346,9 +346,6 @@ impl Ports for FakePorts {
         jsonwebtoken::crypto::verify(&sig, signing_input, &key, jwt_alg(alg))
             .map_err(|e| e.to_string())
     }
-    async fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, String> {
-        Ok(hash(alg, data))
-    }
     async fn dpop_key(&self, name: &str) -> Result<Json, Failure> {
         let key = self.dpop_key_named(name)?;
         let mut jwk = public_jwk(key, None);
