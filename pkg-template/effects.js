@@ -419,8 +419,32 @@ function importKey(alg, jwk, algorithm) {
 }
 
 // Requests started ahead of the fetch that will want them (the issuer's keys while the token
-// request is out), by URL.
+// request is out, or while the module compiles on a callback page), by URL, with when they
+// started. A fetch takes one over only while it is fresh: one that no fetch took (a callback
+// that failed first) must not answer for the keys minutes later.
 const prefetched = new Map();
+const PREFETCH_FRESH_MS = 10_000;
+
+function prefetch(url, timeoutMs) {
+  // Taken over by the next fetch of this URL; a failure shows there, not here.
+  const pending = request(url, {}, timeoutMs);
+  pending.catch(() => {});
+  prefetched.set(url, { pending, at: performance.now() });
+}
+
+/** On the page a redirect login comes back to, as the package loads: the login's transaction
+ * (stored under the state in the address, see src/core/transaction.rs) names what its callback
+ * will fetch, and that request starts now, while the module compiles. */
+export function warmUp(href) {
+  try {
+    const state = stateOf(href);
+    const tx = state && JSON.parse(sessionStorage.getItem(`spa-login.tx.${state}`));
+    const p = tx?.prefetch;
+    if (typeof p?.url === 'string' && typeof p.timeoutMs === 'number') prefetch(p.url, p.timeoutMs);
+  } catch {
+    // No storage, no such transaction, or not ours: the callback fetches what it needs.
+  }
+}
 
 // One request with a deadline: no request may hang a flow (and the login button with it), so
 // the body too must arrive within the time given. Its status and text, whatever the status.
@@ -515,19 +539,16 @@ function forgetKeyPair(name) {
 export async function perform(effect, ctx = {}) {
   switch (effect.op) {
     case 'fetch': {
-      const pending = prefetched.get(effect.url);
+      const early = prefetched.get(effect.url);
       prefetched.delete(effect.url);
-      const { status, body } = await (pending ?? request(effect.url, {}, effect.timeoutMs));
+      const fresh = early && performance.now() - early.at < PREFETCH_FRESH_MS;
+      const { status, body } = await (fresh ? early.pending : request(effect.url, {}, effect.timeoutMs));
       if (status < 200 || status > 299) throw failure('network_error', `HTTP status ${status}`);
       return body;
     }
-    case 'prefetch': {
-      // Taken over by the next fetch of this URL; a failure shows there, not here.
-      const pending = request(effect.url, {}, effect.timeoutMs);
-      pending.catch(() => {});
-      prefetched.set(effect.url, pending);
+    case 'prefetch':
+      prefetch(effect.url, effect.timeoutMs);
       return '';
-    }
     case 'post':
       // No credentials: a public client proves itself with PKCE (and DPoP), not with cookies.
       return JSON.stringify(await request(effect.url, {

@@ -5,7 +5,7 @@
 // Vite and in webpack 5: the `new URL(..., import.meta.url)` below is the form all three
 // understand.
 import * as W from './spa_login.js';
-import { perform, openPopup, isResponseWindow, handOver, forgetDpopKeys } from './effects.js';
+import { perform, openPopup, isResponseWindow, handOver, forgetDpopKeys, warmUp } from './effects.js';
 import { clocks } from './host.js';
 
 let compiling;
@@ -457,5 +457,9 @@ export async function createAuth0Client(options) {
 }
 
 // At import, in a browser only: a server rendering the page imports the entry without loading
-// anything. A failure here is reported by the createClient call that tries again.
-if (typeof window !== 'undefined' && typeof fetch === 'function') compile().catch(() => {});
+// anything. A failure here is reported by the createClient call that tries again. On the page
+// a redirect login comes back to, what the callback will fetch starts too.
+if (typeof window !== 'undefined' && typeof fetch === 'function') {
+  compile().catch(() => {});
+  warmUp(window.location.href);
+}

@@ -229,6 +229,12 @@ fn a_redirect_login_carries_its_discovery_document_to_the_callback_page() {
         discovery(ISSUER),
         "the document as the provider served it"
     );
+    // And what its page may fetch before the callback runs: the issuer's keys, with the
+    // client's time limit.
+    assert_eq!(
+        stored_tx(&login_page, &state)["prefetch"],
+        json!({ "url": format!("{ISSUER}/jwks"), "timeoutMs": 10000 })
+    );
 
     let page = callback_page(&login_page);
     block_on(page.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
@@ -303,13 +309,14 @@ fn a_transaction_without_a_good_document_fetches_discovery() {
 }
 
 #[test]
-fn popup_and_frame_transactions_carry_no_document() {
+fn popup_and_frame_transactions_carry_no_document_and_no_prefetch() {
     use spa_login::core::client::Flow;
     let client = client();
     for flow in [Flow::Silent, Flow::Popup] {
         let request = block_on(client.authorize_request(None, None, flow)).unwrap();
         let tx = stored_tx(&client, &request.state);
         assert!(tx.get("discovery").is_none(), "{tx}");
+        assert!(tx.get("prefetch").is_none(), "{tx}");
     }
 }
 

@@ -416,6 +416,7 @@ impl<P: Ports> Client<P> {
             _ => None,
         };
         let (state, nonce) = self.state_and_nonce()?;
+        let leaves_page = flow == Flow::Redirect;
         let response_type = ResponseType::parse(params.at("response_type"))
             .ok_or_else(|| AuthError::config("unknown response_type"))?;
         if self.config.use_dpop && !response_type.has_code() {
@@ -452,11 +453,17 @@ impl<P: Ports> Client<P> {
             audience: params.get("audience").map(str::to_owned),
             max_age: params.get("max_age").and_then(json::parse_decimal),
             app_state,
-            // Frames and popups answer to this page, which holds the document already.
-            discovery: match flow {
-                Flow::Redirect => self.discovery_text().map(|text| String::from(&*text)),
-                _ => None,
-            },
+            // For the page the provider sends the browser back to; frames and popups answer to
+            // this page, which holds the document already and fetches the keys itself.
+            discovery: leaves_page
+                .then(|| self.discovery_text().map(|text| String::from(&*text)))
+                .flatten(),
+            prefetch: leaves_page.then(|| {
+                let mut p = Json::Obj(Vec::new());
+                p.set("url", Json::str(md.jwks_uri.as_str()));
+                p.set("timeoutMs", Json::time(self.http_timeout_ms()));
+                p
+            }),
             expires_at: now + TRANSACTION_TTL_MS,
         };
         let url = authorize_url(&md, &self.config.client_id, &params, &tx);

@@ -35,6 +35,12 @@ pub struct Transaction {
     /// leaves the page: the callback page trusts it as it trusts the state and the verifier
     /// beside it, and skips a round trip to the provider before it can check the response.
     pub discovery: Option<String>,
+    /// What the callback page may fetch before the module that checks the response is ready
+    /// (the issuer's keys): `{"url": ..., "timeoutMs": ...}`. The JS entry reads it when the
+    /// page loads with this transaction's state in its address (pkg-template/effects.js,
+    /// `warmUp`), so the request runs while the wasm compiles; the callback's own fetch of that
+    /// URL takes it over.
+    pub prefetch: Option<Json>,
     pub expires_at: f64,
 }
 
@@ -68,6 +74,9 @@ impl Transaction {
         if let Some(d) = &self.discovery {
             o.set("discovery", Json::str(d.as_str()));
         }
+        if let Some(p) = &self.prefetch {
+            o.set("prefetch", p.clone());
+        }
         o.set("expires_at", Json::time(self.expires_at));
         o
     }
@@ -88,6 +97,7 @@ impl Transaction {
             max_age: v.get("max_age").and_then(Json::as_f64).map(|m| m as u64),
             app_state: s("app_state"),
             discovery: s("discovery"),
+            prefetch: v.get("prefetch").cloned(),
             expires_at: v.get("expires_at")?.as_f64()?,
         })
     }

@@ -239,11 +239,30 @@ describe('The response (fragment)', { concurrency: CONCURRENCY }, () => {
     const r = await s.callback({ asIs: true });
     assert.equal(r.ok, true, `${r.error}: ${r.error_description}`);
     assert.equal(s.provider.count('/.well-known/openid-configuration'), 1, 'the callback page asked for discovery again');
-    assert.equal(s.provider.count('/jwks'), 1);
+    assert.equal(s.provider.count('/jwks'), 1, 'the keys asked for once: the request the page started as it loaded was taken over');
     const snap = await s.snapshot();
     assert.equal(snap.claims?.__raw, m.idToken);
     assert.deepEqual(snap.storage.session, {}, 'the transaction, with its document, is gone');
     s.assertNoPageErrors(snap);
+  }));
+
+  test('prefetch: the callback page asks for the keys as the package loads, before any client exists', () => withSession(async (s) => {
+    const tx = await s.login();
+    assert.equal(s.provider.count('/jwks'), 0);
+    const m = s.mint(tx);
+    await s.goto(`/?landing=1#${m.fragment}`);
+    const end = Date.now() + 5000;
+    while (s.provider.count('/jwks') === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(s.provider.count('/jwks'), 1, 'the page did not start the JWKS request');
+    assert.equal(await s.eval(() => location.hash.includes('access_token')), true, 'no client has touched the address yet');
+    await s.create();
+    const r = await s.callback({ asIs: true });
+    assert.equal(r.ok, true, `${r.error}: ${r.error_description}`);
+    assert.equal(s.provider.count('/jwks'), 1, 'the callback fetched the keys again');
+    // A page whose address names no transaction of this tab starts nothing.
+    await s.goto(`/?landing=1#state=unknown&access_token=x`);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(s.provider.count('/jwks'), 1);
   }));
 
   // --- Error responses ----------------------------------------------------------------------
