@@ -7,7 +7,7 @@
 
 use super::error::{AuthError, Result};
 use super::expiry::Clock;
-use super::json::Json;
+use super::json::{Json, Members};
 use super::ports::KeyValueStore;
 use super::text::msg;
 use std::cell::RefCell;
@@ -48,29 +48,25 @@ impl Session {
     /// Stored as `{"id_token": raw, "access_tokens": [...]}`: the ID token's claims are read
     /// again from the (already verified) token on load.
     fn to_text(&self) -> String {
-        let mut o = Json::Obj(Vec::new());
-        if let Some(t) = &self.id_token {
-            o.set("id_token", Json::str(t.raw.as_str()));
+        let mut tokens = String::from("[");
+        for t in &self.access_tokens {
+            if tokens.len() > 1 {
+                tokens.push(',');
+            }
+            tokens.push_str(
+                &Members::new("access_token", &t.access_token)
+                    .some("audience", t.audience.as_deref())
+                    .str("scope", &t.scope)
+                    .ms("expires_at", t.expires_at)
+                    .some("refresh_token", t.refresh_token.as_deref())
+                    .end(),
+            );
         }
-        let tokens = self
-            .access_tokens
-            .iter()
-            .map(|t| {
-                let mut e = Json::Obj(Vec::new());
-                e.set("access_token", Json::str(t.access_token.as_str()));
-                if let Some(a) = &t.audience {
-                    e.set("audience", Json::str(a.as_str()));
-                }
-                e.set("scope", Json::str(t.scope.as_str()));
-                e.set("expires_at", Json::time(t.expires_at));
-                if let Some(r) = &t.refresh_token {
-                    e.set("refresh_token", Json::str(r.as_str()));
-                }
-                e
-            })
-            .collect();
-        o.set("access_tokens", Json::Arr(tokens));
-        o.to_text()
+        tokens.push(']');
+        Members::empty()
+            .some("id_token", self.id_token.as_ref().map(|t| t.raw.as_str()))
+            .raw("access_tokens", &tokens)
+            .end()
     }
 
     fn from_text(text: &str) -> Option<Session> {

@@ -5,7 +5,7 @@
 
 use super::base64url;
 use super::error::{AuthError, Result};
-use super::json::{decimal, Json};
+use super::json::{decimal, Json, Members};
 use super::text::msg;
 use super::token::HttpResponse;
 
@@ -63,25 +63,21 @@ pub fn public_key(given: &Json) -> Result<Json> {
 /// The JWS signing input of a proof: the header (`typ` dpop+jwt, `alg` ES256, the public key)
 /// and the claims, each base64url JSON.
 pub fn signing_input(public_key: &Json, claims: &Claims) -> String {
-    let mut header = Json::Obj(Vec::new());
-    header.set("typ", Json::str("dpop+jwt"));
-    header.set("alg", Json::str("ES256"));
-    header.set("jwk", public_key.clone());
-    let mut body = Json::Obj(Vec::new());
-    body.set("jti", Json::str(claims.jti));
-    body.set("htm", Json::str(claims.htm));
-    body.set("htu", Json::str(htu(claims.url)));
-    body.set("iat", Json::Num(decimal(claims.iat)));
-    if let Some(nonce) = claims.nonce {
-        body.set("nonce", Json::str(nonce));
-    }
-    if let Some(ath) = claims.ath {
-        body.set("ath", Json::str(ath));
-    }
+    let header = Members::new("typ", "dpop+jwt")
+        .str("alg", "ES256")
+        .json("jwk", public_key)
+        .end();
+    let body = Members::new("jti", claims.jti)
+        .str("htm", claims.htm)
+        .str("htu", &htu(claims.url))
+        .raw("iat", &decimal(claims.iat))
+        .some("nonce", claims.nonce)
+        .some("ath", claims.ath)
+        .end();
     msg(&[
-        &base64url::encode(header.to_text().as_bytes()),
+        &base64url::encode(header.as_bytes()),
         ".",
-        &base64url::encode(body.to_text().as_bytes()),
+        &base64url::encode(body.as_bytes()),
     ])
 }
 

@@ -155,6 +155,73 @@ impl Json {
     }
 }
 
+/// A JSON object written member by member, for the objects the package writes (effects,
+/// stored transactions and sessions, error steps): no `Json` values in between, so no copies
+/// of the texts they carry.
+pub struct Members(String);
+
+impl Members {
+    /// An object that starts with `first`: `value`.
+    pub fn new(first: &str, value: &str) -> Self {
+        let mut m = Members(String::from("{"));
+        write_str(first, &mut m.0);
+        m.0.push(':');
+        write_str(value, &mut m.0);
+        m
+    }
+    /// An object with nothing in it yet.
+    pub fn empty() -> Self {
+        Members(String::from("{"))
+    }
+    fn key(&mut self, name: &str) -> &mut String {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        write_str(name, &mut self.0);
+        self.0.push(':');
+        &mut self.0
+    }
+    pub fn str(mut self, name: &str, value: &str) -> Self {
+        write_str(value, self.key(name));
+        self
+    }
+    /// `value`, or null.
+    pub fn opt(mut self, name: &str, value: Option<&str>) -> Self {
+        match value {
+            Some(v) => self.str(name, v),
+            None => {
+                self.key(name).push_str("null");
+                self
+            }
+        }
+    }
+    /// `value` if there is one; nothing otherwise.
+    pub fn some(self, name: &str, value: Option<&str>) -> Self {
+        match value {
+            Some(v) => self.str(name, v),
+            None => self,
+        }
+    }
+    /// Milliseconds, whole and not negative.
+    pub fn ms(mut self, name: &str, ms: f64) -> Self {
+        Json::time(ms).write(self.key(name));
+        self
+    }
+    /// `text`, JSON already.
+    pub fn raw(mut self, name: &str, text: &str) -> Self {
+        self.key(name).push_str(text);
+        self
+    }
+    pub fn json(mut self, name: &str, value: &Json) -> Self {
+        value.write(self.key(name));
+        self
+    }
+    pub fn end(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
 /// `n` in decimal (without pulling in the formatting machinery).
 pub fn decimal(mut n: u64) -> String {
     let mut digits = [0u8; 20];
@@ -181,7 +248,8 @@ pub fn parse_decimal(text: &str) -> Option<u64> {
     })
 }
 
-fn write_str(s: &str, out: &mut String) {
+/// `s` as a JSON string onto `out`.
+pub fn write_str(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     for c in s.chars() {

@@ -6,7 +6,7 @@
 //! client id at several issuers, and a client of one must never take the other's transaction.
 
 use super::error::{AuthError, Result};
-use super::json::Json;
+use super::json::{Json, Members};
 use super::ports::KeyValueStore;
 use super::text::msg;
 
@@ -45,40 +45,27 @@ pub struct Transaction {
 }
 
 impl Transaction {
-    fn to_json(&self) -> Json {
-        let mut o = Json::Obj(Vec::new());
-        for (k, v) in [
-            ("issuer", &self.issuer),
-            ("client_id", &self.client_id),
-            ("state", &self.state),
-            ("nonce", &self.nonce),
-            ("redirect_uri", &self.redirect_uri),
-            ("response_type", &self.response_type),
-            ("response_mode", &self.response_mode),
-            ("scope", &self.scope),
-        ] {
-            o.set(k, Json::str(v.as_str()));
-        }
-        if let Some(a) = &self.audience {
-            o.set("audience", Json::str(a.as_str()));
-        }
-        if let Some(v) = &self.code_verifier {
-            o.set("code_verifier", Json::str(v.as_str()));
-        }
+    fn to_text(&self) -> String {
+        let mut o = Members::new("issuer", &self.issuer)
+            .str("client_id", &self.client_id)
+            .str("state", &self.state)
+            .str("nonce", &self.nonce)
+            .str("redirect_uri", &self.redirect_uri)
+            .str("response_type", &self.response_type)
+            .str("response_mode", &self.response_mode)
+            .str("scope", &self.scope)
+            .some("audience", self.audience.as_deref())
+            .some("code_verifier", self.code_verifier.as_deref());
         if let Some(m) = self.max_age {
-            o.set("max_age", Json::int(m));
+            o = o.json("max_age", &Json::int(m));
         }
-        if let Some(s) = &self.app_state {
-            o.set("app_state", Json::str(s.as_str()));
-        }
-        if let Some(d) = &self.discovery {
-            o.set("discovery", Json::str(d.as_str()));
-        }
+        o = o
+            .some("app_state", self.app_state.as_deref())
+            .some("discovery", self.discovery.as_deref());
         if let Some(p) = &self.prefetch {
-            o.set("prefetch", p.clone());
+            o = o.json("prefetch", p);
         }
-        o.set("expires_at", Json::time(self.expires_at));
-        o
+        o.ms("expires_at", self.expires_at).end()
     }
 
     fn from_json(v: &Json) -> Option<Transaction> {
@@ -119,7 +106,7 @@ impl Transaction {
 
 pub fn save(store: &dyn KeyValueStore, tx: &Transaction) -> Result<()> {
     store
-        .set(&key(&tx.state), &tx.to_json().to_text())
+        .set(&key(&tx.state), &tx.to_text())
         .map_err(|e| AuthError::storage(msg(&["cannot store the login transaction: ", &e])))
 }
 

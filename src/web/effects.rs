@@ -2,7 +2,7 @@
 //! enum with one serializer, and their failures as codes the core maps (never their text).
 
 use super::tasks;
-use crate::core::json::Json;
+use crate::core::json::{Json, Members};
 use crate::core::ports::{Failure, FailureKind, WindowKind, WindowRequest};
 
 /// One effect; serialized as `{"op": ..., ...members}`.
@@ -50,96 +50,64 @@ pub enum Effect<'a> {
 }
 
 impl Effect<'_> {
-    pub fn to_json(&self) -> Json {
-        let (op, members): (&str, Vec<(&str, Json)>) = match self {
-            Effect::Fetch { url, timeout_ms } => (
-                "fetch",
-                vec![
-                    ("url", Json::str(*url)),
-                    ("timeoutMs", Json::time(*timeout_ms)),
-                ],
-            ),
-            Effect::Prefetch { url, timeout_ms } => (
-                "prefetch",
-                vec![
-                    ("url", Json::str(*url)),
-                    ("timeoutMs", Json::time(*timeout_ms)),
-                ],
-            ),
+    pub fn to_text(&self) -> String {
+        match self {
+            Effect::Fetch { url, timeout_ms } => Members::new("op", "fetch")
+                .str("url", url)
+                .ms("timeoutMs", *timeout_ms),
+            Effect::Prefetch { url, timeout_ms } => Members::new("op", "prefetch")
+                .str("url", url)
+                .ms("timeoutMs", *timeout_ms),
             Effect::Post {
                 url,
                 body,
                 dpop,
                 timeout_ms,
-            } => (
-                "post",
-                vec![
-                    ("url", Json::str(*url)),
-                    ("body", Json::str(*body)),
-                    ("dpop", dpop.map_or(Json::Null, Json::str)),
-                    ("timeoutMs", Json::time(*timeout_ms)),
-                ],
-            ),
-            Effect::DpopKey { name } => ("dpopKey", vec![("name", Json::str(*name))]),
-            Effect::DpopSign { name, input } => (
-                "dpopSign",
-                vec![("name", Json::str(*name)), ("input", Json::str(*input))],
-            ),
-            Effect::DpopForget { name } => ("dpopForget", vec![("name", Json::str(*name))]),
+            } => Members::new("op", "post")
+                .str("url", url)
+                .str("body", body)
+                .opt("dpop", *dpop)
+                .ms("timeoutMs", *timeout_ms),
+            Effect::DpopKey { name } => Members::new("op", "dpopKey").str("name", name),
+            Effect::DpopSign { name, input } => Members::new("op", "dpopSign")
+                .str("name", name)
+                .str("input", input),
+            Effect::DpopForget { name } => Members::new("op", "dpopForget").str("name", name),
             Effect::Verify {
                 alg,
                 jwk,
                 input,
                 signature,
-            } => (
-                "verify",
-                vec![
-                    ("alg", Json::str(*alg)),
-                    ("jwk", jwk.clone()),
-                    ("input", Json::str(*input)),
-                    ("sig", Json::str(signature.as_str())),
-                ],
-            ),
-            Effect::Window { kind, request } => (
+            } => Members::new("op", "verify")
+                .str("alg", alg)
+                .json("jwk", jwk)
+                .str("input", input)
+                .str("sig", signature),
+            Effect::Window { kind, request } => Members::new(
+                "op",
                 match kind {
                     WindowKind::Frame => "frame",
                     WindowKind::Popup => "popup",
                 },
-                vec![
-                    ("url", Json::str(request.url)),
-                    (
-                        "origin",
-                        request.response_origin.map_or(Json::Null, Json::str),
-                    ),
-                    ("state", Json::str(request.state)),
-                    ("redirectUri", Json::str(request.redirect_uri)),
-                    ("timeoutMs", Json::time(request.timeout_ms)),
-                ],
-            ),
-            Effect::Open { url } => ("open", vec![("url", Json::str(*url))]),
-            Effect::Lock { name, watch } => (
-                "lock",
-                vec![
-                    ("name", Json::str(*name)),
-                    ("watch", watch.map_or(Json::Null, Json::str)),
-                ],
-            ),
-            Effect::Replace { url } => ("replace", vec![("url", Json::str(*url))]),
-        };
-        let mut o = Json::Obj(Vec::with_capacity(members.len() + 1));
-        o.set("op", Json::str(op));
-        for (name, value) in members {
-            o.set(name, value);
+            )
+            .str("url", request.url)
+            .opt("origin", request.response_origin)
+            .str("state", request.state)
+            .str("redirectUri", request.redirect_uri)
+            .ms("timeoutMs", request.timeout_ms),
+            Effect::Open { url } => Members::new("op", "open").str("url", url),
+            Effect::Lock { name, watch } => Members::new("op", "lock")
+                .str("name", name)
+                .opt("watch", *watch),
+            Effect::Replace { url } => Members::new("op", "replace").str("url", url),
         }
-        o
+        .end()
     }
 }
 
 /// Asks the entry to perform `effect` and waits: its answer, or why it failed.
 pub async fn perform(effect: Effect<'_>) -> Result<String, Failure> {
-    tasks::effect(effect.to_json().to_text())
-        .await
-        .map_err(failure)
+    tasks::effect(effect.to_text()).await.map_err(failure)
 }
 
 /// An effect's failure as the entry reports it: `{"code": ..., "message": ...}`. The codes are

@@ -13,7 +13,7 @@ use crate::core::cache::MemoryStore;
 use crate::core::client::{CacheMode, Client, ProviderCache};
 use crate::core::config::{self, CacheLocation, Config};
 use crate::core::error::{AuthError, Result};
-use crate::core::json::Json;
+use crate::core::json::{Json, Members};
 use crate::core::jwks::Jwk;
 use crate::core::jws::JwsAlg;
 use crate::core::ports::{
@@ -261,12 +261,7 @@ pub fn flow(
             1 => {
                 let url = a.unwrap_or_default();
                 let outcome = client.handle_redirect(&url, flag).await?;
-                let mut done = Json::Obj(Vec::new());
-                // appState is the app's own JSON, checked when the login started.
-                if let Some(app_state) = outcome.app_state.and_then(|t| Json::parse(t.as_bytes())) {
-                    done.set("appState", app_state);
-                }
-                return Ok(done.to_text());
+                return Ok(tasks::app_state(Members::empty(), outcome.app_state.as_deref()).end());
             }
             // getAccessToken past the cache (cacheMode, authorizationParams): the token
             // or null (see `Client::get_access_token`).

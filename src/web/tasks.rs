@@ -12,7 +12,7 @@
 //! - `{"error":code,"error_description":text[,"state":s][,"appState":v]}`: its failure.
 
 use crate::core::error::AuthError;
-use crate::core::json::{decimal, Json};
+use crate::core::json::{decimal, Json, Members};
 use crate::core::text::msg;
 use std::cell::RefCell;
 use std::future::Future;
@@ -56,17 +56,19 @@ impl Future for Effect {
 
 /// The JSON text of an `AuthError` step.
 pub fn error_step(e: &AuthError) -> String {
-    let mut step = Json::Obj(Vec::new());
-    step.set("error", Json::str(e.code()));
-    step.set("error_description", Json::str(e.description.as_str()));
-    if let Some(state) = &e.state {
-        step.set("state", Json::str(state.as_str()));
+    let step = Members::new("error", e.code())
+        .str("error_description", &e.description)
+        .some("state", e.state.as_deref());
+    app_state(step, e.app_state.as_deref()).end()
+}
+
+/// `appState`, the app's own JSON (checked when the login started), read again: what comes
+/// back from storage is written out only as JSON.
+pub fn app_state(o: Members, text: Option<&str>) -> Members {
+    match text.and_then(|t| Json::parse(t.as_bytes())) {
+        Some(value) => o.json("appState", &value),
+        None => o,
     }
-    // appState is the app's own JSON, checked when the login started.
-    if let Some(app_state) = e.app_state.as_ref().and_then(|t| Json::parse(t.as_bytes())) {
-        step.set("appState", app_state);
-    }
-    step.to_text()
 }
 
 /// Starts a flow: its first step.
