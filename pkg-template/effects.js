@@ -425,7 +425,12 @@ function importKey(alg, jwk, algorithm) {
 const prefetched = new Map();
 const PREFETCH_FRESH_MS = 10_000;
 
+const fresh = (early) => early && performance.now() - early.at < PREFETCH_FRESH_MS;
+
 function prefetch(url, timeoutMs) {
+  // One request for the URL at a time (the code exchange asks for the keys its page asked for
+  // as it loaded).
+  if (fresh(prefetched.get(url))) return;
   // Taken over by the next fetch of this URL; a failure shows there, not here.
   const pending = request(url, {}, timeoutMs);
   pending.catch(() => {});
@@ -541,8 +546,7 @@ export async function perform(effect, ctx = {}) {
     case 'fetch': {
       const early = prefetched.get(effect.url);
       prefetched.delete(effect.url);
-      const fresh = early && performance.now() - early.at < PREFETCH_FRESH_MS;
-      const { status, body } = await (fresh ? early.pending : request(effect.url, {}, effect.timeoutMs));
+      const { status, body } = await (fresh(early) ? early.pending : request(effect.url, {}, effect.timeoutMs));
       if (status < 200 || status > 299) throw failure('network_error', `HTTP status ${status}`);
       return body;
     }
