@@ -431,10 +431,12 @@ function prefetch(url, timeoutMs) {
   // One request for the URL at a time (the code exchange asks for the keys its page asked for
   // as it loaded).
   if (fresh(prefetched.get(url))) return;
-  // Taken over by the next fetch of this URL; a failure shows there, not here.
-  const pending = request(url, {}, timeoutMs);
-  pending.catch(() => {});
-  prefetched.set(url, { pending, at: performance.now() });
+  // Taken over by the next fetch of this URL. One that fails before a fetch takes it (an error
+  // status, no answer) is forgotten, and that fetch asks again; a failure after shows there.
+  const early = { pending: request(url, {}, timeoutMs), at: performance.now() };
+  const drop = () => prefetched.get(url) === early && prefetched.delete(url);
+  early.pending.then(({ status }) => (status < 200 || status > 299) && drop(), drop);
+  prefetched.set(url, early);
 }
 
 /** On the page a redirect login comes back to, as the package loads: the login's transaction

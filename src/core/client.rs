@@ -197,12 +197,12 @@ fn same_subject(held: &Json, new: &Json, claims: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// A failed request to the provider as the error the app sees.
 /// base64url(SHA-256(text)): a PKCE challenge, a DPoP `ath`.
 fn sha256(text: &str) -> String {
     base64url::encode(&sha2::digest(HashAlg::Sha256, text.as_bytes()))
 }
 
+/// A failed request to the provider as the error the app sees.
 fn fetch_error(what: &str, url: &str, failure: Failure) -> AuthError {
     let code = match failure.kind {
         FailureKind::Timeout => ErrorCode::Timeout,

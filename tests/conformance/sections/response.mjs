@@ -259,10 +259,24 @@ describe('The response (fragment)', { concurrency: CONCURRENCY }, () => {
     const r = await s.callback({ asIs: true });
     assert.equal(r.ok, true, `${r.error}: ${r.error_description}`);
     assert.equal(s.provider.count('/jwks'), 1, 'the callback fetched the keys again');
+    // A request the page started that failed is not what the callback gets: it asks again.
+    const tx2 = await s.login();
+    s.provider.config.jwksStatus = 500;
+    await s.goto(`/?landing=2#${s.mint(tx2).fragment}`); // a new document, not a new fragment
+    const end2 = Date.now() + 5000;
+    while (s.provider.count('/jwks') === 1 && Date.now() < end2) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(s.provider.count('/jwks'), 2, 'the page did not start the JWKS request');
+    await new Promise((r) => setTimeout(r, 100)); // its answer, a 500, arrives
+    s.provider.config.jwksStatus = 200;
+    await s.create();
+    const r2 = await s.callback({ asIs: true });
+    assert.equal(r2.ok, true, `${r2.error}: ${r2.error_description}`);
+    assert.equal(s.provider.count('/jwks'), 3);
     // A page whose address names no transaction of this tab starts nothing.
-    await s.goto(`/?landing=1#state=unknown&access_token=x`);
+    await s.goto(`/?landing=3#state=unknown&access_token=x`);
+    assert.equal(await s.eval(() => performance.getEntriesByType('navigation').length), 1);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(s.provider.count('/jwks'), 1);
+    assert.equal(s.provider.count('/jwks'), 3);
   }));
 
   // --- Error responses ----------------------------------------------------------------------
