@@ -216,6 +216,22 @@ fn stored_tx(client: &spa_login::core::client::Client<FakePorts>, state: &str) -
     serde_json::from_str(&text).unwrap()
 }
 
+/// Rewrites the stored transaction of `state` with `edit`.
+fn edit_tx(
+    client: &spa_login::core::client::Client<FakePorts>,
+    state: &str,
+    edit: impl FnOnce(&mut Value),
+) {
+    let mut tx = stored_tx(client, state);
+    edit(&mut tx);
+    client
+        .ports
+        .transactions
+        .inner
+        .set(&format!("spa-login.tx.{state}"), &tx.to_string())
+        .unwrap();
+}
+
 #[test]
 fn a_redirect_login_carries_its_discovery_document_to_the_callback_page() {
     let login_page = client();
@@ -265,15 +281,9 @@ fn a_redirect_login_carries_its_discovery_document_to_the_callback_page() {
 fn a_transaction_without_a_good_document_fetches_discovery() {
     let login_page = client();
     let (state, nonce) = start_login(&login_page, None, None);
-    let key = format!("spa-login.tx.{state}");
-    let mut tx = stored_tx(&login_page, &state);
-    tx.as_object_mut().unwrap().remove("discovery");
-    login_page
-        .ports
-        .transactions
-        .inner
-        .set(&key, &tx.to_string())
-        .unwrap();
+    edit_tx(&login_page, &state, |tx| {
+        tx.as_object_mut().unwrap().remove("discovery");
+    });
     let page = callback_page(&login_page);
     page.ports.serve(
         &format!("{ISSUER}/.well-known/openid-configuration"),
@@ -289,15 +299,9 @@ fn a_transaction_without_a_good_document_fetches_discovery() {
     // A document that would not make this client's metadata (it names another issuer) is
     // left: the callback asks the provider, as it would with none.
     let (state, nonce) = start_login(&login_page, None, None);
-    let mut tx = stored_tx(&login_page, &state);
-    tx["discovery"] = json!(discovery("https://evil.example").to_string());
-    let key = format!("spa-login.tx.{state}");
-    login_page
-        .ports
-        .transactions
-        .inner
-        .set(&key, &tx.to_string())
-        .unwrap();
+    edit_tx(&login_page, &state, |tx| {
+        tx["discovery"] = json!(discovery("https://evil.example").to_string());
+    });
     let page = callback_page(&login_page);
     let e = callback_err(&page, &Response::valid(&state, &nonce).url());
     assert_eq!(e.code(), "network_error", "{e}");
@@ -393,14 +397,7 @@ fn transactions_are_stored_per_state_with_an_expiry() {
     let keys = client.ports.transactions.inner.keys().unwrap();
     assert!(keys.contains(&format!("spa-login.tx.{s1}")));
     assert!(keys.contains(&format!("spa-login.tx.{s2}")));
-    let text = client
-        .ports
-        .transactions
-        .inner
-        .get(&format!("spa-login.tx.{s1}"))
-        .unwrap()
-        .unwrap();
-    let tx: Value = serde_json::from_str(&text).unwrap();
+    let tx = stored_tx(&client, &s1);
     assert!(tx["expires_at"].as_f64().unwrap() > NOW_MS);
     assert_eq!(tx["app_state"], "{\"a\":1}");
 }

@@ -8,7 +8,7 @@ use super::dpop;
 use super::error::{AuthError, ErrorCode, Result};
 use super::expiry::Clock;
 use super::id_token::{self, Expected};
-use super::json::{self, Json};
+use super::json::{self, Json, Members};
 use super::jwks::{self, Jwks, Selection};
 use super::jws::{self, HashAlg};
 use super::metadata::{self, ProviderMetadata};
@@ -316,15 +316,18 @@ impl<P: Ports> Client<P> {
     }
 
     /// Where a login left the page with its discovery document in the transaction (`carried`)
-    /// and this page has none: the page takes it as if it had fetched it, if it makes good
-    /// metadata for this client (a document that does not is left, and discovery asked again).
+    /// and this page has none: the page takes it as if it had fetched it, and this client its
+    /// metadata, if the document makes good metadata for this client (one that does not is
+    /// left, and discovery asked again).
     fn adopt_discovery(&self, carried: Option<&str>) {
-        let (Some(text), None) = (carried, self.discovery_text()) else {
+        let Some(text) = carried else { return };
+        if self.config.metadata.is_complete() || self.discovery_text().is_some() {
             return;
-        };
-        if metadata::resolve(Some(text), &self.config.metadata, &self.config.issuer).is_ok() {
+        }
+        if let Ok(md) = metadata::resolve(Some(text), &self.config.metadata, &self.config.issuer) {
             let url = metadata::discovery_url(&self.config.issuer);
             store(&self.provider.discovery, &url, Rc::from(text));
+            *self.metadata.borrow_mut() = Some(Rc::new(md));
         }
     }
 
@@ -459,10 +462,9 @@ impl<P: Ports> Client<P> {
                 .then(|| self.discovery_text().map(|text| String::from(&*text)))
                 .flatten(),
             prefetch: leaves_page.then(|| {
-                let mut p = Json::Obj(Vec::new());
-                p.set("url", Json::str(md.jwks_uri.as_str()));
-                p.set("timeoutMs", Json::time(self.http_timeout_ms()));
-                p
+                Members::new("url", &md.jwks_uri)
+                    .ms("timeoutMs", self.http_timeout_ms())
+                    .end()
             }),
             expires_at: now + TRANSACTION_TTL_MS,
         };

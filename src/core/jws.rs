@@ -32,14 +32,6 @@ pub enum HashAlg {
 }
 
 impl HashAlg {
-    /// The WebCrypto name.
-    pub fn name(self) -> &'static str {
-        match self {
-            HashAlg::Sha256 => "SHA-256",
-            HashAlg::Sha384 => "SHA-384",
-            HashAlg::Sha512 => "SHA-512",
-        }
-    }
     pub fn len(self) -> usize {
         match self {
             HashAlg::Sha256 => 32,

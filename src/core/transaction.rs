@@ -36,11 +36,11 @@ pub struct Transaction {
     /// beside it, and skips a round trip to the provider before it can check the response.
     pub discovery: Option<String>,
     /// What the callback page may fetch before the module that checks the response is ready
-    /// (the issuer's keys): `{"url": ..., "timeoutMs": ...}`. The JS entry reads it when the
+    /// (the issuer's keys), as JSON text: `{"url": ..., "timeoutMs": ...}`. The JS entry reads it when the
     /// page loads with this transaction's state in its address (pkg-template/effects.js,
     /// `warmUp`), so the request runs while the wasm compiles; the callback's own fetch of that
     /// URL takes it over.
-    pub prefetch: Option<Json>,
+    pub prefetch: Option<String>,
     pub expires_at: f64,
 }
 
@@ -63,7 +63,7 @@ impl Transaction {
             .some("app_state", self.app_state.as_deref())
             .some("discovery", self.discovery.as_deref());
         if let Some(p) = &self.prefetch {
-            o = o.json("prefetch", p);
+            o = o.raw("prefetch", p);
         }
         o.ms("expires_at", self.expires_at).end()
     }
@@ -84,7 +84,7 @@ impl Transaction {
             max_age: v.get("max_age").and_then(Json::as_f64).map(|m| m as u64),
             app_state: s("app_state"),
             discovery: s("discovery"),
-            prefetch: v.get("prefetch").cloned(),
+            prefetch: v.get("prefetch").map(Json::to_text),
             expires_at: v.get("expires_at")?.as_f64()?,
         })
     }

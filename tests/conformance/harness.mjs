@@ -299,6 +299,13 @@ export class Session {
     return this.eval((n) => window.T.snapshot(n), name);
   }
 
+  /** Waits, up to `waitMs`, for the provider to have had more than `n` requests at `path` (a
+   * request the page makes on its own, which no call of the test awaits). */
+  async requestsBeyond(path, n, waitMs = 5000) {
+    const end = Date.now() + waitMs;
+    while (this.provider.count(path) <= n && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  }
+
   /** A complete valid login, asserting success; returns { tx, minted, r, snapshot }. */
   async loginOk({ login = {}, mint = {}, name = 'main' } = {}) {
     const tx = await this.login({ ...login, name });

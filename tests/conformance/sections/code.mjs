@@ -188,8 +188,7 @@ describe('The authorization code flow', { concurrency: CONCURRENCY }, () => {
     s.provider.config.token = () => ({ body: good.body });
     const { query } = frontResponse(s, tx, newCode());
     await s.goto(`/?${query}`);
-    const end = Date.now() + 5000;
-    while (s.provider.count('/jwks') === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    await s.requestsBeyond('/jwks', 0);
     assert.equal(s.provider.count('/jwks'), 1, 'the page did not start the JWKS request as it loaded');
     await s.create({ authorizationParams: { response_type: 'code' } });
     const r = await s.callback({ asIs: true });

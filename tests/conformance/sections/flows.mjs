@@ -272,8 +272,7 @@ describe('Discovery and JWKS', { concurrency: CONCURRENCY }, () => {
     const pending = s.callback(s.mint(tx).fragment).finally(() => {
       settled = true;
     });
-    const end = Date.now() + 4000;
-    while (s.provider.count('/jwks') === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    await s.requestsBeyond('/jwks', 0, 4000);
     assert.equal(s.provider.count('/jwks'), 1, 'the callback did not ask for the JWKS');
     const href = await s.eval(() => location.href);
     assert.equal(settled, false, 'handleRedirectCallback had settled before the check: the test proves nothing');

@@ -251,8 +251,7 @@ describe('The response (fragment)', { concurrency: CONCURRENCY }, () => {
     assert.equal(s.provider.count('/jwks'), 0);
     const m = s.mint(tx);
     await s.goto(`/?landing=1#${m.fragment}`);
-    const end = Date.now() + 5000;
-    while (s.provider.count('/jwks') === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    await s.requestsBeyond('/jwks', 0);
     assert.equal(s.provider.count('/jwks'), 1, 'the page did not start the JWKS request');
     assert.equal(await s.eval(() => location.hash.includes('access_token')), true, 'no client has touched the address yet');
     await s.create();
@@ -263,8 +262,7 @@ describe('The response (fragment)', { concurrency: CONCURRENCY }, () => {
     const tx2 = await s.login();
     s.provider.config.jwksStatus = 500;
     await s.goto(`/?landing=2#${s.mint(tx2).fragment}`); // a new document, not a new fragment
-    const end2 = Date.now() + 5000;
-    while (s.provider.count('/jwks') === 1 && Date.now() < end2) await new Promise((r) => setTimeout(r, 20));
+    await s.requestsBeyond('/jwks', 1);
     assert.equal(s.provider.count('/jwks'), 2, 'the page did not start the JWKS request');
     await new Promise((r) => setTimeout(r, 100)); // its answer, a 500, arrives
     s.provider.config.jwksStatus = 200;
