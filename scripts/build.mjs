@@ -8,6 +8,7 @@ import { dirname, join, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, buildSync } from 'esbuild';
 import { shippedBytes } from './size.mjs';
+import { orderFunctions } from './wasm-order.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -71,6 +72,8 @@ for (const file of ['LICENSE-MIT', 'LICENSE-APACHE']) copyFileSync(join(root, fi
 // The readable sources are pkg-template/ and wasm-pack's output.
 const glue = join(pkg, 'spa_login.js');
 writeFileSync(glue, shortNames(readFileSync(glue, 'utf8')));
+// The functions in an order that compresses better (see wasm-order.mjs).
+orderFunctions(join(pkg, 'spa_login_bg.wasm'), (args) => execFileSync('wasm-opt', [...args, ...FEATURES], { env }));
 await build({
   entryPoints: [join(template, 'index.js')],
   outfile: join(pkg, 'index.js'),
