@@ -82,21 +82,16 @@ impl Session {
             }
             None => None,
         };
-        let access_tokens = v
-            .get("access_tokens")
-            .and_then(Json::as_array)
-            .unwrap_or_default()
-            .iter()
-            .map(|e| {
-                Some(AccessTokenEntry {
-                    access_token: e.str_member("access_token")?.into(),
-                    audience: e.str_member("audience").map(str::to_owned),
-                    scope: e.str_member("scope")?.into(),
-                    expires_at: e.get("expires_at")?.as_f64()?,
-                    refresh_token: e.str_member("refresh_token").map(str::to_owned),
-                })
-            })
-            .collect::<Option<Vec<_>>>()?;
+        let mut access_tokens = Vec::new();
+        for e in v.get("access_tokens").and_then(Json::as_array).unwrap_or_default() {
+            access_tokens.push(AccessTokenEntry {
+                access_token: e.str_member("access_token")?.into(),
+                audience: e.str_member("audience").map(str::to_owned),
+                scope: e.str_member("scope")?.into(),
+                expires_at: e.get("expires_at")?.as_f64()?,
+                refresh_token: e.str_member("refresh_token").map(str::to_owned),
+            });
+        }
         Some(Session {
             id_token,
             access_tokens,

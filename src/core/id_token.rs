@@ -64,12 +64,9 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
     // Step 3: aud is or contains the client id; step 4: several audiences need azp.
     let audiences: Vec<&str> = match claims.get("aud") {
         Some(Json::Str(aud)) => vec![aud.as_str()],
-        Some(Json::Arr(list)) if !list.is_empty() => {
-            let all: Option<Vec<&str>> = list.iter().map(Json::as_str).collect();
-            all.ok_or_else(|| {
-                AuthError::id_token("the ID token's aud has a member that is not a string")
-            })?
-        }
+        Some(list @ Json::Arr(items)) if !items.is_empty() => list.strings().ok_or_else(|| {
+            AuthError::id_token("the ID token's aud has a member that is not a string")
+        })?,
         _ => return Err(AuthError::id_token("the ID token has no aud")),
     };
     if !audiences.contains(&expected.client_id) {
@@ -198,13 +195,11 @@ pub const PROTOCOL_CLAIMS: &[&str] = &[
 
 /// The user's profile: the ID token's claims without the protocol ones (as auth0-spa-js does).
 pub fn user_claims(claims: &Json) -> Json {
-    Json::Obj(
-        claims
-            .as_object()
-            .unwrap_or_default()
-            .iter()
-            .filter(|(k, _)| !PROTOCOL_CLAIMS.contains(&k.as_str()))
-            .cloned()
-            .collect(),
-    )
+    let mut user = Vec::new();
+    for (name, value) in claims.as_object().unwrap_or_default() {
+        if !PROTOCOL_CLAIMS.contains(&name.as_str()) {
+            user.push((name.clone(), value.clone()));
+        }
+    }
+    Json::Obj(user)
 }

@@ -92,6 +92,18 @@ impl Json {
         }
     }
 
+    /// The items of an array when every one is a string. A loop rather than
+    /// `collect::<Option<Vec<_>>>()`: each such collect is its own set of iterator functions in
+    /// the wasm, several times the bytes of the loop.
+    pub fn strings(&self) -> Option<Vec<&str>> {
+        let items = self.as_array()?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(item.as_str()?);
+        }
+        Some(out)
+    }
+
     /// A string member of an object.
     pub fn str_member(&self, key: &str) -> Option<&str> {
         self.get(key).and_then(Json::as_str)

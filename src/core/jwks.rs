@@ -27,16 +27,16 @@ pub struct Jwks {
 pub fn parse(text: &str) -> Option<Jwks> {
     let doc = Json::parse(text.as_bytes())?;
     let keys = doc.get("keys")?.as_array()?;
-    Some(Jwks {
-        keys: keys
-            .iter()
-            .filter(|k| k.as_object().is_some())
-            .map(|members| Jwk {
+    let mut set = Jwks::default();
+    for members in keys {
+        if members.as_object().is_some() {
+            set.keys.push(Jwk {
                 kid: members.str_member("kid").map(str::to_owned),
                 members: members.clone(),
-            })
-            .collect(),
-    })
+            });
+        }
+    }
+    Some(set)
 }
 
 impl Jwk {
@@ -101,17 +101,11 @@ impl Jwk {
             Some("EC") => &["kty", "crv", "x", "y"],
             _ => &["kty", "crv", "x"],
         };
-        Json::Obj(
-            names
-                .iter()
-                .map(|n| {
-                    (
-                        n.to_string(),
-                        self.members.get(n).cloned().unwrap_or(Json::Null),
-                    )
-                })
-                .collect(),
-        )
+        let mut jwk = Json::Obj(Vec::new());
+        for name in names {
+            jwk.set(name, self.members.get(name).cloned().unwrap_or(Json::Null));
+        }
+        jwk
     }
 }
 
@@ -126,20 +120,19 @@ pub enum Selection<'a> {
 /// Chooses the keys that may have signed a token with `alg` and `kid` (Core 10.1: with a `kid`,
 /// that key; without one, the usable keys, tried each in turn).
 pub fn select<'a>(jwks: &'a Jwks, alg: JwsAlg, kid: Option<&str>) -> Selection<'a> {
-    let usable = |k: &&Jwk| k.usable_for(alg);
-    match kid {
-        Some(kid) => {
-            let named: Vec<&Jwk> = jwks
-                .keys
-                .iter()
-                .filter(|k| k.kid.as_deref() == Some(kid))
-                .collect();
-            if named.is_empty() {
-                Selection::UnknownKid
-            } else {
-                Selection::Candidates(named.into_iter().filter(usable).collect())
-            }
+    let mut named = false;
+    let mut candidates = Vec::new();
+    for key in &jwks.keys {
+        if kid.is_some() && key.kid.as_deref() != kid {
+            continue;
         }
-        None => Selection::Candidates(jwks.keys.iter().filter(usable).collect()),
+        named = true;
+        if key.usable_for(alg) {
+            candidates.push(key);
+        }
     }
+    if kid.is_some() && !named {
+        return Selection::UnknownKid;
+    }
+    Selection::Candidates(candidates)
 }

@@ -111,11 +111,10 @@ pub fn resolve(
         };
         match doc.get(name) {
             None | Some(Json::Null) => Ok(Vec::new()),
-            Some(Json::Arr(items)) => items
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned).ok_or_else(not_a_list))
-                .collect(),
-            Some(_) => Err(not_a_list()),
+            Some(list) => {
+                let items = list.strings().ok_or_else(not_a_list)?;
+                Ok(items.into_iter().map(str::to_owned).collect())
+            }
         }
     };
 
