@@ -180,7 +180,7 @@ impl TokenCache {
                 t.refresh_token = None;
             }
         }
-        next.access_tokens.retain(|t| clock.valid(t.expires_at));
+        keep_tokens(&mut next.access_tokens, &|t| clock.valid(t.expires_at));
         self.replace(store, next)
     }
 
@@ -202,12 +202,15 @@ impl TokenCache {
         if id_token.is_some() {
             next.id_token = id_token;
         }
-        // An expired token stays while its refresh token can renew it.
-        next.access_tokens
-            .retain(|t| clock.valid(t.expires_at) || t.refresh_token.is_some());
+        // An expired token stays while its refresh token can renew it; the new token replaces
+        // the one for its audience and scope.
+        keep_tokens(&mut next.access_tokens, &|t| {
+            (clock.valid(t.expires_at) || t.refresh_token.is_some())
+                && access_token
+                    .as_ref()
+                    .is_none_or(|new| !(t.audience == new.audience && t.scope == new.scope))
+        });
         if let Some(new) = access_token {
-            next.access_tokens
-                .retain(|t| !(t.audience == new.audience && t.scope == new.scope));
             next.access_tokens.push(new);
         }
         self.replace(store, next)
@@ -247,6 +250,12 @@ impl TokenCache {
 }
 
 /// A store in memory: the default `cacheLocation`, and a fake for tests.
+/// `retain` behind one function with a `dyn` predicate: each closure given to `retain` itself
+/// would be another copy of it in the wasm.
+fn keep_tokens(tokens: &mut Vec<AccessTokenEntry>, keep: &dyn Fn(&AccessTokenEntry) -> bool) {
+    tokens.retain(|t| keep(t));
+}
+
 #[derive(Default)]
 pub struct MemoryStore(RefCell<Vec<(String, String)>>);
 
@@ -268,10 +277,17 @@ impl KeyValueStore for MemoryStore {
         Ok(())
     }
     fn remove(&self, key: &str) -> std::result::Result<(), String> {
-        self.0.borrow_mut().retain(|(k, _)| k != key);
+        let mut entries = self.0.borrow_mut();
+        if let Some(i) = entries.iter().position(|(k, _)| k == key) {
+            entries.remove(i);
+        }
         Ok(())
     }
     fn keys(&self) -> std::result::Result<Vec<String>, String> {
-        Ok(self.0.borrow().iter().map(|(k, _)| k.clone()).collect())
+        let mut keys = Vec::new();
+        for (k, _) in self.0.borrow().iter() {
+            keys.push(k.clone());
+        }
+        Ok(keys)
     }
 }

@@ -50,8 +50,10 @@ fn lookup<T: Clone>(entries: &RefCell<Vec<(String, T)>>, url: &str) -> Option<T>
 
 fn store<T>(entries: &RefCell<Vec<(String, T)>>, url: &str, value: T) {
     let mut entries = entries.borrow_mut();
-    entries.retain(|(k, _)| k != url);
-    entries.push((url.into(), value));
+    match entries.iter_mut().find(|(k, _)| k == url) {
+        Some(slot) => slot.1 = value,
+        None => entries.push((url.into(), value)),
+    }
 }
 
 /// `getAccessToken`'s `cacheMode`.

@@ -90,11 +90,7 @@ impl KeyValueStore for WebStorage {
     fn keys(&self) -> Result<Vec<String>, String> {
         let list = answer(store_keys(self.0 as u8))?.unwrap_or_default();
         let list = Json::parse(list.as_bytes()).unwrap_or(Json::Null);
-        Ok(list
-            .as_array()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|k| k.as_str().map(str::to_owned))
-            .collect())
+        // Web Storage keys are strings: anything else is no list of keys.
+        Ok(list.strings().unwrap_or_default().into_iter().map(str::to_owned).collect())
     }
 }
