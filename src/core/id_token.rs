@@ -62,14 +62,14 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
         _ => return Err(AuthError::id_token("the ID token has no sub")),
     }
     // Step 3: aud is or contains the client id; step 4: several audiences need azp.
-    let audiences: Vec<&str> = match claims.get("aud") {
-        Some(Json::Str(aud)) => vec![aud.as_str()],
+    let audiences: Vec<String> = match claims.get("aud") {
+        Some(Json::Str(aud)) => vec![aud.clone()],
         Some(list @ Json::Arr(items)) if !items.is_empty() => list.strings().ok_or_else(|| {
             AuthError::id_token("the ID token's aud has a member that is not a string")
         })?,
         _ => return Err(AuthError::id_token("the ID token has no aud")),
     };
-    if !audiences.contains(&expected.client_id) {
+    if !audiences.iter().any(|aud| aud == expected.client_id) {
         return Err(AuthError::id_token(
             "the ID token's aud does not contain this client's id",
         ));

@@ -95,11 +95,11 @@ impl Json {
     /// The items of an array when every one is a string. A loop rather than
     /// `collect::<Option<Vec<_>>>()`: each such collect is its own set of iterator functions in
     /// the wasm, several times the bytes of the loop.
-    pub fn strings(&self) -> Option<Vec<&str>> {
+    pub fn strings(&self) -> Option<Vec<String>> {
         let items = self.as_array()?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            out.push(item.as_str()?);
+            out.push(item.as_str()?.to_owned());
         }
         Some(out)
     }

@@ -122,13 +122,20 @@ pub struct DecodedJws<'a> {
 
 /// Splits and decodes a compact JWS (RFC 7515 7.1) and checks its header (RFC 8725 3.1).
 pub fn decode(token: &str) -> Result<DecodedJws<'_>> {
-    let parts: Vec<&str> = token.split('.').collect();
-    if parts.len() == 5 {
+    let mut parts = [""; 3];
+    let mut count = 0;
+    for part in token.split('.') {
+        if count < 3 {
+            parts[count] = part;
+        }
+        count += 1;
+    }
+    if count == 5 {
         return Err(AuthError::id_token(
             "the ID token is encrypted (JWE), which is not supported",
         ));
     }
-    if parts.len() != 3 {
+    if count != 3 {
         return Err(AuthError::id_token(
             "the ID token does not have exactly three segments",
         ));

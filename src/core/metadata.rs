@@ -111,10 +111,7 @@ pub fn resolve(
         };
         match doc.get(name) {
             None | Some(Json::Null) => Ok(Vec::new()),
-            Some(list) => {
-                let items = list.strings().ok_or_else(not_a_list)?;
-                Ok(items.into_iter().map(str::to_owned).collect())
-            }
+            Some(list) => list.strings().ok_or_else(not_a_list),
         }
     };
 

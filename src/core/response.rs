@@ -185,13 +185,19 @@ pub fn error_response(code: &str, description: Option<&str>) -> AuthError {
     if !valid {
         return AuthError::response("the provider's error code has characters RFC 6749 forbids");
     }
-    let description: String = description
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(1000)
-        .collect();
-    AuthError::new(ErrorCode::Provider(code.to_owned()), description)
+    // The description as shown to the app: no control characters, at most 1000 characters.
+    let mut text = String::new();
+    let mut kept = 0;
+    for c in description.unwrap_or("").chars() {
+        if kept == 1000 {
+            break;
+        }
+        if !c.is_control() {
+            text.push(c);
+            kept += 1;
+        }
+    }
+    AuthError::new(ErrorCode::Provider(code.to_owned()), text)
 }
 
 /// RFC 9207: a response naming another issuer is a mix-up attack, and where the provider says
@@ -386,18 +392,18 @@ pub const RESPONSE_QUERY_PARAMS: &[&str] = &[
 pub fn lone_state(url: &str) -> Option<String> {
     let (before, fragment) = url.split_once('#').unwrap_or((url, ""));
     let query = before.split_once('?').map_or("", |(_, q)| q);
-    let find = |text: &str| -> Vec<String> {
-        text.split('&')
-            .filter_map(|p| p.strip_prefix("state="))
-            .map(str::to_owned)
-            .collect()
-    };
-    let mut found = find(fragment);
-    if found.is_empty() {
-        found = find(query);
+    // None: no state; Some(None): more than one.
+    fn find(text: &str) -> Option<Option<&str>> {
+        let mut found = None;
+        for pair in text.split('&') {
+            if let Some(value) = pair.strip_prefix("state=") {
+                found = Some(if found.is_none() { Some(value) } else { None });
+            }
+        }
+        found
     }
-    match found.as_slice() {
-        [one] => decode_component(one).ok().filter(|s| !s.is_empty()),
+    match find(fragment).or_else(|| find(query)) {
+        Some(Some(one)) => decode_component(one).ok().filter(|s| !s.is_empty()),
         _ => None,
     }
 }
@@ -412,16 +418,14 @@ pub fn clean_url(url: &str) -> String {
     let name = |pair: &&str| {
         decode_component(pair.split('=').next().unwrap_or_default()).unwrap_or_default()
     };
-    let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    let pairs = || query.split('&').filter(|p| !p.is_empty());
     // Only a query that carries a response loses parameters: an app's own `scope=` stays.
-    if !pairs
-        .iter()
-        .any(|p| RESPONSE_QUERY_PARAMS[..5].contains(&name(p).as_str()))
+    if !pairs().any(|p| RESPONSE_QUERY_PARAMS[..5].contains(&name(&p).as_str()))
     {
         return base.into();
     }
     let mut out = String::from(path);
-    for pair in pairs {
+    for pair in pairs() {
         if !RESPONSE_QUERY_PARAMS.contains(&name(&pair).as_str()) {
             out.push(if out.len() == path.len() { '?' } else { '&' });
             out.push_str(pair);

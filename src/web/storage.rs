@@ -91,6 +91,6 @@ impl KeyValueStore for WebStorage {
         let list = answer(store_keys(self.0 as u8))?.unwrap_or_default();
         let list = Json::parse(list.as_bytes()).unwrap_or(Json::Null);
         // Web Storage keys are strings: anything else is no list of keys.
-        Ok(list.strings().unwrap_or_default().into_iter().map(str::to_owned).collect())
+        Ok(list.strings().unwrap_or_default())
     }
 }
