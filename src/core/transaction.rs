@@ -168,12 +168,13 @@ pub fn abandon(store: &dyn KeyValueStore, state: &str) {
     let _ = store.remove(&key(state));
 }
 
-/// Deletes this client's transactions that `doomed` picks; unreadable entries go too.
+/// Deletes this client's transactions that `doomed` picks; unreadable entries go too. (`dyn`:
+/// one copy of the sweep in the wasm for its two uses.)
 fn sweep(
     store: &dyn KeyValueStore,
     issuer: &str,
     client_id: &str,
-    doomed: impl Fn(&Transaction) -> bool,
+    doomed: &dyn Fn(&Transaction) -> bool,
 ) {
     let Ok(keys) = store.keys() else { return };
     for key in keys.iter().filter(|k| k.starts_with(PREFIX)) {
@@ -192,10 +193,10 @@ fn sweep(
 
 /// Deletes this client's expired transactions, so abandoned logins do not pile up.
 pub fn sweep_expired(store: &dyn KeyValueStore, issuer: &str, client_id: &str, now_ms: f64) {
-    sweep(store, issuer, client_id, |tx| now_ms >= tx.expires_at);
+    sweep(store, issuer, client_id, &|tx| now_ms >= tx.expires_at);
 }
 
 /// Deletes every transaction of this client (logout: no flow in flight may complete).
 pub fn remove_all(store: &dyn KeyValueStore, issuer: &str, client_id: &str) {
-    sweep(store, issuer, client_id, |_| true);
+    sweep(store, issuer, client_id, &|_| true);
 }
