@@ -383,7 +383,14 @@ function storageChange(key) {
 }
 
 const b64u = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-const unb64u = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+// A plain loop: Uint8Array.from with a mapping function took about 0.15 ms for a signature,
+// the largest JS cost of a warm callback.
+function unb64u(text) {
+  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
 
 // WebCrypto's names for a JWS algorithm: [for importKey, for verify]. RFC 7518 3.5: a PS salt
 // is as long as the hash.
