@@ -83,7 +83,11 @@ impl Session {
             None => None,
         };
         let mut access_tokens = Vec::new();
-        for e in v.get("access_tokens").and_then(Json::as_array).unwrap_or_default() {
+        for e in v
+            .get("access_tokens")
+            .and_then(Json::as_array)
+            .unwrap_or_default()
+        {
             access_tokens.push(AccessTokenEntry {
                 access_token: e.str_member("access_token")?.into(),
                 audience: e.str_member("audience").map(str::to_owned),
@@ -249,13 +253,13 @@ impl TokenCache {
     }
 }
 
-/// A store in memory: the default `cacheLocation`, and a fake for tests.
 /// `retain` behind one function with a `dyn` predicate: each closure given to `retain` itself
 /// would be another copy of it in the wasm.
 fn keep_tokens(tokens: &mut Vec<AccessTokenEntry>, keep: &dyn Fn(&AccessTokenEntry) -> bool) {
     tokens.retain(|t| keep(t));
 }
 
+/// A store in memory: the default `cacheLocation`, and a fake for tests.
 #[derive(Default)]
 pub struct MemoryStore(RefCell<Vec<(String, String)>>);
 

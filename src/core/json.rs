@@ -175,11 +175,7 @@ pub struct Members(String);
 impl Members {
     /// An object that starts with `first`: `value`.
     pub fn new(first: &str, value: &str) -> Self {
-        let mut m = Members(String::from("{"));
-        write_str(first, &mut m.0);
-        m.0.push(':');
-        write_str(value, &mut m.0);
-        m
+        Members::empty().str(first, value)
     }
     /// An object with nothing in it yet.
     pub fn empty() -> Self {

@@ -101,11 +101,12 @@ impl Jwk {
             Some("EC") => &["kty", "crv", "x", "y"],
             _ => &["kty", "crv", "x"],
         };
-        let mut jwk = Json::Obj(Vec::new());
+        let mut members = Vec::with_capacity(names.len());
         for name in names {
-            jwk.set(name, self.members.get(name).cloned().unwrap_or(Json::Null));
+            let value = self.members.get(name).cloned().unwrap_or(Json::Null);
+            members.push((name.to_string(), value));
         }
-        jwk
+        Json::Obj(members)
     }
 }
 

@@ -420,8 +420,7 @@ pub fn clean_url(url: &str) -> String {
     };
     let pairs = || query.split('&').filter(|p| !p.is_empty());
     // Only a query that carries a response loses parameters: an app's own `scope=` stays.
-    if !pairs().any(|p| RESPONSE_QUERY_PARAMS[..5].contains(&name(&p).as_str()))
-    {
+    if !pairs().any(|p| RESPONSE_QUERY_PARAMS[..5].contains(&name(&p).as_str())) {
         return base.into();
     }
     let mut out = String::from(path);

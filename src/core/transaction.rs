@@ -36,10 +36,10 @@ pub struct Transaction {
     /// beside it, and skips a round trip to the provider before it can check the response.
     pub discovery: Option<String>,
     /// What the callback page may fetch before the module that checks the response is ready
-    /// (the issuer's keys), as JSON text: `{"url": ..., "timeoutMs": ...}`. The JS entry reads it when the
-    /// page loads with this transaction's state in its address (pkg-template/effects.js,
-    /// `warmUp`), so the request runs while the wasm compiles; the callback's own fetch of that
-    /// URL takes it over.
+    /// (the issuer's keys), as JSON text: `{"url": ..., "timeoutMs": ...}`. The JS entry reads
+    /// it when the page loads with this transaction's state in its address
+    /// (pkg-template/effects.js, `warmUp`), so the request runs while the wasm compiles; the
+    /// callback's own fetch of that URL takes it over.
     pub prefetch: Option<String>,
     pub expires_at: f64,
 }
