@@ -203,13 +203,13 @@ function awaitResponse(win, { origin, state, redirectUri, timeoutMs }, isPopup, 
     poll = setInterval(() => {
       if (!closed()) {
         const href = locationOf(win);
-        if (href !== start) awaySince ??= Date.now();
+        if (href !== start && awaySince === undefined) awaySince = Date.now();
         const response = readResponse(href, redirectUri, state);
         if (response) found(response);
         return;
       }
       const first = closedAt === undefined;
-      closedAt ??= Date.now();
+      if (first) closedAt = Date.now();
       if (first && !(closedAt - awaySince >= SEEN_MS)) {
         clearInterval(poll);
         if (typeof BroadcastChannel !== 'function' && !localStorageOf()) {
@@ -490,7 +490,7 @@ const done = (request) =>
 let opened;
 
 function database() {
-  opened ??= (async () => {
+  if (!opened) opened = (async () => {
     if (typeof indexedDB === 'undefined') throw new Error('this browser has no IndexedDB');
     const request = indexedDB.open(DB, 1);
     request.onupgradeneeded = () => request.result.createObjectStore(STORE);

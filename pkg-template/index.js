@@ -17,7 +17,7 @@ let loading;
 // without 'wasm-unsafe-eval', a file that is not the module: a CompileError) or a browser
 // without WebAssembly is `wasm_unavailable`. Either way a later call tries again.
 function compile() {
-  compiling ??= fetch(new URL('./spa_login_bg.wasm', import.meta.url))
+  if (!compiling) compiling = fetch(new URL('./spa_login_bg.wasm', import.meta.url))
     .then((r) => {
       if (!r.ok) throw new TypeError(`HTTP status ${r.status}`);
       // Compiled while it downloads where the server says it is wasm (compileStreaming insists).
@@ -33,7 +33,7 @@ function compile() {
 const unavailable = (e) => new GenericError('wasm_unavailable', `the spa-login WebAssembly module could not be loaded: ${e && e.message}`);
 
 function load() {
-  loading ??= compile()
+  if (!loading) loading = compile()
     .then((module) => {
       try {
         W.initSync({ module });
@@ -160,260 +160,262 @@ const parsed = (text) => (text === undefined ? undefined : JSON.parse(text));
 //   5 foreign state, 6 clean URL, 7 the failure of the synchronous call that answered NaN;
 // - `number(op, n, a, b, c)`: 0 is authenticated, 1 session version, 2 expires in, 3 DPoP,
 //   4 sync from storage, 5 cached token, 6 DPoP answer.
-class Client {
-  /** This client's number in the wasm (src/web/mod.rs keeps the clients by number). */
-  #id;
-  #listeners = new Set();
-  #state = { isAuthenticated: false, isLoading: false };
-  #version = -1;
-  #channel;
-  #quiet = false;
-  #renewals = new Map();
-  #tokenSlot = -1;
-  #token;
-  #storageKey;
-
-  constructor(id) {
-    this.#id = id;
-    // Tabs of the same app tell each other about logins and logouts.
-    if (typeof BroadcastChannel !== 'undefined') {
-      this.#channel = new BroadcastChannel(W.text(this.#id, /* channel name */ 3));
-      this.#channel.onmessage = (e) => {
-        if (e.data !== 'login' && e.data !== 'logout') return;
-        W.number(this.#id, /* sync from storage */ 4, e.data === 'logout' ? 1 : 0);
-        // That tab's logout deleted the stored DPoP key: this tab must not sign with its copy.
-        if (e.data === 'logout') forgetDpopKeys();
-        this.#quietly(() => this.#emit());
-        // A memory cache cannot share tokens: fetch this tab's own from the provider session.
-        // (A localStorage cache gets them from the storage event below, which may come later.)
-        if (e.data === 'login' && !this.#storageKey && !W.number(this.#id, /* is authenticated */ 0)) this.checkSession().catch(() => {});
-      };
-    }
-    // Another tab's stored tokens are visible here when the storage event says so, not before.
-    const key = (this.#storageKey = W.text(this.#id, /* storage key */ 2));
-    if (key && typeof window !== 'undefined') {
-      window.addEventListener('storage', (e) => {
-        if (e.key !== key && e.key !== null) return;
-        W.number(this.#id, /* sync from storage */ 4, e.newValue ? 0 : 1);
-        this.#quietly(() => this.#emit());
-      });
-    }
-    this.#quietly(() => this.#emit());
-  }
+// A client is an object of methods over state in their closure: plain ES2020, so a bundler that
+// targets it (Vite up to 6 by default, for one) has nothing to rewrite. Private class members
+// would be rewritten into WeakMap lookups on every access, on the paths each API call takes.
+// The methods need no `this`: `const { getAccessToken } = client` works. `id`: the client's
+// number in the wasm (src/web/mod.rs keeps the clients by number).
+function makeClient(id) {
+  const listeners = new Set();
+  let state = { isAuthenticated: false, isLoading: false };
+  let version = -1;
+  let channel;
+  let quiet = false;
+  const renewals = new Map();
+  let tokenSlot = -1;
+  let token;
 
   // What another tab did, or what was already stored, is no news to pass on.
-  #quietly(f) {
-    this.#quiet = true;
+  const quietly = (f) => {
+    quiet = true;
     try {
       f();
     } finally {
-      this.#quiet = false;
+      quiet = false;
     }
-  }
+  };
 
   // Tells the listeners about a new state, and other tabs about a login or logout here. The
   // session version makes this cheap when nothing changed (a cached token read, say).
-  #emit(error) {
-    const version = W.number(this.#id, /* session version */ 1);
-    if (version === this.#version && !error && !this.#state.isLoading) return;
-    this.#version = version;
-    const before = this.#state;
-    const isAuthenticated = !!W.number(this.#id, /* is authenticated */ 0);
-    this.#state = { isAuthenticated, isLoading: false, user: parsed(W.text(this.#id, /* user */ 0)), ...(error ? { error } : {}) };
-    if (this.#channel && before.isAuthenticated !== isAuthenticated && !this.#quiet) {
-      this.#channel.postMessage(isAuthenticated ? 'login' : 'logout');
+  const emit = (error) => {
+    const now = W.number(id, /* session version */ 1);
+    if (now === version && !error && !state.isLoading) return;
+    version = now;
+    const before = state;
+    const isAuthenticated = !!W.number(id, /* is authenticated */ 0);
+    state = { isAuthenticated, isLoading: false, user: parsed(W.text(id, /* user */ 0)), ...(error ? { error } : {}) };
+    if (channel && before.isAuthenticated !== isAuthenticated && !quiet) {
+      channel.postMessage(isAuthenticated ? 'login' : 'logout');
     }
-    for (const l of this.#listeners) l(this.#state);
-  }
+    for (const l of listeners) l(state);
+  };
 
   // Runs a call that may change the session, with isLoading while it runs when `loading`.
-  async #track(f, loading = true) {
-    if (loading && !this.#state.isLoading) {
-      this.#state = { ...this.#state, isLoading: true };
-      for (const l of this.#listeners) l(this.#state);
+  const track = async (f, loading = true) => {
+    if (loading && !state.isLoading) {
+      state = { ...state, isLoading: true };
+      for (const l of listeners) l(state);
     }
     try {
       const result = await f();
-      this.#emit();
+      emit();
       return result;
     } catch (e) {
-      this.#emit(e instanceof AuthError ? e : undefined);
+      emit(e instanceof AuthError ? e : undefined);
       throw e;
     }
-  }
-
-  async loginWithRedirect(options) {
-    const openUrl = openUrlOf(options);
-    const text = W.flow(this.#id, /* login */ 0, json(options?.appState, 'appState'), json(options?.authorizationParams, 'authorizationParams'));
-    await run(text, { openUrl });
-  }
-
-  handleRedirectCallback(url) {
-    return this.#track(async () => {
-      const fromLocation = url === undefined || url === null;
-      const href = fromLocation ? window.location.href : String(url);
-      if (fromLocation) {
-        // Inside the frame or popup of a flow another window runs, that window reads the response.
-        if (isResponseWindow(href)) return {};
-        // A response of no transaction of this tab may be that of a popup flow whose window the
-        // provider's Cross-Origin-Opener-Policy cut off from this one: offered to it, out of the
-        // address bar first. If no window takes it, it is handled here (and refused) as usual.
-        const state = W.text(this.#id, /* foreign state */ 5, href);
-        if (state !== undefined) {
-          window.history.replaceState(null, '', W.text(0, /* clean URL */ 6, href));
-          if (await handOver(state, href)) {
-            window.close();
-            return {};
-          }
-        }
-      }
-      return run(W.flow(this.#id, /* callback */ 1, href, undefined, undefined, fromLocation));
-    });
-  }
-
-  getAccessToken(options) {
-    const mode = options?.cacheMode === undefined ? undefined : String(options.cacheMode);
-    let params;
-    let slot;
-    let timeout;
-    try {
-      params = json(options?.authorizationParams, 'authorizationParams');
-      timeout = json(options?.timeoutInSeconds, 'timeoutInSeconds');
-      slot = sync(W.number(this.#id, /* cached token */ 5, 0, mode, params));
-    } catch (e) {
-      return this.#track(() => Promise.reject(e), false);
-    }
-    // auth0-spa-js's detailedResponse: the token this call returns, as a token response.
-    if (options?.detailedResponse) {
-      return this.getAccessToken({ ...options, detailedResponse: false }).then((access_token) => {
-        const at = sync(W.number(this.#id, /* cached token */ 5, 0, undefined, params));
-        return access_token && {
-          access_token,
-          id_token: parsed(W.text(this.#id, /* ID token claims */ 1))?.__raw,
-          expires_in: W.number(this.#id, /* expires in */ 2, at),
-          token_type: 'Bearer',
-        };
-      });
-    }
-    // The common case, before every API call: a cached token, at once (its text copied out of
-    // the wasm only when it is not the one of the last call).
-    if (slot >= 0) {
-      if (slot !== this.#tokenSlot) {
-        this.#token = W.text(this.#id, /* token */ 4, undefined, slot);
-        this.#tokenSlot = slot;
-      }
-      return Promise.resolve(this.#token);
-    }
-    if (mode === 'cache-only') return this.#track(async () => undefined, false);
-    return this.#track(() => this.#renew(mode, params, timeout), false);
-  }
+  };
 
   // A silent renewal, shared by concurrent calls with the same options. The flow holds a Web
   // Lock per token while it runs (calls with other options for the same token, and other
   // tabs, wait for it and then find the token it stored).
-  #renew(mode, params, timeout) {
+  const renew = (mode, params, timeout) => {
     const key = `${mode}|${params}`;
-    let renewal = this.#renewals.get(key);
+    let renewal = renewals.get(key);
     if (!renewal) {
       const ctx = {};
-      renewal = run(W.flow(this.#id, /* renew */ 2, mode, params, timeout), ctx)
+      renewal = run(W.flow(id, /* renew */ 2, mode, params, timeout), ctx)
         .finally(() => {
           ctx.unlock?.();
-          this.#renewals.delete(key);
+          renewals.delete(key);
         })
         .then((token) => token ?? undefined);
-      this.#renewals.set(key, renewal);
+      renewals.set(key, renewal);
     }
     return renewal;
-  }
+  };
 
-  /** fetch() with the access token for that audience and scope: as a Bearer token, or with
-   * useDpop as a DPoP token with a fresh proof, sent once more with the API's nonce when the
-   * API asks for one. */
-  async fetchWithAuth(input, init, options) {
-    const token = await this.getAccessToken({ authorizationParams: options?.authorizationParams });
-    const request = new Request(input, init);
-    if (!W.number(this.#id, /* DPoP */ 3)) {
-      request.headers.set('Authorization', `Bearer ${token}`);
-      return fetch(request);
-    }
-    for (let retried = false; ; retried = true) {
-      // A Request's body can be read once: each attempt sends a copy.
-      const attempt = request.clone();
-      attempt.headers.set('Authorization', `DPoP ${token}`);
-      attempt.headers.set('DPoP', await this.generateDpopProof({ url: request.url, method: request.method, accessToken: token }));
-      const response = await fetch(attempt);
-      const h = response.headers;
-      if (!W.number(this.#id, /* DPoP answer */ 6, response.status, request.url, h.get('WWW-Authenticate') ?? undefined, h.get('DPoP-Nonce') ?? undefined) || retried) return response;
-    }
-  }
+  const client = {
+    async loginWithRedirect(options) {
+      const openUrl = openUrlOf(options);
+      const text = W.flow(id, /* login */ 0, json(options?.appState, 'appState'), json(options?.authorizationParams, 'authorizationParams'));
+      await run(text, { openUrl });
+    },
 
-  /** A DPoP proof for a request the app makes itself (useDpop only). */
-  generateDpopProof(options) {
-    return run(W.flow(this.#id, /* proof */ 6, json(options ?? {}, 'generateDpopProof options')));
-  }
+    handleRedirectCallback(url) {
+      return track(async () => {
+        const fromLocation = url === undefined || url === null;
+        const href = fromLocation ? window.location.href : String(url);
+        if (fromLocation) {
+          // Inside the frame or popup of a flow another window runs, that window reads the response.
+          if (isResponseWindow(href)) return {};
+          // A response of no transaction of this tab may be that of a popup flow whose window the
+          // provider's Cross-Origin-Opener-Policy cut off from this one: offered to it, out of the
+          // address bar first. If no window takes it, it is handled here (and refused) as usual.
+          const foreign = W.text(id, /* foreign state */ 5, href);
+          if (foreign !== undefined) {
+            window.history.replaceState(null, '', W.text(0, /* clean URL */ 6, href));
+            if (await handOver(foreign, href)) {
+              window.close();
+              return {};
+            }
+          }
+        }
+        return run(W.flow(id, /* callback */ 1, href, undefined, undefined, fromLocation));
+      });
+    },
 
-  /** Alias of getAccessToken, for apps coming from auth0-spa-js. */
-  getTokenSilently(options) {
-    return this.getAccessToken(options);
-  }
-
-  checkSession(options) {
-    return this.#track(async () => {
-      if (isResponseWindow()) return;
-      await run(W.flow(this.#id, /* check session */ 3, json(options?.authorizationParams, 'authorizationParams')));
-    });
-  }
-
-  loginWithPopup(options, config) {
-    // Opened now, while the click that asked for it still counts: browsers block later popups.
-    const popup = openPopup(config?.popup ?? options?.popup);
-    return this.#track(async () => {
-      if (!popup) throw new PopupOpenError('the browser blocked the login popup');
+    getAccessToken(options) {
+      const mode = options?.cacheMode === undefined ? undefined : String(options.cacheMode);
+      let params;
+      let slot;
+      let timeout;
       try {
-        const params = json(options?.authorizationParams, 'authorizationParams');
-        await run(W.flow(this.#id, /* popup */ 4, params, undefined, json(config?.timeoutInSeconds, 'timeoutInSeconds')), { popup });
-      } finally {
-        if (!popup.closed) popup.close();
+        params = json(options?.authorizationParams, 'authorizationParams');
+        timeout = json(options?.timeoutInSeconds, 'timeoutInSeconds');
+        slot = sync(W.number(id, /* cached token */ 5, 0, mode, params));
+      } catch (e) {
+        return track(() => Promise.reject(e), false);
       }
+      // auth0-spa-js's detailedResponse: the token this call returns, as a token response.
+      if (options?.detailedResponse) {
+        return client.getAccessToken({ ...options, detailedResponse: false }).then((access_token) => {
+          const at = sync(W.number(id, /* cached token */ 5, 0, undefined, params));
+          return access_token && {
+            access_token,
+            id_token: parsed(W.text(id, /* ID token claims */ 1))?.__raw,
+            expires_in: W.number(id, /* expires in */ 2, at),
+            token_type: 'Bearer',
+          };
+        });
+      }
+      // The common case, before every API call: a cached token, at once (its text copied out of
+      // the wasm only when it is not the one of the last call).
+      if (slot >= 0) {
+        if (slot !== tokenSlot) {
+          token = W.text(id, /* token */ 4, undefined, slot);
+          tokenSlot = slot;
+        }
+        return Promise.resolve(token);
+      }
+      if (mode === 'cache-only') return track(async () => undefined, false);
+      return track(() => renew(mode, params, timeout), false);
+    },
+
+    /** fetch() with the access token for that audience and scope: as a Bearer token, or with
+     * useDpop as a DPoP token with a fresh proof, sent once more with the API's nonce when the
+     * API asks for one. */
+    async fetchWithAuth(input, init, options) {
+      const token = await client.getAccessToken({ authorizationParams: options?.authorizationParams });
+      const request = new Request(input, init);
+      if (!W.number(id, /* DPoP */ 3)) {
+        request.headers.set('Authorization', `Bearer ${token}`);
+        return fetch(request);
+      }
+      for (let retried = false; ; retried = true) {
+        // A Request's body can be read once: each attempt sends a copy.
+        const attempt = request.clone();
+        attempt.headers.set('Authorization', `DPoP ${token}`);
+        attempt.headers.set('DPoP', await client.generateDpopProof({ url: request.url, method: request.method, accessToken: token }));
+        const response = await fetch(attempt);
+        const h = response.headers;
+        if (!W.number(id, /* DPoP answer */ 6, response.status, request.url, h.get('WWW-Authenticate') ?? undefined, h.get('DPoP-Nonce') ?? undefined) || retried) return response;
+      }
+    },
+
+    /** A DPoP proof for a request the app makes itself (useDpop only). */
+    generateDpopProof(options) {
+      return run(W.flow(id, /* proof */ 6, json(options ?? {}, 'generateDpopProof options')));
+    },
+
+    /** Alias of getAccessToken, for apps coming from auth0-spa-js. */
+    getTokenSilently(options) {
+      return client.getAccessToken(options);
+    },
+
+    checkSession(options) {
+      return track(async () => {
+        if (isResponseWindow()) return;
+        await run(W.flow(id, /* check session */ 3, json(options?.authorizationParams, 'authorizationParams')));
+      });
+    },
+
+    loginWithPopup(options, config) {
+      // Opened now, while the click that asked for it still counts: browsers block later popups.
+      const popup = openPopup(config?.popup ?? options?.popup);
+      return track(async () => {
+        if (!popup) throw new PopupOpenError('the browser blocked the login popup');
+        try {
+          const params = json(options?.authorizationParams, 'authorizationParams');
+          await run(W.flow(id, /* popup */ 4, params, undefined, json(config?.timeoutInSeconds, 'timeoutInSeconds')), { popup });
+        } finally {
+          if (!popup.closed) popup.close();
+        }
+      });
+    },
+
+    /** loginWithPopup, then the access token it brought for those authorizationParams. */
+    async getTokenWithPopup(options, config) {
+      await client.loginWithPopup(options, config);
+      return client.getAccessToken({ authorizationParams: options?.authorizationParams, cacheMode: 'cache-only' });
+    },
+
+    async getUser() {
+      return parsed(W.text(id, /* user */ 0));
+    },
+
+    async getIdTokenClaims() {
+      return parsed(W.text(id, /* ID token claims */ 1));
+    },
+
+    async isAuthenticated() {
+      return !!W.number(id, /* is authenticated */ 0);
+    },
+
+    logout(options) {
+      // Renewals in flight are cancelled by the core (what they bring back is dropped); later
+      // calls must not join them.
+      renewals.clear();
+      return track(async () => {
+        const navigate = options?.openUrl !== false;
+        const openUrl = navigate ? openUrlOf(options) : undefined;
+        await run(W.flow(id, /* logout */ 5, json(options?.logoutParams, 'logoutParams'), undefined, undefined, navigate), { openUrl });
+      });
+    },
+
+    /** Calls `listener` with the current AuthState now and on every change; returns unsubscribe. */
+    subscribe(listener) {
+      listeners.add(listener);
+      listener(state);
+      return () => listeners.delete(listener);
+    },
+  };
+
+  // Another tab's stored tokens are visible here when the storage event says so, not before.
+  const storageKey = W.text(id, /* storage key */ 2);
+  // Tabs of the same app tell each other about logins and logouts.
+  if (typeof BroadcastChannel !== 'undefined') {
+    channel = new BroadcastChannel(W.text(id, /* channel name */ 3));
+    channel.onmessage = (e) => {
+      if (e.data !== 'login' && e.data !== 'logout') return;
+      W.number(id, /* sync from storage */ 4, e.data === 'logout' ? 1 : 0);
+      // That tab's logout deleted the stored DPoP key: this tab must not sign with its copy.
+      if (e.data === 'logout') forgetDpopKeys();
+      quietly(() => emit());
+      // A memory cache cannot share tokens: fetch this tab's own from the provider session.
+      // (A localStorage cache gets them from the storage event below, which may come later.)
+      if (e.data === 'login' && !storageKey && !W.number(id, /* is authenticated */ 0)) client.checkSession().catch(() => {});
+    };
+  }
+  if (storageKey && typeof window !== 'undefined') {
+    window.addEventListener('storage', (e) => {
+      if (e.key !== storageKey && e.key !== null) return;
+      W.number(id, /* sync from storage */ 4, e.newValue ? 0 : 1);
+      quietly(() => emit());
     });
   }
-
-  /** loginWithPopup, then the access token it brought for those authorizationParams. */
-  async getTokenWithPopup(options, config) {
-    await this.loginWithPopup(options, config);
-    return this.getAccessToken({ authorizationParams: options?.authorizationParams, cacheMode: 'cache-only' });
-  }
-
-  async getUser() {
-    return parsed(W.text(this.#id, /* user */ 0));
-  }
-
-  async getIdTokenClaims() {
-    return parsed(W.text(this.#id, /* ID token claims */ 1));
-  }
-
-  async isAuthenticated() {
-    return !!W.number(this.#id, /* is authenticated */ 0);
-  }
-
-  logout(options) {
-    // Renewals in flight are cancelled by the core (what they bring back is dropped); later
-    // calls must not join them.
-    this.#renewals.clear();
-    return this.#track(async () => {
-      const navigate = options?.openUrl !== false;
-      const openUrl = navigate ? openUrlOf(options) : undefined;
-      await run(W.flow(this.#id, /* logout */ 5, json(options?.logoutParams, 'logoutParams'), undefined, undefined, navigate), { openUrl });
-    });
-  }
-
-  /** Calls `listener` with the current AuthState now and on every change; returns unsubscribe. */
-  subscribe(listener) {
-    this.#listeners.add(listener);
-    listener(this.#state);
-    return () => this.#listeners.delete(listener);
-  }
+  quietly(() => emit());
+  return client;
 }
 
 /** Validates the options and makes a client; loads the WebAssembly module on first use. */
@@ -424,7 +426,7 @@ export async function createClient(options) {
   const text = json(options, 'options') ?? 'null';
   // The app's clock is called from the wasm through host.js, which keeps it by number (the
   // core refuses a nowProvider that is not a function: in the JSON only those are left).
-  return new Client(sync(W.createClient(text, window.location.origin, clocks.push(options?.nowProvider) - 1)));
+  return makeClient(sync(W.createClient(text, window.location.origin, clocks.push(options?.nowProvider) - 1)));
 }
 
 // auth0-spa-js's names, for apps that move over by changing their import. Its client is made

@@ -170,12 +170,13 @@ window.T = {
 
   /** What the client and the browser hold now. */
   async snapshot(name) {
-    const c = client(name);
-    const token = await settle(c.getAccessToken({ cacheMode: 'cache-only' }));
+    // Called unbound: a client's methods need no `this` (docs/API.md).
+    const { getAccessToken, isAuthenticated, getUser, getIdTokenClaims } = client(name);
+    const token = await settle(getAccessToken({ cacheMode: 'cache-only' }));
     return {
-      isAuthenticated: await c.isAuthenticated(),
-      user: await c.getUser(),
-      claims: await c.getIdTokenClaims(),
+      isAuthenticated: await isAuthenticated(),
+      user: await getUser(),
+      claims: await getIdTokenClaims(),
       token: token.ok ? token.value : { rejected: token },
       storage: storageDump(),
       href: location.href,
