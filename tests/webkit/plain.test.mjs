@@ -44,13 +44,34 @@ const waitForText = (testId, accept) => eventually(() => text(testId), accept, {
 const waitForUrl = (accept, what) => eventually(url, accept, { what });
 const settled = () => waitForText('status', (t) => t === 'Logged in' || t === 'Logged out');
 
+// Starts WebKitWebDriver on a free port. The port is free when picked but not held, so another
+// process may take it before the driver binds it; a driver that exits is started again on
+// another port.
+async function startDriver(attempts = 3) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    driver = spawn(DRIVER, [`--port=${port}`], { stdio: 'ignore' });
+    let exited = false;
+    driver.once('exit', () => (exited = true));
+    try {
+      await eventually(async () => {
+        if (exited) return 'exited';
+        return (await (await fetch(`${base}/status`)).json()).value?.ready;
+      }, (s) => s === true || s === 'exited', { what: 'the driver to start' });
+    } catch (e) {
+      driver.kill();
+      throw e;
+    }
+    if (!exited) return;
+    if (attempt === attempts) throw new Error(`WebKitWebDriver exited at start ${attempts} times`);
+  }
+}
+
 before(async () => {
   assert.ok(existsSync(DRIVER) && MINIBROWSER, 'WebKitWebDriver and MiniBrowser are installed (npm run test:webkit installs them)');
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  driver = spawn(DRIVER, [`--port=${port}`], { stdio: 'ignore' });
   stack = await startStack('plain');
-  await eventually(() => fetch(`${base}/status`).then((r) => r.json()), (s) => s.value?.ready, { what: 'the driver to start' });
+  await startDriver();
   ({ sessionId: session } = await command('POST', '/session', {
     capabilities: {
       alwaysMatch: {
