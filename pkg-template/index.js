@@ -172,8 +172,9 @@ function makeClient(id) {
   let channel;
   let quiet = false;
   const renewals = new Map();
-  let tokenSlot = -1;
-  let token;
+  // The text of the cached token the last read returned, and the slot it came from.
+  let lastSlot = -1;
+  let lastToken;
 
   // What another tab did, or what was already stored, is no news to pass on.
   const quietly = (f) => {
@@ -292,11 +293,11 @@ function makeClient(id) {
       // The common case, before every API call: a cached token, at once (its text copied out of
       // the wasm only when it is not the one of the last call).
       if (slot >= 0) {
-        if (slot !== tokenSlot) {
-          token = W.text(id, /* token */ 4, undefined, slot);
-          tokenSlot = slot;
+        if (slot !== lastSlot) {
+          lastToken = W.text(id, /* token */ 4, undefined, slot);
+          lastSlot = slot;
         }
-        return Promise.resolve(token);
+        return Promise.resolve(lastToken);
       }
       if (mode === 'cache-only') return track(async () => undefined, false);
       return track(() => renew(mode, params, timeout), false);
