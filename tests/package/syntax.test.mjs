@@ -24,3 +24,9 @@ test('the check finds syntax newer than ES2020', () => {
   const as = (target) => transformSync('class A { #x = 1; get x() { return this.#x; } }', { format: 'esm', target }).code;
   assert.notEqual(as('es2020'), as('esnext'));
 });
+
+// V8 reads its compile hint only as the file's first line (scripts/build.mjs says why it is there).
+test('pkg/index.js begins with the compile hint', () => {
+  const first = readFileSync(join(PKG, 'index.js'), 'utf8').split('\n', 1)[0];
+  assert.equal(first, '//# allFunctionsCalledOnLoad');
+});
