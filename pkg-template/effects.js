@@ -490,15 +490,18 @@ const done = (request) =>
 let opened;
 
 function database() {
-  if (!opened) opened = (async () => {
-    if (typeof indexedDB === 'undefined') throw new Error('this browser has no IndexedDB');
-    const request = indexedDB.open(DB, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-    return done(request);
-  })();
-  opened.catch(() => {
-    opened = undefined;
-  });
+  if (!opened) {
+    opened = (async () => {
+      if (typeof indexedDB === 'undefined') throw new Error('this browser has no IndexedDB');
+      const request = indexedDB.open(DB, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+      return done(request);
+    })();
+    // A database that failed to open is tried again by the next call.
+    opened.catch(() => {
+      opened = undefined;
+    });
+  }
   return opened;
 }
 

@@ -11,8 +11,8 @@
 // whose 4-byte sequences the last 8 placed functions contain the largest share of. It took 450
 // bytes off the package (gzip -9). In a trial on the same wasm with zlib, where it saved 518,
 // 3- or 5-byte sequences, or a window of 4 or 16, saved less, and signature then size 319;
-// binaryen's own orders (by call count, by name) make it larger. Deterministic: the same wasm gives the same
-// order, so the size budget stays exact.
+// binaryen's own orders (by call count, by name) make it larger. Deterministic: the same wasm
+// gives the same order, so the size budget stays exact.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 
