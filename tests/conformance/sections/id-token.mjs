@@ -118,6 +118,24 @@ describe('The ID token', { concurrency: CONCURRENCY }, () => {
     ],
   }));
 
+  // The JSON parser takes 65 levels of nesting, the innermost value counted (here: the payload
+  // object, 63 arrays and a string), and refuses more. Parsing and writing back recurse on the
+  // wasm's stack, which the package build keeps small (scripts/build.mjs): the deepest payload
+  // accepted must go through, claims and all.
+  const nestedArrays = (n) => (n === 0 ? 'end' : [nestedArrays(n - 1)]);
+  const depthOf = (v) => (Array.isArray(v) ? 1 + depthOf(v[0]) : 0);
+
+  test('structure: a payload nested as deep as the parser allows is accepted', () => withSession(async (s) => {
+    const { snapshot } = await s.loginOk({ mint: { claims: { deep: nestedArrays(63) } } });
+    assert.equal(depthOf(snapshot.user.deep), 63);
+    assert.equal(depthOf(snapshot.claims.deep), 63);
+  }));
+
+  test('structure: a payload nested one level deeper is invalid_id_token', rejects({
+    bad: withClaims({ deep: nestedArrays(64) }),
+    expect: bad,
+  }));
+
   // --- Algorithms -----------------------------------------------------------------------------
 
   for (const alg of ALG_NAMES) {

@@ -162,6 +162,9 @@ describe('The request', { concurrency: CONCURRENCY }, () => {
       false,
       null,
       { big: 'x'.repeat(10_000) },
+      // As deep as JSON nests here (65 levels, the innermost value counted): parsed, written and
+      // read again on the wasm's stack, which the package build keeps small.
+      [...Array(64)].reduce((inner) => [inner], 'end'),
     ];
     for (const appState of values) {
       const tx = await s.login({ appState });
