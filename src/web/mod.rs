@@ -150,12 +150,18 @@ thread_local! {
     static PROVIDERS: Rc<ProviderCache> = Rc::default();
 }
 
-/// A JSON argument from the entry (`JSON.stringify` of an option); absent is null.
+/// A JSON argument from the entry (`JSON.stringify` of an option); absent is null. What
+/// `JSON.stringify` writes and the strict parser refuses is nesting past its limit, or a string
+/// with half of a surrogate pair.
 fn json_arg(text: Option<String>, what: &str) -> Result<Json> {
     match text {
         None => Ok(Json::Null),
-        Some(t) => Json::parse(t.as_bytes())
-            .ok_or_else(|| AuthError::config(msg(&[what, " must be serializable as JSON"]))),
+        Some(t) => Json::parse(t.as_bytes()).ok_or_else(|| {
+            AuthError::config(msg(&[
+                what,
+                " must be JSON nested at most 64 levels deep, without lone surrogates",
+            ]))
+        }),
     }
 }
 

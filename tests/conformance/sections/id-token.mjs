@@ -118,10 +118,10 @@ describe('The ID token', { concurrency: CONCURRENCY }, () => {
     ],
   }));
 
-  // The JSON parser takes 65 levels of nesting, the innermost value counted (here: the payload
-  // object, 63 arrays and a string), and refuses more. Parsing and writing back recurse on the
-  // wasm's stack, which the package build keeps small (scripts/build.mjs): the deepest payload
-  // accepted must go through, claims and all.
+  // The JSON parser reads values nested at most 64 levels below the top-level one (here: the
+  // payload object, 63 arrays, and a string at level 64) and refuses deeper ones. Parsing and
+  // writing back recurse on the wasm's stack, which the package build keeps small
+  // (scripts/build.mjs): the deepest payload accepted must go through, claims and all.
   const nestedArrays = (n) => (n === 0 ? 'end' : [nestedArrays(n - 1)]);
   const depthOf = (v) => (Array.isArray(v) ? 1 + depthOf(v[0]) : 0);
 

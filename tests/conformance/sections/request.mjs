@@ -162,8 +162,8 @@ describe('The request', { concurrency: CONCURRENCY }, () => {
       false,
       null,
       { big: 'x'.repeat(10_000) },
-      // As deep as JSON nests here (65 levels, the innermost value counted): parsed, written and
-      // read again on the wasm's stack, which the package build keeps small.
+      // As deep as JSON is read (a string 64 levels below the top): parsed, written and read
+      // again on the wasm's stack, which the package build keeps small.
       [...Array(64)].reduce((inner) => [inner], 'end'),
     ];
     for (const appState of values) {
@@ -172,6 +172,24 @@ describe('The request', { concurrency: CONCURRENCY }, () => {
       assert.equal(r.ok, true, `${r.error}: ${r.error_description}`);
       assert.deepEqual(r.value.appState, appState);
     }
+  }));
+
+  test('appState: JSON the client cannot read back is invalid_configuration, and nothing is stored', () => withSession(async (s) => {
+    await s.create();
+    const before = await s.eval(() => window.T.storage());
+    const cases = [
+      ['nested a level deeper than JSON is read', [...Array(65)].reduce((inner) => [inner], 'end'), /nested at most 64 levels/],
+      ['a lone surrogate', { name: 'half \ud800 a pair' }, /lone surrogate/],
+    ];
+    for (const [label, appState, description] of cases) {
+      const l = await s.login({ raw: true, appState });
+      assert.equal(l.ok, false, label);
+      assert.equal(l.error, 'invalid_configuration', label);
+      assert.match(l.error_description, /^appState /, label);
+      assert.match(l.error_description, description, label);
+      assert.equal(l.openUrlCalls, 0, `${label}: openUrl was called`);
+    }
+    assert.deepEqual(await s.eval(() => window.T.storage()), before, 'a transaction was stored');
   }));
 
   test('appState: the post-login return path is never taken from the response', () => withSession(async (s) => {
