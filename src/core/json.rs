@@ -8,6 +8,9 @@
 
 /// Nesting deeper than this is refused (no stack overflow on hostile input).
 const MAX_DEPTH: usize = 64;
+/// The end of a message about valid JSON (as `JSON.stringify` writes it) that this parser still
+/// refuses: nesting past `MAX_DEPTH`, and a lone surrogate (`\ud800`), which is no character.
+pub const REFUSED: &str = " must be JSON nested at most 64 levels deep, without lone surrogates";
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
@@ -518,6 +521,14 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_refusal_message_names_the_depth_limit() {
+        let deepest = "[".repeat(MAX_DEPTH) + "0" + &"]".repeat(MAX_DEPTH);
+        assert!(Json::parse(deepest.as_bytes()).is_some());
+        assert!(Json::parse(format!("[{deepest}]").as_bytes()).is_none());
+        assert!(REFUSED.contains(&format!(" {MAX_DEPTH} levels ")));
+    }
 
     #[test]
     fn decimals_are_digits_only_and_fit_in_u64() {

@@ -13,7 +13,7 @@ use crate::core::cache::MemoryStore;
 use crate::core::client::{CacheMode, Client, ProviderCache};
 use crate::core::config::{self, CacheLocation, Config};
 use crate::core::error::{AuthError, Result};
-use crate::core::json::{Json, Members};
+use crate::core::json::{self, Json, Members};
 use crate::core::jwks::Jwk;
 use crate::core::jws::JwsAlg;
 use crate::core::ports::{
@@ -151,17 +151,13 @@ thread_local! {
 }
 
 /// A JSON argument from the entry (`JSON.stringify` of an option); absent is null. What
-/// `JSON.stringify` writes and the strict parser refuses is nesting past its limit, or a string
-/// with half of a surrogate pair.
+/// `JSON.stringify` writes and the strict parser refuses is said in `json::REFUSED`.
 fn json_arg(text: Option<String>, what: &str) -> Result<Json> {
     match text {
         None => Ok(Json::Null),
-        Some(t) => Json::parse(t.as_bytes()).ok_or_else(|| {
-            AuthError::config(msg(&[
-                what,
-                " must be JSON nested at most 64 levels deep, without lone surrogates",
-            ]))
-        }),
+        Some(t) => {
+            Json::parse(t.as_bytes()).ok_or_else(|| AuthError::config(msg(&[what, json::REFUSED])))
+        }
     }
 }
 

@@ -62,6 +62,9 @@ export function useBrowser() {
 export const RESPONSE_PARAMS = ['state', 'access_token', 'id_token', 'token_type', 'expires_in', 'error',
   'error_description', 'error_uri', 'iss'];
 
+/** A string inside `depth` arrays: JSON as deep as the tests need it (the parser's nesting limit). */
+export const nestedArrays = (depth) => (depth === 0 ? 'end' : [nestedArrays(depth - 1)]);
+
 export function assertCleanAddressBar(href, what = 'the address bar') {
   const url = new URL(href);
   assert.equal(url.hash, '', `${what} still has a fragment: ${href}`);

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { CONCURRENCY, rejects, rejectsEach, withSession, pastJwksRefetchInterval } from '../harness.mjs';
+import { CONCURRENCY, nestedArrays, rejects, rejectsEach, withSession, pastJwksRefetchInterval } from '../harness.mjs';
 import { startProvider } from '../fake-provider.mjs';
 import { ALGS, ALG_NAMES, atHash, b64u, b64uJson, jwk, key } from '../tokens.mjs';
 
@@ -122,7 +122,6 @@ describe('The ID token', { concurrency: CONCURRENCY }, () => {
   // payload object, 63 arrays, and a string at level 64) and refuses deeper ones. Parsing and
   // writing back recurse on the wasm's stack, which the package build keeps small
   // (scripts/build.mjs): the deepest payload accepted must go through, claims and all.
-  const nestedArrays = (n) => (n === 0 ? 'end' : [nestedArrays(n - 1)]);
   const depthOf = (v) => (Array.isArray(v) ? 1 + depthOf(v[0]) : 0);
 
   test('structure: a payload nested as deep as the parser allows is accepted', () => withSession(async (s) => {

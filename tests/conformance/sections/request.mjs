@@ -1,7 +1,7 @@
 // docs/CONFORMANCE.md, "The request": scope, redirect_uri, state and nonce; transactions; appState.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONCURRENCY, withSession } from '../harness.mjs';
+import { CONCURRENCY, nestedArrays, withSession } from '../harness.mjs';
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 const bytes = (b64u) => [...Buffer.from(b64u, 'base64url')];
@@ -164,7 +164,7 @@ describe('The request', { concurrency: CONCURRENCY }, () => {
       { big: 'x'.repeat(10_000) },
       // As deep as JSON is read (a string 64 levels below the top): parsed, written and read
       // again on the wasm's stack, which the package build keeps small.
-      [...Array(64)].reduce((inner) => [inner], 'end'),
+      nestedArrays(64),
     ];
     for (const appState of values) {
       const tx = await s.login({ appState });
@@ -178,7 +178,7 @@ describe('The request', { concurrency: CONCURRENCY }, () => {
     await s.create();
     const before = await s.eval(() => window.T.storage());
     const cases = [
-      ['nested a level deeper than JSON is read', [...Array(65)].reduce((inner) => [inner], 'end'), /nested at most 64 levels/],
+      ['nested a level deeper than JSON is read', nestedArrays(65), /nested at most 64 levels/],
       ['a lone surrogate', { name: 'half \ud800 a pair' }, /lone surrogate/],
     ];
     for (const [label, appState, description] of cases) {
