@@ -431,7 +431,7 @@ impl<P: Ports> Client<P> {
         }
         let code_verifier = match response_type.has_code() {
             true => {
-                let (verifier, challenge) = self.pkce().await?;
+                let (verifier, challenge) = self.pkce()?;
                 params.insert("code_challenge", challenge);
                 params.insert("code_challenge_method", "S256".into());
                 Some(verifier)
@@ -485,7 +485,7 @@ impl<P: Ports> Client<P> {
 
     /// A fresh PKCE pair (RFC 7636 4.1, 4.2): a verifier of 43 unreserved characters from 256
     /// random bits, and its S256 challenge, base64url(SHA-256(verifier)). Never `plain`.
-    async fn pkce(&self) -> Result<(String, String)> {
+    fn pkce(&self) -> Result<(String, String)> {
         let verifier = self.random_value()?;
         let challenge = sha256(&verifier);
         Ok((verifier, challenge))
