@@ -599,10 +599,6 @@ export async function perform(effect, ctx = {}) {
       return '';
     case 'lock':
       return lock(effect.name, ctx, effect.watch ?? undefined);
-    case 'replace':
-      // Tokens must not stay in the address bar, the history, or a bookmark.
-      window.history.replaceState(null, '', effect.url);
-      return '';
   }
   throw new Error(`unknown effect ${effect.op}`);
 }

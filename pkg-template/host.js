@@ -1,7 +1,7 @@
 // The synchronous browser calls of the wasm shell (src/web/storage.rs imports them): Web
-// Storage, randomness and the app's clock. They never throw into the wasm: a failure comes back
-// as text, so the wasm needs no machinery to hold JS values or catch JS exceptions (about 1.2 KB
-// gzip of the package). Storage answers are tagged: '' nothing (no item, or done), '=' and the
+// Storage, randomness, the app's clock and the address bar. They never throw into the wasm: a
+// failure comes back as text (or, for the address bar, goes by), so the wasm needs no machinery
+// to hold JS values or catch JS exceptions (about 1.2 KB gzip of the package). Storage answers are tagged: '' nothing (no item, or done), '=' and the
 // value, '!' and why the call failed. This module imports nothing: wasm-bindgen copies it
 // beside the glue, and the build bundles the entry's and the glue's imports of it as one module.
 
@@ -67,4 +67,16 @@ export function clock(id) {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * Takes a response out of the address bar: `url` replaces the page's URL in place (no new
+ * history entry, so the tokens stay in neither the history nor a bookmark). The entry's state
+ * stays, for the app's router. Where the browser refuses (a document of an opaque origin), the
+ * flow goes on: the response is checked all the same.
+ */
+export function replaceLocation(url) {
+  try {
+    window.history.replaceState(window.history.state, '', url);
+  } catch {}
 }

@@ -6,7 +6,7 @@
 // understand.
 import * as W from './spa_login.js';
 import { perform, openPopup, isResponseWindow, handOver, forgetDpopKeys, warmUp } from './effects.js';
-import { clocks } from './host.js';
+import { clocks, replaceLocation } from './host.js';
 
 let compiling;
 let loading;
@@ -255,7 +255,7 @@ function makeClient(id) {
           // address bar first. If no window takes it, it is handled here (and refused) as usual.
           const foreign = W.text(id, /* foreign state */ 5, href);
           if (foreign !== undefined) {
-            window.history.replaceState(null, '', W.text(0, /* clean URL */ 6, href));
+            replaceLocation(W.text(0, /* clean URL */ 6, href));
             if (await handOver(foreign, href)) {
               window.close();
               return {};

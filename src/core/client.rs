@@ -374,7 +374,10 @@ impl<P: Ports> Client<P> {
         app_state: Option<String>,
         overrides: Option<&Json>,
     ) -> Result<()> {
-        let url = self.login_url(app_state, overrides).await?;
+        let url = self
+            .authorize_request(app_state, overrides, Flow::Redirect)
+            .await?
+            .url;
         self.ports
             .open(&url)
             .await
@@ -517,19 +520,14 @@ impl<P: Ports> Client<P> {
         }
     }
 
-    /// `handleRedirectCallback`. When the URL is the address bar's, the response leaves it
-    /// first, before anything is waited for (discovery, keys): a provider that hangs must not
-    /// leave tokens in the address bar and the history.
+    /// `handleRedirectCallback`: validates the whole response in `url`, then stores the tokens;
+    /// on any failure nothing is stored. When the URL is the address bar's, the response leaves
+    /// it first, before anything is waited for (discovery, keys): a provider that hangs must
+    /// not leave tokens in the address bar and the history.
     pub async fn handle_redirect(&self, url: &str, from_location: bool) -> Result<Outcome> {
         if from_location {
-            self.ports.replace_location(&response::clean_url(url)).await;
+            self.ports.replace_location(&response::clean_url(url));
         }
-        self.handle_callback(url).await
-    }
-
-    /// Validates the whole response in `url`, then stores the tokens; on any failure nothing
-    /// is stored.
-    pub async fn handle_callback(&self, url: &str) -> Result<Outcome> {
         let logouts = self.logouts.get();
         self.handle_response(
             response::params_from_url(url),
@@ -537,6 +535,11 @@ impl<P: Ports> Client<P> {
             logouts,
         )
         .await
+    }
+
+    /// `handleRedirectCallback(url)` with a URL that is not the address bar's.
+    pub async fn handle_callback(&self, url: &str) -> Result<Outcome> {
+        self.handle_redirect(url, false).await
     }
 
     /// The state of a response in `url` for which this client holds no transaction here: the
@@ -626,9 +629,10 @@ impl<P: Ports> Client<P> {
             let tokens = response::check_tokens(params, response_type)?;
             let id_token = match &tokens.id_token {
                 Some(raw) => Some(
-                    self.verify_id_token_with(
+                    self.verify_id_token(
                         raw,
                         &Checks::implicit(&tx.nonce, tx.max_age, tokens.access_token.as_deref()),
+                        &md,
                     )
                     .await?,
                 ),
@@ -689,7 +693,7 @@ impl<P: Ports> Client<P> {
         let answer = response::check_code(params, response_type)?;
         let front = match &answer.id_token {
             Some(raw) => Some(
-                self.verify_id_token_with(
+                self.verify_id_token(
                     raw,
                     &Checks {
                         nonce: Some(&tx.nonce),
@@ -697,6 +701,7 @@ impl<P: Ports> Client<P> {
                         at_hash: None,
                         c_hash: Some(&answer.code),
                     },
+                    md,
                 )
                 .await?,
             ),
@@ -721,7 +726,7 @@ impl<P: Ports> Client<P> {
         let wants_id_token = tx.scope.split(' ').any(|s| s == "openid");
         let id_token = match (&set.id_token, wants_id_token) {
             (Some(raw), _) => Some(
-                self.verify_id_token_with(
+                self.verify_id_token(
                     raw,
                     &Checks {
                         nonce: Some(&tx.nonce),
@@ -729,6 +734,7 @@ impl<P: Ports> Client<P> {
                         at_hash: Some((&set.access_token, false)),
                         c_hash: None,
                     },
+                    md,
                 )
                 .await?,
             ),
@@ -923,37 +929,37 @@ impl<P: Ports> Client<P> {
         overrides: Option<&Json>,
         timeout: Option<u64>,
     ) -> Result<Option<String>> {
-        let params = overrides.cloned().unwrap_or(Json::Null);
-        if !self.config.use_refresh_tokens {
-            return self.renew_silently(&params, timeout).await;
-        }
-        let (audience, scope) = self.token_key(overrides)?;
-        let held = self
-            .cache
-            .borrow()
-            .refresh_token_for(audience.as_deref(), &scope);
-        match held {
-            Some(refresh_token) => match self.refresh(&refresh_token, audience, scope).await {
-                Err(e) if e.code() == "invalid_grant" => {
-                    self.cache.borrow_mut().drop_refresh_token(
-                        self.ports.tokens(),
-                        &refresh_token,
-                        &self.clock(),
-                    )?;
-                    if !self.config.use_refresh_tokens_fallback {
-                        return Err(e);
+        // One call of each flow below: every await is a suspend point of this state machine.
+        if self.config.use_refresh_tokens {
+            let (audience, scope) = self.token_key(overrides)?;
+            let held = self
+                .cache
+                .borrow()
+                .refresh_token_for(audience.as_deref(), &scope);
+            match held {
+                Some(refresh_token) => match self.refresh(&refresh_token, audience, scope).await {
+                    Err(e) if e.code() == "invalid_grant" => {
+                        self.cache.borrow_mut().drop_refresh_token(
+                            self.ports.tokens(),
+                            &refresh_token,
+                            &self.clock(),
+                        )?;
+                        if !self.config.use_refresh_tokens_fallback {
+                            return Err(e);
+                        }
                     }
+                    other => return other,
+                },
+                None if !self.config.use_refresh_tokens_fallback => {
+                    return Err(AuthError::new(
+                        ErrorCode::MissingRefreshToken,
+                        "no refresh token is held for this audience and scope; log in again (or set useRefreshTokensFallback)",
+                    ))
                 }
-                other => return other,
-            },
-            None if !self.config.use_refresh_tokens_fallback => {
-                return Err(AuthError::new(
-                    ErrorCode::MissingRefreshToken,
-                    "no refresh token is held for this audience and scope; log in again (or set useRefreshTokensFallback)",
-                ))
+                None => {}
             }
-            None => {}
         }
+        let params = overrides.cloned().unwrap_or(Json::Null);
         self.renew_silently(&params, timeout).await
     }
 
@@ -981,7 +987,7 @@ impl<P: Ports> Client<P> {
         let id_token = match &set.id_token {
             Some(raw) => {
                 let entry = self
-                    .verify_id_token_with(
+                    .verify_id_token(
                         raw,
                         &Checks {
                             nonce: None,
@@ -989,6 +995,7 @@ impl<P: Ports> Client<P> {
                             at_hash: Some((&set.access_token, false)),
                             c_hash: None,
                         },
+                        &md,
                     )
                     .await?;
                 let held = self.cache.borrow().session().id_token.clone();
@@ -1025,30 +1032,24 @@ impl<P: Ports> Client<P> {
         if let Some(secs) = timeout {
             request.timeout_ms = secs as f64 * 1000.0;
         }
-        match self.ports.window(kind, &request.for_window()).await {
-            Ok(WindowAnswer::Url(url)) => {
-                self.handle_response(
-                    response::params_from_url(&url),
-                    &|| response::lone_state(&url),
-                    logouts,
-                )
-                .await
-            }
-            Ok(WindowAnswer::Message(message)) => {
-                // Only a message with this flow's state is handed over, so a malformed one
-                // still names the transaction to use up.
-                self.handle_response(
-                    response::params_from_message(&message),
-                    &|| Some(request.state.clone()),
-                    logouts,
-                )
-                .await
-            }
+        let answer = match self.ports.window(kind, &request.for_window()).await {
+            Ok(answer) => answer,
             Err(failure) => {
                 transaction::abandon(self.ports.transactions(), &request.state);
-                Err(window_error(failure))
+                return Err(window_error(failure));
             }
-        }
+        };
+        let params = match &answer {
+            WindowAnswer::Url(url) => response::params_from_url(url),
+            WindowAnswer::Message(message) => response::params_from_message(message),
+        };
+        // Only a message with this flow's state is handed over, so a malformed one still names
+        // the transaction to use up.
+        let lone_state = || match &answer {
+            WindowAnswer::Url(url) => response::lone_state(url),
+            WindowAnswer::Message(_) => Some(request.state.clone()),
+        };
+        self.handle_response(params, &lone_state, logouts).await
     }
 
     /// A silent `prompt=none` request in a hidden frame; the new access token, if any.
@@ -1089,15 +1090,26 @@ impl<P: Ports> Client<P> {
         }
     }
 
-    /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
-    /// and the hashes `checks` asks for.
+    /// Verifies an ID token against the issuer's metadata, which it resolves first.
     pub async fn verify_id_token_with(
         &self,
         raw: &str,
         checks: &Checks<'_>,
     ) -> Result<IdTokenEntry> {
-        let jws = jws::decode(raw)?;
         let md = self.metadata().await?;
+        self.verify_id_token(raw, checks, &md).await
+    }
+
+    /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
+    /// and the hashes `checks` asks for. The flows pass the metadata they hold already: one
+    /// suspend point fewer in each.
+    async fn verify_id_token(
+        &self,
+        raw: &str,
+        checks: &Checks<'_>,
+        md: &ProviderMetadata,
+    ) -> Result<IdTokenEntry> {
+        let jws = jws::decode(raw)?;
         if !md
             .id_token_signing_alg_values_supported
             .iter()
@@ -1109,7 +1121,7 @@ impl<P: Ports> Client<P> {
                 " is not one the provider lists in id_token_signing_alg_values_supported",
             ])));
         }
-        self.verify_signature(&jws, &md).await?;
+        self.verify_signature(&jws, md).await?;
         id_token::validate_claims(
             &jws.claims,
             &Expected {
@@ -1140,18 +1152,19 @@ impl<P: Ports> Client<P> {
         jws: &jws::DecodedJws<'_>,
         md: &ProviderMetadata,
     ) -> Result<()> {
-        let cached = lookup(&self.provider.jwks, &md.jwks_uri);
-        let (mut set, fetched_at) = match cached {
-            Some(entry) => entry,
-            None => (self.fetch_jwks(md).await?, self.ports.real_time_ms()),
-        };
         let kid = jws.kid.as_deref();
-        if jwks::select(&set, jws.alg, kid) == Selection::UnknownKid
-            && self.ports.real_time_ms() - fetched_at >= JWKS_REFETCH_INTERVAL_MS
-        {
-            // The provider may have rotated its keys since we fetched the set.
-            set = self.fetch_jwks(md).await?;
-        }
+        // Fetched when not cached, or when the cached set has no key with this kid and is old
+        // enough to fetch again: the provider may have rotated its keys since. (One fetch in
+        // the code, one suspend point.)
+        let set = match lookup(&self.provider.jwks, &md.jwks_uri) {
+            Some((set, fetched_at))
+                if jwks::select(&set, jws.alg, kid) != Selection::UnknownKid
+                    || self.ports.real_time_ms() - fetched_at < JWKS_REFETCH_INTERVAL_MS =>
+            {
+                set
+            }
+            _ => self.fetch_jwks(md).await?,
+        };
         let candidates = match jwks::select(&set, jws.alg, kid) {
             Selection::UnknownKid => {
                 return Err(AuthError::id_token(msg(&[

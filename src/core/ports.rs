@@ -94,6 +94,10 @@ pub trait Ports {
     fn transactions(&self) -> &dyn KeyValueStore;
     /// Where tokens live (memory, or localStorage when asked for).
     fn tokens(&self) -> &dyn KeyValueStore;
+    /// Replaces the address bar's URL without a new history entry (`history.replaceState`).
+    /// Synchronous, as the browser's call is: nothing can come between the response and its
+    /// leaving the address bar.
+    fn replace_location(&self, url: &str);
     /// GET a document, giving up after `timeout_ms`; a network failure or a non-2xx status is
     /// a `Failed` failure.
     async fn fetch_text(&self, url: &str, timeout_ms: f64) -> Result<String, Failure>;
@@ -134,8 +138,6 @@ pub trait Ports {
         kind: WindowKind,
         request: &WindowRequest<'_>,
     ) -> Result<WindowAnswer, Failure>;
-    /// Replaces the address bar's URL without a new history entry (`history.replaceState`).
-    async fn replace_location(&self, url: &str);
     /// Sends the browser to `url` (the app's `openUrl`, else `location.assign`); fails when the
     /// app's `openUrl` throws.
     async fn open(&self, url: &str) -> Result<(), Failure>;

@@ -45,8 +45,6 @@ pub enum Effect<'a> {
         name: &'a str,
         watch: Option<&'a str>,
     },
-    /// `history.replaceState` to `url`.
-    Replace { url: &'a str },
 }
 
 impl Effect<'_> {
@@ -99,7 +97,6 @@ impl Effect<'_> {
             Effect::Lock { name, watch } => Members::new("op", "lock")
                 .str("name", name)
                 .opt("watch", *watch),
-            Effect::Replace { url } => Members::new("op", "replace").str("url", url),
         }
         .end()
     }

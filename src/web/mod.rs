@@ -53,6 +53,9 @@ impl Ports for WebPorts {
     fn tokens(&self) -> &dyn KeyValueStore {
         self.tokens.as_ref()
     }
+    fn replace_location(&self, url: &str) {
+        storage::replace_location(url)
+    }
     async fn fetch_text(&self, url: &str, timeout_ms: f64) -> std::result::Result<String, Failure> {
         perform(Effect::Fetch { url, timeout_ms }).await
     }
@@ -130,9 +133,6 @@ impl Ports for WebPorts {
                 "the window gave no answer",
             )),
         }
-    }
-    async fn replace_location(&self, url: &str) {
-        let _ = perform(Effect::Replace { url }).await;
     }
     async fn open(&self, url: &str) -> std::result::Result<(), Failure> {
         perform(Effect::Open { url }).await.map(|_| ())

@@ -22,6 +22,9 @@ extern "C" {
     /// The app's `nowProvider` of the client with this number: NaN without one, or when it
     /// does not answer with a finite number.
     fn clock(client: u32) -> f64;
+    /// `history.replaceState` to `url`, keeping the history entry's state.
+    #[wasm_bindgen(js_name = replaceLocation)]
+    pub fn replace_location(url: &str);
 }
 
 #[wasm_bindgen]

@@ -300,7 +300,7 @@ impl Ports for FakePorts {
             None => Err(Failure::new(FailureKind::Failed, "no window in this test")),
         }
     }
-    async fn replace_location(&self, url: &str) {
+    fn replace_location(&self, url: &str) {
         self.events.borrow_mut().push(format!("replace {url}"));
     }
     async fn prefetch(&self, url: &str, _timeout_ms: f64) {
