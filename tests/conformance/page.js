@@ -154,18 +154,19 @@ window.T = {
 
   /**
    * handleRedirectCallback. With `url`, the URL is passed as the argument; otherwise the
-   * response is put in the address bar first (`path` + `?query` + `#fragment`), unless `asIs`.
+   * response is put in the address bar first (`path` + `?query` + `#fragment`, with
+   * `historyState` as the entry's state, as an app's router keeps it), unless `asIs`.
    */
-  async callback(name, { fragment, query, url, path = '/', asIs = false } = {}) {
+  async callback(name, { fragment, query, url, path = '/', asIs = false, historyState = null } = {}) {
     let target;
     if (url === undefined && !asIs) {
       target = path + (query !== undefined ? `?${query}` : '') + (fragment !== undefined ? `#${fragment}` : '');
-      history.replaceState(null, '', target);
+      history.replaceState(historyState, '', target);
     }
     const before = { historyLength: history.length, href: location.href, ...(await window.T.snapshot(name)) };
     const r = await settle(client(name).handleRedirectCallback(url));
     if (r.ok) r.value = { keys: Object.keys(r.value ?? {}), appState: r.value?.appState, hasAppState: 'appState' in (r.value ?? {}) };
-    return { ...r, before, href: location.href, historyLength: history.length };
+    return { ...r, before, href: location.href, historyLength: history.length, historyState: history.state };
   },
 
   /** What the client and the browser hold now. */

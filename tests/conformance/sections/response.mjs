@@ -493,6 +493,21 @@ describe('The response (fragment)', { concurrency: CONCURRENCY }, () => {
     assert.equal(r.historyLength, r.before.historyLength, 'pushState instead of replaceState');
   }));
 
+  test("address bar: the history entry's state stays (an app's router keeps its own there), on success and on failure", () => withSession(async (s) => {
+    const routerState = { back: '/', current: '/app/cb', position: 3, scroll: null };
+    await s.create({ authorizationParams: { redirect_uri: `${s.pageOrigin}/app/cb` } });
+    const tx = await s.login();
+    const r = await s.callback({ path: '/app/cb', fragment: s.mint(tx).fragment, historyState: routerState });
+    assert.equal(r.ok, true, `${r.error}: ${r.error_description}`);
+    assert.equal(r.href, `${s.pageOrigin}/app/cb`);
+    assert.deepEqual(r.historyState, routerState);
+    const failing = await s.login();
+    const f = await s.callback({ path: '/app/cb', fragment: s.mint(failing, { claims: { nonce: 'x' } }).fragment, historyState: routerState });
+    assert.equal(f.error, 'invalid_id_token');
+    assert.equal(f.href, `${s.pageOrigin}/app/cb`);
+    assert.deepEqual(f.historyState, routerState);
+  }));
+
   test('address bar: on failure the response is removed too', () => withSession(async (s) => {
     await s.create({ authorizationParams: { redirect_uri: `${s.pageOrigin}/app/cb` } });
     await s.establish();
