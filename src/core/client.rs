@@ -1185,7 +1185,7 @@ impl<P: Ports> Client<P> {
             // A key WebCrypto refuses to import is not the signer; try the next one.
             if let Ok(true) = self
                 .ports
-                .verify(jws.alg, key, jws.signing_input.as_bytes(), &jws.signature)
+                .verify(jws.alg, key, jws.signing_input, &jws.signature)
                 .await
             {
                 return Ok(());

@@ -123,12 +123,13 @@ pub trait Ports {
     /// Deletes the key pair `name`: the next proof is from a new key.
     async fn dpop_forget(&self, name: &str);
     /// Verifies a JWS signature with a JWK from the issuer's set; `Ok(false)` for a bad
-    /// signature, `Err` when the key cannot be used at all.
+    /// signature, `Err` when the key cannot be used at all. The signing input is the JWS's
+    /// first two segments, ASCII.
     async fn verify(
         &self,
         alg: JwsAlg,
         jwk: &Jwk,
-        signing_input: &[u8],
+        signing_input: &str,
         signature: &[u8],
     ) -> Result<bool, String>;
     /// Runs an authorization request in a hidden frame or the popup and waits for its answer:

@@ -4,6 +4,9 @@
 use super::tasks;
 use crate::core::json::{Json, Members};
 use crate::core::ports::{Failure, FailureKind, WindowKind, WindowRequest};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 /// One effect; serialized as `{"op": ..., ...members}`.
 pub enum Effect<'a> {
@@ -102,9 +105,35 @@ impl Effect<'_> {
     }
 }
 
-/// Asks the entry to perform `effect` and waits: its answer, or why it failed.
-pub async fn perform(effect: Effect<'_>) -> Result<String, Failure> {
-    tasks::effect(effect.to_text()).await.map_err(failure)
+/// Asks the entry to perform `effect`; awaited, what `then` makes of its answer, or of why it
+/// failed.
+pub fn perform<T>(effect: Effect<'_>, then: fn(Result<String, Failure>) -> T) -> Wait<T> {
+    Wait {
+        effect: Some(effect.to_text()),
+        then,
+    }
+}
+
+/// A flow's wait for an effect. A plain future rather than an async fn, so that a port that
+/// performs an effect and reads its answer has no state machine of its own (633 bytes of the
+/// package for the ten ports).
+pub struct Wait<T> {
+    effect: Option<String>,
+    then: fn(Result<String, Failure>) -> T,
+}
+
+impl<T> Future for Wait<T> {
+    type Output = T;
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<T> {
+        if let Some(effect) = self.effect.take() {
+            tasks::ask(effect);
+            return Poll::Pending;
+        }
+        match tasks::answer() {
+            Some(answer) => Poll::Ready((self.then)(answer.map_err(failure))),
+            None => Poll::Pending,
+        }
+    }
 }
 
 /// An effect's failure as the entry reports it: `{"code": ..., "message": ...}`. The codes are

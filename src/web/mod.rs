@@ -22,19 +22,18 @@ use crate::core::ports::{
 use crate::core::text::msg;
 use crate::core::token::HttpResponse;
 use effects::{perform, Effect};
+use std::future::Future;
 use std::rc::Rc;
 use storage::{Clock, WebStorage};
 use tasks::{error_step, start};
+
+type FailureOr<T> = std::result::Result<T, Failure>;
 use wasm_bindgen::prelude::*;
 
 struct WebPorts {
     now: Clock,
     transactions: WebStorage,
     tokens: Box<dyn KeyValueStore>,
-}
-
-fn text(bytes: &[u8]) -> std::result::Result<&str, String> {
-    std::str::from_utf8(bytes).map_err(|_| "the data is not text".to_string())
 }
 
 impl Ports for WebPorts {
@@ -56,89 +55,96 @@ impl Ports for WebPorts {
     fn replace_location(&self, url: &str) {
         storage::replace_location(url)
     }
-    async fn fetch_text(&self, url: &str, timeout_ms: f64) -> std::result::Result<String, Failure> {
-        perform(Effect::Fetch { url, timeout_ms }).await
+    // The ports that only perform an effect and read its answer return the effect's wait
+    // itself: no state machine of their own.
+    fn fetch_text(&self, url: &str, timeout_ms: f64) -> impl Future<Output = FailureOr<String>> {
+        perform(Effect::Fetch { url, timeout_ms }, |r| r)
     }
-    async fn prefetch(&self, url: &str, timeout_ms: f64) {
-        let _ = perform(Effect::Prefetch { url, timeout_ms }).await;
+    fn prefetch(&self, url: &str, timeout_ms: f64) -> impl Future<Output = ()> {
+        perform(Effect::Prefetch { url, timeout_ms }, drop)
     }
-    async fn post_form(
+    fn post_form(
         &self,
         url: &str,
         body: &str,
         dpop: Option<&str>,
         timeout_ms: f64,
-    ) -> std::result::Result<HttpResponse, Failure> {
-        let answer = perform(Effect::Post {
+    ) -> impl Future<Output = FailureOr<HttpResponse>> {
+        let effect = Effect::Post {
             url,
             body,
             dpop,
             timeout_ms,
+        };
+        perform(effect, |answer| {
+            let answer = Json::parse(answer?.as_bytes()).unwrap_or(Json::Null);
+            let status = answer.get("status").and_then(Json::as_f64).unwrap_or(0.0);
+            Ok(HttpResponse {
+                status: status as u16,
+                body: answer.str_member("body").unwrap_or_default().to_owned(),
+                dpop_nonce: answer.str_member("nonce").map(str::to_owned),
+            })
         })
-        .await?;
-        let answer = Json::parse(answer.as_bytes()).unwrap_or(Json::Null);
-        let status = answer.get("status").and_then(Json::as_f64).unwrap_or(0.0);
-        Ok(HttpResponse {
-            status: status as u16,
-            body: answer.str_member("body").unwrap_or_default().to_owned(),
-            dpop_nonce: answer.str_member("nonce").map(str::to_owned),
+    }
+    fn dpop_key(&self, name: &str) -> impl Future<Output = FailureOr<Json>> {
+        perform(Effect::DpopKey { name }, |answer| {
+            Json::parse(answer?.as_bytes())
+                .ok_or_else(|| Failure::new(FailureKind::Failed, "the key is not JSON"))
         })
     }
-    async fn dpop_key(&self, name: &str) -> std::result::Result<Json, Failure> {
-        let answer = perform(Effect::DpopKey { name }).await?;
-        Json::parse(answer.as_bytes())
-            .ok_or_else(|| Failure::new(FailureKind::Failed, "the key is not JSON"))
+    fn dpop_sign(&self, name: &str, input: &str) -> impl Future<Output = FailureOr<Vec<u8>>> {
+        perform(Effect::DpopSign { name, input }, |answer| {
+            base64url::decode(&answer?)
+                .ok_or_else(|| Failure::new(FailureKind::Failed, "the signature is not base64url"))
+        })
     }
-    async fn dpop_sign(&self, name: &str, input: &str) -> std::result::Result<Vec<u8>, Failure> {
-        let answer = perform(Effect::DpopSign { name, input }).await?;
-        base64url::decode(&answer)
-            .ok_or_else(|| Failure::new(FailureKind::Failed, "the signature is not base64url"))
+    fn dpop_forget(&self, name: &str) -> impl Future<Output = ()> {
+        perform(Effect::DpopForget { name }, drop)
     }
-    async fn dpop_forget(&self, name: &str) {
-        let _ = perform(Effect::DpopForget { name }).await;
-    }
-    async fn verify(
+    fn verify(
         &self,
         alg: JwsAlg,
         jwk: &Jwk,
-        signing_input: &[u8],
+        signing_input: &str,
         signature: &[u8],
-    ) -> std::result::Result<bool, String> {
-        let answer = perform(Effect::Verify {
+    ) -> impl Future<Output = std::result::Result<bool, String>> {
+        let effect = Effect::Verify {
             alg: alg.name(),
             jwk: jwk.public_jwk(),
-            input: text(signing_input)?,
+            input: signing_input,
             signature: base64url::encode(signature),
-        })
-        .await
-        .map_err(|f| f.message)?;
-        Ok(answer == "true")
+        };
+        perform(
+            effect,
+            |answer| Ok(answer.map_err(|f| f.message)? == "true"),
+        )
     }
     /// The answer comes back as `{"url": ...}` (the window landed on the redirect URI) or
     /// `{"message": {...}}` (the provider's web_message response, as posted).
-    async fn window(
+    fn window(
         &self,
         kind: WindowKind,
         request: &WindowRequest<'_>,
-    ) -> std::result::Result<WindowAnswer, Failure> {
-        let answer = perform(Effect::Window { kind, request }).await?;
-        let mut answer = Json::parse(answer.as_bytes()).unwrap_or(Json::Null);
-        if let Some(Json::Str(url)) = answer.remove("url") {
-            return Ok(WindowAnswer::Url(url));
-        }
-        match answer.remove("message") {
-            Some(message) => Ok(WindowAnswer::Message(message)),
-            None => Err(Failure::new(
-                FailureKind::Failed,
-                "the window gave no answer",
-            )),
-        }
+    ) -> impl Future<Output = FailureOr<WindowAnswer>> {
+        perform(Effect::Window { kind, request }, |answer| {
+            let mut answer = Json::parse(answer?.as_bytes()).unwrap_or(Json::Null);
+            if let Some(Json::Str(url)) = answer.remove("url") {
+                return Ok(WindowAnswer::Url(url));
+            }
+            match answer.remove("message") {
+                Some(message) => Ok(WindowAnswer::Message(message)),
+                None => Err(Failure::new(
+                    FailureKind::Failed,
+                    "the window gave no answer",
+                )),
+            }
+        })
     }
-    async fn open(&self, url: &str) -> std::result::Result<(), Failure> {
-        perform(Effect::Open { url }).await.map(|_| ())
+    fn open(&self, url: &str) -> impl Future<Output = FailureOr<()>> {
+        perform(Effect::Open { url }, |answer| answer.map(drop))
     }
-    async fn lock(&self, name: &str, watch: Option<&str>) {
-        let _ = perform(Effect::Lock { name, watch }).await;
+    fn lock(&self, name: &str, watch: Option<&str>) -> impl Future<Output = ()> {
+        perform(Effect::Lock { name, watch }, drop)
     }
 }
 

@@ -32,26 +32,16 @@ thread_local! {
     static REPLY: RefCell<Option<Result<String, String>>> = const { RefCell::new(None) };
 }
 
-/// Asks JS to perform `effect` (a JSON object) and waits for its answer: `Ok` with the value,
-/// `Err` with the reason it failed.
-pub async fn effect(effect: String) -> Result<String, String> {
-    Effect(Some(effect)).await
+/// Asks JS to perform `effect` (a JSON object) for the task being polled, which then stops
+/// (its future answers `Pending`) until `resume` brings the answer.
+pub fn ask(effect: String) {
+    REQUEST.with(|r| *r.borrow_mut() = Some(effect));
 }
 
-struct Effect(Option<String>);
-
-impl Future for Effect {
-    type Output = Result<String, String>;
-    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(request) = self.0.take() {
-            REQUEST.with(|r| *r.borrow_mut() = Some(request));
-            return Poll::Pending;
-        }
-        match REPLY.with(|r| r.borrow_mut().take()) {
-            Some(reply) => Poll::Ready(reply),
-            None => Poll::Pending,
-        }
-    }
+/// JS's answer to the effect the task asked for, once it came: `Ok` with the value, `Err` with
+/// the reason it failed.
+pub fn answer() -> Option<Result<String, String>> {
+    REPLY.with(|r| r.borrow_mut().take())
 }
 
 /// The JSON text of an `AuthError` step.

@@ -336,14 +336,14 @@ impl Ports for FakePorts {
         &self,
         alg: JwsAlg,
         jwk: &Jwk,
-        signing_input: &[u8],
+        signing_input: &str,
         signature: &[u8],
     ) -> Result<bool, String> {
         let jwk: jsonwebtoken::jwk::Jwk =
             serde_json::from_str(&jwk.public_jwk().to_text()).map_err(|e| e.to_string())?;
         let key = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
         let sig = spa_login::core::base64url::encode(signature);
-        jsonwebtoken::crypto::verify(&sig, signing_input, &key, jwt_alg(alg))
+        jsonwebtoken::crypto::verify(&sig, signing_input.as_bytes(), &key, jwt_alg(alg))
             .map_err(|e| e.to_string())
     }
     async fn dpop_key(&self, name: &str) -> Result<Json, Failure> {
