@@ -434,7 +434,7 @@ const PREFETCH_FRESH_MS = 10_000;
 
 const fresh = (early) => early && performance.now() - early.at < PREFETCH_FRESH_MS;
 
-function prefetch(url, timeoutMs) {
+export function prefetch(url, timeoutMs) {
   // One request for the URL at a time (the code exchange asks for the keys its page asked for
   // as it loaded).
   if (fresh(prefetched.get(url))) return;
@@ -562,9 +562,6 @@ export async function perform(effect, ctx = {}) {
       if (status < 200 || status > 299) throw failure('network_error', `HTTP status ${status}`);
       return body;
     }
-    case 'prefetch':
-      prefetch(effect.url, effect.timeoutMs);
-      return '';
     case 'post':
       // No credentials: a public client proves itself with PKCE (and DPoP), not with cookies.
       return JSON.stringify(await request(effect.url, {

@@ -1,9 +1,10 @@
 // The synchronous browser calls of the wasm shell (src/web/storage.rs imports them): Web
-// Storage, randomness, the app's clock and the address bar. They never throw into the wasm: a
-// failure comes back as text (or, for the address bar, goes by), so the wasm needs no machinery
-// to hold JS values or catch JS exceptions (about 1.2 KB gzip of the package). Storage answers are tagged: '' nothing (no item, or done), '=' and the
-// value, '!' and why the call failed. This module imports nothing: wasm-bindgen copies it
-// beside the glue, and the build bundles the entry's and the glue's imports of it as one module.
+// Storage, randomness, the app's clock, the address bar and early requests. They never throw
+// into the wasm: a failure comes back as text (or, for the address bar, goes by), so the wasm
+// needs no machinery to hold JS values or catch JS exceptions (about 1.2 KB gzip of the
+// package). Storage answers are tagged: '' nothing (no item, or done), '=' and the value, '!'
+// and why the call failed. This module imports nothing: wasm-bindgen copies it beside the glue,
+// and the build bundles the entry's and the glue's imports of it as one module.
 
 /** Each client's `nowProvider`, by the client's number in the wasm. */
 export const clocks = [];
@@ -78,5 +79,15 @@ export function clock(id) {
 export function replaceLocation(url) {
   try {
     window.history.replaceState(window.history.state, '', url);
+  } catch {}
+}
+
+/** Where the entry puts effects.js's `prefetch(url, timeoutMs)` (this module imports nothing). */
+export const early = { prefetch: undefined };
+
+/** Starts fetching `url` for a fetch of it soon after to take over (see effects.js). */
+export function prefetch(url, timeoutMs) {
+  try {
+    early.prefetch?.(url, timeoutMs);
   } catch {}
 }

@@ -5,8 +5,11 @@
 // Vite and in webpack 5: the `new URL(..., import.meta.url)` below is the form all three
 // understand.
 import * as W from './spa_login.js';
-import { perform, openPopup, isResponseWindow, handOver, forgetDpopKeys, warmUp } from './effects.js';
-import { clocks, replaceLocation } from './host.js';
+import { perform, openPopup, isResponseWindow, handOver, forgetDpopKeys, warmUp, prefetch } from './effects.js';
+import { clocks, replaceLocation, early } from './host.js';
+
+// The wasm starts early requests through host.js, synchronously (src/web/storage.rs).
+early.prefetch = prefetch;
 
 let compiling;
 let loading;

@@ -771,9 +771,7 @@ impl<P: Ports> Client<P> {
             .as_deref()
             .ok_or_else(|| AuthError::metadata("provider metadata has no token_endpoint"))?;
         if lookup(&self.provider.jwks, &md.jwks_uri).is_none() {
-            self.ports
-                .prefetch(&md.jwks_uri, self.http_timeout_ms())
-                .await;
+            self.ports.prefetch(&md.jwks_uri, self.http_timeout_ms());
         }
         let answer = self
             .post("the token request", endpoint, &token::form(grant))

@@ -98,12 +98,13 @@ pub trait Ports {
     /// Synchronous, as the browser's call is: nothing can come between the response and its
     /// leaving the address bar.
     fn replace_location(&self, url: &str);
+    /// Starts fetching `url` without waiting for it: a `fetch_text` of it soon after takes
+    /// the answer (the issuer's keys, while the token request is out). Synchronous: there is
+    /// nothing to wait for.
+    fn prefetch(&self, url: &str, timeout_ms: f64);
     /// GET a document, giving up after `timeout_ms`; a network failure or a non-2xx status is
     /// a `Failed` failure.
     async fn fetch_text(&self, url: &str, timeout_ms: f64) -> Result<String, Failure>;
-    /// Starts fetching `url` without waiting for it: a `fetch_text` of it soon after takes
-    /// the answer (the issuer's keys, while the token request is out).
-    async fn prefetch(&self, url: &str, timeout_ms: f64);
     /// POSTs a form (`application/x-www-form-urlencoded`, CORS, no credentials), with a `DPoP`
     /// header when `dpop` is given, and gives the answer whatever its status: a token
     /// endpoint's errors come with 400.

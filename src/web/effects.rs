@@ -12,8 +12,6 @@ use std::task::{Context, Poll};
 pub enum Effect<'a> {
     /// GET `url`, giving up after `timeout_ms`.
     Fetch { url: &'a str, timeout_ms: f64 },
-    /// Start a GET of `url` that a `Fetch` of it soon after takes over; answers at once.
-    Prefetch { url: &'a str, timeout_ms: f64 },
     /// POST a form, CORS, no credentials, with a `DPoP` header when `dpop` is given; answers
     /// `{"status": n, "body": text, "nonce": DPoP-Nonce or null}` whatever the status.
     Post {
@@ -54,9 +52,6 @@ impl Effect<'_> {
     pub fn to_text(&self) -> String {
         match self {
             Effect::Fetch { url, timeout_ms } => Members::new("op", "fetch")
-                .str("url", url)
-                .ms("timeoutMs", *timeout_ms),
-            Effect::Prefetch { url, timeout_ms } => Members::new("op", "prefetch")
                 .str("url", url)
                 .ms("timeoutMs", *timeout_ms),
             Effect::Post {

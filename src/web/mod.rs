@@ -55,13 +55,13 @@ impl Ports for WebPorts {
     fn replace_location(&self, url: &str) {
         storage::replace_location(url)
     }
+    fn prefetch(&self, url: &str, timeout_ms: f64) {
+        storage::prefetch(url, timeout_ms)
+    }
     // The ports that only perform an effect and read its answer return the effect's wait
     // itself: no state machine of their own.
     fn fetch_text(&self, url: &str, timeout_ms: f64) -> impl Future<Output = FailureOr<String>> {
         perform(Effect::Fetch { url, timeout_ms }, |r| r)
-    }
-    fn prefetch(&self, url: &str, timeout_ms: f64) -> impl Future<Output = ()> {
-        perform(Effect::Prefetch { url, timeout_ms }, drop)
     }
     fn post_form(
         &self,

@@ -25,6 +25,8 @@ extern "C" {
     /// `history.replaceState` to `url`, keeping the history entry's state.
     #[wasm_bindgen(js_name = replaceLocation)]
     pub fn replace_location(url: &str);
+    /// Starts fetching `url` (within `timeout_ms`) for a fetch of it soon after to take over.
+    pub fn prefetch(url: &str, timeout_ms: f64);
 }
 
 #[wasm_bindgen]

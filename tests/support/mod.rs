@@ -303,7 +303,7 @@ impl Ports for FakePorts {
     fn replace_location(&self, url: &str) {
         self.events.borrow_mut().push(format!("replace {url}"));
     }
-    async fn prefetch(&self, url: &str, _timeout_ms: f64) {
+    fn prefetch(&self, url: &str, _timeout_ms: f64) {
         self.events.borrow_mut().push(format!("prefetch {url}"));
     }
     async fn post_form(
