@@ -175,7 +175,9 @@ fn another_user_by_silent_renewal_or_popup_replaces_the_whole_session_too() {
             WindowKind::Frame => {
                 block_on(client.renew_silently(&j(json!({})), None)).unwrap();
             }
-            WindowKind::Popup => block_on(client.login_with_popup(&j(json!({})), None)).unwrap(),
+            WindowKind::Popup => {
+                block_on(client.login_with_popup(&j(json!({})), None)).unwrap();
+            }
         }
         let api = j(json!({ "audience": API }));
         assert_eq!(

@@ -21,6 +21,7 @@ use super::transaction::{self, Transaction, TRANSACTION_TTL_MS};
 use super::urls;
 use super::urls::check_redirect_uri;
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::rc::Rc;
 
 /// A JWKS younger than this (on the machine's clock) is not fetched again for an unknown `kid`:
@@ -344,13 +345,9 @@ impl<P: Ports> Client<P> {
         )
     }
 
-    async fn fetch_jwks(&self, md: &ProviderMetadata) -> Result<Rc<Jwks>> {
-        let text = self
-            .ports
-            .fetch_text(&md.jwks_uri, self.http_timeout_ms())
-            .await
-            .map_err(|e| fetch_error("the JWKS", &md.jwks_uri, e))?;
-        let set = Rc::new(jwks::parse(&text).ok_or_else(|| {
+    /// The issuer's key set from the document at its `jwks_uri`, kept for the page's clients.
+    fn keep_jwks(&self, md: &ProviderMetadata, text: &str) -> Result<Rc<Jwks>> {
+        let set = Rc::new(jwks::parse(text).ok_or_else(|| {
             AuthError::new(
                 ErrorCode::InvalidJwks,
                 msg(&[
@@ -1062,11 +1059,14 @@ impl<P: Ports> Client<P> {
             .access_token)
     }
 
-    /// `loginWithPopup`, in the popup the browser shell opened while the click counted.
-    pub async fn login_with_popup(&self, params: &Json, timeout: Option<u64>) -> Result<()> {
+    /// `loginWithPopup`, in the popup the browser shell opened while the click counted. The
+    /// window flow's own future, with no state machine around it.
+    pub fn login_with_popup<'a>(
+        &'a self,
+        params: &'a Json,
+        timeout: Option<u64>,
+    ) -> impl Future<Output = Result<Outcome>> + 'a {
         self.through_window(WindowKind::Popup, params, Flow::Popup, timeout)
-            .await
-            .map(|_| ())
     }
 
     /// `checkSession`: a silent request when no session is held; the provider's "not logged
@@ -1161,7 +1161,14 @@ impl<P: Ports> Client<P> {
             {
                 set
             }
-            _ => self.fetch_jwks(md).await?,
+            _ => {
+                let text = self
+                    .ports
+                    .fetch_text(&md.jwks_uri, self.http_timeout_ms())
+                    .await
+                    .map_err(|e| fetch_error("the JWKS", &md.jwks_uri, e))?;
+                self.keep_jwks(md, &text)?
+            }
         };
         let candidates = match jwks::select(&set, jws.alg, kid) {
             Selection::UnknownKid => {
@@ -1386,7 +1393,9 @@ impl<P: Ports> Client<P> {
         }
     }
 
-    /// The provider's side of a logout: the revocation, then where to send the browser.
+    /// The provider's side of a logout: the refresh tokens revoked (RFC 7009) where it has a
+    /// revocation endpoint, then where to send the browser. The session is gone already: a
+    /// revocation that fails changes nothing for the logout.
     async fn end_session(&self, plan: &LogoutPlan, navigate: bool) -> Result<Option<String>> {
         if !navigate && plan.refresh_tokens.is_empty() {
             return Ok(None);
@@ -1397,7 +1406,16 @@ impl<P: Ports> Client<P> {
             Err(_) if !navigate => return Ok(None),
             Err(e) => return Err(e),
         };
-        self.revoke(&md, &plan.refresh_tokens).await;
+        if let Some(endpoint) = &md.revocation_endpoint {
+            for token in &plan.refresh_tokens {
+                let body = token::form(&[
+                    ("token", token),
+                    ("token_type_hint", "refresh_token"),
+                    ("client_id", &self.config.client_id),
+                ]);
+                let _ = self.post("the revocation", endpoint, &body).await;
+            }
+        }
         Ok(navigate.then(|| self.logout_url(&md, plan)).flatten())
     }
 
@@ -1466,22 +1484,6 @@ impl<P: Ports> Client<P> {
             refresh_tokens,
             federated,
         })
-    }
-
-    /// Revokes refresh tokens at the provider (RFC 7009) when it has a revocation endpoint. The
-    /// session is gone already: a revocation that fails changes nothing for the logout.
-    async fn revoke(&self, md: &ProviderMetadata, refresh_tokens: &[String]) {
-        let Some(endpoint) = &md.revocation_endpoint else {
-            return;
-        };
-        for token in refresh_tokens {
-            let body = token::form(&[
-                ("token", token),
-                ("token_type_hint", "refresh_token"),
-                ("client_id", &self.config.client_id),
-            ]);
-            let _ = self.post("the revocation", endpoint, &body).await;
-        }
     }
 
     /// Where a logout sends the browser, or `None` when the provider has no logout.

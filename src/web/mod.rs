@@ -294,7 +294,7 @@ pub fn flow(
                 let params = json_arg(a, "authorizationParams")?;
                 client
                     .login_with_popup(&params, timeout_arg(timeout)?)
-                    .await?
+                    .await?;
             }
             // generateDpopProof({ url, method, accessToken, nonce }): the proof.
             6 => {
