@@ -26,9 +26,9 @@ use std::future::Future;
 use std::rc::Rc;
 use storage::{Clock, WebStorage};
 use tasks::{error_step, start};
+use wasm_bindgen::prelude::*;
 
 type FailureOr<T> = std::result::Result<T, Failure>;
-use wasm_bindgen::prelude::*;
 
 struct WebPorts {
     now: Clock,
@@ -58,8 +58,8 @@ impl Ports for WebPorts {
     fn prefetch(&self, url: &str, timeout_ms: f64) {
         storage::prefetch(url, timeout_ms)
     }
-    // The ports that only perform an effect and read its answer return the effect's wait
-    // itself: no state machine of their own.
+    // The asynchronous ports return the effect's wait itself (`effects::Wait`), which hands the
+    // answer to a plain function: no state machine of their own.
     fn fetch_text(&self, url: &str, timeout_ms: f64) -> impl Future<Output = FailureOr<String>> {
         perform(Effect::Fetch { url, timeout_ms }, |r| r)
     }
