@@ -82,12 +82,12 @@ export function replaceLocation(url) {
   } catch {}
 }
 
-/** Where the entry puts effects.js's `prefetch(url, timeoutMs)` (this module imports nothing). */
-export const early = { prefetch: undefined };
+/** What the entry lends this module, which imports nothing: effects.js's `prefetch`. */
+export const lent = { prefetch: undefined };
 
 /** Starts fetching `url` for a fetch of it soon after to take over (see effects.js). */
 export function prefetch(url, timeoutMs) {
   try {
-    early.prefetch?.(url, timeoutMs);
+    lent.prefetch?.(url, timeoutMs);
   } catch {}
 }

@@ -6,10 +6,10 @@
 // understand.
 import * as W from './spa_login.js';
 import { perform, openPopup, isResponseWindow, handOver, forgetDpopKeys, warmUp, prefetch } from './effects.js';
-import { clocks, replaceLocation, early } from './host.js';
+import { clocks, replaceLocation, lent } from './host.js';
 
 // The wasm starts early requests through host.js, synchronously (src/web/storage.rs).
-early.prefetch = prefetch;
+lent.prefetch = prefetch;
 
 let compiling;
 let loading;

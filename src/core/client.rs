@@ -1153,10 +1153,11 @@ impl<P: Ports> Client<P> {
         let kid = jws.kid.as_deref();
         // Fetched when not cached, or when the cached set has no key with this kid and is old
         // enough to fetch again: the provider may have rotated its keys since. (One fetch in
-        // the code, one suspend point.)
+        // the code, one suspend point. The keys are selected once, below: selecting reads each
+        // RSA modulus.)
         let set = match lookup(&self.provider.jwks, &md.jwks_uri) {
             Some((set, fetched_at))
-                if jwks::select(&set, jws.alg, kid) != Selection::UnknownKid
+                if set.names(kid)
                     || self.ports.real_time_ms() - fetched_at < JWKS_REFETCH_INTERVAL_MS =>
             {
                 set

@@ -22,6 +22,14 @@ pub struct Jwks {
     pub keys: Vec<Jwk>,
 }
 
+impl Jwks {
+    /// Whether a token with this `kid` names a key of the set (one without a `kid` names none
+    /// in particular, so any set will do).
+    pub fn names(&self, kid: Option<&str>) -> bool {
+        kid.is_none() || self.keys.iter().any(|key| key.kid.as_deref() == kid)
+    }
+}
+
 /// Parses a JWK Set. Members that are not objects are skipped, so one odd key (a type we do
 /// not know, say) does not break login with the others. `None` when the document is no set.
 pub fn parse(text: &str) -> Option<Jwks> {
@@ -121,19 +129,14 @@ pub enum Selection<'a> {
 /// Chooses the keys that may have signed a token with `alg` and `kid` (Core 10.1: with a `kid`,
 /// that key; without one, the usable keys, tried each in turn).
 pub fn select<'a>(jwks: &'a Jwks, alg: JwsAlg, kid: Option<&str>) -> Selection<'a> {
-    let mut named = false;
+    if !jwks.names(kid) {
+        return Selection::UnknownKid;
+    }
     let mut candidates = Vec::new();
     for key in &jwks.keys {
-        if kid.is_some() && key.kid.as_deref() != kid {
-            continue;
-        }
-        named = true;
-        if key.usable_for(alg) {
+        if (kid.is_none() || key.kid.as_deref() == kid) && key.usable_for(alg) {
             candidates.push(key);
         }
-    }
-    if kid.is_some() && !named {
-        return Selection::UnknownKid;
     }
     Selection::Candidates(candidates)
 }

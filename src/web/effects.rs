@@ -1,5 +1,6 @@
 //! The effects a flow asks the JS entry to perform (`pkg-template/effects.js`), as one typed
-//! enum with one serializer, and their failures as codes the core maps (never their text).
+//! enum with one serializer, the flow's wait for one, and their failures as codes the core maps
+//! (never their text).
 
 use super::tasks;
 use crate::core::json::{Json, Members};
