@@ -12,6 +12,7 @@ use super::json::{self, Json, Members};
 use super::jwks::{self, Jwks, Selection};
 use super::jws::{self, HashAlg};
 use super::metadata::{self, ProviderMetadata};
+use super::no_drop::NoDropExt;
 use super::ports::{Failure, FailureKind, Ports, WindowAnswer, WindowKind, WindowRequest};
 use super::response::{self, ResponseParams};
 use super::sha2;
@@ -299,6 +300,7 @@ impl<P: Ports> Client<P> {
                     let text = self
                         .ports
                         .fetch_text(&url, self.http_timeout_ms())
+                        .no_drop()
                         .await
                         .map_err(|e| fetch_error("discovery", &url, e))?;
                     Some((url, text.into(), false))
@@ -373,10 +375,12 @@ impl<P: Ports> Client<P> {
     ) -> Result<()> {
         let url = self
             .authorize_request(app_state, overrides, Flow::Redirect)
+            .no_drop()
             .await?
             .url;
         self.ports
             .open(&url)
+            .no_drop()
             .await
             .map_err(|f| AuthError::config(msg(&["openUrl failed: ", &f.message])))
     }
@@ -389,6 +393,7 @@ impl<P: Ports> Client<P> {
     ) -> Result<String> {
         Ok(self
             .authorize_request(app_state, overrides, Flow::Redirect)
+            .no_drop()
             .await?
             .url)
     }
@@ -401,7 +406,7 @@ impl<P: Ports> Client<P> {
         flow: Flow,
     ) -> Result<AuthorizeRequest> {
         let mut params = request_params(&self.config, overrides)?.into_owned();
-        let md = self.metadata().await?;
+        let md = self.metadata().no_drop().await?;
         if flow == Flow::Silent {
             params.insert("prompt", "none".into());
             params.insert("redirect_uri", self.config.silent_redirect_uri.clone());
@@ -531,12 +536,13 @@ impl<P: Ports> Client<P> {
             &|| response::lone_state(url),
             logouts,
         )
+        .no_drop()
         .await
     }
 
     /// `handleRedirectCallback(url)` with a URL that is not the address bar's.
     pub async fn handle_callback(&self, url: &str) -> Result<Outcome> {
-        self.handle_redirect(url, false).await
+        self.handle_redirect(url, false).no_drop().await
     }
 
     /// The state of a response in `url` for which this client holds no transaction here: the
@@ -593,6 +599,7 @@ impl<P: Ports> Client<P> {
         .map_err(|e| e.with_context(Some(&state), None))?;
         let access_token = self
             .complete(&params, &tx, logouts)
+            .no_drop()
             .await
             .map_err(|e| e.with_context(Some(&state), tx.app_state.as_deref()))?;
         Ok(Outcome {
@@ -610,7 +617,7 @@ impl<P: Ports> Client<P> {
         logouts: u32,
     ) -> Result<Option<String>> {
         self.adopt_discovery(tx.discovery.as_deref());
-        let md = self.metadata().await?;
+        let md = self.metadata().no_drop().await?;
         // Before anything else, error responses included (RFC 9207): a code from another
         // issuer is never sent anywhere, and another issuer's error is not this one's.
         response::check_iss(params, &self.config.issuer, md.iss_parameter_supported)?;
@@ -621,7 +628,9 @@ impl<P: Ports> Client<P> {
             .ok_or_else(|| AuthError::state("the stored login transaction is unreadable"))?;
         response::check_mode(params, &tx.response_mode)?;
         let tokens = if response_type.has_code() {
-            self.exchange_code(params, tx, response_type, &md).await?
+            self.exchange_code(params, tx, response_type, &md)
+                .no_drop()
+                .await?
         } else {
             let tokens = response::check_tokens(params, response_type)?;
             let id_token = match &tokens.id_token {
@@ -631,6 +640,7 @@ impl<P: Ports> Client<P> {
                         &Checks::implicit(&tx.nonce, tx.max_age, tokens.access_token.as_deref()),
                         &md,
                     )
+                    .no_drop()
                     .await?,
                 ),
                 None => None,
@@ -700,6 +710,7 @@ impl<P: Ports> Client<P> {
                     },
                     md,
                 )
+                .no_drop()
                 .await?,
             ),
             None => None,
@@ -719,6 +730,7 @@ impl<P: Ports> Client<P> {
                     ("code_verifier", verifier),
                 ],
             )
+            .no_drop()
             .await?;
         let wants_id_token = tx.scope.split(' ').any(|s| s == "openid");
         let id_token = match (&set.id_token, wants_id_token) {
@@ -733,6 +745,7 @@ impl<P: Ports> Client<P> {
                     },
                     md,
                 )
+                .no_drop()
                 .await?,
             ),
             (None, true) => {
@@ -772,6 +785,7 @@ impl<P: Ports> Client<P> {
         }
         let answer = self
             .post("the token request", endpoint, &token::form(grant))
+            .no_drop()
             .await?;
         let token_type = if self.config.use_dpop {
             "DPoP"
@@ -787,12 +801,17 @@ impl<P: Ports> Client<P> {
         let mut retried = false;
         loop {
             let proof = match self.config.use_dpop {
-                true => Some(self.dpop_proof("POST", endpoint, None, None).await?),
+                true => Some(
+                    self.dpop_proof("POST", endpoint, None, None)
+                        .no_drop()
+                        .await?,
+                ),
                 false => None,
             };
             let answer = self
                 .ports
                 .post_form(endpoint, body, proof.as_deref(), self.http_timeout_ms())
+                .no_drop()
                 .await
                 .map_err(|e| fetch_error(what, endpoint, e))?;
             if !self.config.use_dpop {
@@ -839,7 +858,14 @@ impl<P: Ports> Client<P> {
                 &f.message,
             ]))
         };
-        let key = dpop::public_key(&self.ports.dpop_key(&name).await.map_err(key_error)?)?;
+        let key = dpop::public_key(
+            &self
+                .ports
+                .dpop_key(&name)
+                .no_drop()
+                .await
+                .map_err(key_error)?,
+        )?;
         let ath = match access_token {
             Some(token) => Some(sha256(token)),
             None => None,
@@ -861,6 +887,7 @@ impl<P: Ports> Client<P> {
         let signature = self
             .ports
             .dpop_sign(&name, &input)
+            .no_drop()
             .await
             .map_err(key_error)?;
         Ok(msg(&[&input, ".", &base64url::encode(&signature)]))
@@ -899,6 +926,7 @@ impl<P: Ports> Client<P> {
             ));
         }
         self.dpop_proof(method, url, member("accessToken")?, nonce)
+            .no_drop()
             .await
     }
 
@@ -932,7 +960,7 @@ impl<P: Ports> Client<P> {
                 .borrow()
                 .refresh_token_for(audience.as_deref(), &scope);
             match held {
-                Some(refresh_token) => match self.refresh(&refresh_token, audience, scope).await {
+                Some(refresh_token) => match self.refresh(&refresh_token, audience, scope).no_drop().await {
                     Err(e) if e.code() == "invalid_grant" => {
                         self.cache.borrow_mut().drop_refresh_token(
                             self.ports.tokens(),
@@ -955,7 +983,7 @@ impl<P: Ports> Client<P> {
             }
         }
         let params = overrides.cloned().unwrap_or(Json::Null);
-        self.renew_silently(&params, timeout).await
+        self.renew_silently(&params, timeout).no_drop().await
     }
 
     /// `grant_type=refresh_token` (RFC 6749 6). A new ID token names the same `iss`, `sub` and
@@ -968,7 +996,7 @@ impl<P: Ports> Client<P> {
         scope: String,
     ) -> Result<Option<String>> {
         let logouts = self.logouts.get();
-        let md = self.metadata().await?;
+        let md = self.metadata().no_drop().await?;
         let set = self
             .token_request(
                 &md,
@@ -978,6 +1006,7 @@ impl<P: Ports> Client<P> {
                     ("client_id", &self.config.client_id),
                 ],
             )
+            .no_drop()
             .await?;
         let id_token = match &set.id_token {
             Some(raw) => {
@@ -992,6 +1021,7 @@ impl<P: Ports> Client<P> {
                         },
                         &md,
                     )
+                    .no_drop()
                     .await?;
                 let held = self.cache.borrow().session().id_token.clone();
                 if let Some(held) = held {
@@ -1023,11 +1053,19 @@ impl<P: Ports> Client<P> {
         timeout: Option<u64>,
     ) -> Result<Outcome> {
         let logouts = self.logouts.get();
-        let mut request = self.authorize_request(None, Some(params), flow).await?;
+        let mut request = self
+            .authorize_request(None, Some(params), flow)
+            .no_drop()
+            .await?;
         if let Some(secs) = timeout {
             request.timeout_ms = secs as f64 * 1000.0;
         }
-        let answer = match self.ports.window(kind, &request.for_window()).await {
+        let answer = match self
+            .ports
+            .window(kind, &request.for_window())
+            .no_drop()
+            .await
+        {
             Ok(answer) => answer,
             Err(failure) => {
                 transaction::abandon(self.ports.transactions(), &request.state);
@@ -1044,7 +1082,9 @@ impl<P: Ports> Client<P> {
             WindowAnswer::Url(url) => response::lone_state(url),
             WindowAnswer::Message(_) => Some(request.state.clone()),
         };
-        self.handle_response(params, &lone_state, logouts).await
+        self.handle_response(params, &lone_state, logouts)
+            .no_drop()
+            .await
     }
 
     /// A silent `prompt=none` request in a hidden frame; the new access token, if any.
@@ -1055,6 +1095,7 @@ impl<P: Ports> Client<P> {
     ) -> Result<Option<String>> {
         Ok(self
             .through_window(WindowKind::Frame, params, Flow::Silent, timeout)
+            .no_drop()
             .await?
             .access_token)
     }
@@ -1081,7 +1122,7 @@ impl<P: Ports> Client<P> {
         // nothing about the provider's session (the user may well be signed in there), and
         // settling quietly would show every user as logged out while hiding the one thing the
         // app's developer must fix. It comes at once, like a failed request, not after a wait.
-        match self.renew(Some(params), None).await {
+        match self.renew(Some(params), None).no_drop().await {
             Err(e) if means_logged_out(e.code()) => Ok(()),
             Err(e) if matches!(e.code(), "missing_refresh_token" | "invalid_grant") => Ok(()),
             other => other.map(|_| ()),
@@ -1094,8 +1135,8 @@ impl<P: Ports> Client<P> {
         raw: &str,
         checks: &Checks<'_>,
     ) -> Result<IdTokenEntry> {
-        let md = self.metadata().await?;
-        self.verify_id_token(raw, checks, &md).await
+        let md = self.metadata().no_drop().await?;
+        self.verify_id_token(raw, checks, &md).no_drop().await
     }
 
     /// Verifies an ID token: structure and header, signature with the issuer's key, claims,
@@ -1119,7 +1160,7 @@ impl<P: Ports> Client<P> {
                 " is not one the provider lists in id_token_signing_alg_values_supported",
             ])));
         }
-        self.verify_signature(&jws, md).await?;
+        self.verify_signature(&jws, md).no_drop().await?;
         id_token::validate_claims(
             &jws.claims,
             &Expected {
@@ -1166,6 +1207,7 @@ impl<P: Ports> Client<P> {
                 let text = self
                     .ports
                     .fetch_text(&md.jwks_uri, self.http_timeout_ms())
+                    .no_drop()
                     .await
                     .map_err(|e| fetch_error("the JWKS", &md.jwks_uri, e))?;
                 self.keep_jwks(md, &text)?
@@ -1192,6 +1234,7 @@ impl<P: Ports> Client<P> {
             if let Ok(true) = self
                 .ports
                 .verify(jws.alg, key, jws.signing_input, &jws.signature)
+                .no_drop()
                 .await
             {
                 return Ok(());
@@ -1222,12 +1265,13 @@ impl<P: Ports> Client<P> {
         let shared = self.uses_local_storage().then(|| self.session_key());
         self.ports
             .lock(&self.renewal_lock(overrides)?, shared.as_deref())
+            .no_drop()
             .await;
         self.sync_from_storage(false);
         if let Some(token) = self.cached_access_token(overrides, mode)? {
             return Ok(Some(token));
         }
-        self.renew(overrides, timeout).await
+        self.renew(overrides, timeout).no_drop().await
     }
 
     /// The lock renewals of one token take turns under: this client's session, and the
@@ -1377,17 +1421,21 @@ impl<P: Ports> Client<P> {
     /// `navigate` is false or the provider has none.
     pub async fn logout(&self, logout_params: Option<&Json>, navigate: bool) -> Result<()> {
         let plan = self.forget(logout_params)?;
-        let leave_for = self.end_session(&plan, navigate).await;
+        let leave_for = self.end_session(&plan, navigate).no_drop().await;
         if self.config.use_dpop {
             // After the revocation, which may carry a proof; before the page is left. The
             // next login binds a new key.
-            self.ports.dpop_forget(&self.dpop_key_name()).await;
+            self.ports
+                .dpop_forget(&self.dpop_key_name())
+                .no_drop()
+                .await;
             self.dpop_nonces.borrow_mut().clear();
         }
         match leave_for? {
             Some(url) => self
                 .ports
                 .open(&url)
+                .no_drop()
                 .await
                 .map_err(|f| AuthError::config(msg(&["openUrl failed: ", &f.message]))),
             None => Ok(()),
@@ -1401,7 +1449,7 @@ impl<P: Ports> Client<P> {
         if !navigate && plan.refresh_tokens.is_empty() {
             return Ok(None);
         }
-        let md = match self.metadata().await {
+        let md = match self.metadata().no_drop().await {
             Ok(md) => md,
             // Only the revocation needed it: the session is gone already.
             Err(_) if !navigate => return Ok(None),
@@ -1414,7 +1462,7 @@ impl<P: Ports> Client<P> {
                     ("token_type_hint", "refresh_token"),
                     ("client_id", &self.config.client_id),
                 ]);
-                let _ = self.post("the revocation", endpoint, &body).await;
+                let _ = self.post("the revocation", endpoint, &body).no_drop().await;
             }
         }
         Ok(navigate.then(|| self.logout_url(&md, plan)).flatten())

@@ -14,6 +14,7 @@ pub mod json;
 pub mod jwks;
 pub mod jws;
 pub mod metadata;
+pub mod no_drop;
 pub mod ports;
 pub mod response;
 pub mod sha2;

@@ -16,6 +16,7 @@ use crate::core::error::{AuthError, Result};
 use crate::core::json::{self, Json, Members};
 use crate::core::jwks::Jwk;
 use crate::core::jws::JwsAlg;
+use crate::core::no_drop::NoDropExt;
 use crate::core::ports::{
     Failure, FailureKind, KeyValueStore, Ports, WindowAnswer, WindowKind, WindowRequest,
 };
@@ -262,13 +263,16 @@ pub fn flow(
                     json_arg(a.clone(), "appState")?;
                 }
                 let params = json_arg(b, "authorizationParams")?;
-                client.login_with_redirect(a, Some(&params)).await?;
+                client
+                    .login_with_redirect(a, Some(&params))
+                    .no_drop()
+                    .await?;
             }
             // handleRedirectCallback(url, from the address bar): validates the response
             // and stores its tokens; a URL from the address bar is cleaned first.
             1 => {
                 let url = a.unwrap_or_default();
-                let outcome = client.handle_redirect(&url, flag).await?;
+                let outcome = client.handle_redirect(&url, flag).no_drop().await?;
                 return Ok(tasks::app_state(Members::empty(), outcome.app_state.as_deref()).end());
             }
             // getAccessToken past the cache (cacheMode, authorizationParams): the token
@@ -279,6 +283,7 @@ pub fn flow(
                 let timeout = timeout_arg(timeout)?;
                 let token = client
                     .get_access_token(Some(&params), mode, timeout)
+                    .no_drop()
                     .await?;
                 return Ok(token_json(token));
             }
@@ -286,6 +291,7 @@ pub fn flow(
             3 => {
                 client
                     .check_session(&json_arg(a, "authorizationParams")?)
+                    .no_drop()
                     .await?
             }
             // loginWithPopup(authorizationParams): the entry has opened the popup already,
@@ -294,18 +300,19 @@ pub fn flow(
                 let params = json_arg(a, "authorizationParams")?;
                 client
                     .login_with_popup(&params, timeout_arg(timeout)?)
+                    .no_drop()
                     .await?;
             }
             // generateDpopProof({ url, method, accessToken, nonce }): the proof.
             6 => {
                 let options = json_arg(a, "generateDpopProof's options")?;
-                let proof = client.generate_dpop_proof(&options).await?;
+                let proof = client.generate_dpop_proof(&options).no_drop().await?;
                 return Ok(Json::Str(proof).to_text());
             }
             // logout(logoutParams, navigate: false for `openUrl: false`).
             _ => {
                 let params = json_arg(a, "logoutParams")?;
-                client.logout(Some(&params), flag).await?;
+                client.logout(Some(&params), flag).no_drop().await?;
             }
         }
         Ok("null".into())

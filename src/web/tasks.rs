@@ -13,6 +13,7 @@
 
 use crate::core::error::AuthError;
 use crate::core::json::{decimal, Json, Members};
+use crate::core::no_drop::NoDropExt;
 use crate::core::text::msg;
 use std::cell::RefCell;
 use std::future::Future;
@@ -61,9 +62,10 @@ pub fn app_state(o: Members, text: Option<&str>) -> Members {
     }
 }
 
-/// Starts a flow: its first step.
+/// Starts a flow: its first step. A task is dropped only once its flow has returned, so its
+/// drop code is left out (`NoDrop`).
 pub fn start(flow: impl Future<Output = Outcome> + 'static) -> String {
-    let task: Task = Box::pin(flow);
+    let task: Task = Box::pin(flow.no_drop());
     let id = TASKS.with(|t| {
         let mut tasks = t.borrow_mut();
         match tasks.iter().position(Option::is_none) {
