@@ -194,14 +194,15 @@ fn token_json(token: Option<String>) -> String {
 thread_local! {
     /// The page's clients, by number: the JS entry holds a client's number and passes it to
     /// every call. Plain exported functions cost less in the wasm and the glue than an exported
-    /// class (its borrow checks, its finalizer); a client lives as long as the page.
-    static CLIENTS: std::cell::RefCell<Vec<Rc<Client<WebPorts>>>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// class (its borrow checks, its finalizer). A client lives as long as the page, so it is
+    /// leaked rather than counted: no reference counting on every call, no drop code.
+    static CLIENTS: std::cell::RefCell<Vec<&'static Client<WebPorts>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The client numbered `id`.
-fn at(id: u32) -> Rc<Client<WebPorts>> {
+fn at(id: u32) -> &'static Client<WebPorts> {
     CLIENTS
-        .with(|c| c.borrow().get(id as usize).cloned())
+        .with(|c| c.borrow().get(id as usize).copied())
         .unwrap_or_else(|| wasm_bindgen::throw_str("no such client"))
 }
 
@@ -226,7 +227,11 @@ pub fn create_client(options: String, origin: &str, clock: u32) -> f64 {
         transactions: WebStorage::session(),
         tokens,
     };
-    let client = Rc::new(Client::new(config, ports, PROVIDERS.with(Rc::clone)));
+    let client = Box::leak(Box::new(Client::new(
+        config,
+        ports,
+        PROVIDERS.with(Rc::clone),
+    )));
     CLIENTS.with(|c| {
         let mut clients = c.borrow_mut();
         clients.push(client);
