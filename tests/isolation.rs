@@ -443,7 +443,9 @@ fn discovery_and_keys_are_cached_by_their_url_and_metadata_options_stay_per_clie
         "invalid_id_token",
         "c does not borrow a's key set: {e}"
     );
-    assert_eq!(c.ports.fetch_count("https://op.example/keys-2"), 1);
+    // Its own set only: fetched, then once more for the kid it does not name.
+    assert_eq!(c.ports.fetch_count("https://op.example/keys-2"), 2);
+    assert_eq!(c.ports.fetch_count(&format!("{ISSUER}/jwks")), 0);
 }
 
 #[test]

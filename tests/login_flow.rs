@@ -1458,33 +1458,66 @@ fn a_malformed_response_still_uses_up_its_transaction() {
 }
 
 #[test]
-fn jwks_refetch_rate_limit_runs_on_the_real_clock_not_now_provider() {
+fn jwks_refetch_for_an_unknown_kid_is_at_once_then_rate_limited_on_the_real_clock() {
     let client = client();
     let (state, nonce) = start_login(&client, None, None);
     block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
     let jwks_url = format!("{ISSUER}/jwks");
+    assert_eq!(client.ports.fetch_count(&jwks_url), 1);
     client.ports.serve(
         &jwks_url,
         &json!({ "keys": [public_jwk("rsa2", Some("k2"))] }).to_string(),
     );
-    let login_with_k2 = |client: &spa_login::core::client::Client<FakePorts>| {
+    let login_with = |client: &spa_login::core::client::Client<FakePorts>, kid: &str| {
         let (state, nonce) = start_login(client, None, None);
         let token = sign(
             "rsa2",
             JwsAlg::RS256,
-            Some("k2"),
+            Some(kid),
             &with_claims(&nonce, |_| {}),
         );
         let r = Response::with_id_token(&state, token);
         block_on(client.handle_callback(&r.url()))
     };
-    // The app's clock (frozen here) does not matter; the machine's did not move: no refetch.
+    // Rotated just after the set was fetched (the machine's clock has not moved): the unknown
+    // kid fetches it again at once.
+    login_with(&client, "k2").unwrap();
+    assert_eq!(client.ports.fetch_count(&jwks_url), 2);
+    // A kid nobody has, right after that refetch: none, whatever the app's clock says.
+    client.ports.now_ms.set(NOW_MS + 3_600_000.0);
+    client.ports.real_time_ms.set(4999.0);
     assert_eq!(
-        login_with_k2(&client).unwrap_err().code(),
+        login_with(&client, "k9").unwrap_err().code(),
         "invalid_id_token"
     );
-    assert_eq!(client.ports.fetch_count(&jwks_url), 1);
-    client.ports.real_time_ms.set(6000.0);
-    login_with_k2(&client).unwrap();
     assert_eq!(client.ports.fetch_count(&jwks_url), 2);
+    // Once the machine's clock has moved past the interval: one refetch, then the error.
+    client.ports.now_ms.set(NOW_MS);
+    client.ports.real_time_ms.set(5000.0);
+    assert_eq!(
+        login_with(&client, "k9").unwrap_err().code(),
+        "invalid_id_token"
+    );
+    assert_eq!(client.ports.fetch_count(&jwks_url), 3);
+    assert_eq!(
+        login_with(&client, "k8").unwrap_err().code(),
+        "invalid_id_token"
+    );
+    assert_eq!(client.ports.fetch_count(&jwks_url), 3);
+}
+
+#[test]
+fn an_unknown_kid_on_a_page_with_no_keys_yet_fetches_them_then_once_more() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    let token = sign(
+        "rsa1",
+        JwsAlg::RS256,
+        Some("nobody"),
+        &with_claims(&nonce, |_| {}),
+    );
+    let e = token_err(&client, &state, token);
+    assert_eq!(e.code(), "invalid_id_token");
+    assert!(e.description.contains("kid"), "{}", e.description);
+    assert_eq!(client.ports.fetch_count(&format!("{ISSUER}/jwks")), 2);
 }

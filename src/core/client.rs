@@ -25,9 +25,10 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 
-/// A JWKS younger than this (on the machine's clock) is not fetched again for an unknown `kid`:
-/// key rotation is rare and providers publish new keys ahead of use, while a stream of unknown
-/// kids must not become a stream of requests.
+/// After a refetch for an unknown `kid`, the next one waits this long (on the machine's clock):
+/// a stream of unknown kids must not become a stream of requests. A set fetched for any other
+/// reason (not cached yet) is fetched again at once for a `kid` it does not name: the provider
+/// may have rotated its keys since, and that one request is what rotation needs.
 pub const JWKS_REFETCH_INTERVAL_MS: f64 = 5000.0;
 
 /// Discovery documents and key sets, shared by every client of the page and cached by the URL
@@ -38,7 +39,8 @@ pub const JWKS_REFETCH_INTERVAL_MS: f64 = 5000.0;
 pub struct ProviderCache {
     /// Discovery URL -> the document's text.
     discovery: RefCell<Vec<(String, Rc<str>)>>,
-    /// `jwks_uri` -> the set, and when it was fetched.
+    /// `jwks_uri` -> the set, and the machine's time from which an unknown `kid` may fetch it
+    /// again (0 for a set not fetched for an unknown kid).
     jwks: RefCell<Vec<(String, (Rc<Jwks>, f64))>>,
 }
 
@@ -348,7 +350,7 @@ impl<P: Ports> Client<P> {
     }
 
     /// The issuer's key set from the document at its `jwks_uri`, kept for the page's clients.
-    fn keep_jwks(&self, md: &ProviderMetadata, text: &str) -> Result<Rc<Jwks>> {
+    fn keep_jwks(&self, md: &ProviderMetadata, text: &str, next_refetch: f64) -> Result<Rc<Jwks>> {
         let set = Rc::new(jwks::parse(text).ok_or_else(|| {
             AuthError::new(
                 ErrorCode::InvalidJwks,
@@ -362,7 +364,7 @@ impl<P: Ports> Client<P> {
         store(
             &self.provider.jwks,
             &md.jwks_uri,
-            (set.clone(), self.ports.real_time_ms()),
+            (set.clone(), next_refetch),
         );
         Ok(set)
     }
@@ -1192,26 +1194,36 @@ impl<P: Ports> Client<P> {
         md: &ProviderMetadata,
     ) -> Result<()> {
         let kid = jws.kid.as_deref();
-        // Fetched when not cached, or when the cached set has no key with this kid and is old
-        // enough to fetch again: the provider may have rotated its keys since. (One fetch in
-        // the code, one suspend point. The keys are selected once, below: selecting reads each
-        // RSA modulus.)
-        let set = match lookup(&self.provider.jwks, &md.jwks_uri) {
-            Some((set, fetched_at))
-                if set.names(kid)
-                    || self.ports.real_time_ms() - fetched_at < JWKS_REFETCH_INTERVAL_MS =>
-            {
-                set
+        // Fetched when not cached; fetched again, once, when the set has no key with this kid
+        // and the rate limit allows (see JWKS_REFETCH_INTERVAL_MS): the provider may have
+        // rotated its keys since. (One fetch in the code, one suspend point. The keys are
+        // selected once, below: selecting reads each RSA modulus.)
+        let mut cached = lookup(&self.provider.jwks, &md.jwks_uri);
+        let set = loop {
+            let unknown_kid = match cached {
+                Some((set, next_refetch))
+                    if set.names(kid) || self.ports.real_time_ms() < next_refetch =>
+                {
+                    break set
+                }
+                Some(_) => true,
+                None => false,
+            };
+            let text = self
+                .ports
+                .fetch_text(&md.jwks_uri, self.http_timeout_ms())
+                .no_drop()
+                .await
+                .map_err(|e| fetch_error("the JWKS", &md.jwks_uri, e))?;
+            let next_refetch = match unknown_kid {
+                true => self.ports.real_time_ms() + JWKS_REFETCH_INTERVAL_MS,
+                false => 0.0,
+            };
+            let set = self.keep_jwks(md, &text, next_refetch)?;
+            if unknown_kid {
+                break set;
             }
-            _ => {
-                let text = self
-                    .ports
-                    .fetch_text(&md.jwks_uri, self.http_timeout_ms())
-                    .no_drop()
-                    .await
-                    .map_err(|e| fetch_error("the JWKS", &md.jwks_uri, e))?;
-                self.keep_jwks(md, &text)?
-            }
+            cached = Some((set, next_refetch));
         };
         let candidates = match jwks::select(&set, jws.alg, kid) {
             Selection::UnknownKid => {

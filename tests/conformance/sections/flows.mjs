@@ -2,7 +2,7 @@
 // with real navigations, and discovery / JWKS failures.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLIENT_ID, CONCURRENCY, assertCleanAddressBar, withSession, pastJwksRefetchInterval } from '../harness.mjs';
+import { CLIENT_ID, CONCURRENCY, assertCleanAddressBar, withSession } from '../harness.mjs';
 import { startProvider } from '../fake-provider.mjs';
 
 const WAIT = { timeout: 20_000 };
@@ -285,7 +285,6 @@ describe('Discovery and JWKS', { concurrency: CONCURRENCY }, () => {
   test('JWKS: a failed refetch for an unknown kid is network_error; the cached session stays', () => withSession(async (s) => {
     await s.establish();
     s.provider.config.jwksStatus = 503;
-    await pastJwksRefetchInterval();
     const tx = await s.login();
     const r = await s.callback(s.mint(tx, { signWith: 'rsa-b' }).fragment);
     await s.expectRejected(r, tx, { error: 'network_error', description: /JWKS/ });
