@@ -445,6 +445,34 @@ fn refresh_tokens_rotate_and_none_is_ever_sent_twice() {
 }
 
 #[test]
+fn a_rotated_refresh_token_is_replaced_in_every_entry_that_held_it() {
+    // Two access tokens from one grant: the login's, and one for a narrower scope that a refresh
+    // brought (with a new refresh token). The login's entry must not send the old one again.
+    let (client, provider) = refreshing_client(false);
+    log_in(&client, &provider);
+    let narrower = j(json!({ "scope": "openid profile" }));
+    let t2 = block_on(client.get_access_token(Some(&narrower), CacheMode::Off, None)).unwrap();
+    assert_eq!(t2.as_deref(), Some("at-2"));
+    let t3 = block_on(client.get_access_token(None, CacheMode::Off, None)).unwrap();
+    assert_eq!(t3.as_deref(), Some("at-3"));
+    let sent: Vec<String> = posts(&client)
+        .iter()
+        .filter(|(_, f)| f["grant_type"] == "refresh_token")
+        .map(|(_, f)| f["refresh_token"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        sent,
+        ["rt-1", "rt-2"],
+        "rt-1 was rotated away: never sent again"
+    );
+    let stored = stored_session(&client).unwrap();
+    assert!(
+        !stored.contains("\"rt-1\"") && !stored.contains("\"rt-2\""),
+        "{stored}"
+    );
+}
+
+#[test]
 fn a_refreshed_id_token_of_another_subject_or_audience_is_refused_and_nothing_is_stored() {
     for (claim, value) in [
         ("sub", json!("mallory")),

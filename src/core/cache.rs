@@ -192,11 +192,14 @@ impl TokenCache {
     /// access token replaces the one of the same (audience, scope). Tokens no longer valid are
     /// dropped. An ID token of another user (another `iss` or `sub`) starts a new session: no
     /// access token obtained before it is kept, and so none is ever returned for the new user.
+    /// `rotated`: the refresh token a refresh used, when the provider sent a new one instead;
+    /// every entry that held it takes the new one, so that it is never sent again.
     pub fn save(
         &mut self,
         store: &dyn KeyValueStore,
         id_token: Option<IdTokenEntry>,
         access_token: Option<AccessTokenEntry>,
+        rotated: Option<&str>,
         clock: &Clock,
     ) -> Result<()> {
         let mut next = match &id_token {
@@ -215,6 +218,11 @@ impl TokenCache {
                     .is_none_or(|new| !(t.audience == new.audience && t.scope == new.scope))
         });
         if let Some(new) = access_token {
+            for t in &mut next.access_tokens {
+                if rotated.is_some() && t.refresh_token.as_deref() == rotated {
+                    t.refresh_token = new.refresh_token.clone();
+                }
+            }
             next.access_tokens.push(new);
         }
         self.replace(store, next)

@@ -173,6 +173,8 @@ struct Tokens {
     access_token: Option<String>,
     expires_in: u64,
     refresh_token: Option<String>,
+    /// A refresh with rotation: the refresh token it used, which `refresh_token` replaces.
+    rotated: Option<String>,
 }
 
 impl<'a> Checks<'a> {
@@ -652,6 +654,7 @@ impl<P: Ports> Client<P> {
                 access_token: tokens.access_token,
                 expires_in: tokens.expires_in,
                 refresh_token: None,
+                rotated: None,
             }
         };
         // Cached under the scope asked for: a provider that grants less (or names only the
@@ -683,9 +686,13 @@ impl<P: Ports> Client<P> {
             refresh_token: tokens.refresh_token,
         });
         let token = access_token.as_ref().map(|t| t.access_token.clone());
-        self.cache
-            .borrow_mut()
-            .save(self.ports.tokens(), tokens.id_token, access_token, &clock)?;
+        self.cache.borrow_mut().save(
+            self.ports.tokens(),
+            tokens.id_token,
+            access_token,
+            tokens.rotated.as_deref(),
+            &clock,
+        )?;
         Ok(token)
     }
 
@@ -768,6 +775,7 @@ impl<P: Ports> Client<P> {
             // something to steal (from localStorage, say). It is not revoked either: some
             // providers (oidc-provider) revoke the whole grant with it, access token included.
             refresh_token: set.refresh_token.filter(|_| self.config.use_refresh_tokens),
+            rotated: None,
         })
     }
 
@@ -1038,6 +1046,10 @@ impl<P: Ports> Client<P> {
             access_token: Some(set.access_token),
             expires_in: set.expires_in,
             // Without rotation the provider sends none: the one held stays good.
+            rotated: set
+                .refresh_token
+                .is_some()
+                .then(|| refresh_token.to_owned()),
             refresh_token: set.refresh_token.or_else(|| Some(refresh_token.to_owned())),
         };
         self.store(tokens, audience, scope, logouts)
