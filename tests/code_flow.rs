@@ -575,6 +575,41 @@ fn a_logout_during_a_refresh_drops_what_it_brings() {
 }
 
 #[test]
+fn a_logout_during_a_refused_refresh_writes_nothing_back_and_opens_no_frame() {
+    let (client, provider) = refreshing_client(true);
+    log_in(&client, &provider);
+    later(&client, 600.0);
+    client.ports.answer_posts(|_, _, _| {
+        Ok(HttpResponse {
+            status: 400,
+            body: r#"{"error":"invalid_grant"}"#.into(),
+            dpop_nonce: None,
+        })
+    });
+    client.ports.fetch_gate.set(false); // the token endpoint does not answer yet
+    let mut renewal = std::pin::pin!(client.get_access_token(None, CacheMode::On, None));
+    assert!(poll_once(renewal.as_mut()).is_none(), "the refresh is out");
+    let mut logout = std::pin::pin!(client.logout(None, false));
+    assert!(poll_once(logout.as_mut()).is_none(), "revoking");
+    client.ports.fetch_gate.set(true);
+    poll_once(logout.as_mut()).expect("done").unwrap();
+    assert_eq!(stored_session(&client), None);
+    let e = poll_once(renewal.as_mut()).expect("done").unwrap_err();
+    assert_eq!(e.code(), "login_required", "{e}");
+    assert_eq!(stored_session(&client), None, "nothing written back");
+    assert!(!client.is_authenticated());
+    assert!(
+        client
+            .ports
+            .events
+            .borrow()
+            .iter()
+            .all(|e| !e.starts_with("window ")),
+        "the fallback frame was not opened after the logout"
+    );
+}
+
+#[test]
 fn logout_revokes_the_refresh_token_and_a_failed_revocation_changes_nothing() {
     let (client, provider) = refreshing_client(false);
     log_in(&client, &provider);

@@ -101,6 +101,38 @@ fn a_logout_cancels_a_silent_renewal_in_flight_and_nothing_it_brings_is_stored()
 }
 
 #[test]
+fn a_logout_cancels_a_renewal_still_waiting_for_its_lock() {
+    // getAccessToken was called before the logout and waits for the renewal lock (another
+    // renewal holds it). Once it has the lock, it must not open a frame: the provider's
+    // session may still be there (`openUrl: false`), and its tokens would log the user back in.
+    let client = client();
+    log_in(&client, "alice", "at-alice", None);
+    windows_answer_as(&client, "alice", "at-renewed");
+    client.ports.lock_gate.set(false);
+    let params = j(json!({ "audience": API }));
+    let mut renewal = pin!(client.get_access_token(Some(&params), CacheMode::On, None));
+    assert!(
+        poll_once(renewal.as_mut()).is_none(),
+        "waiting for the lock"
+    );
+    block_on(client.logout(None, false)).unwrap();
+    client.ports.lock_gate.set(true);
+    let e = poll_once(renewal.as_mut()).expect("done").unwrap_err();
+    assert_eq!(e.code(), "login_required", "{e}");
+    assert!(!client.is_authenticated());
+    assert_eq!(stored_session(&client), None);
+    assert!(
+        client
+            .ports
+            .events
+            .borrow()
+            .iter()
+            .all(|e| !e.starts_with("window ")),
+        "no frame was opened"
+    );
+}
+
+#[test]
 fn a_logout_in_another_tab_cancels_this_tabs_renewal_too() {
     // Told over the channel (memory cache): this tab's transaction stays (it is in this tab's
     // sessionStorage), but what the flow brings is dropped.

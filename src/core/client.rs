@@ -671,12 +671,7 @@ impl<P: Ports> Client<P> {
         scope: String,
         logouts: u32,
     ) -> Result<Option<String>> {
-        if self.logouts.get() != logouts {
-            return Err(AuthError::new(
-                ErrorCode::LoginRequired,
-                "the user logged out while this login was in flight; its tokens were dropped",
-            ));
-        }
+        self.still_logged_in(logouts)?;
         let clock = self.clock();
         let access_token = tokens.access_token.map(|token| AccessTokenEntry {
             access_token: token,
@@ -694,6 +689,18 @@ impl<P: Ports> Client<P> {
             &clock,
         )?;
         Ok(token)
+    }
+
+    /// `login_required` when a logout came (here or in another tab) since a flow began with
+    /// `logouts`: what the flow brings, or would change, is dropped.
+    fn still_logged_in(&self, logouts: u32) -> Result<()> {
+        if self.logouts.get() != logouts {
+            return Err(AuthError::new(
+                ErrorCode::LoginRequired,
+                "the user logged out while this login was in flight; its tokens were dropped",
+            ));
+        }
+        Ok(())
     }
 
     /// The code flows: the front-channel ID token of `code id_token` verified first (with
@@ -961,6 +968,7 @@ impl<P: Ports> Client<P> {
         &self,
         overrides: Option<&Json>,
         timeout: Option<u64>,
+        logouts: u32,
     ) -> Result<Option<String>> {
         // One call of each flow below: every await is a suspend point of this state machine.
         if self.config.use_refresh_tokens {
@@ -970,8 +978,14 @@ impl<P: Ports> Client<P> {
                 .borrow()
                 .refresh_token_for(audience.as_deref(), &scope);
             match held {
-                Some(refresh_token) => match self.refresh(&refresh_token, audience, scope).no_drop().await {
+                Some(refresh_token) => match self
+                    .refresh(&refresh_token, audience, scope, logouts)
+                    .no_drop()
+                    .await
+                {
                     Err(e) if e.code() == "invalid_grant" => {
+                        // After a logout the session is gone: nothing to drop, no frame.
+                        self.still_logged_in(logouts)?;
                         self.cache.borrow_mut().drop_refresh_token(
                             self.ports.tokens(),
                             &refresh_token,
@@ -993,7 +1007,7 @@ impl<P: Ports> Client<P> {
             }
         }
         let params = overrides.cloned().unwrap_or(Json::Null);
-        self.renew_silently(&params, timeout).no_drop().await
+        self.frame(&params, timeout, logouts).no_drop().await
     }
 
     /// `grant_type=refresh_token` (RFC 6749 6). A new ID token names the same `iss`, `sub` and
@@ -1004,8 +1018,8 @@ impl<P: Ports> Client<P> {
         refresh_token: &str,
         audience: Option<String>,
         scope: String,
+        logouts: u32,
     ) -> Result<Option<String>> {
-        let logouts = self.logouts.get();
         let md = self.metadata().no_drop().await?;
         let set = self
             .token_request(
@@ -1065,8 +1079,8 @@ impl<P: Ports> Client<P> {
         params: &Json,
         flow: Flow,
         timeout: Option<u64>,
+        logouts: u32,
     ) -> Result<Outcome> {
-        let logouts = self.logouts.get();
         let mut request = self
             .authorize_request(None, Some(params), flow)
             .no_drop()
@@ -1102,13 +1116,23 @@ impl<P: Ports> Client<P> {
     }
 
     /// A silent `prompt=none` request in a hidden frame; the new access token, if any.
-    pub async fn renew_silently(
+    pub fn renew_silently<'a>(
+        &'a self,
+        params: &'a Json,
+        timeout: Option<u64>,
+    ) -> impl Future<Output = Result<Option<String>>> + 'a {
+        self.frame(params, timeout, self.logouts.get())
+    }
+
+    /// The hidden frame's flow, for a renewal that began with `logouts`.
+    async fn frame(
         &self,
         params: &Json,
         timeout: Option<u64>,
+        logouts: u32,
     ) -> Result<Option<String>> {
         Ok(self
-            .through_window(WindowKind::Frame, params, Flow::Silent, timeout)
+            .through_window(WindowKind::Frame, params, Flow::Silent, timeout, logouts)
             .no_drop()
             .await?
             .access_token)
@@ -1121,7 +1145,13 @@ impl<P: Ports> Client<P> {
         params: &'a Json,
         timeout: Option<u64>,
     ) -> impl Future<Output = Result<Outcome>> + 'a {
-        self.through_window(WindowKind::Popup, params, Flow::Popup, timeout)
+        self.through_window(
+            WindowKind::Popup,
+            params,
+            Flow::Popup,
+            timeout,
+            self.logouts.get(),
+        )
     }
 
     /// `checkSession`: a silent request when no session is held; the provider's "not logged
@@ -1136,7 +1166,11 @@ impl<P: Ports> Client<P> {
         // nothing about the provider's session (the user may well be signed in there), and
         // settling quietly would show every user as logged out while hiding the one thing the
         // app's developer must fix. It comes at once, like a failed request, not after a wait.
-        match self.renew(Some(params), None).no_drop().await {
+        match self
+            .renew(Some(params), None, self.logouts.get())
+            .no_drop()
+            .await
+        {
             Err(e) if means_logged_out(e.code()) => Ok(()),
             Err(e) if matches!(e.code(), "missing_refresh_token" | "invalid_grant") => Ok(()),
             other => other.map(|_| ()),
@@ -1286,16 +1320,19 @@ impl<P: Ports> Client<P> {
         if mode == CacheMode::CacheOnly {
             return Ok(None);
         }
+        // Counted before the wait for the lock: a logout while this call waits cancels it too.
+        let logouts = self.logouts.get();
         let shared = self.uses_local_storage().then(|| self.session_key());
         self.ports
             .lock(&self.renewal_lock(overrides)?, shared.as_deref())
             .no_drop()
             .await;
         self.sync_from_storage(false);
+        self.still_logged_in(logouts)?;
         if let Some(token) = self.cached_access_token(overrides, mode)? {
             return Ok(Some(token));
         }
-        self.renew(overrides, timeout).no_drop().await
+        self.renew(overrides, timeout, logouts).no_drop().await
     }
 
     /// The lock renewals of one token take turns under: this client's session, and the

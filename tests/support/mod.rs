@@ -102,6 +102,8 @@ pub struct FakePorts {
     pub window_gate: Rc<Cell<bool>>,
     /// While closed, fetches and POSTs wait.
     pub fetch_gate: Rc<Cell<bool>>,
+    /// While closed, a renewal waits for its lock (another renewal holds it).
+    pub lock_gate: Rc<Cell<bool>>,
     /// How the token and revocation endpoints answer a POST (url, form body); by default the
     /// request fails.
     pub post_answer: RefCell<Option<PostFn>>,
@@ -163,6 +165,7 @@ impl FakePorts {
             window_answer: RefCell::default(),
             window_gate: Rc::new(Cell::new(true)),
             fetch_gate: Rc::new(Cell::new(true)),
+            lock_gate: Rc::new(Cell::new(true)),
             post_answer: RefCell::default(),
             posted: RefCell::default(),
             post_proofs: RefCell::default(),
@@ -331,6 +334,7 @@ impl Ports for FakePorts {
     async fn lock(&self, name: &str, watch: Option<&str>) {
         let watch = watch.map(|w| format!(" watching {w}")).unwrap_or_default();
         self.events.borrow_mut().push(format!("lock {name}{watch}"));
+        Gate(self.lock_gate.clone()).await;
     }
     async fn verify(
         &self,
