@@ -445,6 +445,22 @@ fn refresh_tokens_rotate_and_none_is_ever_sent_twice() {
 }
 
 #[test]
+fn with_refresh_tokens_a_calls_own_scope_asks_for_offline_access_too() {
+    let (client, _) = refreshing_client(false);
+    let own = j(json!({ "scope": "openid profile" }));
+    let url = block_on(client.login_url(None, Some(&own))).unwrap();
+    assert_eq!(
+        param(&url, "scope").as_deref(),
+        Some("openid profile offline_access")
+    );
+    // A client without refresh tokens asks for what the call says.
+    let client = code_client(json!({}), json!({}));
+    Provider::install(&client);
+    let url = block_on(client.login_url(None, Some(&own))).unwrap();
+    assert_eq!(param(&url, "scope").as_deref(), Some("openid profile"));
+}
+
+#[test]
 fn a_rotated_refresh_token_is_replaced_in_every_entry_that_held_it() {
     // Two access tokens from one grant: the login's, and one for a narrower scope that a refresh
     // brought (with a new refresh token). The login's entry must not send the old one again.

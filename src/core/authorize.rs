@@ -1,6 +1,8 @@
 //! The authorization request (OpenID Connect Core 3.2.2.1, RFC 6749 4.2.1).
 
-use super::config::{check_combination, merge_params, with_openid, AuthParams, Config};
+use super::config::{
+    check_combination, merge_params, with_offline_access, with_openid, AuthParams, Config,
+};
 use super::error::Result;
 use super::json::Json;
 use super::metadata::ProviderMetadata;
@@ -23,6 +25,9 @@ pub fn request_params<'a>(
     let mut params = config.params.clone();
     merge_params(&mut params, overrides, "authorizationParams")?;
     check_combination(&params, "authorizationParams")?;
+    if config.use_refresh_tokens {
+        with_offline_access(&mut params);
+    }
     Ok(Cow::Owned(with_openid(params)))
 }
 

@@ -224,13 +224,7 @@ impl Config {
             ));
         }
         if use_refresh_tokens {
-            // Core 11: offline_access asks for a refresh token.
-            let scope = params.at("scope");
-            if !scope.split(' ').any(|s| s == "offline_access") {
-                // Space-separated (RFC 6749 3.3): only spaces to trim.
-                let scope = msg(&[scope.trim_end_matches(' '), " offline_access"]);
-                params.insert("scope", scope.trim_start_matches(' ').into());
-            }
+            with_offline_access(&mut params);
         }
 
         check_combination(&params, "authorizationParams")?;
@@ -395,6 +389,17 @@ fn issuer_from_domain(domain: &str) -> String {
     };
     let slash = if domain.ends_with('/') { "" } else { "/" };
     msg(&[scheme, domain, slash])
+}
+
+/// `offline_access` added to the scope (Core 11: it asks for a refresh token), for a client
+/// with `useRefreshTokens`: its own scope, and a call's that replaces it.
+pub fn with_offline_access(params: &mut AuthParams) {
+    let scope = params.at("scope");
+    if !scope.split(' ').any(|s| s == "offline_access") {
+        // Space-separated (RFC 6749 3.3): only spaces to trim.
+        let scope = msg(&[scope.trim_end_matches(' '), " offline_access"]);
+        params.insert("scope", scope.trim_start_matches(' ').into());
+    }
 }
 
 /// `openid` added to the scope whenever an ID token is asked for (Core 3.1.2.1: without it the
