@@ -6,7 +6,7 @@
 
 /** Parameters sent to the provider's authorization endpoint. */
 export interface AuthorizationParams {
-  /** Where the provider sends the browser back. Default: `window.location.origin + '/'`. Exact, no fragment. */
+  /** Where the provider sends the browser back. Default: `window.location.origin`. Exact, no fragment. */
   redirect_uri?: string;
   /** What to ask for. Default `'id_token token'` (implicit); `'code'` is the authorization code flow with PKCE, `'code id_token'` the hybrid flow. */
   response_type?: 'id_token token' | 'id_token' | 'token' | 'code' | 'code id_token';

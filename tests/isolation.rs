@@ -436,7 +436,7 @@ fn discovery_and_keys_are_cached_by_their_url_and_metadata_options_stay_per_clie
     use std::rc::Rc;
     let shared = Rc::new(ProviderCache::default());
     let make = |options: Value, ports: FakePorts| {
-        let config = Config::from_options(&j(options), "https://app.example/").unwrap();
+        let config = Config::from_options(&j(options), "https://app.example").unwrap();
         Client::new(config, ports, shared.clone())
     };
     let mut o = options();

@@ -17,7 +17,7 @@ fn callback_err(client: &spa_login::core::client::Client<FakePorts>, url: &str) 
 }
 
 fn config_err(options: Value) -> AuthError {
-    Config::from_options(&j(options), "https://app.example/")
+    Config::from_options(&j(options), "https://app.example")
         .expect_err("the options must be refused")
 }
 
@@ -130,7 +130,7 @@ fn options_unknown_keys_are_refused_by_name() {
 
 #[test]
 fn options_auth0_spa_js_only_options_are_accepted_and_change_nothing() {
-    let config = |options: Value| Config::from_options(&j(options), "https://app.example/");
+    let config = |options: Value| Config::from_options(&j(options), "https://app.example");
     let plain = config(json!({ "domain": "tenant.example.com", "clientId": "x" })).unwrap();
     let with_ignored = config(json!({
         "domain": "tenant.example.com",

@@ -301,7 +301,8 @@ fn the_channel_and_the_default_redirect_uri_come_from_the_core() {
     let url = block_on(client.login_url(None, None)).unwrap();
     assert_eq!(
         param(&url, "redirect_uri").as_deref(),
-        Some("https://app.example/")
+        Some("https://app.example"),
+        "window.location.origin, exactly"
     );
 }
 

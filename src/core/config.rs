@@ -169,7 +169,8 @@ impl Config {
     /// Validates the options object of `createClient`. `origin` is the page's (the browser
     /// shell knows it): the default redirect URI is its root.
     pub fn from_options(options: &Json, origin: &str) -> Result<Config> {
-        let default_redirect_uri = msg(&[origin.trim_end_matches('/'), "/"]);
+        // `window.location.origin`, exactly (as auth0-spa-js): what apps register.
+        let default_redirect_uri = origin.to_owned();
         let Some(members) = options.as_object() else {
             return Err(AuthError::config("createClient needs an options object"));
         };

@@ -111,7 +111,7 @@ async function check(mounts) {
     assert.equal(endpoint, 'https://op.example/authorize');
     assert.equal(params.client_id, 'bundler-test');
     assert.equal(params.response_type, 'id_token token');
-    assert.equal(params.redirect_uri, `${origin}/`);
+    assert.equal(params.redirect_uri, origin, 'the default: window.location.origin, exactly');
     assert.match(params.state ?? '', /^\S{16,}$/);
     assert.match(params.nonce ?? '', /^\S{16,}$/);
     // (d) a response with an unknown state

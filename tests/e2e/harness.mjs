@@ -63,7 +63,9 @@ async function startStackOn([providerPort, apiPort, appPort], closers, app, { au
   const appUrl = `http://${appHost}:${appPort}`;
   const provider = await startProvider({
     port: providerPort,
-    redirectUris: [`${appUrl}/`],
+    // The samples' own (`location.origin + '/'`), and the default of a client given none
+    // (`window.location.origin`, exactly): registered as users register what they send.
+    redirectUris: [`${appUrl}/`, appUrl],
     postLogoutRedirectUris: [`${appUrl}/`],
     auth0,
     audiences,

@@ -450,7 +450,7 @@ pub fn options() -> Value {
 }
 
 pub fn client_with(options: Value, ports: FakePorts) -> Client<FakePorts> {
-    let config = Config::from_options(&j(options), "https://app.example/").expect("valid options");
+    let config = Config::from_options(&j(options), "https://app.example").expect("valid options");
     Client::new(config, ports, Rc::new(ProviderCache::default()))
 }
 
