@@ -53,10 +53,13 @@ function pending(state, kind) {
   flows.set(state, flow);
   return flow;
 }
-// The one `state` of a response URL (fragment, else query), if there is exactly one.
+// The one `state` of a response URL (fragment, else query, as the core reads it: a fragment
+// with no state, a hash router's `#/`, does not hide the query's), if there is exactly one.
 function stateOf(href) {
   const url = new URL(href);
-  const states = new URLSearchParams(url.hash.slice(1) || url.search.slice(1)).getAll('state');
+  const read = (part) => new URLSearchParams(part.slice(1)).getAll('state');
+  let states = read(url.hash);
+  if (!states.length) states = read(url.search);
   return states.length === 1 ? states[0] : undefined;
 }
 

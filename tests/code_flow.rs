@@ -133,6 +133,28 @@ fn rejected(client: &Client<FakePorts>, url: &str) -> String {
 }
 
 #[test]
+fn a_code_in_the_query_is_read_though_a_fragment_that_is_no_response_follows() {
+    // A hash router adds `#/` as the app starts, before the callback is handled; some
+    // providers append `#_=_`. Neither is a response, so the query's still counts.
+    for fragment in ["#/", "#_=_", "#/callback?tab=1", "#%E0"] {
+        let client = code_client(json!({}), json!({}));
+        let provider = Provider::install(&client);
+        let (state, nonce) = start(&client);
+        *provider.nonce.borrow_mut() = nonce;
+        let url = format!("{REDIRECT_URI}?code=the-code&state={state}{fragment}");
+        let outcome = block_on(client.handle_callback(&url)).unwrap();
+        assert!(outcome.access_token.is_some(), "{fragment}");
+    }
+    // A fragment that is a response is the response: a code there, for a query flow, is not.
+    let client = code_client(json!({}), json!({}));
+    Provider::install(&client);
+    let (state, _) = start(&client);
+    let url = format!("{REDIRECT_URI}?code=the-code&state={state}#code=other&state={state}");
+    assert_eq!(rejected(&client, &url), "invalid_response");
+    assert!(client.ports.posted.borrow().is_empty());
+}
+
+#[test]
 fn a_response_that_fails_its_checks_never_sends_the_code() {
     let cases: [(&str, Value, &str); 7] = [
         (

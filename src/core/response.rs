@@ -62,6 +62,11 @@ impl ResponseParams {
     pub fn has_tokens(&self) -> bool {
         self.access_token.is_some() || self.id_token.is_some()
     }
+
+    /// Whether these parameters are a response at all (a state, an error, a code or a token).
+    fn carries_response(&self) -> bool {
+        self.state.is_some() || self.error.is_some() || self.code.is_some() || self.has_tokens()
+    }
 }
 
 /// Decodes `application/x-www-form-urlencoded` text strictly: `+` is a space, a bad percent
@@ -144,8 +149,9 @@ pub fn params_from_message(message: &Json) -> Result<ResponseParams> {
 }
 
 /// Where a callback URL's response is: the fragment. Tokens in the query are refused (they leak
-/// into logs and Referer headers); an error response in the query is read when the fragment is
-/// empty, since some providers send errors that way.
+/// into logs and Referer headers). A response in the query (`response_mode=query`, or an error
+/// some providers send there) is read when the fragment carries none: a fragment that is no
+/// response (a hash router's `#/`, the `#_=_` some providers append) does not hide it.
 pub fn params_from_url(url: &str) -> Result<ResponseParams> {
     let (before_fragment, fragment) = url.split_once('#').unwrap_or((url, ""));
     let query = before_fragment.split_once('?').map_or("", |(_, q)| q);
@@ -155,16 +161,16 @@ pub fn params_from_url(url: &str) -> Result<ResponseParams> {
             "the response has tokens in the query, where no flow sends them (injected, or leaked to logs and Referer)",
         ));
     }
-    let from_fragment = parse_params(fragment)?;
-    // A response in the query (`response_mode=query`, or an error some providers send there)
-    // is read when the fragment carries none.
-    let in_query =
-        from_query.state.is_some() || from_query.error.is_some() || from_query.code.is_some();
-    if fragment.is_empty() && in_query {
+    let from_fragment = parse_params(fragment);
+    if from_query.carries_response()
+        && !from_fragment
+            .as_ref()
+            .is_ok_and(ResponseParams::carries_response)
+    {
         from_query.mode = Mode::Query;
         return Ok(from_query);
     }
-    Ok(from_fragment)
+    from_fragment
 }
 
 /// An error response with a matching state (RFC 6749 4.2.2.1): the provider's own code, and its

@@ -199,6 +199,23 @@ describe('The authorization code flow', { concurrency: CONCURRENCY }, () => {
     assert.equal((await s.snapshot()).claims.__raw, good.idToken);
   }));
 
+  test('code exchange: a fragment that is no response (a hash router\'s #/) does not hide the code in the query', () => withSession(async (s) => {
+    await s.create({ authorizationParams: { response_type: 'code' } });
+    const tx = await s.login();
+    const good = tokenAnswer(s, tx);
+    s.provider.config.token = () => ({ body: good.body });
+    const { query } = frontResponse(s, tx, newCode());
+    await s.goto(`/?${query}#/`);
+    await s.requestsBeyond('/jwks', 0);
+    assert.equal(s.provider.count('/jwks'), 1, 'the page did not start the JWKS request as it loaded');
+    await s.create({ authorizationParams: { response_type: 'code' } });
+    const r = await s.callback({ asIs: true });
+    assert.equal(r.ok, true, `${r.error}: ${r.error_description}`);
+    assert.equal(s.provider.tokenPosts.length, 1);
+    assert.equal(s.provider.count('/jwks'), 1, 'the code exchange asked for the keys again');
+    assert.equal((await s.snapshot()).claims.__raw, good.idToken);
+  }));
+
   // --- The front-channel response: refused before the code goes anywhere ----------------------
 
   test('code response: another iss, an injected token, a code in the fragment, a repeated or missing code are invalid_response and nothing is POSTed', () => withSession(async (s) => {
