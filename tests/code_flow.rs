@@ -769,4 +769,20 @@ fn an_error_response_names_the_issuer_too() {
         let url = format!("{REDIRECT_URI}?error=access_denied&state={state}{iss}");
         assert_eq!(rejected(&client, &url), code, "{extra} {iss}");
     }
+    // Where iss is promised, an id_token parameter does not excuse an error response without
+    // it (it has no ID token to lean on), nor a response whose flow asked for no ID token.
+    let promised = json!({ "authorization_response_iss_parameter_supported": true });
+    for response_type in ["code id_token", "code"] {
+        let client = code_client(
+            json!({ "authorizationParams": { "redirect_uri": REDIRECT_URI, "response_type": response_type } }),
+            promised.clone(),
+        );
+        let (state, _) = start(&client);
+        let url = format!("{REDIRECT_URI}#error=access_denied&state={state}&id_token=x.y.z");
+        assert_eq!(
+            rejected(&client, &url),
+            "invalid_response",
+            "{response_type}"
+        );
+    }
 }

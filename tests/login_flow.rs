@@ -580,6 +580,25 @@ fn repeated_parameters_and_bad_encoding_are_invalid_response() {
 }
 
 #[test]
+fn the_apps_own_query_does_not_break_a_response_in_the_fragment() {
+    // The page's address may carry the app's own query, even a malformed one: it is not the
+    // response. Tokens in it are still refused.
+    for (query, ok) in [
+        ("?ref=50%", true),
+        ("?x=%FF&x=%FF", true),
+        ("?tab=1&state=other", true),
+        ("?access_token=injected", false),
+    ] {
+        let client = client();
+        let (state, nonce) = start_login(&client, None, None);
+        let r = Response::valid(&state, &nonce).url();
+        let url = r.replacen('#', &format!("{query}#"), 1);
+        let result = block_on(client.handle_callback(&url));
+        assert_eq!(result.is_ok(), ok, "{query}: {:?}", result.err());
+    }
+}
+
+#[test]
 fn unknown_parameters_are_ignored() {
     let client = client();
     let (state, nonce) = start_login(&client, None, None);

@@ -622,14 +622,19 @@ impl<P: Ports> Client<P> {
     ) -> Result<Option<String>> {
         self.adopt_discovery(tx.discovery.as_deref());
         let md = self.metadata().no_drop().await?;
+        let response_type = ResponseType::parse(&tx.response_type)
+            .ok_or_else(|| AuthError::state("the stored login transaction is unreadable"))?;
         // Before anything else, error responses included (RFC 9207): a code from another
         // issuer is never sent anywhere, and another issuer's error is not this one's.
-        response::check_iss(params, &self.config.issuer, md.iss_parameter_supported)?;
+        response::check_iss(
+            params,
+            &self.config.issuer,
+            md.iss_parameter_supported,
+            response_type.wants_id_token(),
+        )?;
         if let Some(error) = response::provider_error(params) {
             return Err(error);
         }
-        let response_type = ResponseType::parse(&tx.response_type)
-            .ok_or_else(|| AuthError::state("the stored login transaction is unreadable"))?;
         response::check_mode(params, &tx.response_mode)?;
         let tokens = if response_type.has_code() {
             self.exchange_code(params, tx, response_type, &md)

@@ -151,26 +151,32 @@ pub fn params_from_message(message: &Json) -> Result<ResponseParams> {
 /// Where a callback URL's response is: the fragment. Tokens in the query are refused (they leak
 /// into logs and Referer headers). A response in the query (`response_mode=query`, or an error
 /// some providers send there) is read when the fragment carries none: a fragment that is no
-/// response (a hash router's `#/`, the `#_=_` some providers append) does not hide it.
+/// response (a hash router's `#/`, the `#_=_` some providers append) does not hide it, and the
+/// app's own query, even malformed, does not break a response in the fragment.
 pub fn params_from_url(url: &str) -> Result<ResponseParams> {
     let (before_fragment, fragment) = url.split_once('#').unwrap_or((url, ""));
     let query = before_fragment.split_once('?').map_or("", |(_, q)| q);
-    let mut from_query = parse_params(query)?;
-    if from_query.has_tokens() {
+    let from_query = parse_params(query);
+    if from_query.as_ref().is_ok_and(ResponseParams::has_tokens) {
         return Err(AuthError::response(
             "the response has tokens in the query, where no flow sends them (injected, or leaked to logs and Referer)",
         ));
     }
     let from_fragment = parse_params(fragment);
-    if from_query.carries_response()
-        && !from_fragment
-            .as_ref()
-            .is_ok_and(ResponseParams::carries_response)
+    if from_fragment
+        .as_ref()
+        .is_ok_and(ResponseParams::carries_response)
     {
-        from_query.mode = Mode::Query;
-        return Ok(from_query);
+        return from_fragment;
     }
-    from_fragment
+    match from_query {
+        Ok(mut query) if query.carries_response() => {
+            query.mode = Mode::Query;
+            Ok(query)
+        }
+        Ok(_) => from_fragment,
+        Err(e) => Err(e),
+    }
 }
 
 /// An error response with a matching state (RFC 6749 4.2.2.1): the provider's own code, and its
@@ -207,11 +213,18 @@ pub fn error_response(code: &str, description: Option<&str>) -> AuthError {
 }
 
 /// RFC 9207: a response naming another issuer is a mix-up attack, and where the provider says
-/// it always names itself, a response without `iss` is not its own; except one with an ID
-/// token, whose own `iss` (checked with its signature) names the issuer: RFC 9207 lets such
-/// responses leave the parameter out, and oidc-provider does.
-pub fn check_iss(params: &ResponseParams, issuer: &str, required: bool) -> Result<()> {
-    let required = required && params.id_token.is_none();
+/// it always names itself, a response without `iss` is not its own; except a response with the
+/// ID token its flow asked for (`id_token_expected`), whose own `iss` (checked with its
+/// signature) names the issuer: RFC 9207 lets such responses leave the parameter out, and
+/// oidc-provider does. An error response has no ID token to lean on, whatever it carries.
+pub fn check_iss(
+    params: &ResponseParams,
+    issuer: &str,
+    required: bool,
+    id_token_expected: bool,
+) -> Result<()> {
+    let required =
+        required && !(id_token_expected && params.error.is_none() && params.id_token.is_some());
     match &params.iss {
         Some(iss) if iss != issuer => Err(AuthError::response(msg(&[
             "the response's iss '",
