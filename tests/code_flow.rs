@@ -425,6 +425,24 @@ fn refreshing_client(fallback: bool) -> (Client<FakePorts>, Provider) {
     (client, provider)
 }
 
+/// The refresh tokens the client sent, in order.
+fn refresh_tokens_sent(client: &Client<FakePorts>) -> Vec<String> {
+    posts(client)
+        .iter()
+        .filter(|(_, f)| f["grant_type"] == "refresh_token")
+        .map(|(_, f)| f["refresh_token"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The token endpoint's answer to a refresh token it refuses.
+fn invalid_grant() -> Result<HttpResponse, Failure> {
+    Ok(HttpResponse {
+        status: 400,
+        body: r#"{"error":"invalid_grant"}"#.into(),
+        dpop_nonce: None,
+    })
+}
+
 /// Past the access token's life (600 s), the ID token still valid.
 fn later(client: &Client<FakePorts>, seconds: f64) {
     client
@@ -449,20 +467,11 @@ fn refresh_tokens_rotate_and_none_is_ever_sent_twice() {
     later(&client, 600.0);
     let t3 = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap();
     assert_eq!(t3.as_deref(), Some("at-3"));
-    let sent: Vec<String> = posts(&client)
-        .iter()
-        .filter(|(_, f)| f["grant_type"] == "refresh_token")
-        .map(|(_, f)| f["refresh_token"].as_str().unwrap().to_string())
-        .collect();
+    let sent = refresh_tokens_sent(&client);
     assert_eq!(sent, ["rt-1", "rt-2"], "each rotated token used once");
     assert!(stored_session(&client).unwrap().contains("rt-3"));
     assert!(!stored_session(&client).unwrap().contains("\"rt-2\""));
-    assert!(client
-        .ports
-        .events
-        .borrow()
-        .iter()
-        .all(|e| !e.starts_with("window ")));
+    assert!(!client.ports.opened_a_window());
     assert_eq!(*provider.issued.borrow(), 3);
 }
 
@@ -493,11 +502,7 @@ fn a_rotated_refresh_token_is_replaced_in_every_entry_that_held_it() {
     assert_eq!(t2.as_deref(), Some("at-2"));
     let t3 = block_on(client.get_access_token(None, CacheMode::Off, None)).unwrap();
     assert_eq!(t3.as_deref(), Some("at-3"));
-    let sent: Vec<String> = posts(&client)
-        .iter()
-        .filter(|(_, f)| f["grant_type"] == "refresh_token")
-        .map(|(_, f)| f["refresh_token"].as_str().unwrap().to_string())
-        .collect();
+    let sent = refresh_tokens_sent(&client);
     assert_eq!(
         sent,
         ["rt-1", "rt-2"],
@@ -537,13 +542,7 @@ fn invalid_grant_drops_the_refresh_token_and_then_it_is_missing_unless_the_frame
     let (client, provider) = refreshing_client(false);
     log_in(&client, &provider);
     later(&client, 600.0);
-    client.ports.answer_posts(|_, _, _| {
-        Ok(HttpResponse {
-            status: 400,
-            body: r#"{"error":"invalid_grant"}"#.into(),
-            dpop_nonce: None,
-        })
-    });
+    client.ports.answer_posts(|_, _, _| invalid_grant());
     let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
     assert_eq!(e.code(), "invalid_grant");
     assert!(
@@ -564,11 +563,7 @@ fn invalid_grant_drops_the_refresh_token_and_then_it_is_missing_unless_the_frame
     later(&client, 600.0);
     client.ports.answer_posts(|_, url, body| {
         if form(body)["grant_type"] == "refresh_token" {
-            return Ok(HttpResponse {
-                status: 400,
-                body: r#"{"error":"invalid_grant"}"#.into(),
-                dpop_nonce: None,
-            });
+            return invalid_grant();
         }
         assert_eq!(url, TOKEN_ENDPOINT);
         Err(Failure::new(FailureKind::Failed, "not in this test"))
@@ -581,12 +576,7 @@ fn invalid_grant_drops_the_refresh_token_and_then_it_is_missing_unless_the_frame
     });
     let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
     assert_eq!(e.code(), "login_required", "the frame was tried: {e}");
-    assert!(client
-        .ports
-        .events
-        .borrow()
-        .iter()
-        .any(|e| e.starts_with("window ")));
+    assert!(client.ports.opened_a_window());
 }
 
 #[test]
@@ -617,13 +607,7 @@ fn a_logout_during_a_refused_refresh_writes_nothing_back_and_opens_no_frame() {
     let (client, provider) = refreshing_client(true);
     log_in(&client, &provider);
     later(&client, 600.0);
-    client.ports.answer_posts(|_, _, _| {
-        Ok(HttpResponse {
-            status: 400,
-            body: r#"{"error":"invalid_grant"}"#.into(),
-            dpop_nonce: None,
-        })
-    });
+    client.ports.answer_posts(|_, _, _| invalid_grant());
     client.ports.fetch_gate.set(false); // the token endpoint does not answer yet
     let mut renewal = std::pin::pin!(client.get_access_token(None, CacheMode::On, None));
     assert!(poll_once(renewal.as_mut()).is_none(), "the refresh is out");
@@ -637,12 +621,7 @@ fn a_logout_during_a_refused_refresh_writes_nothing_back_and_opens_no_frame() {
     assert_eq!(stored_session(&client), None, "nothing written back");
     assert!(!client.is_authenticated());
     assert!(
-        client
-            .ports
-            .events
-            .borrow()
-            .iter()
-            .all(|e| !e.starts_with("window ")),
+        !client.ports.opened_a_window(),
         "the fallback frame was not opened after the logout"
     );
 }
@@ -690,12 +669,7 @@ fn check_session_renews_with_a_held_refresh_token_and_settles_without_one() {
     assert!(!client.is_authenticated());
     block_on(client.check_session(&j(json!({})))).unwrap();
     assert!(client.is_authenticated(), "renewed with the refresh token");
-    assert!(client
-        .ports
-        .events
-        .borrow()
-        .iter()
-        .all(|e| !e.starts_with("window ")));
+    assert!(!client.ports.opened_a_window());
 
     let (client, _) = refreshing_client(false);
     block_on(client.check_session(&j(json!({})))).unwrap();

@@ -121,15 +121,7 @@ fn a_logout_cancels_a_renewal_still_waiting_for_its_lock() {
     assert_eq!(e.code(), "login_required", "{e}");
     assert!(!client.is_authenticated());
     assert_eq!(stored_session(&client), None);
-    assert!(
-        client
-            .ports
-            .events
-            .borrow()
-            .iter()
-            .all(|e| !e.starts_with("window ")),
-        "no frame was opened"
-    );
+    assert!(!client.ports.opened_a_window(), "no frame was opened");
 }
 
 #[test]
@@ -433,11 +425,10 @@ fn every_fetch_has_a_timeout_and_a_hanging_provider_is_a_timeout() {
 fn discovery_and_keys_are_cached_by_their_url_and_metadata_options_stay_per_client() {
     use spa_login::core::client::ProviderCache;
     use spa_login::core::config::Config;
-    use std::rc::Rc;
-    let shared = Rc::new(ProviderCache::default());
+    let shared: &'static ProviderCache = Box::leak(Box::default());
     let make = |options: Value, ports: FakePorts| {
         let config = Config::from_options(&j(options), "https://app.example").unwrap();
-        Client::new(config, ports, shared.clone())
+        Client::new(config, ports, shared)
     };
     let mut o = options();
     o["metadata"] = json!({ "authorization_endpoint": "https://op.example/tenant-b/authorize" });

@@ -251,7 +251,7 @@ fn window_error(failure: Failure) -> AuthError {
 pub struct Client<P: Ports> {
     pub config: Config,
     pub ports: P,
-    provider: Rc<ProviderCache>,
+    provider: &'static ProviderCache,
     /// This client's provider metadata, once resolved.
     metadata: RefCell<Option<Rc<ProviderMetadata>>>,
     cache: RefCell<TokenCache>,
@@ -263,7 +263,7 @@ pub struct Client<P: Ports> {
 }
 
 impl<P: Ports> Client<P> {
-    pub fn new(config: Config, ports: P, provider: Rc<ProviderCache>) -> Self {
+    pub fn new(config: Config, ports: P, provider: &'static ProviderCache) -> Self {
         let key = cache::session_key(&config.issuer, &config.client_id);
         let cache = RefCell::new(TokenCache::load(ports.tokens(), key));
         Client {

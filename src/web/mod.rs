@@ -23,8 +23,8 @@ use crate::core::ports::{
 use crate::core::text::msg;
 use crate::core::token::HttpResponse;
 use effects::{perform, Effect};
+use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::rc::Rc;
 use storage::{Clock, WebStorage};
 use tasks::{error_step, start};
 use wasm_bindgen::prelude::*;
@@ -154,7 +154,17 @@ const TOKEN_SLOTS: f64 = 65536.0;
 
 thread_local! {
     /// Discovery and JWKS per issuer, shared by all clients of the page.
-    static PROVIDERS: Rc<ProviderCache> = Rc::default();
+    static PROVIDERS: Cell<Option<&'static ProviderCache>> = const { Cell::new(None) };
+}
+
+/// The page's provider cache, made with its first client. Like a client, it lives as long as
+/// the page: leaked rather than counted.
+fn providers() -> &'static ProviderCache {
+    PROVIDERS.get().unwrap_or_else(|| {
+        let made: &'static ProviderCache = Box::leak(Box::default());
+        PROVIDERS.set(Some(made));
+        made
+    })
 }
 
 /// A JSON argument from the entry (`JSON.stringify` of an option); absent is null. What
@@ -176,7 +186,7 @@ fn timeout_arg(text: Option<String>) -> Result<Option<u64>> {
 
 thread_local! {
     /// The error step of the last synchronous call that failed, until the entry takes it.
-    static THROWN: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
+    static THROWN: Cell<Option<String>> = const { Cell::new(None) };
 }
 
 /// A synchronous call's failure: its error step is kept for the entry to take (`text` op 7),
@@ -196,7 +206,7 @@ thread_local! {
     /// every call. Plain exported functions cost less in the wasm and the glue than an exported
     /// class (its borrow checks, its finalizer). A client lives as long as the page, so it is
     /// leaked rather than counted: no reference counting on every call, no drop code.
-    static CLIENTS: std::cell::RefCell<Vec<&'static Client<WebPorts>>> = const { std::cell::RefCell::new(Vec::new()) };
+    static CLIENTS: RefCell<Vec<&'static Client<WebPorts>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The client numbered `id`.
@@ -227,11 +237,7 @@ pub fn create_client(options: String, origin: &str, clock: u32) -> f64 {
         transactions: WebStorage::session(),
         tokens,
     };
-    let client = Box::leak(Box::new(Client::new(
-        config,
-        ports,
-        PROVIDERS.with(Rc::clone),
-    )));
+    let client = Box::leak(Box::new(Client::new(config, ports, providers())));
     CLIENTS.with(|c| {
         let mut clients = c.borrow_mut();
         clients.push(client);

@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::{json, Map, Value};
 use sha2::Digest;
 use spa_login::core::cache::MemoryStore;
-use spa_login::core::client::{Client, ProviderCache};
+use spa_login::core::client::Client;
 use spa_login::core::config::Config;
 pub use spa_login::core::json::Json;
 use spa_login::core::jwks::Jwk;
@@ -152,6 +152,14 @@ pub fn poll_once<F: Future>(f: Pin<&mut F>) -> Option<F::Output> {
 }
 
 impl FakePorts {
+    /// Whether a flow went to a window (a hidden frame or a popup).
+    pub fn opened_a_window(&self) -> bool {
+        self.events
+            .borrow()
+            .iter()
+            .any(|e| e.starts_with("window "))
+    }
+
     pub fn new() -> Self {
         let ports = FakePorts {
             now_ms: Cell::new(NOW_MS),
@@ -451,7 +459,7 @@ pub fn options() -> Value {
 
 pub fn client_with(options: Value, ports: FakePorts) -> Client<FakePorts> {
     let config = Config::from_options(&j(options), "https://app.example").expect("valid options");
-    Client::new(config, ports, Rc::new(ProviderCache::default()))
+    Client::new(config, ports, Box::leak(Box::default()))
 }
 
 pub fn client() -> Client<FakePorts> {
