@@ -192,14 +192,14 @@ impl TokenCache {
     /// access token replaces the one of the same (audience, scope). Tokens no longer valid are
     /// dropped. An ID token of another user (another `iss` or `sub`) starts a new session: no
     /// access token obtained before it is kept, and so none is ever returned for the new user.
-    /// `rotated`: the refresh token a refresh used, when the provider sent a new one instead;
-    /// every entry that held it takes the new one, so that it is never sent again.
+    /// `refreshed_with`: the refresh token a refresh used; every entry that held it takes the
+    /// new entry's, so that a rotated-away token is never sent again.
     pub fn save(
         &mut self,
         store: &dyn KeyValueStore,
         id_token: Option<IdTokenEntry>,
         access_token: Option<AccessTokenEntry>,
-        rotated: Option<&str>,
+        refreshed_with: Option<&str>,
         clock: &Clock,
     ) -> Result<()> {
         let mut next = match &id_token {
@@ -219,7 +219,7 @@ impl TokenCache {
         });
         if let Some(new) = access_token {
             for t in &mut next.access_tokens {
-                if rotated.is_some() && t.refresh_token.as_deref() == rotated {
+                if refreshed_with.is_some() && t.refresh_token.as_deref() == refreshed_with {
                     t.refresh_token = new.refresh_token.clone();
                 }
             }

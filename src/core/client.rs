@@ -173,8 +173,9 @@ struct Tokens {
     access_token: Option<String>,
     expires_in: u64,
     refresh_token: Option<String>,
-    /// A refresh with rotation: the refresh token it used, which `refresh_token` replaces.
-    rotated: Option<String>,
+    /// A refresh: the refresh token it used, which `refresh_token` replaces wherever it is held
+    /// (with rotation a new one; without, the same).
+    refreshed_with: Option<String>,
 }
 
 impl<'a> Checks<'a> {
@@ -659,7 +660,7 @@ impl<P: Ports> Client<P> {
                 access_token: tokens.access_token,
                 expires_in: tokens.expires_in,
                 refresh_token: None,
-                rotated: None,
+                refreshed_with: None,
             }
         };
         // Cached under the scope asked for: a provider that grants less (or names only the
@@ -690,7 +691,7 @@ impl<P: Ports> Client<P> {
             self.ports.tokens(),
             tokens.id_token,
             access_token,
-            tokens.rotated.as_deref(),
+            tokens.refreshed_with.as_deref(),
             &clock,
         )?;
         Ok(token)
@@ -787,7 +788,7 @@ impl<P: Ports> Client<P> {
             // something to steal (from localStorage, say). It is not revoked either: some
             // providers (oidc-provider) revoke the whole grant with it, access token included.
             refresh_token: set.refresh_token.filter(|_| self.config.use_refresh_tokens),
-            rotated: None,
+            refreshed_with: None,
         })
     }
 
@@ -1064,11 +1065,8 @@ impl<P: Ports> Client<P> {
             id_token,
             access_token: Some(set.access_token),
             expires_in: set.expires_in,
+            refreshed_with: Some(refresh_token.to_owned()),
             // Without rotation the provider sends none: the one held stays good.
-            rotated: set
-                .refresh_token
-                .is_some()
-                .then(|| refresh_token.to_owned()),
             refresh_token: set.refresh_token.or_else(|| Some(refresh_token.to_owned())),
         };
         self.store(tokens, audience, scope, logouts)

@@ -167,7 +167,7 @@ pub struct Config {
 
 impl Config {
     /// Validates the options object of `createClient`. `origin` is the page's (the browser
-    /// shell knows it): the default redirect URI is its root.
+    /// shell knows it): it is the default redirect URI.
     pub fn from_options(options: &Json, origin: &str) -> Result<Config> {
         // `window.location.origin`, exactly (as auth0-spa-js): what apps register.
         let default_redirect_uri = origin.to_owned();
