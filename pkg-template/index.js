@@ -250,9 +250,10 @@ function makeClient(id) {
       return track(async () => {
         const fromLocation = url === undefined || url === null;
         const href = fromLocation ? window.location.href : String(url);
+        // Inside the frame or popup of a flow another window runs, that window reads the response
+        // (also when the app passes the address itself).
+        if (isResponseWindow(href)) return {};
         if (fromLocation) {
-          // Inside the frame or popup of a flow another window runs, that window reads the response.
-          if (isResponseWindow(href)) return {};
           // A response of no transaction of this tab may be that of a popup flow whose window the
           // provider's Cross-Origin-Opener-Policy cut off from this one: offered to it, out of the
           // address bar first. If no window takes it, it is handled here (and refused) as usual.

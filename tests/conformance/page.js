@@ -291,7 +291,8 @@ async function runLanding(q) {
     const c = await createClient(options);
     report.hrefBefore = location.href;
     report.storageBefore = storageDump();
-    const r = await settle(c.handleRedirectCallback());
+    // As most apps call it, or with the address passed explicitly.
+    const r = await settle(q.get('explicit') ? c.handleRedirectCallback(location.href) : c.handleRedirectCallback());
     if (r.ok) r.value = { keys: Object.keys(r.value ?? {}) };
     report.result = r;
     report.hrefAfter = location.href;
@@ -315,7 +316,8 @@ async function runCallback(q) {
   try {
     const c = await createClient({ issuer: q.get('issuer'), clientId: q.get('clientId') });
     report.hrefBefore = location.href;
-    const r = await settle(c.handleRedirectCallback());
+    // As most apps call it, or with the address passed explicitly.
+    const r = await settle(q.get('explicit') ? c.handleRedirectCallback(location.href) : c.handleRedirectCallback());
     if (r.ok) r.value = { keys: Object.keys(r.value ?? {}) };
     report.result = r;
     report.hrefAfter = location.href;

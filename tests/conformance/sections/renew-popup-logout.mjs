@@ -126,9 +126,10 @@ function withPopups(fn) {
 }
 
 /** The URL of a landing page: the app's own callback code runs there (page.js, runLanding). */
-function landingUrl(s, { next, fragment, cacheLocation }) {
+function landingUrl(s, { next, fragment, cacheLocation, explicit }) {
   const q = new URLSearchParams({ conformance: 'landing', issuer: s.issuer, clientId: CLIENT_ID, next });
   if (cacheLocation) q.set('cacheLocation', cacheLocation);
+  if (explicit) q.set('explicit', '1');
   return `${s.pageOrigin}/app/landing?${q}#${fragment}`;
 }
 
@@ -305,48 +306,50 @@ describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
     s.assertNoPageErrors(after);
   }));
 
-  test("silent renew and popup: the app's own handleRedirectCallback, run where the response lands in the iframe or popup, neither uses up the transaction nor stores anything", withPopups(async (s) => {
-    const silentRedirectUri = `${s.pageOrigin}/app/silent`;
-    await s.create({ cacheLocation: 'localstorage', silentRedirectUri, authorizeTimeoutInSeconds: 10 });
-    await s.establish();
-    // The response first lands on a page of the app that runs its callback code, which then
-    // passes it on, unchanged, to the redirect URI the flow watches.
-    s.provider.config.authorize = (p) => {
-      const minted = s.mint(txOf(p), { accessToken: p.get('prompt') === 'none' ? 'renewed-token' : 'popup-token', claims: { sub: 'first-user' } });
-      return { redirect: landingUrl(s, { next: p.get('redirect_uri'), fragment: minted.fragment, cacheLocation: 'localstorage' }) };
-    };
-    // (A popup has a copy of the tab's sessionStorage made when it opened, before the
-    // transaction was stored: there the proof is that nothing was read, changed or refused.)
-    const checkLanding = (landing, { windowName, state, token }) => {
-      assert.equal(landing.failure, undefined, landing.failure);
-      assert.equal(landing.windowName, windowName);
-      assert.equal(landing.result.ok, true, `handleRedirectCallback there: ${landing.result.error}: ${landing.result.error_description}`);
-      assert.deepEqual(landing.result.value.keys, [], 'handleRedirectCallback there returned something');
-      if (state) assert.ok(hasTx(landing.storageBefore, state), 'the transaction was stored when the response landed');
-      assert.deepEqual(landing.storageAfter, landing.storageBefore, 'handleRedirectCallback there changed Web Storage');
-      assert.equal(landing.hrefAfter, landing.hrefBefore, 'handleRedirectCallback there took the response out of the address bar');
-      assert.equal(landing.token, token, 'handleRedirectCallback there stored the new token');
-    };
+  for (const [explicit, how] of [[false, ''], [true, ' given the address (location.href)']]) {
+    test(`silent renew and popup: the app's own handleRedirectCallback${how}, run where the response lands in the iframe or popup, neither uses up the transaction nor stores anything`, withPopups(async (s) => {
+      const silentRedirectUri = `${s.pageOrigin}/app/silent`;
+      await s.create({ cacheLocation: 'localstorage', silentRedirectUri, authorizeTimeoutInSeconds: 10 });
+      await s.establish();
+      // The response first lands on a page of the app that runs its callback code, which then
+      // passes it on, unchanged, to the redirect URI the flow watches.
+      s.provider.config.authorize = (p) => {
+        const minted = s.mint(txOf(p), { accessToken: p.get('prompt') === 'none' ? 'renewed-token' : 'popup-token', claims: { sub: 'first-user' } });
+        return { redirect: landingUrl(s, { next: p.get('redirect_uri'), fragment: minted.fragment, cacheLocation: 'localstorage', explicit }) };
+      };
+      // (A popup has a copy of the tab's sessionStorage made when it opened, before the
+      // transaction was stored: there the proof is that nothing was read, changed or refused.)
+      const checkLanding = (landing, { windowName, state, token }) => {
+        assert.equal(landing.failure, undefined, landing.failure);
+        assert.equal(landing.windowName, windowName);
+        assert.equal(landing.result.ok, true, `handleRedirectCallback there: ${landing.result.error}: ${landing.result.error_description}`);
+        assert.deepEqual(landing.result.value.keys, [], 'handleRedirectCallback there returned something');
+        if (state) assert.ok(hasTx(landing.storageBefore, state), 'the transaction was stored when the response landed');
+        assert.deepEqual(landing.storageAfter, landing.storageBefore, 'handleRedirectCallback there changed Web Storage');
+        assert.equal(landing.hrefAfter, landing.hrefBefore, 'handleRedirectCallback there took the response out of the address bar');
+        assert.equal(landing.token, token, 'handleRedirectCallback there stored the new token');
+      };
 
-    const r = await s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
-    assert.equal(r.ok, true, `the renewal failed (was its transaction used up in the iframe?): ${r.error}: ${r.error_description}`);
-    assert.equal(r.value, 'renewed-token');
-    assert.equal(r.iframes, 0, 'an iframe is left in the document');
-    await s.page.waitForFunction(() => window.T.landings().length === 1, null, { timeout: WAIT_MS });
-    checkLanding((await s.eval(() => window.T.landings()))[0],
-      { windowName: 'spa-login-silent', state: lastAuthorize(s).get('state'), token: 'first-access-token' });
+      const r = await s.eval(() => window.T.renew('main', { cacheMode: 'off' }));
+      assert.equal(r.ok, true, `the renewal failed (was its transaction used up in the iframe?): ${r.error}: ${r.error_description}`);
+      assert.equal(r.value, 'renewed-token');
+      assert.equal(r.iframes, 0, 'an iframe is left in the document');
+      await s.page.waitForFunction(() => window.T.landings().length === 1, null, { timeout: WAIT_MS });
+      checkLanding((await s.eval(() => window.T.landings()))[0],
+        { windowName: 'spa-login-silent', state: lastAuthorize(s).get('state'), token: 'first-access-token' });
 
-    const popup = await clickPopup(s, { authorizationParams: { redirect_uri: `${s.pageOrigin}/app/popup-callback` } });
-    const p = await s.eval(() => window.T.popupResult());
-    assert.equal(p.ok, true, `loginWithPopup failed: ${p.error}: ${p.error_description}`);
-    await assertPopupClosed(popup);
-    await s.page.waitForFunction(() => window.T.landings().length === 2, null, { timeout: WAIT_MS });
-    checkLanding((await s.eval(() => window.T.landings()))[1], { windowName: 'spa-login-popup', token: 'renewed-token' });
-    const after = await s.snapshot();
-    assert.equal(after.token, 'popup-token');
-    assert.deepEqual(after.storage.session, {}, 'both transactions were used up by the flows');
-    s.assertNoPageErrors(after);
-  }));
+      const popup = await clickPopup(s, { authorizationParams: { redirect_uri: `${s.pageOrigin}/app/popup-callback` } });
+      const p = await s.eval(() => window.T.popupResult());
+      assert.equal(p.ok, true, `loginWithPopup failed: ${p.error}: ${p.error_description}`);
+      await assertPopupClosed(popup);
+      await s.page.waitForFunction(() => window.T.landings().length === 2, null, { timeout: WAIT_MS });
+      checkLanding((await s.eval(() => window.T.landings()))[1], { windowName: 'spa-login-popup', token: 'renewed-token' });
+      const after = await s.snapshot();
+      assert.equal(after.token, 'popup-token');
+      assert.deepEqual(after.storage.session, {}, 'both transactions were used up by the flows');
+      s.assertNoPageErrors(after);
+    }));
+  }
 
   // ---- Only from the expected origin and window --------------------------------------------
 
