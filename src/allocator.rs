@@ -226,7 +226,7 @@ mod tests {
                 seed = seed.wrapping_mul(1103515245).wrapping_add(12345);
                 let size = 1 + (seed >> 8) as usize % 3000;
                 let align = 1 << ((seed >> 4) % 6);
-                if seed % 3 == 0 && !live.is_empty() {
+                if seed.is_multiple_of(3) && !live.is_empty() {
                     let (p, layout, tag) = live.swap_remove((seed as usize / 7) % live.len());
                     assert!((0..layout.size()).all(|k| *p.add(k) == tag), "data kept");
                     a.dealloc(p, layout);

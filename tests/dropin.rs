@@ -89,7 +89,7 @@ fn detailed_response_expires_in_is_the_whole_seconds_the_token_has_left() {
     client
         .ports
         .now_ms
-        .set(client.ports.now_ms.get() + 7200_000.0);
+        .set(client.ports.now_ms.get() + 7_200_000.0);
     assert_eq!(
         client.access_token_expires_in(index),
         Some(0),

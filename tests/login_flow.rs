@@ -736,10 +736,13 @@ fn with_claims(nonce: &str, edit: impl FnOnce(&mut serde_json::Map<String, Value
     Value::Object(c)
 }
 
+/// A change made to an ID token's claims.
+type ClaimsEdit = Box<dyn Fn(&mut serde_json::Map<String, Value>)>;
+
 #[test]
 fn id_token_claim_checks_reject_with_invalid_id_token_naming_the_check() {
     let now = (NOW_MS / 1000.0) as u64;
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Map<String, Value>)>)> = vec![
+    let cases: Vec<(&str, ClaimsEdit)> = vec![
         (
             "iss",
             Box::new(|c| {

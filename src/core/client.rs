@@ -38,13 +38,16 @@ pub const JWKS_REFETCH_INTERVAL_MS: f64 = 5000.0;
 #[derive(Default)]
 pub struct ProviderCache {
     /// Discovery URL -> the document's text.
-    discovery: RefCell<Vec<(String, Rc<str>)>>,
+    discovery: ByUrl<Rc<str>>,
     /// `jwks_uri` -> the set, and the machine's time from which an unknown `kid` may fetch it
     /// again (0 for a set not fetched for an unknown kid).
-    jwks: RefCell<Vec<(String, (Rc<Jwks>, f64))>>,
+    jwks: ByUrl<(Rc<Jwks>, f64)>,
 }
 
-fn lookup<T: Clone>(entries: &RefCell<Vec<(String, T)>>, url: &str) -> Option<T> {
+/// Values kept by the URL (or origin) they belong to: a few entries, searched in order.
+type ByUrl<T> = RefCell<Vec<(String, T)>>;
+
+fn lookup<T: Clone>(entries: &ByUrl<T>, url: &str) -> Option<T> {
     entries
         .borrow()
         .iter()
@@ -52,7 +55,7 @@ fn lookup<T: Clone>(entries: &RefCell<Vec<(String, T)>>, url: &str) -> Option<T>
         .map(|(_, v)| v.clone())
 }
 
-fn store<T>(entries: &RefCell<Vec<(String, T)>>, url: &str, value: T) {
+fn store<T>(entries: &ByUrl<T>, url: &str, value: T) {
     let mut entries = entries.borrow_mut();
     match entries.iter_mut().find(|(k, _)| k == url) {
         Some(slot) => slot.1 = value,
@@ -260,7 +263,7 @@ pub struct Client<P: Ports> {
     /// stores nothing if it changed meanwhile: a logout cancels every flow in flight.
     logouts: Cell<u32>,
     /// DPoP: the latest nonce each server (by origin) gave.
-    dpop_nonces: RefCell<Vec<(String, String)>>,
+    dpop_nonces: ByUrl<String>,
 }
 
 impl<P: Ports> Client<P> {
@@ -889,10 +892,7 @@ impl<P: Ports> Client<P> {
                 .await
                 .map_err(key_error)?,
         )?;
-        let ath = match access_token {
-            Some(token) => Some(sha256(token)),
-            None => None,
-        };
+        let ath = access_token.map(sha256);
         let kept = origin_of(url)
             .ok()
             .and_then(|origin| lookup(&self.dpop_nonces, &origin));

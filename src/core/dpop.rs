@@ -69,7 +69,7 @@ pub fn signing_input(public_key: &Json, claims: &Claims) -> String {
         .end();
     let body = Members::new("jti", claims.jti)
         .str("htm", claims.htm)
-        .str("htu", &htu(claims.url))
+        .str("htu", htu(claims.url))
         .raw("iat", &decimal(claims.iat))
         .some("nonce", claims.nonce)
         .some("ath", claims.ath)

@@ -155,7 +155,7 @@ fn check_half_hash(claims: &Json, name: &str, hash: HashAlg, digest: &[u8]) -> R
         }
         None => return Err(AuthError::id_token(msg(&["the ID token has no ", name]))),
     };
-    if digest.len() != hash.len() {
+    if digest.len() != hash.digest_len() {
         return Err(AuthError::id_token(msg(&[
             "the digest for ",
             name,

@@ -46,7 +46,7 @@ fn hash(
     let mut m = Vec::with_capacity(data.len() + 2 * block);
     m.extend_from_slice(data);
     m.push(0x80);
-    while (m.len() + 2 * word) % block != 0 {
+    while !(m.len() + 2 * word).is_multiple_of(block) {
         m.push(0);
     }
     m.extend_from_slice(&((data.len() as u128) << 3).to_be_bytes()[16 - 2 * word..]);

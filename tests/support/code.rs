@@ -172,7 +172,7 @@ pub fn dpop_claims(proof: &str) -> Value {
     proof
         .split('.')
         .nth(1)
-        .and_then(|c| spa_login::core::base64url::decode(c))
+        .and_then(spa_login::core::base64url::decode)
         .and_then(|c| serde_json::from_slice(&c).ok())
         .unwrap_or(Value::Null)
 }
