@@ -152,6 +152,23 @@ fn a_code_in_the_query_is_read_though_a_fragment_that_is_no_response_follows() {
     let url = format!("{REDIRECT_URI}?code=the-code&state={state}#code=other&state={state}");
     assert_eq!(rejected(&client, &url), "invalid_response");
     assert!(client.ports.posted.borrow().is_empty());
+    // So is a fragment that names a response parameter but does not decode (tokens injected
+    // beside the code, made unreadable so as to be looked past): the code is never sent.
+    for fragment in [
+        "#access_token=evil&token_type=Bearer&%E0",
+        "#id_token=a.b.c&x=%zz",
+        "#access_token=a&access_token=b",
+        "#%73tate=S&x=%zz",
+    ] {
+        let client = code_client(json!({}), json!({}));
+        Provider::install(&client);
+        let (state, _) = start(&client);
+        let url = format!("{REDIRECT_URI}?code=the-code&state={state}{fragment}");
+        let e = block_on(client.handle_callback(&url)).unwrap_err();
+        assert_eq!(e.code(), "invalid_response", "{fragment}");
+        assert_eq!(stored_session(&client), None, "{fragment}");
+        assert!(client.ports.posted.borrow().is_empty(), "{fragment}");
+    }
 }
 
 #[test]

@@ -588,6 +588,10 @@ fn the_apps_own_query_does_not_break_a_response_in_the_fragment() {
         ("?x=%FF&x=%FF", true),
         ("?tab=1&state=other", true),
         ("?access_token=injected", false),
+        // Tokens in a query that does not decode are refused all the same.
+        ("?access_token=a&access_token=b", false),
+        ("?id_token=%FF", false),
+        ("?%61ccess_token=a&x=%zz", false),
     ] {
         let client = client();
         let (state, nonce) = start_login(&client, None, None);
@@ -1475,6 +1479,15 @@ fn a_malformed_response_still_uses_up_its_transaction() {
     assert_eq!(e.app_state.as_deref(), Some("{\"m\":1}"));
     assert_eq!(
         callback_err(&client, &Response::valid(&state, &nonce).url()).code(),
+        "invalid_state"
+    );
+    // Its state named in percent-encoded form (decoding reads `%73tate` as `state`) too.
+    let other = support::client();
+    let (state, nonce) = start_login(&other, None, None);
+    let url = format!("https://app.example/callback#%73tate={state}&x=%zz");
+    assert_eq!(callback_err(&other, &url).code(), "invalid_response");
+    assert_eq!(
+        callback_err(&other, &Response::valid(&state, &nonce).url()).code(),
         "invalid_state"
     );
 }

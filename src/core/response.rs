@@ -152,21 +152,32 @@ pub fn params_from_message(message: &Json) -> Result<ResponseParams> {
 /// into logs and Referer headers). A response in the query (`response_mode=query`, or an error
 /// some providers send there) is read when the fragment carries none: a fragment that is no
 /// response (a hash router's `#/`, the `#_=_` some providers append) does not hide it, and the
-/// app's own query, even malformed, does not break a response in the fragment.
+/// app's own query, even malformed, does not break a response in the fragment. A part that does
+/// not decode is still read for the names of its parameters: tokens named in a malformed query
+/// are refused all the same, and a malformed fragment that names a response parameter is that
+/// response, refused, rather than a fragment to look past.
 pub fn params_from_url(url: &str) -> Result<ResponseParams> {
     let (before_fragment, fragment) = url.split_once('#').unwrap_or((url, ""));
     let query = before_fragment.split_once('?').map_or("", |(_, q)| q);
     let from_query = parse_params(query);
-    if from_query.as_ref().is_ok_and(ResponseParams::has_tokens) {
+    let tokens_in_query = match &from_query {
+        Ok(params) => params.has_tokens(),
+        Err(_) => names_any(query, &["access_token", "id_token"]),
+    };
+    if tokens_in_query {
         return Err(AuthError::response(
             "the response has tokens in the query, where no flow sends them (injected, or leaked to logs and Referer)",
         ));
     }
     let from_fragment = parse_params(fragment);
-    if from_fragment
-        .as_ref()
-        .is_ok_and(ResponseParams::carries_response)
-    {
+    let fragment_is_response = match &from_fragment {
+        Ok(params) => params.carries_response(),
+        Err(_) => names_any(
+            fragment,
+            &["state", "error", "code", "access_token", "id_token"],
+        ),
+    };
+    if fragment_is_response {
         return from_fragment;
     }
     match from_query {
@@ -177,6 +188,18 @@ pub fn params_from_url(url: &str) -> Result<ResponseParams> {
         Ok(_) => from_fragment,
         Err(e) => Err(e),
     }
+}
+
+/// The name of one `name=value` pair of form-encoded text, decoded (None if it does not
+/// decode): how a part that failed to decode as a whole is still read.
+fn pair_name(pair: &str) -> Option<String> {
+    decode_component(pair.split_once('=').map_or(pair, |(name, _)| name)).ok()
+}
+
+/// Whether form-encoded text names one of `names`, whether or not the rest of it decodes.
+fn names_any(text: &str, names: &[&str]) -> bool {
+    text.split('&')
+        .any(|pair| pair_name(pair).is_some_and(|name| names.contains(&name.as_str())))
 }
 
 /// An error response with a matching state (RFC 6749 4.2.2.1): the provider's own code, and its
@@ -415,7 +438,8 @@ pub fn lone_state(url: &str) -> Option<String> {
     fn find(text: &str) -> Option<Option<&str>> {
         let mut found = None;
         for pair in text.split('&') {
-            if let Some(value) = pair.strip_prefix("state=") {
+            if pair_name(pair).as_deref() == Some("state") {
+                let value = pair.split_once('=').map_or("", |(_, value)| value);
                 found = Some(if found.is_none() { Some(value) } else { None });
             }
         }
