@@ -55,8 +55,14 @@ function pending(state, kind) {
 }
 // The one `state` of a response URL (fragment, else query, as the core reads it: a fragment
 // with no state, a hash router's `#/`, does not hide the query's), if there is exactly one.
+// A string that is no absolute URL (an app may pass anything to handleRedirectCallback) has none.
 function stateOf(href) {
-  const url = new URL(href);
+  let url;
+  try {
+    url = new URL(href);
+  } catch {
+    return undefined;
+  }
   const read = (part) => new URLSearchParams(part.slice(1)).getAll('state');
   let states = read(url.hash);
   if (!states.length) states = read(url.search);
@@ -84,7 +90,7 @@ function locationOf(win) {
   }
 }
 
-function localStorageOf() {
+export function localStorageOf() {
   try {
     return window.localStorage || undefined;
   } catch {
@@ -359,7 +365,9 @@ async function lock(name, ctx, watch) {
       return new Promise((release) => {
         ctx.unlock = release;
       });
-    });
+    // A request the browser refuses (a SecurityError in an opaque origin): on without the
+    // lock, as where there are no Web Locks.
+    }).catch(() => settled(true));
   });
   if (await take({ ifAvailable: true })) return '';
   const changed = storage ? storageChange(watch) : undefined;
@@ -561,7 +569,8 @@ export async function perform(effect, ctx = {}) {
     case 'fetch': {
       const early = prefetched.get(effect.url);
       prefetched.delete(effect.url);
-      const { status, body } = await (fresh(early) ? early.pending : request(effect.url, {}, effect.timeoutMs));
+      // `fresh`: a refetch, past the HTTP cache (which holds what failed), and past an early request.
+      const { status, body } = await (fresh(early) && !effect.fresh ? early.pending : request(effect.url, effect.fresh ? { cache: 'no-cache' } : {}, effect.timeoutMs));
       if (status < 200 || status > 299) throw failure('network_error', `HTTP status ${status}`);
       return body;
     }

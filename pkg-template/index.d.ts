@@ -148,7 +148,7 @@ export interface TokenResponse {
   id_token?: string;
   /** Whole seconds the access token has left. */
   expires_in: number;
-  /** Always `'Bearer'`. */
+  /** `'Bearer'`, or `'DPoP'` for a client with `useDpop`. */
   token_type?: string;
   /** Not given: tokens are cached under the scope asked for, which the app knows. */
   scope?: string;

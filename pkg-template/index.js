@@ -5,7 +5,7 @@
 // Vite and in webpack 5: the `new URL(..., import.meta.url)` below is the form all three
 // understand.
 import * as W from './spa_login.js';
-import { perform, openPopup, isResponseWindow, handOver, forgetDpopKeys, warmUp, prefetch } from './effects.js';
+import { perform, openPopup, isResponseWindow, handOver, forgetDpopKeys, warmUp, prefetch, localStorageOf } from './effects.js';
 import { clocks, replaceLocation, lent } from './host.js';
 
 // The wasm starts early requests through host.js, synchronously (src/web/storage.rs).
@@ -14,13 +14,17 @@ lent.prefetch = prefetch;
 let compiling;
 let loading;
 
+// How long the module may take to arrive: no request of the package waits forever. Three times
+// the provider requests' default limit; about 50 KB gzip fits in it on a slow mobile link.
+const WASM_TIMEOUT_MS = 30_000;
+
 // The compiled module. A download that failed (fetch's TypeError, an HTTP error status, a body
-// cut off: a TypeError while compiling from the stream or reading the bytes) is a
-// `network_error` and may work next time; a module the browser refuses to compile (a CSP
-// without 'wasm-unsafe-eval', a file that is not the module: a CompileError) or a browser
-// without WebAssembly is `wasm_unavailable`. Either way a later call tries again.
+// cut off: a TypeError while compiling from the stream or reading the bytes, no answer in
+// time) is a `network_error` and may work next time; a module the browser refuses to compile
+// (a CSP without 'wasm-unsafe-eval', a file that is not the module: a CompileError) or a
+// browser without WebAssembly is `wasm_unavailable`. Either way a later call tries again.
 function compile() {
-  if (!compiling) compiling = fetch(new URL('./spa_login_bg.wasm', import.meta.url))
+  if (!compiling) compiling = fetch(new URL('./spa_login_bg.wasm', import.meta.url), { signal: AbortSignal.timeout?.(WASM_TIMEOUT_MS) })
     .then((r) => {
       if (!r.ok) throw new TypeError(`HTTP status ${r.status}`);
       // Compiled while it downloads where the server says it is wasm (compileStreaming insists).
@@ -28,6 +32,7 @@ function compile() {
     })
     .catch((e) => {
       compiling = undefined;
+      if (e?.name === 'TimeoutError') e = new TypeError(`it did not arrive within ${WASM_TIMEOUT_MS / 1000} s`);
       throw e instanceof TypeError ? new GenericError('network_error', `the spa-login WebAssembly module could not be downloaded: ${e.message}`) : unavailable(e);
     });
   return compiling;
@@ -62,18 +67,24 @@ export class AuthError extends Error {
     if (appState !== undefined) this.appState = appState;
   }
 }
+named(AuthError, 'AuthError');
 
 // auth0-spa-js's error classes, by its names, so that an app's `instanceof` checks keep
 // working: every error the client throws is a GenericError, and the most specific class that
 // fits. A class with a fixed code takes (error_description, state, appState); GenericError and
 // AuthenticationError take the code first, as AuthError does.
 function kind(Base, name, code) {
-  return class extends Base {
+  return named(class extends Base {
     constructor(...args) {
       super(...(code ? [code, ...args] : args));
       this.name = name;
     }
-  };
+  }, name);
+}
+
+// A class keeps its name (`AuthError.name`, `e.constructor.name`) though the build minifies it.
+function named(C, name) {
+  return Object.defineProperty(C, 'name', { value: name });
 }
 
 export const GenericError = kind(AuthError, 'GenericError');
@@ -189,8 +200,9 @@ function makeClient(id) {
     }
   };
 
-  // Tells the listeners about a new state, and other tabs about a login or logout here. The
-  // session version makes this cheap when nothing changed (a cached token read, say).
+  // Tells the listeners about a new state, and other tabs about a login here (a logout tells
+  // them itself: a session that merely expired here is no logout of theirs). The session
+  // version makes this cheap when nothing changed (a cached token read, say).
   const emit = (error) => {
     const now = W.number(id, /* session version */ 1);
     if (now === version && !error && !state.isLoading) return;
@@ -198,9 +210,7 @@ function makeClient(id) {
     const before = state;
     const isAuthenticated = !!W.number(id, /* is authenticated */ 0);
     state = { isAuthenticated, isLoading: false, user: parsed(W.text(id, /* user */ 0)), ...(error ? { error } : {}) };
-    if (channel && before.isAuthenticated !== isAuthenticated && !quiet) {
-      channel.postMessage(isAuthenticated ? 'login' : 'logout');
-    }
+    if (channel && isAuthenticated && !before.isAuthenticated && !quiet) channel.postMessage('login');
     for (const l of listeners) l(state);
   };
 
@@ -231,7 +241,8 @@ function makeClient(id) {
       renewal = run(W.flow(id, /* renew */ 2, mode, params, timeout), ctx)
         .finally(() => {
           ctx.unlock?.();
-          renewals.delete(key);
+          // (A logout cleared the map: a renewal started after it may be there now.)
+          if (renewals.get(key) === renewal) renewals.delete(key);
         })
         .then((token) => token ?? undefined);
       renewals.set(key, renewal);
@@ -280,18 +291,16 @@ function makeClient(id) {
         timeout = json(options?.timeoutInSeconds, 'timeoutInSeconds');
         slot = sync(W.number(id, /* cached token */ 5, 0, mode, params));
       } catch (e) {
-        return track(() => Promise.reject(e), false);
+        // A bad argument: no call that changed the session, so no news for the listeners.
+        return Promise.reject(e);
       }
       // auth0-spa-js's detailedResponse: the token this call returns, as a token response.
       if (options?.detailedResponse) {
-        return client.getAccessToken({ ...options, detailedResponse: false }).then((access_token) => {
-          const at = sync(W.number(id, /* cached token */ 5, 0, undefined, params));
-          return access_token && {
-            access_token,
-            id_token: parsed(W.text(id, /* ID token claims */ 1))?.__raw,
-            expires_in: W.number(id, /* expires in */ 2, at),
-            token_type: 'Bearer',
-          };
+        return client.getAccessToken({ ...options, detailedResponse: false }).then((access_token) => access_token && {
+          access_token,
+          id_token: parsed(W.text(id, /* ID token claims */ 1))?.__raw,
+          expires_in: W.number(id, /* expires in */ 2, 0, access_token),
+          token_type: W.number(id, /* DPoP */ 3) ? 'DPoP' : 'Bearer',
         });
       }
       // The common case, before every API call: a cached token, at once (its text copied out of
@@ -341,7 +350,13 @@ function makeClient(id) {
     checkSession(options) {
       return track(async () => {
         if (isResponseWindow()) return;
-        await run(W.flow(id, /* check session */ 3, json(options?.authorizationParams, 'authorizationParams')));
+        // It renews under the renewal lock, held until the flow ends.
+        const ctx = {};
+        try {
+          await run(W.flow(id, /* check session */ 3, json(options?.authorizationParams, 'authorizationParams')), ctx);
+        } finally {
+          ctx.unlock?.();
+        }
       });
     },
 
@@ -384,7 +399,13 @@ function makeClient(id) {
       return track(async () => {
         const navigate = options?.openUrl !== false;
         const openUrl = navigate ? openUrlOf(options) : undefined;
-        await run(W.flow(id, /* logout */ 5, json(options?.logoutParams, 'logoutParams'), undefined, undefined, navigate), { openUrl });
+        const before = W.number(id, /* session version */ 1);
+        try {
+          await run(W.flow(id, /* logout */ 5, json(options?.logoutParams, 'logoutParams'), undefined, undefined, navigate), { openUrl });
+        } finally {
+          // Once the session is gone here (whatever failed after), the app's other tabs log out too.
+          if (channel && W.number(id, /* session version */ 1) !== before && !W.number(id, /* is authenticated */ 0)) channel.postMessage('logout');
+        }
       });
     },
 
@@ -414,7 +435,8 @@ function makeClient(id) {
   }
   if (storageKey && typeof window !== 'undefined') {
     window.addEventListener('storage', (e) => {
-      if (e.key !== storageKey && e.key !== null) return;
+      // (A clear() of sessionStorage in a frame of this tab has a null key too.)
+      if ((e.key !== storageKey && e.key !== null) || e.storageArea !== localStorageOf()) return;
       W.number(id, /* sync from storage */ 4, e.newValue ? 0 : 1);
       quietly(() => emit());
     });
@@ -426,7 +448,7 @@ function makeClient(id) {
 /** Validates the options and makes a client; loads the WebAssembly module on first use. */
 export async function createClient(options) {
   // On a server (server-side rendering) there is no page to log in from.
-  if (typeof window === 'undefined') throw new AuthError('wasm_unavailable', 'not in a browser');
+  if (typeof window === 'undefined') throw new GenericError('wasm_unavailable', 'not in a browser');
   await load();
   const text = json(options, 'options') ?? 'null';
   // The app's clock is called from the wasm through host.js, which keeps it by number (the
@@ -448,11 +470,19 @@ export class Auth0Client {
   }
 }
 
-for (const name of ['loginWithRedirect', 'handleRedirectCallback', 'getAccessToken', 'getTokenSilently', 'fetchWithAuth', 'checkSession', 'loginWithPopup', 'getTokenWithPopup', 'getUser', 'getIdTokenClaims', 'isAuthenticated', 'logout']) {
+for (const name of ['loginWithRedirect', 'handleRedirectCallback', 'getAccessToken', 'getTokenSilently', 'fetchWithAuth', 'generateDpopProof', 'checkSession', 'loginWithPopup', 'getTokenWithPopup', 'getUser', 'getIdTokenClaims', 'isAuthenticated', 'logout']) {
   Auth0Client.prototype[name] = function (...args) {
-    // A popup is opened now, while the click that asked for it still counts.
-    if (name.endsWith('Popup')) args[1] = { ...args[1], popup: openPopup(args[1]?.popup ?? args[0]?.popup) };
-    return clients.get(this).then((client) => client[name](...args));
+    // A popup is opened now, while the click that asked for it still counts; closed again if
+    // the client could not be made.
+    let popup;
+    if (name.endsWith('Popup')) {
+      popup = openPopup(args[1]?.popup ?? args[0]?.popup);
+      args[1] = { ...args[1], popup };
+    }
+    return clients.get(this).then((client) => client[name](...args), (e) => {
+      if (popup && !popup.closed) popup.close();
+      throw e;
+    });
   };
 }
 

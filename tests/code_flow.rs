@@ -266,7 +266,12 @@ fn every_token_endpoint_failure_is_a_clear_error_and_an_earlier_session_stays() 
             "invalid_grant",
         ),
         ("HTML 500", reply(500, "<html>oops"), "network_error"),
-        ("not JSON", reply(200, "hello"), "invalid_response"),
+        ("HTTP 200, not JSON", reply(200, "hello"), "network_error"),
+        (
+            "HTTP 200, JSON cut off",
+            reply(200, "{\"access_token\":\"a"),
+            "invalid_response",
+        ),
         (
             "duplicate keys",
             reply(
@@ -542,7 +547,7 @@ fn a_refreshed_id_token_of_another_subject_or_audience_is_refused_and_nothing_is
         let (client, provider) = refreshing_client(false);
         log_in(&client, &provider);
         later(&client, 600.0);
-        let before = stored_session(&client);
+        let id_token_before = client.id_token_claims().unwrap().raw;
         client.ports.answer_posts(move |_, _, _| {
             let v = value.clone();
             ok(json!({ "access_token": "at-bad", "token_type": "Bearer", "refresh_token": "rt-bad",
@@ -550,8 +555,58 @@ fn a_refreshed_id_token_of_another_subject_or_audience_is_refused_and_nothing_is
         });
         let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
         assert_eq!(e.code(), "invalid_id_token", "{claim}: {e}");
-        assert_eq!(stored_session(&client), before, "{claim}");
+        let stored = stored_session(&client).unwrap();
+        assert!(
+            !stored.contains("at-bad") && !stored.contains("rt-bad"),
+            "{claim}: nothing of the refused answer is kept: {stored}"
+        );
+        assert_eq!(client.id_token_claims().unwrap().raw, id_token_before);
+        assert!(
+            stored.contains(&id_token_before),
+            "{claim}: the session stays"
+        );
+        // The provider took rt-1 (and may have rotated it away): it is never sent again.
+        assert!(!stored.contains("\"rt-1\""), "{claim}: {stored}");
+        let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
+        assert_eq!(e.code(), "missing_refresh_token", "{claim}");
+        assert_eq!(refresh_tokens_sent(&client), ["rt-1"], "{claim}");
     }
+}
+
+#[test]
+fn a_refresh_answer_refused_after_rotation_spends_the_old_token_and_a_failed_request_does_not() {
+    // The provider rotates rt-1 and answers with an ID token that fails its time check: the
+    // answer is refused, and rt-1, rotated away, is never sent again.
+    let (client, provider) = refreshing_client(false);
+    log_in(&client, &provider);
+    later(&client, 600.0);
+    client.ports.answer_posts(|ports, _, _| {
+        ok(json!({ "access_token": "at-x", "token_type": "Bearer", "expires_in": 600,
+            "refresh_token": "rt-2", "id_token": id_token_at(ports.now_ms.get() - 3.0 * 3600.0 * 1000.0, None, |_| {}) }))
+    });
+    let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
+    assert_eq!(e.code(), "invalid_id_token");
+    let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
+    assert_eq!(e.code(), "missing_refresh_token");
+    assert_eq!(refresh_tokens_sent(&client), ["rt-1"]);
+    assert!(!stored_session(&client).unwrap().contains("rt-2"));
+    // A request that reached no token endpoint (a 503 from a proxy, no answer) spends nothing:
+    // the next renewal sends the same refresh token.
+    let (client, provider) = refreshing_client(false);
+    log_in(&client, &provider);
+    later(&client, 600.0);
+    client.ports.answer_posts(|_, _, _| {
+        Ok(HttpResponse {
+            status: 503,
+            body: String::new(),
+            dpop_nonce: None,
+        })
+    });
+    let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
+    assert_eq!(e.code(), "network_error");
+    Provider::install(&client);
+    block_on(client.get_access_token(None, CacheMode::On, None)).unwrap();
+    assert_eq!(refresh_tokens_sent(&client), ["rt-1", "rt-1"]);
 }
 
 #[test]
@@ -776,4 +831,111 @@ fn an_error_response_names_the_issuer_too() {
             "{response_type}"
         );
     }
+}
+
+#[test]
+fn check_session_renews_under_the_renewal_lock_so_a_refresh_token_is_sent_once() {
+    let (client, provider) = refreshing_client(false);
+    log_in(&client, &provider);
+    // The ID token and the access token have expired: not logged in, a refresh token held.
+    later(&client, 3600.0 + 61.0);
+    assert!(!client.is_authenticated());
+    client.ports.fetch_gate.set(false);
+    let mut renewal = std::pin::pin!(client.get_access_token(None, CacheMode::On, None));
+    assert!(poll_once(renewal.as_mut()).is_none(), "its refresh is out");
+    // The renewal holds the lock: checkSession waits for it (the fake lock's gate closed).
+    client.ports.lock_gate.set(false);
+    let params = j(json!({}));
+    let mut check = std::pin::pin!(client.check_session(&params));
+    assert!(poll_once(check.as_mut()).is_none());
+    assert_eq!(
+        refresh_tokens_sent(&client),
+        ["rt-1"],
+        "checkSession sent nothing yet"
+    );
+    client.ports.fetch_gate.set(true);
+    assert!(poll_once(renewal.as_mut()).unwrap().unwrap().is_some());
+    client.ports.lock_gate.set(true);
+    poll_once(check.as_mut()).unwrap().unwrap();
+    let locks = client
+        .ports
+        .events
+        .borrow()
+        .iter()
+        .filter(|e| e.starts_with("lock "))
+        .count();
+    assert_eq!(locks, 2, "checkSession took the lock too");
+    assert_eq!(refresh_tokens_sent(&client), ["rt-1"], "rt-1 sent once");
+    assert!(
+        client.is_authenticated(),
+        "checkSession found the renewed session"
+    );
+}
+
+#[test]
+fn a_refresh_for_the_previous_user_never_lands_in_the_next_users_session() {
+    let client = code_client(json!({ "useRefreshTokens": true }), json!({}));
+    let nonce = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
+    let user = std::rc::Rc::new(std::cell::RefCell::new("alice".to_string()));
+    let (n, u) = (nonce.clone(), user.clone());
+    client.ports.answer_posts(move |ports, _, body| {
+        if form(body)["grant_type"] == "refresh_token" {
+            return ok(json!({ "access_token": "at-refreshed-for-alice", "token_type": "Bearer",
+                "expires_in": 600, "refresh_token": "rt-alice-2" }));
+        }
+        let who = u.borrow().clone();
+        let nonce = n.borrow().clone();
+        ok(json!({ "access_token": format!("at-{who}"), "token_type": "Bearer", "expires_in": 600,
+            "refresh_token": format!("rt-{who}-1"),
+            "id_token": id_token_at(ports.now_ms.get(), Some(&nonce), |c| { c.insert("sub".into(), json!(who)); }) }))
+    });
+    let log_in_as = |who: &str| {
+        *user.borrow_mut() = who.into();
+        let url = block_on(client.login_url(None, None)).unwrap();
+        *nonce.borrow_mut() = param(&url, "nonce").unwrap();
+        let state = param(&url, "state").unwrap();
+        block_on(client.handle_callback(&format!("{REDIRECT_URI}?code=c&state={state}"))).unwrap();
+    };
+    log_in_as("alice");
+    later(&client, 600.0);
+    client.ports.fetch_gate.set(false);
+    let mut renewal = std::pin::pin!(client.get_access_token(None, CacheMode::On, None));
+    assert!(
+        poll_once(renewal.as_mut()).is_none(),
+        "alice's refresh is out"
+    );
+    client.ports.fetch_gate.set(true);
+    log_in_as("bob"); // a popup, or another tab's login
+    let e = poll_once(renewal.as_mut()).unwrap().unwrap_err();
+    assert_eq!(e.code(), "login_required");
+    assert_eq!(client.user().unwrap().str_member("sub"), Some("bob"));
+    assert_eq!(cached(&client, None).as_deref(), Some("at-bob"));
+    let stored = stored_session(&client).unwrap();
+    assert!(!stored.contains("alice"), "{stored}");
+    assert!(
+        stored.contains("rt-bob-1"),
+        "bob's refresh token stays: {stored}"
+    );
+}
+
+#[test]
+fn a_storage_that_cannot_be_read_under_the_lock_is_storage_unavailable_and_the_session_stays() {
+    let client = code_client(
+        json!({ "useRefreshTokens": true, "cacheLocation": "localstorage" }),
+        json!({}),
+    );
+    let provider = Provider::install(&client);
+    log_in(&client, &provider);
+    later(&client, 600.0);
+    let before = stored_session(&client);
+    client.ports.tokens.fail_reads.set(true);
+    let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
+    assert_eq!(e.code(), "storage_unavailable");
+    assert!(refresh_tokens_sent(&client).is_empty(), "nothing was sent");
+    client.ports.tokens.fail_reads.set(false);
+    assert_eq!(stored_session(&client), before);
+    assert!(client.is_authenticated(), "the session held stays");
+    // Once reads work again, the renewal goes on with the refresh token held.
+    block_on(client.get_access_token(None, CacheMode::On, None)).unwrap();
+    assert_eq!(refresh_tokens_sent(&client), ["rt-1"]);
 }

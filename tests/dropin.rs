@@ -76,26 +76,31 @@ fn a_calls_timeout_in_seconds_is_checked_like_the_options() {
 #[test]
 fn detailed_response_expires_in_is_the_whole_seconds_the_token_has_left() {
     let (client, _) = logged_in();
-    let (_, index) = client
-        .cached_access_token_slot(None, CacheMode::On)
-        .unwrap()
-        .expect("a token is cached");
-    assert_eq!(client.access_token_expires_in(index), Some(3600));
+    let token = cached(&client, None).expect("a token is cached");
+    assert_eq!(client.access_token_expires_in(&token), Some(3600));
     client
         .ports
         .now_ms
         .set(client.ports.now_ms.get() + 600_500.0);
-    assert_eq!(client.access_token_expires_in(index), Some(2999));
+    assert_eq!(client.access_token_expires_in(&token), Some(2999));
+    // Within leeway of its expiry, no longer served from the cache, but still the session's:
+    // the call that renewed it may return it, and says how long it has.
+    client
+        .ports
+        .now_ms
+        .set(client.ports.now_ms.get() + 2_950_000.0);
+    assert_eq!(cached(&client, None), None);
+    assert_eq!(client.access_token_expires_in(&token), Some(49));
     client
         .ports
         .now_ms
         .set(client.ports.now_ms.get() + 7_200_000.0);
     assert_eq!(
-        client.access_token_expires_in(index),
+        client.access_token_expires_in(&token),
         Some(0),
         "never negative"
     );
-    assert_eq!(client.access_token_expires_in(index + 1), None);
+    assert_eq!(client.access_token_expires_in("another-token"), None);
 }
 
 /// A `domain` client of an Auth0-shaped provider; `end_session`: whether discovery lists an

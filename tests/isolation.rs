@@ -128,7 +128,10 @@ fn a_logout_cancels_a_renewal_still_waiting_for_its_lock() {
 fn a_logout_in_another_tab_cancels_this_tabs_renewal_too() {
     // Told over the channel (memory cache): this tab's transaction stays (it is in this tab's
     // sessionStorage), but what the flow brings is dropped.
-    renewal_cut_by_a_logout(|client| client.sync_from_storage(true), "login_required");
+    renewal_cut_by_a_logout(
+        |client| client.sync_from_storage(true).unwrap(),
+        "login_required",
+    );
 }
 
 #[test]
@@ -299,7 +302,7 @@ fn one_client_id_at_two_issuers_has_two_sessions() {
     let (a, b) = other_issuer_client(true);
     log_in(&a, "alice", "at-alice", None);
     copy_store(&a.ports.tokens, &b.ports.tokens);
-    b.sync_from_storage(false);
+    b.sync_from_storage(false).unwrap();
     assert!(!b.is_authenticated(), "a's session is not b's");
     assert_eq!(
         b.cached_access_token(None, CacheMode::CacheOnly).unwrap(),

@@ -154,7 +154,7 @@ fn another_tabs_login_is_read_from_local_storage_and_its_logout_clears_memory() 
     share_tokens(&tab_a, &tab_b);
     assert!(!tab_b.is_authenticated());
     let v = tab_b.session_version();
-    tab_b.sync_from_storage(false);
+    tab_b.sync_from_storage(false).unwrap();
     assert!(tab_b.is_authenticated());
     assert_ne!(
         tab_b.session_version(),
@@ -166,12 +166,12 @@ fn another_tabs_login_is_read_from_local_storage_and_its_logout_clears_memory() 
     let memory = client();
     let (state, nonce) = start_login(&memory, None, None);
     block_on(memory.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
-    memory.sync_from_storage(false);
+    memory.sync_from_storage(false).unwrap();
     assert!(
         memory.is_authenticated(),
         "another tab's login changes nothing here"
     );
-    memory.sync_from_storage(true);
+    memory.sync_from_storage(true).unwrap();
     assert!(!memory.is_authenticated());
 }
 

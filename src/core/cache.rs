@@ -121,19 +121,38 @@ fn covers(granted: &str, requested: &str) -> bool {
 }
 
 impl TokenCache {
-    /// Reads the stored session once; an unreadable or corrupt entry counts as no session.
-    pub fn load(store: &dyn KeyValueStore, key: String) -> TokenCache {
-        let session = store
+    /// Reads the stored session; a corrupt entry counts as no session, a storage that throws
+    /// is `storage_unavailable`.
+    pub fn read(store: &dyn KeyValueStore, key: String) -> Result<TokenCache> {
+        let text = store
             .get(&key)
-            .ok()
-            .flatten()
-            .and_then(|text| Session::from_text(&text))
-            .unwrap_or_default();
+            .map_err(|e| AuthError::storage(msg(&["cannot read the tokens: ", &e])))?;
+        Ok(TokenCache {
+            key,
+            session: text
+                .and_then(|text| Session::from_text(&text))
+                .unwrap_or_default(),
+            version: 0,
+        })
+    }
+
+    /// No session, kept under `key`.
+    pub fn empty(key: String) -> TokenCache {
         TokenCache {
             key,
-            session,
+            session: Session::default(),
             version: 0,
         }
+    }
+
+    /// Reads the stored session as a client starts: one it cannot read counts as none.
+    pub fn load(store: &dyn KeyValueStore, key: String) -> TokenCache {
+        Self::read(store, key.clone()).unwrap_or_else(|_| Self::empty(key))
+    }
+
+    /// The user of the session held: its ID token's `sub` (the issuer is the client's own).
+    pub fn user(&self) -> Option<&str> {
+        self.session.id_token.as_ref()?.claims.str_member("sub")
     }
 
     pub fn session(&self) -> &Session {
@@ -193,7 +212,8 @@ impl TokenCache {
     /// dropped. An ID token of another user (another `iss` or `sub`) starts a new session: no
     /// access token obtained before it is kept, and so none is ever returned for the new user.
     /// `refreshed_with`: the refresh token a refresh used; every entry that held it takes the
-    /// new entry's, so that a rotated-away token is never sent again.
+    /// new entry's, so that a rotated-away token is never sent again. True when the result
+    /// replaced the session of another user.
     pub fn save(
         &mut self,
         store: &dyn KeyValueStore,
@@ -201,10 +221,11 @@ impl TokenCache {
         access_token: Option<AccessTokenEntry>,
         refreshed_with: Option<&str>,
         clock: &Clock,
-    ) -> Result<()> {
-        let mut next = match &id_token {
-            Some(new) if !self.same_user(new) => Session::default(),
-            _ => self.session.clone(),
+    ) -> Result<bool> {
+        let replaced = id_token.as_ref().is_some_and(|new| !self.same_user(new));
+        let mut next = match replaced {
+            true => Session::default(),
+            false => self.session.clone(),
         };
         if id_token.is_some() {
             next.id_token = id_token;
@@ -225,7 +246,8 @@ impl TokenCache {
             }
             next.access_tokens.push(new);
         }
-        self.replace(store, next)
+        self.replace(store, next)?;
+        Ok(replaced)
     }
 
     /// Writes `next` to storage, then takes it as the session.

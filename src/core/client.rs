@@ -307,7 +307,7 @@ impl<P: Ports> Client<P> {
                 None => {
                     let text = self
                         .ports
-                        .fetch_text(&url, self.http_timeout_ms())
+                        .fetch_text(&url, self.http_timeout_ms(), false)
                         .no_drop()
                         .await
                         .map_err(|e| fetch_error("discovery", &url, e))?;
@@ -690,23 +690,33 @@ impl<P: Ports> Client<P> {
             refresh_token: tokens.refresh_token,
         });
         let token = access_token.as_ref().map(|t| t.access_token.clone());
-        self.cache.borrow_mut().save(
+        let replaced = self.cache.borrow_mut().save(
             self.ports.tokens(),
             tokens.id_token,
             access_token,
             tokens.refreshed_with.as_deref(),
             &clock,
         )?;
+        if replaced {
+            self.session_ended();
+        }
         Ok(token)
     }
 
-    /// `login_required` when a logout came (here or in another tab) since a flow began with
-    /// `logouts`: what the flow brings, or would change, is dropped.
+    /// The session held has ended (a logout, here or in another tab, or another user's session
+    /// in its place): every flow in flight for it is cancelled, and stores nothing.
+    fn session_ended(&self) {
+        self.logouts.set(self.logouts.get().wrapping_add(1));
+    }
+
+    /// `login_required` when the session a flow began in (when the count was `logouts`) has
+    /// ended since: what the flow brings, or would change, is dropped, so that no token obtained
+    /// for one user ever lands in another's session.
     fn still_logged_in(&self, logouts: u32) -> Result<()> {
         if self.logouts.get() != logouts {
             return Err(AuthError::new(
                 ErrorCode::LoginRequired,
-                "the user logged out while this login was in flight; its tokens were dropped",
+                "the session ended (a logout, or another user's login) while this flow was in flight; what it brought was dropped",
             ));
         }
         Ok(())
@@ -795,13 +805,23 @@ impl<P: Ports> Client<P> {
         })
     }
 
-    /// POSTs a grant to the token endpoint and reads the answer. The issuer's keys are fetched
-    /// alongside, since the answer's ID token will need them.
+    /// POSTs a grant to the token endpoint and reads the answer.
     async fn token_request(
         &self,
         md: &ProviderMetadata,
         grant: &[(&str, &str)],
     ) -> Result<TokenSet> {
+        let answer = self.post_grant(md, grant).no_drop().await?;
+        self.read_token_answer(&answer)
+    }
+
+    /// POSTs a grant to the token endpoint. The issuer's keys are fetched alongside, since the
+    /// answer's ID token will need them.
+    async fn post_grant(
+        &self,
+        md: &ProviderMetadata,
+        grant: &[(&str, &str)],
+    ) -> Result<HttpResponse> {
         let endpoint = md
             .token_endpoint
             .as_deref()
@@ -809,16 +829,19 @@ impl<P: Ports> Client<P> {
         if lookup(&self.provider.jwks, &md.jwks_uri).is_none() {
             self.ports.prefetch(&md.jwks_uri, self.http_timeout_ms());
         }
-        let answer = self
-            .post("the token request", endpoint, &token::form(grant))
+        self.post("the token request", endpoint, &token::form(grant))
             .no_drop()
-            .await?;
+            .await
+    }
+
+    /// The token endpoint's answer, read as this client's token type (`DPoP` with DPoP).
+    fn read_token_answer(&self, answer: &HttpResponse) -> Result<TokenSet> {
         let token_type = if self.config.use_dpop {
             "DPoP"
         } else {
             "Bearer"
         };
-        token::parse_response(&answer, token_type)
+        token::parse_response(answer, token_type)
     }
 
     /// POSTs a form to the provider. With DPoP, with a proof; when the provider answers
@@ -1018,7 +1041,10 @@ impl<P: Ports> Client<P> {
 
     /// `grant_type=refresh_token` (RFC 6749 6). A new ID token names the same `iss`, `sub` and
     /// `aud` as the one held and passes the signature and time checks, without a nonce (Core
-    /// 12.2). A rotated refresh token replaces the old one before the token is returned.
+    /// 12.2). A rotated refresh token replaces the old one before the token is returned. Once
+    /// the provider has answered with a success, the refresh token is spent (it may have been
+    /// rotated away): if that answer is then refused, nothing of it is kept and the old token is
+    /// dropped too, never to be sent again.
     async fn refresh(
         &self,
         refresh_token: &str,
@@ -1027,8 +1053,8 @@ impl<P: Ports> Client<P> {
         logouts: u32,
     ) -> Result<Option<String>> {
         let md = self.metadata().no_drop().await?;
-        let set = self
-            .token_request(
+        let answer = self
+            .post_grant(
                 &md,
                 &[
                     ("grant_type", "refresh_token"),
@@ -1038,6 +1064,35 @@ impl<P: Ports> Client<P> {
             )
             .no_drop()
             .await?;
+        let outcome = self
+            .take_refreshed(&answer, &md, refresh_token, audience, scope, logouts)
+            .no_drop()
+            .await;
+        if outcome.is_err()
+            && (200..300).contains(&answer.status)
+            && self.still_logged_in(logouts).is_ok()
+        {
+            // The answer's failure is what the caller needs to hear, not a storage one.
+            let _ = self.cache.borrow_mut().drop_refresh_token(
+                self.ports.tokens(),
+                refresh_token,
+                &self.clock(),
+            );
+        }
+        outcome
+    }
+
+    /// Reads a refresh's answer, checks its ID token and stores its tokens.
+    async fn take_refreshed(
+        &self,
+        answer: &HttpResponse,
+        md: &ProviderMetadata,
+        refresh_token: &str,
+        audience: Option<String>,
+        scope: String,
+        logouts: u32,
+    ) -> Result<Option<String>> {
+        let set = self.read_token_answer(answer)?;
         let id_token = match &set.id_token {
             Some(raw) => {
                 let entry = self
@@ -1049,7 +1104,7 @@ impl<P: Ports> Client<P> {
                             at_hash: Some((&set.access_token, false)),
                             c_hash: None,
                         },
-                        &md,
+                        md,
                     )
                     .no_drop()
                     .await?;
@@ -1169,11 +1224,14 @@ impl<P: Ports> Client<P> {
         // nothing about the provider's session (the user may well be signed in there), and
         // settling quietly would show every user as logged out while hiding the one thing the
         // app's developer must fix. It comes at once, like a failed request, not after a wait.
-        match self
-            .renew(Some(params), None, self.logouts.get())
-            .no_drop()
-            .await
-        {
+        // Under the renewal lock, as getAccessToken renews: a refresh token is never sent by
+        // two calls or two tabs at once, and a renewal that ended meanwhile is found.
+        let logouts = self.logouts.get();
+        self.take_turn(Some(params), logouts).no_drop().await?;
+        if self.is_authenticated() {
+            return Ok(());
+        }
+        match self.renew(Some(params), None, logouts).no_drop().await {
             Err(e) if means_logged_out(e.code()) => Ok(()),
             Err(e) if matches!(e.code(), "missing_refresh_token" | "invalid_grant") => Ok(()),
             other => other.map(|_| ()),
@@ -1260,7 +1318,10 @@ impl<P: Ports> Client<P> {
             };
             let text = self
                 .ports
-                .fetch_text(&md.jwks_uri, self.http_timeout_ms())
+                // A refetch for an unknown kid goes past the browser's HTTP cache: a provider
+                // that lets browsers keep its keys for hours would otherwise hand back the set
+                // from before the rotation.
+                .fetch_text(&md.jwks_uri, self.http_timeout_ms(), unknown_kid)
                 .no_drop()
                 .await
                 .map_err(|e| fetch_error("the JWKS", &md.jwks_uri, e))?;
@@ -1325,17 +1386,24 @@ impl<P: Ports> Client<P> {
         }
         // Counted before the wait for the lock: a logout while this call waits cancels it too.
         let logouts = self.logouts.get();
+        self.take_turn(overrides, logouts).no_drop().await?;
+        if let Some(token) = self.cached_access_token(overrides, mode)? {
+            return Ok(Some(token));
+        }
+        self.renew(overrides, timeout, logouts).no_drop().await
+    }
+
+    /// Waits for the lock renewals of the token `overrides` name take turns under (in this tab
+    /// and across tabs), then reads the session again: another tab may have renewed meanwhile.
+    /// The lock is held until the flow ends. Fails if the session ended while it waited.
+    async fn take_turn(&self, overrides: Option<&Json>, logouts: u32) -> Result<()> {
         let shared = self.uses_local_storage().then(|| self.session_key());
         self.ports
             .lock(&self.renewal_lock(overrides)?, shared.as_deref())
             .no_drop()
             .await;
-        self.sync_from_storage(false);
-        self.still_logged_in(logouts)?;
-        if let Some(token) = self.cached_access_token(overrides, mode)? {
-            return Ok(Some(token));
-        }
-        self.renew(overrides, timeout, logouts).no_drop().await
+        self.sync_from_storage(false)?;
+        self.still_logged_in(logouts)
     }
 
     /// The lock renewals of one token take turns under: this client's session, and the
@@ -1416,12 +1484,17 @@ impl<P: Ports> Client<P> {
         )
     }
 
-    /// The whole seconds the session's access token at `index` has left (`expires_in` of
-    /// `getAccessToken({ detailedResponse: true })`).
-    pub fn access_token_expires_in(&self, index: usize) -> Option<u64> {
+    /// The whole seconds the session's access token `token` has left (`expires_in` of
+    /// `getAccessToken({ detailedResponse: true })`): found by its text, since the call may
+    /// return a token too close to its expiry to be served from the cache again.
+    pub fn access_token_expires_in(&self, token: &str) -> Option<u64> {
         let cache = self.cache.borrow();
-        let expires_at = cache.session().access_tokens.get(index)?.expires_at;
-        Some(((expires_at - self.ports.now_ms()) / 1000.0).max(0.0) as u64)
+        let entry = cache
+            .session()
+            .access_tokens
+            .iter()
+            .find(|t| t.access_token == token)?;
+        Some(((entry.expires_at - self.ports.now_ms()) / 1000.0).max(0.0) as u64)
     }
 
     /// The (audience, scope) a `getAccessToken` call asks for.
@@ -1435,19 +1508,33 @@ impl<P: Ports> Client<P> {
 
     /// Reads the session again from storage (another tab logged in or out with
     /// `cacheLocation: 'localstorage'`); with the memory cache, only a logout elsewhere matters.
-    /// A logout elsewhere cancels this tab's flows in flight, as a logout here does.
-    pub fn sync_from_storage(&self, logged_out: bool) {
+    /// A logout elsewhere, or another user's session stored by another tab, cancels this tab's
+    /// flows in flight, as a logout here does. A storage that cannot be read leaves the session
+    /// held as it is (`storage_unavailable`).
+    pub fn sync_from_storage(&self, logged_out: bool) -> Result<()> {
         if logged_out {
-            self.logouts.set(self.logouts.get().wrapping_add(1));
+            self.session_ended();
         }
-        if self.uses_local_storage() {
-            let mut cache = self.cache.borrow_mut();
-            let version = cache.version.wrapping_add(1);
-            *cache = TokenCache::load(self.ports.tokens(), self.session_key());
-            cache.version = version;
-        } else if logged_out {
-            let _ = self.cache.borrow_mut().clear(self.ports.tokens());
+        if !self.uses_local_storage() {
+            if logged_out {
+                self.cache.borrow_mut().clear(self.ports.tokens())?;
+            }
+            return Ok(());
         }
+        let stored = match TokenCache::read(self.ports.tokens(), self.session_key()) {
+            Ok(stored) => stored,
+            // Logged out elsewhere: nothing of the session stays, whatever storage says.
+            Err(_) if logged_out => TokenCache::empty(self.session_key()),
+            Err(e) => return Err(e),
+        };
+        let mut cache = self.cache.borrow_mut();
+        if !logged_out && cache.user().is_some() && cache.user() != stored.user() {
+            self.session_ended();
+        }
+        let version = cache.version.wrapping_add(1);
+        *cache = stored;
+        cache.version = version;
+        Ok(())
     }
 
     /// The cached ID token's claims while it is valid.

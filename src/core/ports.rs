@@ -103,8 +103,9 @@ pub trait Ports {
     /// nothing to wait for.
     fn prefetch(&self, url: &str, timeout_ms: f64);
     /// GET a document, giving up after `timeout_ms`; a network failure or a non-2xx status is
-    /// a `Failed` failure.
-    async fn fetch_text(&self, url: &str, timeout_ms: f64) -> Result<String, Failure>;
+    /// a `Failed` failure. `fresh`: from the server, past the browser's HTTP cache (a refetch,
+    /// where what the cache holds is what failed).
+    async fn fetch_text(&self, url: &str, timeout_ms: f64, fresh: bool) -> Result<String, Failure>;
     /// POSTs a form (`application/x-www-form-urlencoded`, CORS, no credentials), with a `DPoP`
     /// header when `dpop` is given, and gives the answer whatever its status: a token
     /// endpoint's errors come with 400.

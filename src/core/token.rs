@@ -42,33 +42,47 @@ pub struct TokenSet {
 /// the `token_type` asked for (`Bearer`, or `DPoP` for a request with a proof: a Bearer token
 /// then means the provider did not bind it), `expires_in` a positive whole number where
 /// present, and the ID and refresh tokens as strings where present. An error body (RFC 6749
-/// 5.2) rejects with the provider's code; anything else that is not a success is a network
-/// failure, since no provider answered as one.
+/// 5.2) rejects with the provider's code. A body that is JSON, or begins as JSON, but is no
+/// acceptable success (an array, duplicate keys, a member of the wrong type, cut off) is a
+/// malformed token response; anything else, a failure status or a body that is no JSON at all
+/// (a proxy's HTML page, plain text, nothing), is a network failure: no token endpoint
+/// answered.
 pub fn parse_response(response: &HttpResponse, token_type: &str) -> Result<TokenSet> {
     let ok = (200..300).contains(&response.status);
+    let status = || {
+        AuthError::network(msg(&[
+            "the token endpoint answered HTTP status ",
+            &super::json::decimal(response.status as u64),
+            " with no token response",
+        ]))
+    };
     let Some(body) = Json::parse_object(response.body.as_bytes()) else {
-        return Err(if ok {
+        let json_like = matches!(
+            response
+                .body
+                .trim_start_matches([' ', '\t', '\n', '\r'])
+                .as_bytes()
+                .first(),
+            Some(b'{' | b'[')
+        );
+        return Err(if ok && json_like {
             AuthError::response("the token response is not a JSON object")
         } else {
-            AuthError::network(msg(&[
-                "the token endpoint answered HTTP status ",
-                &super::json::decimal(response.status as u64),
-            ]))
+            status()
         });
     };
     if let Some(error) = body.get("error") {
-        let Some(code) = error.as_str() else {
+        if let Some(code) = error.as_str() {
+            return Err(error_response(code, body.str_member("error_description")));
+        }
+        if ok {
             return Err(AuthError::response(
                 "the token response's error is not a string",
             ));
-        };
-        return Err(error_response(code, body.str_member("error_description")));
+        }
     }
     if !ok {
-        return Err(AuthError::network(msg(&[
-            "the token endpoint answered HTTP status ",
-            &super::json::decimal(response.status as u64),
-        ])));
+        return Err(status());
     }
     let string = |name: &str| -> Result<Option<String>> {
         match body.get(name) {
@@ -137,8 +151,9 @@ mod tests {
     #[test]
     fn anything_malformed_is_invalid_response() {
         for body in [
-            "not json",
             "[]",
+            "{\"access_token\":\"at\",",
+            " {}",
             r#"{"access_token":"at","access_token":"at2","token_type":"Bearer"}"#,
             r#"{"token_type":"Bearer"}"#,
             r#"{"access_token":"","token_type":"Bearer"}"#,
@@ -179,8 +194,21 @@ mod tests {
                 .code(),
             "invalid_client"
         );
-        for (status, body) in [(500, "<html>"), (503, ""), (404, "[]")] {
-            assert_eq!(parse(status, body).unwrap_err().code(), "network_error");
+        // A failure status without an error body, or a body that is no JSON at all.
+        for (status, body) in [
+            (500, "<html>"),
+            (503, ""),
+            (404, "[]"),
+            (400, r#"{"error":5}"#),
+            (200, "<html>"),
+            (200, ""),
+            (200, "not json"),
+        ] {
+            assert_eq!(
+                parse(status, body).unwrap_err().code(),
+                "network_error",
+                "{status} {body}"
+            );
         }
         assert_eq!(
             parse(400, r#"{"error":"bad\"code"}"#).unwrap_err().code(),

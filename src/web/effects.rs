@@ -12,7 +12,12 @@ use std::task::{Context, Poll};
 /// One effect; serialized as `{"op": ..., ...members}`.
 pub enum Effect<'a> {
     /// GET `url`, giving up after `timeout_ms`.
-    Fetch { url: &'a str, timeout_ms: f64 },
+    Fetch {
+        url: &'a str,
+        timeout_ms: f64,
+        /// Past the browser's HTTP cache.
+        fresh: bool,
+    },
     /// POST a form, CORS, no credentials, with a `DPoP` header when `dpop` is given; answers
     /// `{"status": n, "body": text, "nonce": DPoP-Nonce or null}` whatever the status.
     Post {
@@ -52,9 +57,14 @@ pub enum Effect<'a> {
 impl Effect<'_> {
     pub fn to_text(&self) -> String {
         match self {
-            Effect::Fetch { url, timeout_ms } => Members::new("op", "fetch")
+            Effect::Fetch {
+                url,
+                timeout_ms,
+                fresh,
+            } => Members::new("op", "fetch")
                 .str("url", url)
-                .ms("timeoutMs", *timeout_ms),
+                .ms("timeoutMs", *timeout_ms)
+                .raw("fresh", if *fresh { "true" } else { "false" }),
             Effect::Post {
                 url,
                 body,

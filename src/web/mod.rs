@@ -61,8 +61,20 @@ impl Ports for WebPorts {
     }
     // The asynchronous ports return the effect's wait itself (`effects::Wait`), which hands the
     // answer to a plain function: no state machine of their own.
-    fn fetch_text(&self, url: &str, timeout_ms: f64) -> impl Future<Output = FailureOr<String>> {
-        perform(Effect::Fetch { url, timeout_ms }, |r| r)
+    fn fetch_text(
+        &self,
+        url: &str,
+        timeout_ms: f64,
+        fresh: bool,
+    ) -> impl Future<Output = FailureOr<String>> {
+        perform(
+            Effect::Fetch {
+                url,
+                timeout_ms,
+                fresh,
+            },
+            |r| r,
+        )
     }
     fn post_form(
         &self,
@@ -384,16 +396,16 @@ pub fn read_number(
         0 => client.is_authenticated() as u8 as f64,
         // Changes whenever the session does (login, renewal, logout, another tab).
         1 => client.session_version() as f64,
-        // The whole seconds the token `cachedToken` named (`n`) has left, for
-        // `detailedResponse`.
+        // The whole seconds the access token `a` has left, for `detailedResponse`.
         2 => client
-            .access_token_expires_in((n % TOKEN_SLOTS) as usize)
+            .access_token_expires_in(a.as_deref().unwrap_or_default())
             .unwrap_or(0) as f64,
         // Whether access tokens are DPoP-bound (`Authorization: DPoP`), as 1 or 0.
         3 => client.config.use_dpop as u8 as f64,
         // Another tab logged in (`n` 0) or out (1): take the session from storage, or drop it.
         4 => {
-            client.sync_from_storage(n != 0.0);
+            // What cannot be read now is read at the next call that needs it.
+            let _ = client.sync_from_storage(n != 0.0);
             0.0
         }
         // cachedToken(cacheMode `a`, authorizationParams `b`): where the cached access token for

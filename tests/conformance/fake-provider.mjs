@@ -215,6 +215,8 @@ export async function startProvider() {
       }
       if (pathname === '/jwks') {
         if (config.jwksHang) return;
+        // `jwksCacheControl`: as providers that let browsers keep their keys (max-age) serve it.
+        if (config.jwksCacheControl) headers['cache-control'] = config.jwksCacheControl;
         return json(config.jwksStatus, config.jwksBody ?? config.jwks);
       }
       if (pathname === '/authorize') {

@@ -42,6 +42,14 @@ const PAGE = `<!doctype html>
     }
     return p;
   };
+  // The limits the page's code asks AbortSignal.timeout for; one of 30 s (the package's for
+  // its .wasm) runs out after 300 ms instead, so that a test of it does not wait half a minute.
+  window.timeouts = [];
+  const timeout0 = AbortSignal.timeout;
+  AbortSignal.timeout = (ms) => {
+    timeouts.push(ms);
+    return timeout0.call(AbortSignal, ms === 30000 ? 300 : ms);
+  };
   window.compiles = [];
   for (const name of ['compile', 'compileStreaming']) {
     const f = WebAssembly[name];
@@ -79,6 +87,8 @@ const WASM_ANSWERS = {
   octetStream: (res, files) => send(res, 200, 'application/octet-stream', files.wasm),
   garbage: (res, files) => send(res, 200, 'application/wasm', files.text),
   drop: (res) => res.socket.destroy(),
+  // No answer at all: the connection stays open and silent.
+  hang: () => {},
   // The headers promise the whole module, then the connection closes part way through the body.
   cutWasm: (res, files) => cut(res, 'application/wasm', files.wasm),
   cutOctetStream: (res, files) => cut(res, 'application/octet-stream', files.wasm),
@@ -259,6 +269,21 @@ test('a fetch that rejects (connection closed): network_error, then createClient
   server.wasm = 'normal';
   assert.deepEqual(await createClient(), { ok: true, authenticated: false });
   assert.equal(server.wasmRequests(), 3, 'one more download, which worked');
+  assert.deepEqual((await pageState()).unhandled, []);
+});
+
+test('a .wasm that never arrives: network_error once its time limit (30 s) has passed, then createClient works once the file is served', async () => {
+  server.wasm = 'hang';
+  await openPage();
+  await server.waitForWasmRequests(1);
+  const [eager] = await settledWasmFetches(1);
+  assert.match(String(eager), /^rejected: /, 'the download at import was given up');
+  assertNetworkError(await createClient(), /^it did not arrive within 30 s$/);
+  assert.equal(server.wasmRequests(), 2, 'createClient tried the download again, which ran out of time too');
+  assert.deepEqual((await page.evaluate(() => window.timeouts)).slice(0, 2), [30000, 30000], 'each download asked for 30 s');
+  server.wasm = 'normal';
+  assert.deepEqual(await createClient(), { ok: true, authenticated: false });
+  assert.equal(server.wasmRequests(), 3);
   assert.deepEqual((await pageState()).unhandled, []);
 });
 

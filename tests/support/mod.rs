@@ -93,6 +93,8 @@ pub struct FakePorts {
     /// URLs that never answer: their fetch fails with a timeout.
     pub hanging: RefCell<Vec<String>>,
     pub fetched: RefCell<Vec<String>>,
+    /// The fetches that were to go past the browser's HTTP cache.
+    pub fresh_fetched: RefCell<Vec<String>>,
     /// Every fetch, window, lock, navigation and address-bar change, in order: "fetch URL",
     /// "window URL", "lock NAME", "open URL", "replace URL".
     pub events: RefCell<Vec<String>>,
@@ -169,6 +171,7 @@ impl FakePorts {
             documents: RefCell::default(),
             hanging: RefCell::default(),
             fetched: RefCell::default(),
+            fresh_fetched: RefCell::default(),
             events: RefCell::default(),
             window_answer: RefCell::default(),
             window_gate: Rc::new(Cell::new(true)),
@@ -283,7 +286,10 @@ impl Ports for FakePorts {
     fn tokens(&self) -> &dyn KeyValueStore {
         &self.tokens
     }
-    async fn fetch_text(&self, url: &str, timeout_ms: f64) -> Result<String, Failure> {
+    async fn fetch_text(&self, url: &str, timeout_ms: f64, fresh: bool) -> Result<String, Failure> {
+        if fresh {
+            self.fresh_fetched.borrow_mut().push(url.into());
+        }
         self.fetched.borrow_mut().push(url.into());
         self.events.borrow_mut().push(format!("fetch {url}"));
         self.fetch_timeouts.borrow_mut().push(timeout_ms);

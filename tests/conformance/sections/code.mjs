@@ -260,8 +260,8 @@ describe('The authorization code flow', { concurrency: CONCURRENCY }, () => {
         { error: 'invalid_grant', description: /^the code was already used$/ }],
       ['HTTP 500 with HTML', () => ({ status: 500, type: 'text/html', body: '<!doctype html><h1>Internal Server Error</h1>' }),
         { error: 'network_error' }],
-      ['HTTP 200, not JSON', () => ({ status: 200, type: 'text/html', body: '<!doctype html><p>hello' }),
-        { error: 'invalid_response' }],
+      ['HTTP 200, not JSON (no token endpoint answered: a proxy, say)', () => ({ status: 200, type: 'text/html', body: '<!doctype html><p>hello' }),
+        { error: 'network_error' }],
       ['HTTP 200, a JSON array', () => ({ body: '[]' }), { error: 'invalid_response' }],
       ['duplicate keys', (tx) => {
         const { body } = tokenAnswer(s, tx);

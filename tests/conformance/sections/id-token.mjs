@@ -347,6 +347,15 @@ describe('The ID token', { concurrency: CONCURRENCY }, () => {
     assert.equal(s.provider.count('/jwks'), 2, 'the new set is cached');
   }));
 
+  test('keys: key rotation without reload works where the provider lets browsers cache its JWKS (Cache-Control: max-age=3600): the refetch goes past the HTTP cache', () => withSession(async (s) => {
+    s.provider.config.jwksCacheControl = 'max-age=3600';
+    await s.establish();
+    assert.equal(s.provider.count('/jwks'), 1);
+    s.provider.config.jwks = { keys: [jwk('rsa-b')] };
+    await s.loginOk({ mint: { signWith: 'rsa-b' } });
+    assert.equal(s.provider.count('/jwks'), 2, 'the refetch reached the provider');
+  }));
+
   test('keys: discovery and JWKS are fetched once per issuer and cached', () => withSession(async (s) => {
     const other = await startProvider();
     try {

@@ -879,6 +879,30 @@ describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
     s.assertNoPageErrors(await s.snapshot());
   }));
 
+  test("tabs: a session that merely expires (and a silent attempt that finds no session at the provider) is no logout: the app's other tabs keep theirs", () => withSession(async (s) => {
+    // Two clients of one issuer and client id in one page talk on one BroadcastChannel, as two
+    // tabs do. The first's ID token ends in 2 minutes, the second's in 2 days.
+    await s.create();
+    await s.create({}, { name: 'second' });
+    const now = s.nowSecs();
+    await s.establish({ mint: { claims: { exp: now + 120 } } });
+    await s.establish({ name: 'second' });
+    await s.setClock({ skew: 10 * 60 * 1000 });
+    s.provider.config.authorize = (p) => errorResponse('login_required', p.get('state'));
+    const r = await s.eval(() => window.T.checkSession('main'));
+    assert.equal(r.ok, true, `checkSession: ${r.error}: ${r.error_description}`);
+    assert.equal(r.isAuthenticated, false, 'the first session is over');
+    // (A message on the channel arrives in a task of its own.)
+    await s.eval(() => new Promise((resolve) => setTimeout(resolve, 200)));
+    const second = await s.snapshot('second');
+    assert.equal(second.isAuthenticated, true, 'the other session was taken for logged out');
+    assert.equal(second.token, 'first-access-token');
+    // A logout is one: the other tab's session goes.
+    await s.eval(() => window.T.logout('main', { openUrl: false }));
+    await s.eval(() => new Promise((resolve) => setTimeout(resolve, 200)));
+    assert.equal((await s.snapshot('second')).isAuthenticated, false, 'the logout reached the other client');
+  }));
+
   test('logout: clears every token from memory before it navigates', () => withSession(async (s) => {
     await s.loginOk();
     const r = await s.eval(([o]) => window.T.logout('main', { openUrl: 'capture', logoutParams: { returnTo: `${o}/bye` } }), [s.pageOrigin]);
