@@ -53,6 +53,7 @@ async function callFromElsewhere(stack, token, proof) {
 
 // A second client in the app's page, made as the sample makes its own (same /config.json):
 // what a script in the page could do. `call` is what it does: 'token' (getAccessToken),
+// 'detailed' (the same with detailedResponse),
 // 'refresh' (the same with cacheMode 'off'), or 'own-request' (a GET of the API the app builds
 // itself with generateDpopProof, retried once with the API's nonce if it asks for one).
 function withClientInPage(page, call, api) {
@@ -68,6 +69,7 @@ function withClientInPage(page, call, api) {
       cacheLocation: config.cacheLocation,
     });
     if (call === 'token') return client.getAccessToken();
+    if (call === 'detailed') return client.getAccessToken({ detailedResponse: true });
     if (call === 'refresh') return client.getAccessToken({ cacheMode: 'off' });
     const token = await client.getAccessToken();
     const get = async (nonce) => fetch(api, {
@@ -171,6 +173,10 @@ defineE2E('DPoP in the browser (plain sample)', {
     const call = await callBoundApi(page, stack);
     const stolen = await withClientInPage(page, 'token');
     assert.equal(stolen, call.token, "getAccessToken() in the page gives the app's token");
+    const detailed = await withClientInPage(page, 'detailed');
+    assert.equal(detailed.access_token, stolen);
+    assert.equal(detailed.token_type, 'DPoP', 'detailedResponse names the token type the API wants');
+    assert.ok(detailed.expires_in > 0 && detailed.expires_in <= 3600, String(detailed.expires_in));
 
     const url = `${stack.apiUrl}/api/private`;
     const thief = await dpopKey();

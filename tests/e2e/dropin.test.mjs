@@ -185,7 +185,24 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
       };
       let federatedUrl;
       const client = await m.createAuth0Client({ ...base, useCookiesForTransactions: true, cookieDomain: 'localhost', useFormData: true });
+      // Every method of a Client but subscribe, on the Auth0Client.
+      const clientMethods = Object.keys(await m.createClient(base)).filter((k) => k !== 'subscribe').sort();
+      const missing = clientMethods.filter((k) => typeof m.Auth0Client.prototype[k] !== 'function');
+      // A popup opened for a client that could not be made is closed again.
+      let popup;
+      const open0 = window.open;
+      window.open = (...args) => (popup = open0.apply(window, args));
+      const popupOfBadClient = await outcome(() => new m.Auth0Client({ ...base, bogusOption: 1 }).loginWithPopup());
+      window.open = open0;
       return {
+        clientMethods,
+        missing,
+        popupOfBadClient,
+        popupOpened: !!popup,
+        popupClosed: !!popup?.closed,
+        // Whatever string the app passes: an AuthError, from the core.
+        notAUrl: await outcome(() => client.handleRedirectCallback('/?code=abc&state=xyz')),
+        garbage: await outcome(() => client.handleRedirectCallback('garbage')),
         // The constructor returns at once; a bad option rejects the calls.
         misspelt: await outcome(() => new m.Auth0Client({ ...base, cachelocation: 'localstorage' }).getUser()),
         badTimeout: await outcome(() => client.getTokenSilently({ timeoutInSeconds: 0 })),
@@ -196,6 +213,15 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
         federatedUrl,
       };
     }, providerOrigin);
+    assert.ok(r.clientMethods.includes('generateDpopProof') && r.clientMethods.length >= 13, r.clientMethods.join(', '));
+    assert.deepEqual(r.missing, [], 'Auth0Client lacks methods of Client');
+    assert.equal(r.popupOfBadClient.error, 'invalid_configuration');
+    assert.equal(r.popupOpened, true, 'the popup was opened (with the click)');
+    assert.equal(r.popupClosed, true, 'the popup of a client that could not be made is closed');
+    for (const call of [r.notAUrl, r.garbage]) {
+      assert.ok(call.classes?.includes('AuthError'), JSON.stringify(call));
+      assert.equal(call.error, 'invalid_state', JSON.stringify(call));
+    }
     assert.deepEqual(r.misspelt.classes, ['AuthError', 'GenericError', 'InvalidConfigurationError']);
     assert.equal(r.misspelt.name, 'InvalidConfigurationError');
     assert.match(r.misspelt.description, /unknown option 'cachelocation'/);
