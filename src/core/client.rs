@@ -1064,35 +1064,19 @@ impl<P: Ports> Client<P> {
             )
             .no_drop()
             .await?;
-        let outcome = self
-            .take_refreshed(&answer, &md, refresh_token, audience, scope, logouts)
-            .no_drop()
-            .await;
-        if outcome.is_err()
-            && (200..300).contains(&answer.status)
-            && self.still_logged_in(logouts).is_ok()
-        {
-            // The answer's failure is what the caller needs to hear, not a storage one.
-            let _ = self.cache.borrow_mut().drop_refresh_token(
-                self.ports.tokens(),
-                refresh_token,
-                &self.clock(),
-            );
-        }
-        outcome
-    }
-
-    /// Reads a refresh's answer, checks its ID token and stores its tokens.
-    async fn take_refreshed(
-        &self,
-        answer: &HttpResponse,
-        md: &ProviderMetadata,
-        refresh_token: &str,
-        audience: Option<String>,
-        scope: String,
-        logouts: u32,
-    ) -> Result<Option<String>> {
-        let set = self.read_token_answer(answer)?;
+        // From here on, every failure goes through `refused`.
+        let refused = |e: AuthError| {
+            if (200..300).contains(&answer.status) && self.still_logged_in(logouts).is_ok() {
+                // The answer's failure is what the caller needs to hear, not a storage one.
+                let _ = self.cache.borrow_mut().drop_refresh_token(
+                    self.ports.tokens(),
+                    refresh_token,
+                    &self.clock(),
+                );
+            }
+            e
+        };
+        let set = self.read_token_answer(&answer).map_err(refused)?;
         let id_token = match &set.id_token {
             Some(raw) => {
                 let entry = self
@@ -1104,13 +1088,15 @@ impl<P: Ports> Client<P> {
                             at_hash: Some((&set.access_token, false)),
                             c_hash: None,
                         },
-                        md,
+                        &md,
                     )
                     .no_drop()
-                    .await?;
+                    .await
+                    .map_err(refused)?;
                 let held = self.cache.borrow().session().id_token.clone();
                 if let Some(held) = held {
-                    same_subject(&held.claims, &entry.claims, &["iss", "sub", "aud"])?;
+                    same_subject(&held.claims, &entry.claims, &["iss", "sub", "aud"])
+                        .map_err(refused)?;
                 }
                 Some(entry)
             }
@@ -1125,6 +1111,7 @@ impl<P: Ports> Client<P> {
             refresh_token: set.refresh_token.or_else(|| Some(refresh_token.to_owned())),
         };
         self.store(tokens, audience, scope, logouts)
+            .map_err(refused)
     }
 
     /// Runs an authorization request in a frame or the popup and handles its answer like a
