@@ -1040,6 +1040,34 @@ fn id_token_without_kid_uses_the_one_usable_key_among_others() {
 }
 
 #[test]
+fn a_key_whose_use_or_alg_is_not_a_string_is_not_used() {
+    for (member, value) in [
+        ("use", json!(["enc"])),
+        ("use", json!(null)),
+        ("alg", json!(5)),
+        ("alg", json!(["RS256"])),
+    ] {
+        let ports = FakePorts::new();
+        let mut key = public_jwk("rsa1", Some("k1"));
+        key[member] = value.clone();
+        ports.serve(
+            &format!("{ISSUER}/jwks"),
+            &json!({ "keys": [key] }).to_string(),
+        );
+        let client = client_with(options(), ports);
+        let (state, nonce) = start_login(&client, None, None);
+        let token = sign(
+            "rsa1",
+            JwsAlg::RS256,
+            Some("k1"),
+            &with_claims(&nonce, |_| {}),
+        );
+        let e = token_err(&client, &state, token);
+        assert_eq!(e.code(), "invalid_id_token", "{member}: {value}");
+    }
+}
+
+#[test]
 fn id_token_rsa_keys_under_2048_bits_are_not_used() {
     let ports = FakePorts::new();
     ports.serve(

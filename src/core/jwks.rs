@@ -54,9 +54,14 @@ impl Jwk {
 
     /// Whether this key may verify a signature made with `alg`: right type and curve, not
     /// marked for encryption, `key_ops` allowing verify, its own `alg` (if any) the same, and an
-    /// RSA modulus of at least 2048 bits.
+    /// RSA modulus of at least 2048 bits. A `use` or `alg` that is not a string (malformed)
+    /// rules the key out, as another value would.
     pub fn usable_for(&self, alg: JwsAlg) -> bool {
-        if self.text("use").is_some_and(|u| u != "sig") {
+        if self
+            .members
+            .get("use")
+            .is_some_and(|u| u.as_str() != Some("sig"))
+        {
             return false;
         }
         if let Some(ops) = self.members.get("key_ops") {
@@ -67,7 +72,8 @@ impl Jwk {
                 return false;
             }
         }
-        if let Some(key_alg) = self.text("alg") {
+        if let Some(key_alg) = self.members.get("alg") {
+            let key_alg = key_alg.as_str().unwrap_or_default();
             let same = key_alg == alg.name()
                 || (matches!(alg, JwsAlg::EdDSA | JwsAlg::Ed25519)
                     && matches!(key_alg, "EdDSA" | "Ed25519"));
