@@ -32,7 +32,8 @@ function compile() {
     })
     .catch((e) => {
       compiling = undefined;
-      if (e?.name === 'TimeoutError') e = new TypeError(`it did not arrive within ${WASM_TIMEOUT_MS / 1000} s`);
+      // (Browsers before the abort reason came with fetch's rejection say AbortError.)
+      if (e?.name === 'TimeoutError' || e?.name === 'AbortError') e = new TypeError(`it did not arrive within ${WASM_TIMEOUT_MS / 1000} s`);
       throw e instanceof TypeError ? new GenericError('network_error', `the spa-login WebAssembly module could not be downloaded: ${e.message}`) : unavailable(e);
     });
   return compiling;

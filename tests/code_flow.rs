@@ -604,9 +604,19 @@ fn a_refresh_answer_refused_after_rotation_spends_the_old_token_and_a_failed_req
     });
     let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
     assert_eq!(e.code(), "network_error");
+    // Nor does a success status with a page that is no token response (a captive portal's).
+    client.ports.answer_posts(|_, _, _| {
+        Ok(HttpResponse {
+            status: 200,
+            body: "<html>sign in to the hotel wifi</html>".into(),
+            dpop_nonce: None,
+        })
+    });
+    let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
+    assert_eq!(e.code(), "network_error");
     Provider::install(&client);
     block_on(client.get_access_token(None, CacheMode::On, None)).unwrap();
-    assert_eq!(refresh_tokens_sent(&client), ["rt-1", "rt-1"]);
+    assert_eq!(refresh_tokens_sent(&client), ["rt-1", "rt-1", "rt-1"]);
 }
 
 #[test]
@@ -870,6 +880,20 @@ fn check_session_renews_under_the_renewal_lock_so_a_refresh_token_is_sent_once()
         client.is_authenticated(),
         "checkSession found the renewed session"
     );
+
+    // A logout (here, another tab's) while checkSession waits for the lock: it settles
+    // quietly, as "not logged in", and sends nothing.
+    let (client, provider) = refreshing_client(false);
+    log_in(&client, &provider);
+    later(&client, 3600.0 + 61.0);
+    client.ports.lock_gate.set(false);
+    let mut check = std::pin::pin!(client.check_session(&params));
+    assert!(poll_once(check.as_mut()).is_none());
+    client.sync_from_storage(true).unwrap();
+    client.ports.lock_gate.set(true);
+    poll_once(check.as_mut()).unwrap().unwrap();
+    assert!(!client.is_authenticated());
+    assert!(refresh_tokens_sent(&client).is_empty());
 }
 
 #[test]

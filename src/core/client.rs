@@ -1076,7 +1076,12 @@ impl<P: Ports> Client<P> {
             }
             e
         };
-        let set = self.read_token_answer(&answer).map_err(refused)?;
+        let set = match self.read_token_answer(&answer) {
+            Ok(set) => set,
+            // No token endpoint answered (a captive portal's page, say): nothing was spent.
+            Err(e) if e.code() == "network_error" => return Err(e),
+            Err(e) => return Err(refused(e)),
+        };
         let id_token = match &set.id_token {
             Some(raw) => {
                 let entry = self
@@ -1212,13 +1217,15 @@ impl<P: Ports> Client<P> {
         // settling quietly would show every user as logged out while hiding the one thing the
         // app's developer must fix. It comes at once, like a failed request, not after a wait.
         // Under the renewal lock, as getAccessToken renews: a refresh token is never sent by
-        // two calls or two tabs at once, and a renewal that ended meanwhile is found.
+        // two calls or two tabs at once, and a renewal that ended meanwhile is found. A logout
+        // while it waits (`login_required`) settles quietly too.
         let logouts = self.logouts.get();
-        self.take_turn(Some(params), logouts).no_drop().await?;
-        if self.is_authenticated() {
-            return Ok(());
-        }
-        match self.renew(Some(params), None, logouts).no_drop().await {
+        let outcome = match self.take_turn(Some(params), logouts).no_drop().await {
+            Ok(()) if self.is_authenticated() => return Ok(()),
+            Ok(()) => self.renew(Some(params), None, logouts).no_drop().await,
+            Err(e) => Err(e),
+        };
+        match outcome {
             Err(e) if means_logged_out(e.code()) => Ok(()),
             Err(e) if matches!(e.code(), "missing_refresh_token" | "invalid_grant") => Ok(()),
             other => other.map(|_| ()),

@@ -42,11 +42,11 @@ pub struct TokenSet {
 /// the `token_type` asked for (`Bearer`, or `DPoP` for a request with a proof: a Bearer token
 /// then means the provider did not bind it), `expires_in` a positive whole number where
 /// present, and the ID and refresh tokens as strings where present. An error body (RFC 6749
-/// 5.2) rejects with the provider's code. A body that is JSON, or begins as JSON, but is no
-/// acceptable success (an array, duplicate keys, a member of the wrong type, cut off) is a
-/// malformed token response; anything else, a failure status or a body that is no JSON at all
-/// (a proxy's HTML page, plain text, nothing), is a network failure: no token endpoint
-/// answered.
+/// 5.2) rejects with the provider's code. A success whose body begins as a JSON object or
+/// array but is no acceptable token response (an array, duplicate keys, a member of the wrong
+/// type, cut off) is a malformed token response; anything else, a failure status without an
+/// error body or a body that is no JSON object at all (a proxy's HTML page, plain text,
+/// nothing), is a network failure: no token endpoint answered.
 pub fn parse_response(response: &HttpResponse, token_type: &str) -> Result<TokenSet> {
     let ok = (200..300).contains(&response.status);
     let status = || {
