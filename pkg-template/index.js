@@ -187,6 +187,8 @@ function makeClient(id) {
   let channel;
   let quiet = false;
   const renewals = new Map();
+  // The popup login in progress, if any.
+  let popupLogin;
   // The text of the cached token the last read returned, and the slot it came from.
   let lastSlot = -1;
   let lastToken;
@@ -362,9 +364,12 @@ function makeClient(id) {
     },
 
     loginWithPopup(options, config) {
+      // One at a time: a second call while one runs (a double click) joins it, rather than
+      // taking over its window and leaving the first to report the popup closed.
+      if (popupLogin) return popupLogin;
       // Opened now, while the click that asked for it still counts: browsers block later popups.
       const popup = openPopup(config?.popup ?? options?.popup);
-      return track(async () => {
+      popupLogin = track(async () => {
         if (!popup) throw new PopupOpenError('the browser blocked the login popup');
         try {
           const params = json(options?.authorizationParams, 'authorizationParams');
@@ -372,7 +377,10 @@ function makeClient(id) {
         } finally {
           if (!popup.closed) popup.close();
         }
+      }).finally(() => {
+        popupLogin = undefined;
       });
+      return popupLogin;
     },
 
     /** loginWithPopup, then the access token it brought for those authorizationParams. */

@@ -109,6 +109,8 @@ window.addEventListener('message', (e) => {
   });
 });
 
+const watched = new Map();
+
 function client(name) {
   const c = clients.get(name);
   if (!c) throw new Error(`no client named ${name}`);
@@ -197,6 +199,16 @@ window.T = {
     return settle(client(name).getAccessToken(options));
   },
 
+  /** The AuthStates a client has reported to a subscriber since `watch` (errors as their code). */
+  watch(name) {
+    const states = [];
+    watched.set(name, states);
+    client(name).subscribe((st) => states.push({ isAuthenticated: st.isAuthenticated, isLoading: st.isLoading, error: st.error?.error }));
+  },
+  watched(name) {
+    return watched.get(name);
+  },
+
   async logout(name, options = {}) {
     const c = client(name);
     let url;
@@ -232,11 +244,18 @@ Object.assign(window.T, {
     const button = document.createElement('button');
     button.id = id;
     button.textContent = 'Log in (popup)';
+    button.results = [];
     button.addEventListener('click', () => {
       button.result = tracked(client(name).loginWithPopup(options));
+      button.results.push(button.result);
     });
     document.body.append(button);
     return true;
+  },
+
+  /** The outcomes of every loginWithPopup the button started, in order. */
+  async popupResults(id = 'popup-login') {
+    return Promise.all(document.getElementById(id).results);
   },
 
   /** The outcome of the loginWithPopup the button started. */

@@ -124,6 +124,19 @@ describe('Response types and flows', { concurrency: CONCURRENCY }, () => {
 });
 
 describe('Discovery and JWKS', { concurrency: CONCURRENCY }, () => {
+  test('subscribe: a bad argument to a call is rejected and is no news for the subscribers (AuthState.error is the failure of a call that changed the session)', () => withSession(async (s) => {
+    await s.create();
+    await s.establish();
+    await s.eval(() => window.T.watch('main'));
+    const r = await s.eval(() => window.T.getAccessToken('main', { cacheMode: 'bogus' }));
+    assert.equal(r.ok, false);
+    assert.equal(r.error, 'invalid_configuration');
+    const states = await s.eval(() => window.T.watched('main'));
+    assert.ok(states.length >= 1, 'subscribe reports the state at once');
+    assert.deepEqual(states.filter((st) => st.error), [], JSON.stringify(states));
+    assert.equal(states.at(-1).isAuthenticated, true);
+  }));
+
   test('discovery: an issuer that differs from the configured one is invalid_configuration', () => withSession(async (s) => {
     const origin = s.provider.origin;
     for (const stated of [`${origin}/`, 'https://other.example', origin.replace('127.0.0.1', 'localhost'), `${origin}/tenant`]) {

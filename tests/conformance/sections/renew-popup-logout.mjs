@@ -286,6 +286,24 @@ describe('Silent renew, popup, logout', { concurrency: CONCURRENCY }, () => {
     s.assertNoPageErrors(after);
   }));
 
+  test('loginWithPopup: a double click runs one popup login, and both calls resolve with it', withPopups(async (s) => {
+    await s.create();
+    // The user signs in for 800 ms: the second click comes meanwhile.
+    s.provider.config.authorize = (p) => ({ signIn: s.mint(txOf(p), { accessToken: 'popup-token', claims: { sub: 'popup-user' } }).fragment, delayMs: 800 });
+    await s.eval(() => window.T.addPopupButton('main', {}, 'popup-login'));
+    const [popup] = await Promise.all([s.page.waitForEvent('popup', { timeout: WAIT_MS }), s.page.click('#popup-login', { noWaitAfter: true })]);
+    await s.page.click('#popup-login', { noWaitAfter: true });
+    const results = await s.eval(() => window.T.popupResults());
+    assert.equal(results.length, 2, 'two clicks, two calls');
+    for (const r of results) assert.equal(r.ok, true, `a call failed: ${r.error}: ${r.error_description}`);
+    await assertPopupClosed(popup);
+    assert.equal(authorizeRequests(s).length, 1, 'one authorization request');
+    const after = await s.snapshot();
+    assert.equal(after.token, 'popup-token');
+    assert.deepEqual(after.storage.session, {}, 'no transaction is left');
+    s.assertNoPageErrors(after);
+  }));
+
   test('loginWithPopup (fragment): a response landing on the redirect URI in the popup logs in; the popup is closed', withPopups(async (s) => {
     await s.create();
     let minted;
