@@ -1066,7 +1066,7 @@ impl<P: Ports> Client<P> {
             .await?;
         // From here on, every failure goes through `refused`.
         let refused = |e: AuthError| {
-            if (200..300).contains(&answer.status) && self.still_logged_in(logouts).is_ok() {
+            if answer.is_success() && self.still_logged_in(logouts).is_ok() {
                 // The answer's failure is what the caller needs to hear, not a storage one.
                 let _ = self.cache.borrow_mut().drop_refresh_token(
                     self.ports.tokens(),

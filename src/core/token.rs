@@ -29,6 +29,13 @@ pub struct HttpResponse {
     pub dpop_nonce: Option<String>,
 }
 
+impl HttpResponse {
+    /// A 2xx status: the server took the request.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
 /// A successful token response (RFC 6749 5.1), checked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TokenSet {
@@ -48,7 +55,7 @@ pub struct TokenSet {
 /// error body or a body that is no JSON object at all (a proxy's HTML page, plain text,
 /// nothing), is a network failure: no token endpoint answered.
 pub fn parse_response(response: &HttpResponse, token_type: &str) -> Result<TokenSet> {
-    let ok = (200..300).contains(&response.status);
+    let ok = response.is_success();
     let status = || {
         AuthError::network(msg(&[
             "the token endpoint answered HTTP status ",
