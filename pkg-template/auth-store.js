@@ -50,34 +50,57 @@ function settle(prev, next) {
  *
  * `options` are the client's, plus `skipRedirectCallback` (leave a response in the URL to the
  * app) and `onRedirectCallback(appState)` (called once after a successful callback).
+ *
+ * The state's `error` is that of a login, as auth0-react and auth0-vue keep it: of the start (a
+ * refused callback, a failed session restore, a client that could not be made), of
+ * `loginWithPopup` and `handleRedirectCallback`, and of a guard's redirect. A login clears it.
+ * A failed token request is its caller's to handle (it rejects): kept in the state, it would
+ * stay on every page and stop every guard.
  */
 export function createAuthStore({ onRedirectCallback, skipRedirectCallback, ...options }) {
   let state = LOADING;
   let client;
   let clientPromise;
   let starting = true;
+  // The client's last state, and the store's error (see above). `refused`: the error is a
+  // refused callback, after which no guard sends the user to the provider again (that could
+  // loop through it).
   let latest = LOADING;
+  let error;
+  let refused = false;
+  // Whether the start handled a response in the URL (and no guard has been told yet).
+  let handled = false;
   const listeners = new Set();
 
-  const set = (next) => {
-    const settled = settle(state, next);
+  const publish = () => {
+    const settled = settle(state, { ...latest, isLoading: starting || latest.isLoading, error });
     if (settled === state) return;
     state = settled;
     for (const listener of listeners) listener(state);
   };
 
+  const fail = (e, callback = false) => {
+    error = e;
+    refused = callback;
+    publish();
+  };
+
   const start = () => {
     if (clientPromise) return clientPromise;
+    starting = true;
+    publish();
     const href = window.location.href;
     const callback = !skipRedirectCallback && isRedirectCallback(href) ? startCallback(options, href) : undefined;
+    handled = !!callback;
     clientPromise = callback ? callback.client : createClient(options);
     clientPromise.then(
       async (c) => {
         client = c;
-        // The client's own state, shown as loading until the start is over.
         c.subscribe((s) => {
+          // A login (here or in another tab) ends what the error was about.
+          if (s.isAuthenticated && !latest.isAuthenticated) error = undefined;
           latest = s;
-          set(starting ? { ...s, isLoading: true } : s);
+          publish();
         });
         try {
           if (callback) {
@@ -86,22 +109,45 @@ export function createAuthStore({ onRedirectCallback, skipRedirectCallback, ...o
           } else {
             await c.checkSession();
           }
-        } catch {
-          // The client's state carries the error (a refused callback stays on screen; no silent
-          // login is tried behind it).
+        } catch (e) {
+          // A refused callback stays on screen, and no silent login is tried behind it.
+          error = e;
+          refused = !!callback;
         }
         starting = false;
-        set(latest);
+        publish();
       },
-      // A bad option: nothing to wait for.
-      (error) => set({ isAuthenticated: false, isLoading: false, error }),
+      (e) => {
+        // No client (no module: offline, say; or a bad option): the next call of a method
+        // tries again, with the response still in the URL.
+        client = clientPromise = undefined;
+        if (callback) callbacks.delete(href);
+        latest = { isAuthenticated: false, isLoading: false };
+        starting = false;
+        fail(e);
+      },
     );
     return clientPromise;
   };
 
   // A client method: at once when the client is there (loginWithPopup must open its window in
   // the click handler itself), else once it is.
-  const call = (name) => (...args) => (client ? client[name](...args) : (clientPromise ?? start()).then((c) => c[name](...args)));
+  const call = (name) => (...args) => (client ? client[name](...args) : start().then((c) => c[name](...args)));
+
+  // A login method: its failure is the state's error, its success clears it.
+  const login = (name, callback = false) => {
+    const method = call(name);
+    return (...args) => method(...args).then(
+      (result) => {
+        if (callback || name === 'loginWithPopup') fail(undefined);
+        return result;
+      },
+      (e) => {
+        fail(e, callback);
+        throw e;
+      },
+    );
+  };
 
   return {
     start,
@@ -121,9 +167,15 @@ export function createAuthStore({ onRedirectCallback, skipRedirectCallback, ...o
         });
       });
     },
+    // Whether the state's error is a refused callback.
+    refused: () => refused && state.error !== undefined,
+    // Whether the start handled a response in the URL; true once (the first navigation's).
+    takeCallback: () => handled && !(handled = false),
+    fail,
     methods: {
       loginWithRedirect: call('loginWithRedirect'),
-      loginWithPopup: call('loginWithPopup'),
+      loginWithPopup: login('loginWithPopup'),
+      handleRedirectCallback: login('handleRedirectCallback', true),
       logout: call('logout'),
       getAccessToken: call('getAccessToken'),
       fetchWithAuth: call('fetchWithAuth'),
@@ -135,11 +187,14 @@ export function createAuthStore({ onRedirectCallback, skipRedirectCallback, ...o
 
 // What a route guard does once the start is over: lets an authenticated user through (true);
 // sends anyone else to the provider's login with `returnTo` in appState, the way back, and
-// resolves false. Not when the state holds an error (a refused callback, say): sending the user
-// again could loop through the provider, so the guard stays put and the app shows the error.
+// resolves false. Not after a refused callback: sending the user again could loop through the
+// provider, so the guard stays put and the app shows the error. A redirect that could not
+// start (the provider unreachable, say) is the state's error, not a rejection nobody handles.
 export async function guard(store, returnTo, loginOptions) {
   const state = await store.loaded();
   if (state.isAuthenticated) return true;
-  if (!state.error) await store.methods.loginWithRedirect({ ...loginOptions, appState: { ...loginOptions?.appState, returnTo } });
+  if (!store.refused()) {
+    await store.methods.loginWithRedirect({ ...loginOptions, appState: { ...loginOptions?.appState, returnTo } }).catch((e) => store.fail(e));
+  }
   return false;
 }

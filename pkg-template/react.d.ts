@@ -2,20 +2,21 @@
 import type { ComponentType, ReactNode } from 'react';
 import type { AuthState, Client, ClientOptions, RedirectLoginOptions } from './index.js';
 
-export interface AuthProviderProps extends ClientOptions {
+export type AuthProviderProps = ClientOptions & {
   children?: ReactNode;
   /** After a successful callback, with the `appState` given to `loginWithRedirect`. Default: the address bar shows `appState.returnTo` (`history.replaceState`); with a router, navigate there instead. */
   onRedirectCallback?: (appState: any) => void;
-  /** Leave an authorization response in the URL to the app (a route of its own handles it). */
+  /** Leave an authorization response in the URL to the app, which handles it with `handleRedirectCallback()` (a route of its own, say). */
   skipRedirectCallback?: boolean;
-}
+};
 
 /** Creates the client once (its options are read at the first render); handles a callback in the URL once, even under StrictMode, else restores the session with `checkSession()`. */
 export function AuthProvider(props: AuthProviderProps): ReactNode;
 
 /** The state (loading until the start is over) and the client's methods, which wait for the client when called before it exists. */
-export interface Auth extends Required<Pick<AuthState, 'isAuthenticated' | 'isLoading'>>, Pick<Client, 'loginWithRedirect' | 'loginWithPopup' | 'logout' | 'getAccessToken' | 'fetchWithAuth' | 'checkSession' | 'getIdTokenClaims'> {
+export interface Auth extends Required<Pick<AuthState, 'isAuthenticated' | 'isLoading'>>, Pick<Client, 'loginWithRedirect' | 'loginWithPopup' | 'handleRedirectCallback' | 'logout' | 'getAccessToken' | 'fetchWithAuth' | 'checkSession' | 'getIdTokenClaims'> {
   user: AuthState['user'];
+  /** The last login's failure: a refused callback or failed session restore at the start, `loginWithPopup`, `handleRedirectCallback`, a guard's redirect. A login clears it. Failed token requests only reject. */
   error: AuthState['error'];
 }
 
@@ -31,5 +32,5 @@ export interface WithAuthenticationRequiredOptions {
   loginOptions?: RedirectLoginOptions;
 }
 
-/** `Component` for logged-in users; anyone else goes to the provider's login and comes back here. After a refused callback (`error` set) nobody is sent again: the app shows the error. */
+/** `Component` for logged-in users; anyone else goes to the provider's login and comes back here. After a refused callback nobody is sent again, and a redirect that could not start sets `error`: the app shows it. */
 export function withAuthenticationRequired<P extends object>(Component: ComponentType<P>, options?: WithAuthenticationRequiredOptions): ComponentType<P>;

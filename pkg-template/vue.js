@@ -2,7 +2,7 @@
 // (in the browser: a server render keeps the loading state), useAuth() returns the refs and
 // the client's methods, authGuard guards vue-router routes.
 import { inject, shallowRef } from 'vue';
-import { createAuthStore, guard } from './auth-store.js';
+import { createAuthStore, guard, isRedirectCallback } from './auth-store.js';
 
 const KEY = Symbol('spa-login');
 // The app that installed the plugin last: a global route guard has no app to inject from.
@@ -40,7 +40,7 @@ export function createAuth({ onRedirectCallback, ...options }) {
       store.subscribe((s) => {
         for (const name of Object.keys(refs)) refs[name].value = s[name];
       });
-      const auth = { ...refs, ...store.methods, store };
+      const auth = { ...refs, ...store.methods, store, app };
       app.provide(KEY, auth);
       app.config.globalProperties.$auth = auth;
       installed = auth;
@@ -53,7 +53,7 @@ export function createAuth({ onRedirectCallback, ...options }) {
 export function useAuth() {
   const auth = inject(KEY, undefined);
   if (!auth) throw new Error('spa-login/vue: useAuth() needs app.use(createAuth(options))');
-  const { store, ...rest } = auth;
+  const { store, app, ...rest } = auth;
   return rest;
 }
 
@@ -62,7 +62,20 @@ export function useAuth() {
  * route): waits until the session is known, then lets a logged-in user through, or sends the
  * user to the provider's login and back to this route (`appState.returnTo`) afterwards.
  */
-export function authGuard(to) {
+export async function authGuard(to) {
   if (!installed) throw new Error('spa-login/vue: authGuard needs app.use(createAuth(options))');
-  return guard(installed.store, to.fullPath);
+  // A server render knows no session (the plugin starts nothing there): it renders the route,
+  // and the browser's first navigation runs this guard for real.
+  if (typeof window === 'undefined') return true;
+  const { store, app } = installed;
+  if (!(await guard(store, to.fullPath))) return false;
+  // The guarded route is the callback's own address: the router's first navigation, which
+  // waited for this guard, would put the response the client took out back in the address bar
+  // when it ends. It ends where the address bar is now instead: the callback's address without
+  // the response, or wherever an onRedirectCallback of the app's put it. (Once: what the start
+  // handled is the first navigation's.)
+  const base = app.config.globalProperties.$router?.options.history.base;
+  if (typeof base !== 'string' || base.includes('#') || !isRedirectCallback(new URL(to.fullPath, window.location.origin).href) || !store.takeCallback()) return true;
+  const { href, pathname, search, hash } = window.location;
+  return pathname.startsWith(base) && !isRedirectCallback(href) ? `${pathname.slice(base.length) || '/'}${search}${hash}` : true;
 }

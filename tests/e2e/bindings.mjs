@@ -15,7 +15,8 @@ const FRAMEWORKS = ['react', 'vue'];
 export function defineBindingsSuite(browser) {
   defineE2E(`the framework bindings${browser === 'chromium' ? '' : ` (${browser})`}`, {
     browser,
-    stacks: Object.fromEntries(FRAMEWORKS.map((f) => [f, [`bindings-${f}`, { config: FLOWS['code-refresh'] }]])),
+    // '/private' is also a redirect URI: a guarded route can be the callback's address.
+    stacks: Object.fromEntries(FRAMEWORKS.map((f) => [f, [`bindings-${f}`, { config: FLOWS['code-refresh'], redirectPaths: ['/private'] }]])),
   }, (env, it) => {
     const codeExchanges = (stack) => stack.grants.filter((g) => g.grantType === 'authorization_code');
 
@@ -35,10 +36,20 @@ export function defineBindingsSuite(browser) {
       assert.equal(await testIdText(page, 'profile', /\S/), 'Alice Liddell');
     }
 
-    // The render counts once React or Vue has had the chance to render whatever is pending.
-    const settledCounts = (page) => page.evaluate(() => new Promise((resolve) => {
-      requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => resolve({ ...window.counts }))));
+    // Once React or Vue has had the chance to render whatever is pending.
+    const painted = (page) => page.evaluate(() => new Promise((resolve) => {
+      requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve)));
     }));
+    const settledCounts = async (page) => {
+      await painted(page);
+      return page.evaluate(() => ({ ...window.counts }));
+    };
+
+    // A navigation inside the app (its router's, or the React page's own).
+    const navigate = (page, framework, path) => page.evaluate(({ framework, path }) => {
+      if (framework === 'react') window.go(path);
+      else window.router.push(path);
+    }, { framework, path });
 
     it('react: StrictMode mounts the provider twice with a callback in the URL; the code is exchanged once and no error shows', async () => {
       const { page, stacks: { react: stack } } = env;
@@ -117,6 +128,75 @@ export function defineBindingsSuite(browser) {
         assert.equal(await testIdText(page, 'profile', /^/), '', 'no profile is shown');
         assert.deepEqual(navigations, [], 'this tab did not reload or navigate');
       });
+
+      it(`${framework}: a failed token request rejects and is not the state's error; a guard still sends the user to log in`, async () => {
+        const { page, stacks: { [framework]: stack } } = env;
+        await page.goto(`${stack.appUrl}/`, { timeout: WAIT_MS });
+        assert.equal(await settledStatus(page), 'Logged out');
+        const code = await page.evaluate(() => window.auth.getAccessToken().then(() => 'a token', (e) => e.error));
+        assert.match(code, /^(missing_refresh_token|login_required)$/, 'no session: no token');
+        await painted(page);
+        assert.equal(await testIdText(page, 'error', /^/), '', 'the state shows no error');
+        await navigate(page, framework, '/private');
+        await signIn(page, stack);
+        assert.equal(await testIdText(page, 'private', 'Private page'), 'Private page');
+        assert.equal(await settledStatus(page), 'Logged in');
+      });
+
+      it(`${framework}: skipRedirectCallback leaves the response to the app; the binding's handleRedirectCallback logs in, and its failure is the state's error`, async () => {
+        const { page, stacks: { [framework]: stack } } = env;
+        stack.setConfig({ skipRedirectCallback: true });
+        await page.goto(`${stack.appUrl}/`, { timeout: WAIT_MS });
+        assert.equal(await settledStatus(page), 'Logged out');
+        await byTestId(page, 'login').click();
+        await signIn(page, stack);
+        assert.equal(await settledStatus(page), 'Logged out', 'the binding left the response alone');
+        assert.match(page.url(), /[?&]code=/);
+        assert.equal(codeExchanges(stack).length, 0);
+        const appState = await page.evaluate(() => window.auth.handleRedirectCallback().then((r) => r.appState));
+        assert.deepEqual(appState, { returnTo: '/' });
+        assert.equal(await testIdText(page, 'status', 'Logged in'), 'Logged in');
+        assert.equal(await testIdText(page, 'profile', /\S/), 'Alice Liddell');
+        assert.equal(codeExchanges(stack).length, 1);
+        assertCleanAddressBar(page, stack);
+        // No response is left in the URL now: the app's second call fails, and says so.
+        const code = await page.evaluate(() => window.auth.handleRedirectCallback().then(() => 'handled', (e) => e.error));
+        assert.notEqual(code, 'handled');
+        assert.match(await testIdText(page, 'error', /\S/), new RegExp(`^${code}: `));
+        assert.equal(await settledStatus(page), 'Logged in', 'the session is kept');
+      });
     }
+
+    it('react: a guard whose login cannot start shows the error, with no unhandled rejection', async () => {
+      const { page, stacks: { react: stack } } = env;
+      const uncaught = [];
+      page.on('pageerror', (e) => uncaught.push(e.message));
+      const authorize = recordAuthorizeRequests(page, stack);
+      await page.goto(`${stack.appUrl}/private-bad`, { timeout: WAIT_MS });
+      assert.match(await testIdText(page, 'error', /\S/), /^invalid_configuration: /);
+      assert.equal(await testIdText(page, 'redirecting', 'Redirecting'), 'Redirecting');
+      await painted(page);
+      assert.deepEqual(uncaught, []);
+      assert.deepEqual(authorize.filter((u) => u.searchParams.get('prompt') !== 'none'), [], 'no login was started');
+      assert.equal(new URL(page.url()).pathname, '/private-bad');
+    });
+
+    it("vue: the callback at a guarded route, with an onRedirectCallback of the app's: the address bar ends without the response", async () => {
+      const { page, stacks: { vue: stack } } = env;
+      stack.setConfig({ redirectPath: '/private', customCallback: true });
+      await page.goto(`${stack.appUrl}/`, { timeout: WAIT_MS });
+      assert.equal(await settledStatus(page), 'Logged out');
+      await byTestId(page, 'login').click();
+      await signIn(page, stack);
+      assert.equal(await testIdText(page, 'private', 'Private page'), 'Private page');
+      assert.equal(await settledStatus(page), 'Logged in');
+      // The router's first navigation is over (the guarded route rendered), and the address bar
+      // is what it left.
+      await page.evaluate(() => window.router.isReady());
+      await painted(page);
+      assert.equal(page.url(), `${stack.appUrl}/private`);
+      assert.deepEqual(await page.evaluate(() => window.appStates), [{ returnTo: '/' }], "the app's onRedirectCallback ran once");
+      assert.equal(codeExchanges(stack).length, 1);
+    });
   });
 }

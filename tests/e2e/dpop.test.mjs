@@ -285,3 +285,19 @@ defineE2E('DPoP in the browser (plain sample)', {
     assert.equal(stack.grants[0].issued.tokenType, 'Bearer', 'the provider answered with a Bearer token');
   });
 });
+
+// The React and Vue samples pass useDpop from /config.json as the plain one does (`npm run demo`
+// with DEMO_FLOW=code-dpop shows each of them with DPoP-bound tokens).
+defineE2E('DPoP in the React and Vue samples', {
+  stacks: { react: ['react', { config: DPOP }], vue: ['vue', { config: DPOP }] },
+}, (env, it) => {
+  for (const framework of ['react', 'vue']) {
+    it(`${framework}: log in and call the API with a DPoP-bound token`, async () => {
+      const { page, stacks: { [framework]: stack } } = env;
+      const issued = await logIn(page, stack);
+      const call = await callBoundApi(page, stack);
+      assert.equal(call.token, issued.accessToken, 'the API got the token of the login');
+      assert.deepEqual(stack.apiCalls, [{ scheme: 'DPoP', status: 200, jkt: call.body.jkt }], 'one call, in the DPoP scheme');
+    });
+  }
+});

@@ -48,7 +48,8 @@ export function freePort() {
 // of `audiences`) and the app a `domain` client; `appHost` '127.0.0.1' puts the app on another
 // site than the provider (localhost); `provider` passes options to startProvider (token
 // lifetimes, say), `api` to startApi (dpop); `config` adds to the app's /config.json (with
-// useDpop, the provider has DPoP on unless `provider.dpop` says how). `stack.setConfig(overrides)`
+// useDpop, the provider has DPoP on unless `provider.dpop` says how); `redirectPaths` registers
+// more redirect URIs at the provider (paths of the app). `stack.setConfig(overrides)`
 // changes what the next page load reads, on top of that base; `stack.setHeaders(headers, { html })`
 // what the app server sends with every response from then on, and how it changes its HTML pages.
 //
@@ -59,13 +60,13 @@ export function startStack(app, options = {}) {
   return onFreePorts(3, (ports, closers) => startStackOn(ports, closers, app, options));
 }
 
-async function startStackOn([providerPort, apiPort, appPort], closers, app, { auth0 = false, audiences = [], appHost = 'localhost', provider: providerOptions = {}, api: apiOptions = {}, config = {} } = {}) {
+async function startStackOn([providerPort, apiPort, appPort], closers, app, { auth0 = false, audiences = [], appHost = 'localhost', provider: providerOptions = {}, api: apiOptions = {}, config = {}, redirectPaths = [] } = {}) {
   const appUrl = `http://${appHost}:${appPort}`;
   const provider = await startProvider({
     port: providerPort,
     // The samples' own (`location.origin + '/'`), and the default of a client given none
     // (`window.location.origin`, exactly): registered as users register what they send.
-    redirectUris: [`${appUrl}/`, appUrl],
+    redirectUris: [`${appUrl}/`, appUrl, ...redirectPaths.map((path) => `${appUrl}${path}`)],
     postLogoutRedirectUris: [`${appUrl}/`],
     auth0,
     audiences,

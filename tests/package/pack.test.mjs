@@ -62,7 +62,7 @@ test('the packed bindings import and render on the server (no window)', async ()
   const dir = fileURLToPath(new URL('./ssr/', import.meta.url));
   // The frameworks, pinned by ssr/package-lock.json; installed once (npm prunes the unpacked
   // package below, so it is unpacked after).
-  if (!existsSync(join(dir, 'node_modules/react-dom/package.json')) || !existsSync(join(dir, 'node_modules/vue/package.json'))) {
+  if (['react-dom', 'vue', 'vue-router'].some((name) => !existsSync(join(dir, `node_modules/${name}/package.json`)))) {
     execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'ignore' });
   }
   const tmp = mkdtempSync(join(tmpdir(), 'spa-login-pack-'));
@@ -92,13 +92,19 @@ test('the packed bindings import and render on the server (no window)', async ()
       createElement(Status), createElement(Guarded)));
     const { createSSRApp, h } = await import('vue');
     const { renderToString: renderVue } = await import('vue/server-renderer');
-    const app = createSSRApp({ setup() { const a = vue.useAuth(); return () => h('b', a.isLoading.value ? 'Loading' : 'Done'); } });
-    app.use(vue.createAuth({ issuer: 'https://op.example', clientId: 'c' }));
+    const { RouterView, createMemoryHistory, createRouter } = await import('vue-router');
+    // A guarded route rendered on the server: the guard lets it render (no session is known
+    // there), rather than waiting for a start that only the browser makes.
+    const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/orders', component: { render: () => h('i', 'Orders') }, beforeEnter: vue.authGuard }] });
+    const app = createSSRApp({ setup() { const a = vue.useAuth(); return () => [h('b', a.isLoading.value ? 'Loading' : 'Done'), h(RouterView)]; } });
+    app.use(router).use(vue.createAuth({ issuer: 'https://op.example', clientId: 'c' }));
+    await router.push('/orders');
+    await router.isReady();
     console.log(JSON.stringify({ react: html, vue: await renderVue(app), exports: [Object.keys(react).sort(), Object.keys(vue).sort()] }));
   `;
   const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' }));
   assert.equal(out.react, '<b>Loading</b>Redirecting');
-  assert.equal(out.vue, '<b>Loading</b>');
+  assert.equal(out.vue, '<!--[--><b>Loading</b><i>Orders</i><!--]-->');
   assert.deepEqual(out.exports, [['AuthProvider', 'useAuth', 'withAuthenticationRequired'], ['authGuard', 'createAuth', 'useAuth']]);
 });
 

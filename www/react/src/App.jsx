@@ -9,6 +9,11 @@ const settings = fetch('/config.json').then((res) => res.json());
 // also: none is held (after a reload with the memory cache), or the provider refused it.
 const NEEDS_INTERACTION = new Set(['login_required', 'consent_required', 'interaction_required', 'missing_refresh_token', 'invalid_grant']);
 
+// The sample API's word on the token it was sent (its answer's `bound` and `jkt`).
+function binding({ bound, jkt }) {
+  return bound === undefined ? '' : bound ? `DPoP-bound to key ${jkt}` : 'Bearer (not bound)';
+}
+
 // An AuthError carries a stable code and a description.
 function describe(e) {
   if (!e) return '';
@@ -52,6 +57,8 @@ function Sample() {
         response_type: config.responseType,
       }}
       useRefreshTokens={config.useRefreshTokens}
+      // Tokens bound to a key this browser holds (the provider must support DPoP).
+      useDpop={config.useDpop}
       cacheLocation={config.cacheLocation}
       leeway={config.leeway}
       authorizeTimeoutInSeconds={config.authorizeTimeoutInSeconds}
@@ -70,6 +77,8 @@ function Sample() {
 function Controls({ config, appState }) {
   const auth = useAuth();
   const [apiResult, setApiResult] = useState('');
+  // What the API said of the token: DPoP-bound to this browser's key (useDpop), or Bearer.
+  const [apiBinding, setApiBinding] = useState('');
   // The last button's failure; until a button fails, the client's own (a refused callback).
   const [error, setError] = useState();
 
@@ -110,7 +119,9 @@ function Controls({ config, appState }) {
     const url = `${config.apiUrl}/api/private`;
     const res = withToken ? await fetchWithToken(url, authorizationParams) : await fetch(url);
     if (res === undefined) return;
-    setApiResult(`${res.status} ${await res.text()}`);
+    const text = await res.text();
+    setApiResult(`${res.status} ${text}`);
+    setApiBinding(binding(res.ok ? JSON.parse(text) : {}));
   }
 
   const status = auth.isLoading ? 'Loading' : auth.isAuthenticated ? 'Logged in' : 'Logged out';
@@ -131,6 +142,7 @@ function Controls({ config, appState }) {
       <pre data-testid="profile">{auth.isAuthenticated && auth.user ? JSON.stringify(auth.user, null, 2) : ''}</pre>
       <h2>API result</h2>
       <pre data-testid="api-result">{apiResult}</pre>
+      <p>Token: <b data-testid="api-binding">{apiBinding}</b></p>
       <h2>appState from the last login</h2>
       <pre data-testid="app-state">{appState === undefined ? '' : JSON.stringify(appState, null, 2)}</pre>
     </>

@@ -27,6 +27,8 @@ fetch('/config.json')
           response_type: config.responseType,
         },
         useRefreshTokens: config.useRefreshTokens,
+        // Tokens bound to a key this browser holds (the provider must support DPoP).
+        useDpop: config.useDpop,
         cacheLocation: config.cacheLocation,
         leeway: config.leeway,
         authorizeTimeoutInSeconds: config.authorizeTimeoutInSeconds,

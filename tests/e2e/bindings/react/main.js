@@ -1,6 +1,8 @@
 // A page for the spa-login/react browser tests, under StrictMode in React's development build.
 // It counts what the tests need to see: renders of each component that reads useAuth(), and
-// effect runs (StrictMode's double mount really happened). `/private` is guarded.
+// effect runs (StrictMode's double mount really happened). `/private` is guarded, and so is
+// `/private-bad`, whose login options the client refuses. `window.go(path)` navigates in the
+// page (as a router would); /config.json's `skipRedirectCallback` is the provider's.
 import { StrictMode, createElement as h, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { AuthProvider, useAuth, withAuthenticationRequired } from 'spa-login/react';
@@ -35,11 +37,19 @@ function Buttons() {
 const Private = withAuthenticationRequired(() => h('p', { 'data-testid': 'private' }, 'Private page'), {
   onRedirecting: () => h('p', { 'data-testid': 'redirecting' }, 'Redirecting'),
 });
+const PrivateBad = withAuthenticationRequired(() => h('p', { 'data-testid': 'private' }, 'Private page'), {
+  onRedirecting: () => h('p', { 'data-testid': 'redirecting' }, 'Redirecting'),
+  loginOptions: { authorizationParams: { response_type: 'not a flow' } },
+});
 
 function App({ config }) {
   const [path, setPath] = useState(window.location.pathname);
   useEffect(() => {
     counts.providerEffects++;
+    window.go = (to) => {
+      window.history.pushState(null, '', to);
+      setPath(window.location.pathname);
+    };
   }, []);
   return h(AuthProvider, {
     ...config,
@@ -48,7 +58,7 @@ function App({ config }) {
       window.history.replaceState(null, '', appState?.returnTo ?? '/');
       setPath(window.location.pathname);
     },
-  }, h(Status), h(Profile), h(Buttons), path === '/private' ? h(Private) : null);
+  }, h(Status), h(Profile), h(Buttons), path === '/private' ? h(Private) : path === '/private-bad' ? h(PrivateBad) : null);
 }
 
 const config = await (await fetch('/config.json')).json();
@@ -58,5 +68,6 @@ createRoot(document.getElementById('root')).render(h(StrictMode, null, h(App, {
     clientId: config.clientId,
     authorizationParams: { redirect_uri: `${window.location.origin}/`, response_type: config.responseType },
     useRefreshTokens: config.useRefreshTokens,
+    skipRedirectCallback: config.skipRedirectCallback,
   },
 })));

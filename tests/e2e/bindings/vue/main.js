@@ -1,5 +1,9 @@
 // A page for the spa-login/vue browser tests: vue-router with `/private` behind authGuard, and
-// render counts of each component that reads useAuth().
+// render counts of each component that reads useAuth(). /config.json may add `redirectPath` (the
+// redirect URI's path: '/private' makes the guarded route the callback's address),
+// `customCallback` (an onRedirectCallback of the page's that leaves the router alone; the
+// appStates it gets are in window.appStates) and `skipRedirectCallback`. `window.router` is the
+// router.
 import { createApp, h } from 'vue';
 import { RouterView, createRouter, createWebHistory } from 'vue-router';
 import { authGuard, createAuth, useAuth } from 'spa-login/vue';
@@ -48,13 +52,17 @@ const router = createRouter({
   ],
 });
 
+window.router = router;
+window.appStates = [];
 const config = await (await fetch('/config.json')).json();
 createApp({ render: () => [h(Status), h(Profile), h(Buttons), h(RouterView)] })
   .use(router)
   .use(createAuth({
     issuer: config.issuer,
     clientId: config.clientId,
-    authorizationParams: { redirect_uri: `${window.location.origin}/`, response_type: config.responseType },
+    authorizationParams: { redirect_uri: `${window.location.origin}${config.redirectPath ?? '/'}`, response_type: config.responseType },
     useRefreshTokens: config.useRefreshTokens,
+    skipRedirectCallback: config.skipRedirectCallback,
+    ...(config.customCallback ? { onRedirectCallback: (appState) => window.appStates.push(appState) } : {}),
   }))
   .mount('#app');
