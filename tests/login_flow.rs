@@ -1570,6 +1570,44 @@ fn jwks_refetch_for_an_unknown_kid_is_at_once_then_rate_limited_on_the_real_cloc
 }
 
 #[test]
+fn a_failed_jwks_refetch_starts_the_rate_limit_too_and_keeps_the_held_keys() {
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    let jwks_url = format!("{ISSUER}/jwks");
+    let login_with = |kid: &str| {
+        let (state, nonce) = start_login(&client, None, None);
+        let token = sign(
+            "rsa1",
+            JwsAlg::RS256,
+            Some(kid),
+            &with_claims(&nonce, |_| {}),
+        );
+        block_on(client.handle_callback(&Response::with_id_token(&state, token).url()))
+    };
+    // The provider's key set is down: the refetch for an unknown kid fails...
+    let served = client
+        .ports
+        .documents
+        .borrow_mut()
+        .remove(&jwks_url)
+        .unwrap();
+    assert_eq!(login_with("k9").unwrap_err().code(), "network_error");
+    assert_eq!(client.ports.fetch_count(&jwks_url), 2);
+    // ...and the next unknown kid within the interval asks nothing (not one request per token
+    // while the provider is down); a known one still verifies with the keys held.
+    client.ports.real_time_ms.set(4999.0);
+    assert_eq!(login_with("k8").unwrap_err().code(), "invalid_id_token");
+    login_with("k1").unwrap();
+    assert_eq!(client.ports.fetch_count(&jwks_url), 2);
+    // Past the interval, with the provider back: one refetch.
+    client.ports.serve(&jwks_url, &served);
+    client.ports.real_time_ms.set(5000.0);
+    assert_eq!(login_with("k7").unwrap_err().code(), "invalid_id_token");
+    assert_eq!(client.ports.fetch_count(&jwks_url), 3);
+}
+
+#[test]
 fn an_unknown_kid_on_a_page_with_no_keys_yet_fetches_them_then_once_more() {
     let client = client();
     let (state, nonce) = start_login(&client, None, None);

@@ -1310,6 +1310,19 @@ impl<P: Ports> Client<P> {
                 Some(_) => true,
                 None => false,
             };
+            let next_refetch = match unknown_kid {
+                true => self.ports.real_time_ms() + JWKS_REFETCH_INTERVAL_MS,
+                false => 0.0,
+            };
+            if let (true, Some((held, _))) = (unknown_kid, &cached) {
+                // The limit starts with the refetch, whatever its outcome: a provider that is
+                // down or answers garbage is not asked again for every token either.
+                store(
+                    &self.provider.jwks,
+                    &md.jwks_uri,
+                    (held.clone(), next_refetch),
+                );
+            }
             let text = self
                 .ports
                 // A refetch for an unknown kid goes past the browser's HTTP cache: a provider
@@ -1319,10 +1332,6 @@ impl<P: Ports> Client<P> {
                 .no_drop()
                 .await
                 .map_err(|e| fetch_error("the JWKS", &md.jwks_uri, e))?;
-            let next_refetch = match unknown_kid {
-                true => self.ports.real_time_ms() + JWKS_REFETCH_INTERVAL_MS,
-                false => 0.0,
-            };
             let set = self.keep_jwks(md, &text, next_refetch)?;
             if unknown_kid {
                 break set;
