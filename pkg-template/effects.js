@@ -492,22 +492,27 @@ async function request(url, init, timeoutMs) {
 const DB = 'spa-login';
 const STORE = 'dpop-keys';
 
-const done = (request) =>
+// No flow waits for IndexedDB forever: a browser whose IndexedDB never answers (it happens)
+// must not hold a login, or the renewal lock every tab waits for, with it.
+const IDB_TIMEOUT_MS = 10_000;
+
+const within = (promise) =>
   new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
+    const timer = setTimeout(() => reject(new Error(`IndexedDB did not answer within ${IDB_TIMEOUT_MS / 1000} s`)), IDB_TIMEOUT_MS);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
   });
 
 let opened;
 
 function database() {
   if (!opened) {
-    opened = (async () => {
+    opened = within(new Promise((resolve, reject) => {
       if (typeof indexedDB === 'undefined') throw new Error('this browser has no IndexedDB');
       const request = indexedDB.open(DB, 1);
       request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-      return done(request);
-    })();
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    }));
     // A database that failed to open is tried again by the next call.
     opened.catch(() => {
       opened = undefined;
@@ -516,8 +521,16 @@ function database() {
   return opened;
 }
 
+// What `f` asked of the store, once its transaction has committed: a write that succeeded can
+// still be lost when the transaction aborts at commit (a full disk, say), and a key pair that
+// was never kept must not get tokens bound to it.
 async function inStore(mode, f) {
-  return done(f((await database()).transaction(STORE, mode).objectStore(STORE)));
+  const tx = (await database()).transaction(STORE, mode);
+  const request = f(tx.objectStore(STORE));
+  return within(new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve(request.result);
+    tx.onabort = () => reject(tx.error ?? new Error('the IndexedDB transaction was aborted'));
+  }));
 }
 
 /** The key pair `name`, made on first use. Two tabs may make one at once: `add` keeps the one

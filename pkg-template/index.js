@@ -342,7 +342,14 @@ function makeClient(id) {
 
     /** A DPoP proof for a request the app makes itself (useDpop only). */
     generateDpopProof(options) {
-      return run(W.flow(id, /* proof */ 6, json(options ?? {}, 'generateDpopProof options')));
+      // The proof's htu is the URL the browser will send, as fetch writes it (scheme and host in
+      // lower case, the path percent-encoded, no default port), not the text the app wrote. A
+      // URL that does not parse goes on as given, for the core to say what is wrong with it.
+      let url = options?.url;
+      try {
+        url = new URL(url).href;
+      } catch {}
+      return run(W.flow(id, /* proof */ 6, json(typeof url === 'string' && url !== options.url ? { ...options, url } : options ?? {}, 'generateDpopProof options')));
     },
 
     /** Alias of getAccessToken, for apps coming from auth0-spa-js. */

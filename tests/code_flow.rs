@@ -620,6 +620,30 @@ fn a_refresh_answer_refused_after_rotation_spends_the_old_token_and_a_failed_req
 }
 
 #[test]
+fn a_spent_refresh_token_is_never_sent_again_when_storage_cannot_take_the_rotation() {
+    for location in ["memory", "localstorage"] {
+        let client = code_client(
+            json!({ "useRefreshTokens": true, "cacheLocation": location }),
+            json!({}),
+        );
+        let provider = Provider::install(&client);
+        log_in(&client, &provider);
+        later(&client, 600.0);
+        // The provider rotates rt-1 into rt-2, and storage refuses the session that holds it
+        // (full, or blocked since the login): the stored session still names rt-1.
+        client.ports.tokens.fail_writes.set(true);
+        let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
+        assert_eq!(e.code(), "storage_unavailable", "{location}");
+        client.ports.tokens.fail_writes.set(false);
+        // rt-1 is spent: the next renewal has no refresh token to send, rather than sending it
+        // again (which a provider that detects reuse punishes by revoking the grant).
+        let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
+        assert_eq!(e.code(), "missing_refresh_token", "{location}");
+        assert_eq!(refresh_tokens_sent(&client), ["rt-1"], "{location}");
+    }
+}
+
+#[test]
 fn invalid_grant_drops_the_refresh_token_and_then_it_is_missing_unless_the_frame_may_help() {
     let (client, provider) = refreshing_client(false);
     log_in(&client, &provider);

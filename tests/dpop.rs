@@ -253,6 +253,28 @@ fn logout_revokes_with_a_proof_then_forgets_the_key_before_leaving() {
 }
 
 #[test]
+fn a_login_that_completes_during_a_logout_keeps_the_key_its_tokens_are_bound_to() {
+    let (client, provider) = dpop_client();
+    log_in(&client, &provider);
+    // The logout waits for its revocation request...
+    client.ports.fetch_gate.set(false);
+    let mut logout = Box::pin(client.logout(None, false));
+    assert!(poll_once(logout.as_mut()).is_none());
+    client.ports.fetch_gate.set(true);
+    // ...while a login completes (a popup's, say), with tokens bound to the key held.
+    log_in(&client, &provider);
+    let login_key = header(proofs(&client).last().unwrap())["jwk"].clone();
+    block_on(logout).unwrap();
+    assert!(client.is_authenticated());
+    // Its refresh signs with that key: the provider would refuse another.
+    client.ports.now_ms.set(NOW_MS + 700_000.0);
+    block_on(client.get_access_token(None, CacheMode::On, None)).unwrap();
+    let refresh = proofs(&client).last().cloned().unwrap();
+    assert_eq!(verified(&refresh)["htu"], TOKEN_ENDPOINT);
+    assert_eq!(header(&refresh)["jwk"], login_key);
+}
+
+#[test]
 fn without_indexed_db_dpop_fails_clearly_and_an_earlier_session_stays() {
     let (client, provider) = dpop_client();
     log_in(&client, &provider);

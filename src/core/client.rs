@@ -264,6 +264,11 @@ pub struct Client<P: Ports> {
     logouts: Cell<u32>,
     /// DPoP: the latest nonce each server (by origin) gave.
     dpop_nonces: ByUrl<String>,
+    /// Refresh tokens this client has spent or seen refused: never sent again, also when
+    /// storage could not forget them (a full or blocked localStorage keeps the session as it
+    /// was, and the next sync reads it back), since a provider that detects reuse revokes the
+    /// whole grant.
+    spent: RefCell<Vec<String>>,
 }
 
 impl<P: Ports> Client<P> {
@@ -278,6 +283,7 @@ impl<P: Ports> Client<P> {
             cache,
             logouts: Cell::new(0),
             dpop_nonces: RefCell::default(),
+            spent: RefCell::default(),
         }
     }
 
@@ -990,6 +996,17 @@ impl<P: Ports> Client<P> {
         dpop::resource_wants_nonce(status, www_authenticate, dpop_nonce)
     }
 
+    /// Forgets a refresh token that is spent or refused: at once in this client's memory, then
+    /// in the session stored, which may fail.
+    fn drop_refresh_token(&self, refresh_token: &str) -> Result<()> {
+        self.spent.borrow_mut().push(refresh_token.to_owned());
+        self.cache.borrow_mut().drop_refresh_token(
+            self.ports.tokens(),
+            refresh_token,
+            &self.clock(),
+        )
+    }
+
     /// A renewal past the cache: with `useRefreshTokens`, the refresh token of that token
     /// first (one refused with `invalid_grant` is dropped); the hidden frame when there is
     /// none or it was refused and `useRefreshTokensFallback` allows it.
@@ -1005,7 +1022,8 @@ impl<P: Ports> Client<P> {
             let held = self
                 .cache
                 .borrow()
-                .refresh_token_for(audience.as_deref(), &scope);
+                .refresh_token_for(audience.as_deref(), &scope)
+                .filter(|t| !self.spent.borrow().contains(t));
             match held {
                 Some(refresh_token) => match self
                     .refresh(&refresh_token, audience, scope, logouts)
@@ -1015,11 +1033,7 @@ impl<P: Ports> Client<P> {
                     Err(e) if e.code() == "invalid_grant" => {
                         // After a logout the session is gone: nothing to drop, no frame.
                         self.still_logged_in(logouts)?;
-                        self.cache.borrow_mut().drop_refresh_token(
-                            self.ports.tokens(),
-                            &refresh_token,
-                            &self.clock(),
-                        )?;
+                        self.drop_refresh_token(&refresh_token)?;
                         if !self.config.use_refresh_tokens_fallback {
                             return Err(e);
                         }
@@ -1068,11 +1082,7 @@ impl<P: Ports> Client<P> {
         let refused = |e: AuthError| {
             if answer.is_success() && self.still_logged_in(logouts).is_ok() {
                 // The answer's failure is what the caller needs to hear, not a storage one.
-                let _ = self.cache.borrow_mut().drop_refresh_token(
-                    self.ports.tokens(),
-                    refresh_token,
-                    &self.clock(),
-                );
+                let _ = self.drop_refresh_token(refresh_token);
             }
             e
         };
@@ -1576,9 +1586,14 @@ impl<P: Ports> Client<P> {
     pub async fn logout(&self, logout_params: Option<&Json>, navigate: bool) -> Result<()> {
         let plan = self.forget(logout_params)?;
         let leave_for = self.end_session(&plan, navigate).no_drop().await;
-        if self.config.use_dpop {
+        let logged_in_again = {
+            let cache = self.cache.borrow();
+            cache.session().id_token.is_some() || !cache.session().access_tokens.is_empty()
+        };
+        if self.config.use_dpop && !logged_in_again {
             // After the revocation, which may carry a proof; before the page is left. The
-            // next login binds a new key.
+            // next login binds a new key. Not when a login completed while the revocation
+            // went on (a popup's, say): its tokens are bound to this key.
             self.ports
                 .dpop_forget(&self.dpop_key_name())
                 .no_drop()

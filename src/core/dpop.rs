@@ -115,11 +115,13 @@ fn asks_for_nonce(header: &str) -> bool {
     loop {
         let end = item_end(rest);
         let item = rest[..end].trim_matches(ows);
-        // `name=value` goes on with the challenge; anything else starts one: `Scheme [name=value]`.
-        let param = match (item.find('='), item.find(' ')) {
-            (Some(eq), space) if space.is_none_or(|s| eq < s) => item,
-            (_, space) => {
-                let (scheme, first) = item.split_at(space.unwrap_or(item.len()));
+        // `name=value` (with optional whitespace around `=`, RFC 9110 11.2) goes on with the
+        // challenge; anything else starts one: `Scheme [name=value]`.
+        let word = item.find([' ', '\t', '=']).unwrap_or(item.len());
+        let param = match item[word..].trim_start_matches(ows).starts_with('=') {
+            true => item,
+            false => {
+                let (scheme, first) = item.split_at(word);
                 in_dpop = scheme.eq_ignore_ascii_case("DPoP");
                 first.trim_start_matches(ows)
             }
@@ -184,6 +186,14 @@ mod tests {
         ));
         assert!(wants(r#"dpop algs="ES256", error=use_dpop_nonce"#));
         assert!(wants(r#"Bearer realm="x", DPoP error="use_dpop_nonce""#));
+        // Whitespace around `=` (RFC 9110 11.2's BWS), in the first parameter and in later ones.
+        assert!(wants(r#"DPoP algs="ES256", error = "use_dpop_nonce""#));
+        assert!(wants("DPoP error =\t\"use_dpop_nonce\""));
+        assert!(!wants(
+            r#"DPoP algs="ES256", Bearer error = "use_dpop_nonce""#
+        ));
+        // A challenge with a token68 (which may end in `=`) is no parameter.
+        assert!(wants(r#"Basic YWJj==, DPoP error = "use_dpop_nonce""#));
         assert!(wants(
             r#"DPoP error_description="a, \"b\"", error="use_dpop_nonce""#
         ));

@@ -54,8 +54,9 @@ async function callFromElsewhere(stack, token, proof) {
 // A second client in the app's page, made as the sample makes its own (same /config.json):
 // what a script in the page could do. `call` is what it does: 'token' (getAccessToken),
 // 'detailed' (the same with detailedResponse),
-// 'refresh' (the same with cacheMode 'off'), or 'own-request' (a GET of the API the app builds
-// itself with generateDpopProof, retried once with the API's nonce if it asks for one).
+// 'refresh' (the same with cacheMode 'off'), 'proof' (generateDpopProof for a GET of `api`, as
+// given), or 'own-request' (a GET of the API the app builds itself with generateDpopProof,
+// retried once with the API's nonce if it asks for one).
 function withClientInPage(page, call, api) {
   return page.evaluate(async ({ call, api }) => {
     const { createClient } = await import('spa-login');
@@ -71,6 +72,7 @@ function withClientInPage(page, call, api) {
     if (call === 'token') return client.getAccessToken();
     if (call === 'detailed') return client.getAccessToken({ detailedResponse: true });
     if (call === 'refresh') return client.getAccessToken({ cacheMode: 'off' });
+    if (call === 'proof') return client.generateDpopProof({ url: api, method: 'GET' });
     const token = await client.getAccessToken();
     const get = async (nonce) => fetch(api, {
       headers: { Authorization: `DPoP ${token}`, DPoP: await client.generateDpopProof({ url: api, method: 'GET', accessToken: token, nonce }) },
@@ -274,6 +276,25 @@ defineE2E('DPoP in the browser (plain sample)', {
       assert.deepEqual(own.statuses, expected.map(([status]) => status));
       assert.deepEqual(stack.apiCalls.map(({ status, error }) => [status, error ?? 'ok']), expected, 'as the API saw it');
     }
+    // A URL as an app may write it: htu is the URL the browser sends (WHATWG serialization:
+    // lower-case scheme and host, percent-encoded path, no default port), without query and
+    // fragment, or a server comparing it with the request refuses the proof.
+    const written = `${plain.apiUrl.replace('http://localhost', 'HTTP://LOCALHOST')}/api/café/{id}?q=ä#f`;
+    const sent = new URL(written);
+    assert.equal(decodeJwt(await withClientInPage(page, 'proof', written)).htu, `${sent.origin}${sent.pathname}`);
+    assert.equal(sent.pathname, '/api/caf%C3%A9/%7Bid%7D');
+  });
+
+  it('an IndexedDB that never answers: the callback fails with storage_unavailable after its deadline, and the code is never sent', async () => {
+    const { page, stacks: { dpop: stack } } = env;
+    // On the callback page only: IndexedDB takes the request to open and never answers.
+    await page.addInitScript(() => {
+      if (new URLSearchParams(window.location.search).has('code')) IDBFactory.prototype.open = () => ({});
+    });
+    await loginThroughProvider(page, stack);
+    assert.match(await testIdText(page, 'error', /\S/), /^storage_unavailable: .*IndexedDB did not answer within 10 s/);
+    assert.equal(await settledStatus(page), 'Logged out');
+    assert.deepEqual(stack.grants, [], 'no code exchange without a proof');
   });
 
   it('a provider without DPoP: its Bearer token is refused by the client (invalid_response)', async () => {
