@@ -28,6 +28,9 @@ function startCallback(options, href) {
   if (!started) {
     const client = createClient(options);
     started = { client, outcome: client.then((c) => c.handleRedirectCallback()) };
+    // Awaited by the start once the client exists; a client that could not be made is the
+    // start's failure, not a rejection of this too that nobody handles.
+    started.outcome.catch(() => {});
     callbacks.set(href, started);
   }
   return started;
@@ -68,8 +71,9 @@ export function createAuthStore({ onRedirectCallback, skipRedirectCallback, ...o
   let latest = LOADING;
   let error;
   let refused = false;
-  // Whether the start handled a response in the URL (and no guard has been told yet).
-  let handled = false;
+  // The address bar once the start had handled a response in it (the client took the response
+  // out), until a guard asks (see takeCallback).
+  let cleaned;
   const listeners = new Set();
 
   const publish = () => {
@@ -87,11 +91,13 @@ export function createAuthStore({ onRedirectCallback, skipRedirectCallback, ...o
 
   const start = () => {
     if (clientPromise) return clientPromise;
+    // A start tried again (its first had no client) says what it finds, not the first's error.
     starting = true;
+    error = undefined;
+    refused = false;
     publish();
     const href = window.location.href;
     const callback = !skipRedirectCallback && isRedirectCallback(href) ? startCallback(options, href) : undefined;
-    handled = !!callback;
     clientPromise = callback ? callback.client : createClient(options);
     clientPromise.then(
       async (c) => {
@@ -104,7 +110,9 @@ export function createAuthStore({ onRedirectCallback, skipRedirectCallback, ...o
         });
         try {
           if (callback) {
-            const { appState } = await callback.outcome;
+            const { appState } = await callback.outcome.finally(() => {
+              cleaned = window.location.href;
+            });
             onRedirectCallback?.(appState);
           } else {
             await c.checkSession();
@@ -169,8 +177,12 @@ export function createAuthStore({ onRedirectCallback, skipRedirectCallback, ...o
     },
     // Whether the state's error is a refused callback.
     refused: () => refused && state.error !== undefined,
-    // Whether the start handled a response in the URL; true once (the first navigation's).
-    takeCallback: () => handled && !(handled = false),
+    // The address bar as the start's callback left it, once: the first guard to ask gets it.
+    takeCallback() {
+      const href = cleaned;
+      cleaned = undefined;
+      return href;
+    },
     fail,
     methods: {
       loginWithRedirect: call('loginWithRedirect'),

@@ -24,5 +24,5 @@ export interface Auth extends Pick<Client, 'loginWithRedirect' | 'loginWithPopup
 /** In `setup()` of a component of an app that installed the plugin. */
 export function useAuth(): Auth;
 
-/** A vue-router guard (`beforeEnter: authGuard` or `router.beforeEach(authGuard)`): waits for the session to be known, lets a logged-in user through, sends anyone else to the provider's login with `appState.returnTo` = the route's `fullPath`. After a refused callback nobody is sent again. At the callback's own address it ends the navigation where the address bar is once the response is handled. On a server it lets the route render. */
-export function authGuard(to: { fullPath: string }): Promise<boolean | string>;
+/** A vue-router guard (`beforeEnter: authGuard` or `router.beforeEach(authGuard)`): waits for the session to be known, lets a logged-in user through, sends anyone else to the provider's login with `appState.returnTo` = the route's `fullPath`. After a refused callback nobody is sent again. At the callback's own address it leaves the address bar without the response. On a server it lets the route render. */
+export function authGuard(to: { fullPath: string }): Promise<boolean>;

@@ -69,13 +69,20 @@ export async function authGuard(to) {
   if (typeof window === 'undefined') return true;
   const { store, app } = installed;
   if (!(await guard(store, to.fullPath))) return false;
-  // The guarded route is the callback's own address: the router's first navigation, which
-  // waited for this guard, would put the response the client took out back in the address bar
-  // when it ends. It ends where the address bar is now instead: the callback's address without
-  // the response, or wherever an onRedirectCallback of the app's put it. (Once: what the start
-  // handled is the first navigation's.)
-  const base = app.config.globalProperties.$router?.options.history.base;
-  if (typeof base !== 'string' || base.includes('#') || !isRedirectCallback(new URL(to.fullPath, window.location.origin).href) || !store.takeCallback()) return true;
-  const { href, pathname, search, hash } = window.location;
-  return pathname.startsWith(base) && !isRedirectCallback(href) ? `${pathname.slice(base.length) || '/'}${search}${hash}` : true;
+  // The guarded route is the callback's own address: the router's first navigation waited for
+  // this guard, and when it ends it writes its address, response and all, back into the address
+  // bar the client had cleaned. If it is not superseded meanwhile (an onRedirectCallback that
+  // navigates, as the default one does), it is followed by one to the address the client left.
+  // (Asked once, by the first guard to run: what the start handled is the first navigation's.)
+  const router = app.config.globalProperties.$router;
+  const cleaned = store.takeCallback();
+  const base = router?.options.history.base;
+  if (cleaned && typeof base === 'string' && !base.includes('#') && isRedirectCallback(new URL(to.fullPath, cleaned).href)) {
+    const stop = router.afterEach((done, from, failure) => {
+      stop();
+      const { pathname, search, hash } = new URL(cleaned);
+      if (!failure && done.fullPath === to.fullPath && pathname.startsWith(base)) router.replace(`${pathname.slice(base.length) || '/'}${search}${hash}`);
+    });
+  }
+  return true;
 }

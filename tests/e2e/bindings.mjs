@@ -143,6 +143,26 @@ export function defineBindingsSuite(browser) {
         assert.equal(await settledStatus(page), 'Logged in');
       });
 
+      it(`${framework}: a start without the module (offline) shows network_error and nothing uncaught; the next call starts again, and what it finds replaces the error`, async () => {
+        const { page, stacks: { [framework]: stack } } = env;
+        const uncaught = [];
+        page.on('pageerror', (e) => uncaught.push(e.message));
+        let offline = true;
+        await page.route('**/*.wasm', (route) => (offline ? route.abort() : route.continue()));
+        // A response in the URL (one this browser never asked for: its state is unknown).
+        await page.goto(`${stack.appUrl}/?code=abc&state=def`, { timeout: WAIT_MS });
+        assert.match(await testIdText(page, 'error', /\S/), /^network_error: /);
+        assert.equal(await settledStatus(page), 'Logged out');
+        offline = false;
+        const code = await page.evaluate(() => window.auth.getAccessToken().then(() => 'a token', (e) => e.error));
+        assert.match(code, /^(missing_refresh_token|login_required)$/);
+        // The start ran again with the response still in the URL, and refused it.
+        assert.match(await testIdText(page, 'error', /^invalid_state: /), /^invalid_state: /);
+        assert.equal(await settledStatus(page), 'Logged out');
+        await painted(page);
+        assert.deepEqual(uncaught, []);
+      });
+
       it(`${framework}: skipRedirectCallback leaves the response to the app; the binding's handleRedirectCallback logs in, and its failure is the state's error`, async () => {
         const { page, stacks: { [framework]: stack } } = env;
         stack.setConfig({ skipRedirectCallback: true });
@@ -181,6 +201,19 @@ export function defineBindingsSuite(browser) {
       assert.equal(new URL(page.url()).pathname, '/private-bad');
     });
 
+    it('vue: router.beforeEach(authGuard), the callback route guarded too: the default onRedirectCallback goes back where the login started', async () => {
+      const { page, stacks: { vue: stack } } = env;
+      stack.setConfig({ guardAll: true });
+      await page.goto(`${stack.appUrl}/private?tab=2`, { timeout: WAIT_MS });
+      await signIn(page, stack);
+      assert.equal(await testIdText(page, 'private', 'Private page'), 'Private page');
+      assert.equal(await settledStatus(page), 'Logged in');
+      await page.evaluate(() => window.router.isReady());
+      await painted(page);
+      assert.equal(page.url(), `${stack.appUrl}/private?tab=2`);
+      assert.equal(codeExchanges(stack).length, 1);
+    });
+
     it("vue: the callback at a guarded route, with an onRedirectCallback of the app's: the address bar ends without the response", async () => {
       const { page, stacks: { vue: stack } } = env;
       stack.setConfig({ redirectPath: '/private', customCallback: true });
@@ -190,11 +223,12 @@ export function defineBindingsSuite(browser) {
       await signIn(page, stack);
       assert.equal(await testIdText(page, 'private', 'Private page'), 'Private page');
       assert.equal(await settledStatus(page), 'Logged in');
-      // The router's first navigation is over (the guarded route rendered), and the address bar
-      // is what it left.
-      await page.evaluate(() => window.router.isReady());
+      // The router's first navigation wrote its address back, response and all; the guard's
+      // navigation after it leaves the address the client cleaned.
+      await eventually(() => page.url(), (u) => u === `${stack.appUrl}/private`, { what: 'the address bar without the response' });
       await painted(page);
       assert.equal(page.url(), `${stack.appUrl}/private`);
+      assert.equal(await page.evaluate(() => window.router.currentRoute.value.fullPath), '/private');
       assert.deepEqual(await page.evaluate(() => window.appStates), [{ returnTo: '/' }], "the app's onRedirectCallback ran once");
       assert.equal(codeExchanges(stack).length, 1);
     });

@@ -2,8 +2,8 @@
 // render counts of each component that reads useAuth(). /config.json may add `redirectPath` (the
 // redirect URI's path: '/private' makes the guarded route the callback's address),
 // `customCallback` (an onRedirectCallback of the page's that leaves the router alone; the
-// appStates it gets are in window.appStates) and `skipRedirectCallback`. `window.router` is the
-// router.
+// appStates it gets are in window.appStates), `skipRedirectCallback` and `guardAll` (authGuard
+// on every route, with router.beforeEach). `window.router` is the router.
 import { createApp, h } from 'vue';
 import { RouterView, createRouter, createWebHistory } from 'vue-router';
 import { authGuard, createAuth, useAuth } from 'spa-login/vue';
@@ -55,6 +55,7 @@ const router = createRouter({
 window.router = router;
 window.appStates = [];
 const config = await (await fetch('/config.json')).json();
+if (config.guardAll) router.beforeEach(authGuard);
 createApp({ render: () => [h(Status), h(Profile), h(Buttons), h(RouterView)] })
   .use(router)
   .use(createAuth({
