@@ -317,7 +317,9 @@ export function createClient(options: ClientOptions): Promise<Client>;
  * auth0-spa-js's client, for apps that move over by changing their import. It returns at once
  * and loads the WebAssembly module in the background; each method waits for it, and a bad
  * option rejects every call with `invalid_configuration`. Its defaults are auth0-spa-js's: the
- * authorization code flow with PKCE (`response_type: 'code'`, the response in the query).
+ * authorization code flow with PKCE (`response_type: 'code'`, the response in the query),
+ * `openid` always in the scope, a call's scope added to the client's, and a `checkSession`
+ * that settles whatever the provider or the network says (a bad option still rejects).
  */
 export interface Auth0Client extends ClientMethods {}
 export declare class Auth0Client {
@@ -326,6 +328,14 @@ export declare class Auth0Client {
 
 /** auth0-spa-js's entry: an `Auth0Client` whose session is restored (`checkSession`) before it resolves. */
 export function createAuth0Client(options: ClientOptions): Promise<Auth0Client>;
+
+/** auth0-spa-js's names of the types above, for apps that import them. */
+export type GetTokenSilentlyOptions = GetAccessTokenOptions;
+export type GetTokenSilentlyVerboseResponse = TokenResponse;
+export type GetTokenWithPopupOptions = PopupLoginOptions;
+export type IdToken = IdTokenClaims;
+export type LogoutUrlOptions = LogoutOptions;
+export type CacheLocation = NonNullable<BaseClientOptions['cacheLocation']>;
 
 /** Every failure the package reports. */
 export class AuthError extends Error {

@@ -475,19 +475,34 @@ export async function createClient(options) {
 // auth0-spa-js's names, for apps that move over by changing their import. Its client is made
 // synchronously while ours needs the WebAssembly module: the Auth0Client holds the promise of a
 // Client, and each method waits for it. Its defaults are auth0-spa-js's: the authorization code
-// flow with PKCE (the response in the query), where createClient's is the implicit flow.
+// flow with PKCE (the response in the query), where createClient's is the implicit flow; and
+// its scopes: `openid` always, and a call's scope added to the client's (createClient's call
+// scope replaces the client's, and a code flow without `openid` is plain OAuth).
 const clients = new WeakMap();
+const clientScopes = new WeakMap();
+
+// Space-separated scope lists joined, each scope once; `undefined` for a list that is no string
+// (the core says what is wrong with it).
+const joinScopes = (...lists) => (lists.every((l) => l === undefined || typeof l === 'string') ? [...new Set(lists.join(' ').split(' ').filter(Boolean))].join(' ') : undefined);
 
 export class Auth0Client {
   constructor(options) {
-    const client = createClient({ ...options, authorizationParams: { response_type: 'code', ...options?.authorizationParams } });
+    const params = { response_type: 'code', ...options?.authorizationParams };
+    const scope = joinScopes('openid', params.scope ?? 'openid profile email') ?? params.scope;
+    const client = createClient({ ...options, authorizationParams: { ...params, scope } });
     client.catch(() => {}); // a bad option rejects the calls, not as an unhandled rejection
     clients.set(this, client);
+    clientScopes.set(this, scope);
   }
 }
 
 for (const name of ['loginWithRedirect', 'handleRedirectCallback', 'getAccessToken', 'getTokenSilently', 'fetchWithAuth', 'generateDpopProof', 'checkSession', 'loginWithPopup', 'getTokenWithPopup', 'getUser', 'getIdTokenClaims', 'isAuthenticated', 'logout']) {
   Auth0Client.prototype[name] = function (...args) {
+    // A call's scope, added to the client's.
+    const at = name === 'fetchWithAuth' ? 2 : 0;
+    const own = args[at]?.authorizationParams?.scope;
+    const scope = own === undefined ? undefined : joinScopes(clientScopes.get(this), own);
+    if (scope) args[at] = { ...args[at], authorizationParams: { ...args[at].authorizationParams, scope } };
     // A popup is opened now, while the click that asked for it still counts; closed again if
     // the client could not be made.
     let popup;
@@ -495,7 +510,11 @@ for (const name of ['loginWithRedirect', 'handleRedirectCallback', 'getAccessTok
       popup = openPopup(args[1]?.popup ?? args[0]?.popup);
       args[1] = { ...args[1], popup };
     }
-    return clients.get(this).then((client) => client[name](...args), (e) => {
+    // auth0-spa-js's checkSession settles whatever the provider or the network says, so that
+    // createAuth0Client gives the app its client; a client that could not be made (a bad
+    // option, no WebAssembly, a server) still rejects.
+    const quiet = name === 'checkSession' ? () => {} : undefined;
+    return clients.get(this).then((client) => client[name](...args).catch(quiet), (e) => {
       if (popup && !popup.closed) popup.close();
       throw e;
     });

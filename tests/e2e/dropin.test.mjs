@@ -194,7 +194,19 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
       window.open = (...args) => (popup = open0.apply(window, args));
       const popupOfBadClient = await outcome(() => new m.Auth0Client({ ...base, bogusOption: 1 }).loginWithPopup());
       window.open = open0;
+      // The scopes sent: auth0-spa-js's `openid` always, a call's added to the client's.
+      const scopesSent = async (clientScope, callScope) => {
+        let url;
+        const params = clientScope === undefined ? base.authorizationParams : { ...base.authorizationParams, scope: clientScope };
+        await new m.Auth0Client({ ...base, authorizationParams: params })
+          .loginWithRedirect({ authorizationParams: callScope === undefined ? {} : { scope: callScope }, openUrl: (u) => { url = u; } });
+        return new URL(url).searchParams.get('scope');
+      };
       return {
+        scopes: [await scopesSent(), await scopesSent('read:orders'), await scopesSent('read:orders', 'write:orders read:orders')],
+        // A provider nobody answers for (nothing listens on port 9): the app still gets its client.
+        unreachable: await outcome(async () => typeof (await m.createAuth0Client({ ...base, domain: 'http://127.0.0.1:9' })).loginWithRedirect),
+        badOption: await outcome(() => m.createAuth0Client({ ...base, bogusOption: 1 })),
         clientMethods,
         missing,
         popupOfBadClient,
@@ -213,6 +225,9 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
         federatedUrl,
       };
     }, providerOrigin);
+    assert.deepEqual(r.scopes, ['openid profile email', 'openid read:orders', 'openid read:orders write:orders']);
+    assert.deepEqual(r.unreachable, { resolved: 'function' }, "createAuth0Client resolves whatever checkSession met");
+    assert.equal(r.badOption.error, 'invalid_configuration', 'a bad option still rejects');
     assert.ok(r.clientMethods.includes('generateDpopProof') && r.clientMethods.length >= 13, r.clientMethods.join(', '));
     assert.deepEqual(r.missing, [], 'Auth0Client lacks methods of Client');
     assert.equal(r.popupOfBadClient.error, 'invalid_configuration');

@@ -1,8 +1,8 @@
 // Type checks only (never run): what the types must refuse, each with @ts-expect-error, so
 // that `tsc --strict` fails if a type lets it through; and what they must give.
 import {
-  Auth0Client, AuthError, createAuth0Client, GenericError, MissingRefreshTokenError, PopupTimeoutError,
-  TimeoutError, TokenResponse,
+  Auth0Client, AuthError, CacheLocation, createAuth0Client, GenericError, GetTokenSilentlyOptions, GetTokenSilentlyVerboseResponse,
+  GetTokenWithPopupOptions, IdToken, LogoutUrlOptions, MissingRefreshTokenError, PopupTimeoutError, TimeoutError, TokenResponse,
 } from 'spa-login';
 
 export async function check(): Promise<void> {
@@ -48,5 +48,14 @@ export async function check(): Promise<void> {
     }
     if (e instanceof MissingRefreshTokenError) void e.error_description;
   }
-  void [token, details, notAString, maybe, maybeToo, maybeDetails, roles, wrong, target, popupToken];
+  // auth0-spa-js's type names, as its apps import them.
+  const silent: GetTokenSilentlyOptions = { cacheMode: 'off', authorizationParams: { scope: 'read:orders' } };
+  const verbose: GetTokenSilentlyVerboseResponse | undefined = await client.getTokenSilently({ ...silent, detailedResponse: true });
+  const popupOptions: GetTokenWithPopupOptions = { authorizationParams: { audience: 'https://api.example.com' } };
+  const claims: IdToken | undefined = await client.getIdTokenClaims();
+  const logoutOptions: LogoutUrlOptions = { logoutParams: { returnTo: 'https://app.example.com/' } };
+  const where: CacheLocation = 'localstorage';
+  // @ts-expect-error only the two locations
+  const nowhere: CacheLocation = 'cookies';
+  void [token, details, notAString, maybe, maybeToo, maybeDetails, roles, wrong, target, popupToken, verbose, popupOptions, claims, logoutOptions, where, nowhere];
 }
