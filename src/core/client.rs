@@ -20,7 +20,7 @@ use super::text::msg;
 use super::token::{self, HttpResponse, TokenSet};
 use super::transaction::{self, Transaction, TRANSACTION_TTL_MS};
 use super::urls;
-use super::urls::check_absolute;
+use super::urls::check_redirect_uri;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
@@ -1648,7 +1648,7 @@ impl<P: Ports> Client<P> {
         let return_to = match extra.remove("returnTo") {
             None | Some(Json::Null) => None,
             Some(Json::Str(url)) => {
-                check_absolute("logoutParams.returnTo", &url, true)?;
+                check_redirect_uri("logoutParams.returnTo", &url)?;
                 Some(url)
             }
             Some(_) => return Err(AuthError::config("logoutParams.returnTo must be a string")),

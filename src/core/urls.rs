@@ -290,22 +290,11 @@ pub fn check_endpoint_url(what: &str, value: &str) -> Result<()> {
 
 /// A redirect URI: absolute, http(s), no fragment (RFC 6749 3.1.2).
 pub fn check_redirect_uri(what: &str, value: &str) -> Result<()> {
-    check_absolute(what, value, false)
-}
-
-/// An absolute http(s) URL; with a fragment where `fragment` allows one (where a logout
-/// returns to: a hash router's `/#/`, which no response is added to).
-pub fn check_absolute(what: &str, value: &str, fragment: bool) -> Result<()> {
     match parse(value) {
-        Some(parts) if fragment || parts.fragment.is_none() => Ok(()),
+        Some(parts) if parts.fragment.is_none() => Ok(()),
         _ => Err(AuthError::config(msg(&[
             what,
-            " must be an absolute http(s) URL",
-            if fragment {
-                ": '"
-            } else {
-                " without a fragment: '"
-            },
+            " must be an absolute http(s) URL without a fragment: '",
             value,
             "'",
         ]))),
