@@ -1570,6 +1570,43 @@ fn jwks_refetch_for_an_unknown_kid_is_at_once_then_rate_limited_on_the_real_cloc
 }
 
 #[test]
+fn two_verifications_during_a_key_rotation_both_find_the_new_key() {
+    // Two responses signed with a rotated key, checked at once (a callback beside a renewal,
+    // two clients of one issuer): the second must not be refused while the first's refetch is
+    // on its way.
+    let client = client();
+    let (state, nonce) = start_login(&client, None, None);
+    block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    let jwks_url = format!("{ISSUER}/jwks");
+    client.ports.serve(
+        &jwks_url,
+        &json!({ "keys": [public_jwk("rsa2", Some("k2"))] }).to_string(),
+    );
+    let url = |client: &spa_login::core::client::Client<FakePorts>| {
+        let (state, nonce) = start_login(client, None, None);
+        let token = sign(
+            "rsa2",
+            JwsAlg::RS256,
+            Some("k2"),
+            &with_claims(&nonce, |_| {}),
+        );
+        Response::with_id_token(&state, token).url()
+    };
+    let (first, second) = (url(&client), url(&client));
+    client.ports.fetch_gate.set(false);
+    let mut a = Box::pin(client.handle_callback(&first));
+    let mut b = Box::pin(client.handle_callback(&second));
+    assert!(
+        poll_once(a.as_mut()).is_none(),
+        "the first waits for its refetch"
+    );
+    assert!(poll_once(b.as_mut()).is_none(), "so does the second");
+    client.ports.fetch_gate.set(true);
+    block_on(a).unwrap();
+    block_on(b).unwrap();
+}
+
+#[test]
 fn a_failed_jwks_refetch_starts_the_rate_limit_too_and_keeps_the_held_keys() {
     let client = client();
     let (state, nonce) = start_login(&client, None, None);

@@ -1324,16 +1324,7 @@ impl<P: Ports> Client<P> {
                 true => self.ports.real_time_ms() + JWKS_REFETCH_INTERVAL_MS,
                 false => 0.0,
             };
-            if let (true, Some((held, _))) = (unknown_kid, &cached) {
-                // The limit starts with the refetch, whatever its outcome: a provider that is
-                // down or answers garbage is not asked again for every token either.
-                store(
-                    &self.provider.jwks,
-                    &md.jwks_uri,
-                    (held.clone(), next_refetch),
-                );
-            }
-            let text = self
+            let kept = self
                 .ports
                 // A refetch for an unknown kid goes past the browser's HTTP cache: a provider
                 // that lets browsers keep its keys for hours would otherwise hand back the set
@@ -1341,8 +1332,24 @@ impl<P: Ports> Client<P> {
                 .fetch_text(&md.jwks_uri, self.http_timeout_ms(), unknown_kid)
                 .no_drop()
                 .await
-                .map_err(|e| fetch_error("the JWKS", &md.jwks_uri, e))?;
-            let set = self.keep_jwks(md, &text, next_refetch)?;
+                .map_err(|e| fetch_error("the JWKS", &md.jwks_uri, e))
+                .and_then(|text| self.keep_jwks(md, &text, next_refetch));
+            let set = match (kept, &cached) {
+                (Ok(set), _) => set,
+                // A refetch that failed starts the limit too (with the keys held): a provider
+                // that is down or answers garbage is not asked again for every token. Not
+                // before the answer: a verification beside this one, for the same rotated key,
+                // must not be refused while the refetch is on its way.
+                (Err(e), Some((held, _))) if unknown_kid => {
+                    store(
+                        &self.provider.jwks,
+                        &md.jwks_uri,
+                        (held.clone(), next_refetch),
+                    );
+                    return Err(e);
+                }
+                (Err(e), _) => return Err(e),
+            };
             if unknown_kid {
                 break set;
             }
