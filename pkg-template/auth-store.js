@@ -190,6 +190,8 @@ export function createAuthStore({ onRedirectCallback, skipRedirectCallback, ...o
       handleRedirectCallback: login('handleRedirectCallback', true),
       logout: call('logout'),
       getAccessToken: call('getAccessToken'),
+      // auth0-react's and auth0-vue's name for it.
+      getAccessTokenSilently: call('getAccessToken'),
       fetchWithAuth: call('fetchWithAuth'),
       checkSession: call('checkSession'),
       getIdTokenClaims: call('getIdTokenClaims'),

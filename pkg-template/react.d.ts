@@ -16,6 +16,8 @@ export function AuthProvider(props: AuthProviderProps): ReactNode;
 /** The state (loading until the start is over) and the client's methods, which wait for the client when called before it exists. */
 export interface Auth extends Required<Pick<AuthState, 'isAuthenticated' | 'isLoading'>>, Pick<Client, 'loginWithRedirect' | 'loginWithPopup' | 'handleRedirectCallback' | 'logout' | 'getAccessToken' | 'fetchWithAuth' | 'checkSession' | 'getIdTokenClaims'> {
   user: AuthState['user'];
+  /** auth0-react's name for `getAccessToken`. */
+  getAccessTokenSilently: Client['getAccessToken'];
   /** The last login's failure: a refused callback or failed session restore at the start, `loginWithPopup`, `handleRedirectCallback`, a guard's redirect. A login clears it. Failed token requests only reject. */
   error: AuthState['error'];
 }

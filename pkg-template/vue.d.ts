@@ -14,6 +14,8 @@ export function createAuth(options: AuthPluginOptions): { install(app: App): voi
 
 /** Refs of the state (loading until the start is over) and the client's methods, which wait for the client when called before it exists. */
 export interface Auth extends Pick<Client, 'loginWithRedirect' | 'loginWithPopup' | 'handleRedirectCallback' | 'logout' | 'getAccessToken' | 'fetchWithAuth' | 'checkSession' | 'getIdTokenClaims'> {
+  /** auth0-vue's name for `getAccessToken`. */
+  getAccessTokenSilently: Client['getAccessToken'];
   isAuthenticated: Readonly<Ref<boolean>>;
   isLoading: Readonly<Ref<boolean>>;
   user: Readonly<Ref<User | undefined>>;

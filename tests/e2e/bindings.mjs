@@ -93,6 +93,8 @@ export function defineBindingsSuite(browser) {
         assert.ok(renewal.issued?.idToken, 'the renewal brought an ID token');
         assert.equal(token, renewal.issued.accessToken);
         assert.notEqual(token, login.accessToken);
+        // auth0-react's and auth0-vue's name for it: the same token, from the cache.
+        assert.equal(await page.evaluate(() => window.auth.getAccessTokenSilently()), token);
         assert.deepEqual(await settledCounts(page), before, 'no component rendered again');
         // The counts do see a change: a local logout renders the status and the profile.
         await page.evaluate(() => window.auth.logout({ openUrl: false }));

@@ -40,14 +40,16 @@ export function Profile() {
 
 // With skipRedirectCallback the app's own route handles the response.
 function Callback() {
-  const { handleRedirectCallback, getAccessToken } = useAuth();
+  const { handleRedirectCallback, getAccessToken, getAccessTokenSilently } = useAuth();
   const done = async () => {
     const { appState } = await handleRedirectCallback<{ returnTo: string }>();
     const to: string | undefined = appState?.returnTo;
     const token: string | undefined = await getAccessToken({ cacheMode: 'cache-only' });
     // @ts-expect-error cache-only may give nothing
     const sure: string = await getAccessToken({ cacheMode: 'cache-only' });
-    return [to, token, sure];
+    // auth0-react's name, the same method.
+    const silently: string = await getAccessTokenSilently();
+    return [to, token, sure, silently];
   };
   return <button onClick={done}>Go on</button>;
 }

@@ -9,11 +9,13 @@ const Home = defineComponent({ render: () => null });
 
 const Profile = defineComponent({
   setup() {
-    const { isLoading, isAuthenticated, user, error, loginWithRedirect, logout, handleRedirectCallback } = useAuth();
+    const { isLoading, isAuthenticated, user, error, loginWithRedirect, logout, handleRedirectCallback, getAccessTokenSilently } = useAuth();
     const finish = async () => {
       const { appState } = await handleRedirectCallback<{ returnTo: string }>();
       const to: string | undefined = appState?.returnTo;
-      return to;
+      // auth0-vue's name for getAccessToken.
+      const token: string = await getAccessTokenSilently();
+      return [to, token];
     };
     return () => isLoading.value
       ? h('p', 'Loading')
