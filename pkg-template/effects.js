@@ -457,18 +457,59 @@ export function prefetch(url, timeoutMs) {
   prefetched.set(url, early);
 }
 
+// A code exchange sent as the page loads, by its URL and body. Unlike a prefetch it is never
+// sent twice, nor forgotten: a code is good for one exchange, so the callback's POST of the same
+// body takes this one's outcome, whatever it is and however late.
+const exchanges = new Map();
+const postInit = (body, dpop) => ({
+  method: 'POST',
+  headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(dpop ? { DPoP: dpop } : {}) },
+  body,
+  // No credentials: a public client proves itself with PKCE (and DPoP), not with cookies.
+  credentials: 'omit',
+});
+
 /** On the page a redirect login comes back to, as the package loads: the login's transaction
  * (stored under the state in the address, see src/core/transaction.rs) names what its callback
- * will fetch, and that request starts now, while the module compiles. */
+ * will fetch, and that request starts now, while the module compiles. So does the code exchange
+ * the core prepared for a plain success (`early_exchange` in src/core/client.rs), when the
+ * address can be nothing else (`plainCode`). */
 export function warmUp(href) {
   try {
     const state = stateOf(href);
     const tx = state && JSON.parse(sessionStorage.getItem(`spa-login.tx.${state}`));
     const p = tx?.prefetch;
+    const x = p?.exchange;
+    const code = typeof x?.url === 'string' && typeof x.body === 'string' && plainCode(href, tx, x.iss === true);
+    if (code) {
+      const body = x.body + code;
+      const pending = request(x.url, postInit(body), p.timeoutMs);
+      pending.catch(() => {}); // reported by the callback that takes it
+      exchanges.set(`${x.url} ${body}`, pending);
+    }
     if (typeof p?.url === 'string' && typeof p.timeoutMs === 'number') prefetch(p.url, p.timeoutMs);
   } catch {
     // No storage, no such transaction, or not ours: the callback fetches what it needs.
   }
+}
+
+/** The code in `href` if the address is this transaction's success and nothing else: in the
+ * query, only `code` and `state` (and `iss`, `session_state`), each once, by their names as
+ * written; the state the transaction's, the code in characters that the form body carries as
+ * they are (so the core's body for it is the same bytes), `iss` this issuer (required where the
+ * provider promises it), no fragment, the transaction not expired: what the core checks before
+ * it sends a code, which such an address passes. Any other address waits for the core. */
+function plainCode(href, tx, issRequired) {
+  const { hash, search } = new URL(href);
+  const seen = {};
+  for (const part of search.slice(1).split('&')) {
+    const [name, value, more] = part.split('=');
+    if (!/^(code|state|iss|session_state)$/.test(name) || name in seen || value === undefined || more !== undefined) return;
+    seen[name] = value;
+  }
+  const { code, state, iss } = seen;
+  if (!hash && href.length < 4096 && tx.expires_at > Date.now() && state === tx.state && /^[\w.*-]+$/.test(code ?? '')
+    && (iss === undefined ? !issRequired : !iss.includes('+') && decodeURIComponent(iss) === tx.issuer)) return code;
 }
 
 // One request with a deadline: no request may hang a flow (and the login button with it), so
@@ -587,14 +628,12 @@ export async function perform(effect, ctx = {}) {
       if (status < 200 || status > 299) throw failure('network_error', `HTTP status ${status}`);
       return body;
     }
-    case 'post':
-      // No credentials: a public client proves itself with PKCE (and DPoP), not with cookies.
-      return JSON.stringify(await request(effect.url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(effect.dpop ? { DPoP: effect.dpop } : {}) },
-        body: effect.body,
-        credentials: 'omit',
-      }, effect.timeoutMs));
+    case 'post': {
+      const key = `${effect.url} ${effect.body}`;
+      const early = !effect.dpop && exchanges.get(key);
+      exchanges.delete(key);
+      return JSON.stringify(await (early || request(effect.url, postInit(effect.body, effect.dpop), effect.timeoutMs)));
+    }
     case 'dpopKey':
       return (await dpopKey(effect.name)).jwk;
     case 'dpopSign': {

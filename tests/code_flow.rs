@@ -115,6 +115,92 @@ fn the_code_is_exchanged_once_with_the_verifier_and_the_tokens_are_stored() {
     assert_eq!(client.ports.transactions.inner.keys().unwrap().len(), 0);
 }
 
+/// The transaction stored under `state`.
+fn tx_of(client: &Client<FakePorts>, state: &str) -> Value {
+    let text = client
+        .ports
+        .transactions
+        .inner
+        .get(&format!("spa-login.tx.{state}"));
+    serde_json::from_str(&text.unwrap().unwrap()).unwrap()
+}
+
+#[test]
+fn a_redirect_code_login_prepares_the_very_exchange_its_callback_sends() {
+    // Codes as providers write them, and ones the form body must encode: the callback's body
+    // is the prepared one with the code, encoded, after it (the page sends only the former).
+    for code in ["the-code", "a.b_c-d*e", "x~y", "p+q/r=", "é s"] {
+        let client = code_client(json!({}), json!({}));
+        let provider = Provider::install(&client);
+        let url = block_on(client.login_url(None, None)).unwrap();
+        let state = param(&url, "state").unwrap();
+        *provider.nonce.borrow_mut() = param(&url, "nonce").unwrap();
+        let exchange = tx_of(&client, &state)["prefetch"]["exchange"].clone();
+        assert_eq!(exchange["url"], TOKEN_ENDPOINT);
+        assert_eq!(
+            exchange.get("iss"),
+            None,
+            "the provider does not promise iss"
+        );
+        let prepared = exchange["body"].as_str().unwrap().to_owned();
+        assert!(prepared.ends_with("&code="), "{prepared}");
+        assert!(!prepared.contains("code=&") && !prepared.contains(&state));
+        let query = format!(
+            "code={}&state={state}",
+            url::form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>()
+        );
+        block_on(client.handle_callback(&format!("{REDIRECT_URI}?{query}"))).unwrap();
+        let (posted_to, body) = client.ports.posted.borrow()[0].clone();
+        assert_eq!(posted_to, TOKEN_ENDPOINT);
+        let rest = body
+            .strip_prefix(&prepared)
+            .unwrap_or_else(|| panic!("{body} vs {prepared}"));
+        assert_eq!(form(&format!("code={rest}"))["code"], code, "{body}");
+        assert_eq!(
+            rest == code,
+            code.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-*".contains(&b))
+        );
+    }
+
+    // Where the provider promises `iss`, the page must see it.
+    let client = code_client(
+        json!({}),
+        json!({ "authorization_response_iss_parameter_supported": true }),
+    );
+    let (state, _) = start(&client);
+    assert_eq!(tx_of(&client, &state)["prefetch"]["exchange"]["iss"], true);
+}
+
+#[test]
+fn no_exchange_is_prepared_where_a_check_or_a_proof_comes_first() {
+    let hybrid = code_client(
+        json!({ "authorizationParams": { "redirect_uri": REDIRECT_URI, "response_type": "code id_token" } }),
+        json!({}),
+    );
+    let fragment = code_client(
+        json!({ "authorizationParams": { "redirect_uri": REDIRECT_URI, "response_type": "code", "response_mode": "fragment" } }),
+        json!({}),
+    );
+    let dpop = code_client(json!({ "useDpop": true }), json!({}));
+    for (name, client) in [("hybrid", hybrid), ("fragment", fragment), ("dpop", dpop)] {
+        let (state, _) = start(&client);
+        let tx = tx_of(&client, &state);
+        assert!(tx["prefetch"]["url"].is_string(), "{name}: {tx}");
+        assert_eq!(tx["prefetch"].get("exchange"), None, "{name}: {tx}");
+    }
+    // Nor for a popup or a frame, whose response the opener takes (and where no page loads
+    // for the login's own tab).
+    let client = code_client(json!({}), json!({}));
+    for flow in [
+        spa_login::core::client::Flow::Silent,
+        spa_login::core::client::Flow::Popup,
+    ] {
+        let request = block_on(client.authorize_request(None, None, flow)).unwrap();
+        assert_eq!(tx_of(&client, &request.state).get("prefetch"), None);
+    }
+}
+
 /// Starts a code login and returns its state; the provider will answer with `answer`.
 fn start(client: &Client<FakePorts>) -> (String, String) {
     let url = block_on(client.login_url(None, None)).unwrap();

@@ -210,6 +210,22 @@ fn same_subject(held: &Json, new: &Json, claims: &[&str]) -> Result<()> {
 }
 
 /// base64url(SHA-256(text)): a PKCE challenge, a DPoP `ath`.
+/// The code exchange's grant (RFC 6749 4.1.3, RFC 7636 4.5) but for the code, which follows
+/// it last: a redirect login's page may send it before the module is ready, and the callback's
+/// own body must then be the same bytes (`early_exchange`).
+fn code_grant<'a>(
+    redirect_uri: &'a str,
+    client_id: &'a str,
+    verifier: &'a str,
+) -> [(&'a str, &'a str); 4] {
+    [
+        ("grant_type", "authorization_code"),
+        ("redirect_uri", redirect_uri),
+        ("client_id", client_id),
+        ("code_verifier", verifier),
+    ]
+}
+
 fn sha256(text: &str) -> String {
     base64url::encode(&sha2::digest(HashAlg::Sha256, text.as_bytes()))
 }
@@ -464,12 +480,27 @@ impl<P: Ports> Client<P> {
             _ => response_type.default_mode().into(),
         };
         let now = self.ports.now_ms();
+        let redirect_uri = params.at("redirect_uri");
+        let prefetch = leaves_page.then(|| {
+            let early = Members::new("url", &md.jwks_uri).ms("timeoutMs", self.http_timeout_ms());
+            match self.early_exchange(
+                &md,
+                response_type,
+                &response_mode,
+                redirect_uri,
+                code_verifier.as_deref(),
+            ) {
+                Some(exchange) => early.raw("exchange", &exchange),
+                None => early,
+            }
+            .end()
+        });
         let tx = Transaction {
             issuer: self.config.issuer.clone(),
             client_id: self.config.client_id.clone(),
             state,
             nonce,
-            redirect_uri: params.at("redirect_uri").into(),
+            redirect_uri: redirect_uri.into(),
             response_type: params.at("response_type").into(),
             response_mode,
             code_verifier,
@@ -482,11 +513,7 @@ impl<P: Ports> Client<P> {
             discovery: leaves_page
                 .then(|| self.discovery_text().map(|text| String::from(&*text)))
                 .flatten(),
-            prefetch: leaves_page.then(|| {
-                Members::new("url", &md.jwks_uri)
-                    .ms("timeoutMs", self.http_timeout_ms())
-                    .end()
-            }),
+            prefetch,
             expires_at: now + TRANSACTION_TTL_MS,
         };
         let url = authorize_url(&md, &self.config.client_id, &params, &tx);
@@ -508,6 +535,35 @@ impl<P: Ports> Client<P> {
         let verifier = self.random_value()?;
         let challenge = sha256(&verifier);
         Ok((verifier, challenge))
+    }
+
+    /// The code exchange of a redirect login's plain success, for the callback page to send as
+    /// it loads, while the module that checks the response compiles (pkg-template/effects.js,
+    /// `warmUp`): the token endpoint, and the form body the callback sends but for the code,
+    /// which comes last ([`code_grant`]). The page sends it only for a response that can be
+    /// nothing but this transaction's success (the code and the state alone in the query, `iss`
+    /// as checked below), and the callback's own POST of that same body takes it over. None
+    /// where the callback's request cannot be known in advance or a check comes before it: with
+    /// DPoP (a fresh proof per request), and for the hybrid flow (its front ID token first).
+    fn early_exchange(
+        &self,
+        md: &ProviderMetadata,
+        response_type: ResponseType,
+        response_mode: &str,
+        redirect_uri: &str,
+        verifier: Option<&str>,
+    ) -> Option<String> {
+        if response_type != ResponseType::Code || response_mode != "query" || self.config.use_dpop {
+            return None;
+        }
+        let body = token::form(&code_grant(redirect_uri, &self.config.client_id, verifier?));
+        let mut exchange = Members::new("url", md.token_endpoint.as_deref()?)
+            .str("body", &msg(&[&body, "&code="]));
+        // RFC 9207: where the provider promises `iss`, a response without it is refused.
+        if md.iss_parameter_supported {
+            exchange = exchange.raw("iss", "true");
+        }
+        Some(exchange.end())
     }
 
     /// Fills `bytes` from the CSPRNG.
@@ -760,15 +816,17 @@ impl<P: Ports> Client<P> {
             .code_verifier
             .as_deref()
             .ok_or_else(|| AuthError::state("the stored login transaction has no PKCE verifier"))?;
+        let [grant_type, redirect_uri, client_id, code_verifier] =
+            code_grant(&tx.redirect_uri, &self.config.client_id, verifier);
         let set = self
             .token_request(
                 md,
                 &[
-                    ("grant_type", "authorization_code"),
+                    grant_type,
+                    redirect_uri,
+                    client_id,
+                    code_verifier,
                     ("code", &answer.code),
-                    ("redirect_uri", &tx.redirect_uri),
-                    ("client_id", &self.config.client_id),
-                    ("code_verifier", verifier),
                 ],
             )
             .no_drop()

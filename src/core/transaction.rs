@@ -39,7 +39,9 @@ pub struct Transaction {
     /// (the issuer's keys), as JSON text: `{"url": ..., "timeoutMs": ...}`. The JS entry reads
     /// it when the page loads with this transaction's state in its address
     /// (pkg-template/effects.js, `warmUp`), so the request runs while the wasm compiles; the
-    /// callback's own fetch of that URL takes it over.
+    /// callback's own fetch of that URL takes it over. For a redirect login of the code flow
+    /// also the code exchange, `"exchange": {"url", "body", "iss"}`, which that page sends for a
+    /// plain success while the module compiles (`Client::early_exchange`).
     pub prefetch: Option<String>,
     pub expires_at: f64,
 }

@@ -309,6 +309,55 @@ defineE2E('the code flows (plain, React and Vue samples)', {
     assert.deepEqual(Object.keys(storage.session).filter((k) => k.startsWith('spa-login')), [], 'no transaction left');
   });
 
+  // The exchange leaves as the callback page loads (pkg-template/effects.js, warmUp), not once
+  // the module is ready: held back here until the provider has had the code, the module then
+  // finds the answer waiting and takes it over, with no second request.
+  it("the callback page sends the code exchange as it loads, while its .wasm is still on its way, and the callback takes it over", async () => {
+    const { page, stacks: { plain: stack } } = env;
+    stack.setConfig({ ...FLOWS.code });
+    const tokenRequests = recordTokenRequests(page, stack);
+    let exchangedWhileHeld;
+    await page.route((url) => url.pathname.endsWith('.wasm'), async (route) => {
+      // The callback page's: the provider's response is in its address.
+      if (new URL(route.request().frame().url()).searchParams.has('code')) {
+        exchangedWhileHeld = await eventually(() => stack.grants.length, (n) => n > 0, { timeout: 5000 }).then(() => true, () => false);
+      }
+      await route.continue();
+    });
+    try {
+      await loginThroughProvider(page, stack);
+      assert.equal(await settledStatus(page), 'Logged in');
+    } finally {
+      await page.unroute((url) => url.pathname.endsWith('.wasm'));
+    }
+    assert.equal(exchangedWhileHeld, true, "the code reached the token endpoint before the callback page's module did");
+    assert.deepEqual(grantSummary(stack.grants), [['authorization_code', 'ok']], 'one code exchange');
+    assert.equal(tokenRequests.length, 1, 'one POST from the page');
+    assertCleanAddressBar(page, stack);
+  });
+
+  // What the page sends as it loads is only ever a plain success: a response the core refuses
+  // sends no code anywhere, early or late.
+  for (const [what, change, error] of [
+    ['an access token beside the code (injection)', (url) => `${url}&access_token=injected`, /^invalid_response: /],
+    ["another issuer's iss (mix-up)", (url) => replaceResponseParam(url, 'iss', () => encodeURIComponent('https://op.attacker.example')), /^invalid_response: /],
+    ['the code twice', (url) => `${url}&code=again`, /^invalid_response: /],
+  ]) {
+    it(`a callback with ${what} sends the code nowhere`, async () => {
+      const { page, stacks: { plain: stack } } = env;
+      stack.setConfig({ ...FLOWS.code });
+      const tokenRequests = recordTokenRequests(page, stack);
+      const rewritten = await rewriteCallbacks(page, stack, change);
+      await loginThroughProvider(page, stack);
+      assert.equal(rewritten.length, 1, 'the provider redirected to the app exactly once');
+      assert.match(await testIdText(page, 'error', /\S/), error);
+      assert.equal(await settledStatus(page), 'Logged out');
+      assertCleanAddressBar(page, stack);
+      assert.deepEqual(tokenRequests, [], 'no POST to the token endpoint');
+      assert.deepEqual(stack.grants, [], 'no token request reached the provider');
+    });
+  }
+
   it("a changed code in the hybrid flow fails the ID token's c_hash: never sent to the token endpoint", async () => {
     const { page, stacks: { plain: stack } } = env;
     stack.setConfig({ ...FLOWS.hybrid, cacheLocation: 'localstorage' });
