@@ -457,9 +457,9 @@ export function prefetch(url, timeoutMs) {
   prefetched.set(url, early);
 }
 
-// A code exchange sent as the page loads, by its URL and body. Unlike a prefetch it is never
-// sent twice, nor forgotten: a code is good for one exchange, so the callback's POST of the same
-// body takes this one's outcome, whatever it is and however late.
+// A code exchange sent as the page loads, by its body (which holds the code). Unlike a
+// prefetch it is never sent twice, nor forgotten: a code is good for one exchange, so the
+// callback's POST of the same body takes this one's outcome, whatever it is and however late.
 const exchanges = new Map();
 const postInit = (body, dpop) => ({
   method: 'POST',
@@ -473,19 +473,24 @@ const postInit = (body, dpop) => ({
  * (stored under the state in the address, see src/core/transaction.rs) names what its callback
  * will fetch, and that request starts now, while the module compiles. So does the code exchange
  * the core prepared for a plain success (`early_exchange` in src/core/client.rs), when the
- * address can be nothing else (`plainCode`). */
-export function warmUp(href) {
+ * address can be nothing else (`plainCode`); the transaction then leaves sessionStorage for
+ * `held` (host.js), where only this page's core finds it. */
+export function warmUp(href, held) {
   try {
     const state = stateOf(href);
-    const tx = state && JSON.parse(sessionStorage.getItem(`spa-login.tx.${state}`));
+    const key = `spa-login.tx.${state}`;
+    const text = state && sessionStorage.getItem(key);
+    const tx = JSON.parse(text);
     const p = tx?.prefetch;
     const x = p?.exchange;
     const code = typeof x?.url === 'string' && typeof x.body === 'string' && plainCode(href, tx, x.iss === true);
     if (code) {
+      sessionStorage.removeItem(key);
+      held.set(key, text);
       const body = x.body + code;
       const pending = request(x.url, postInit(body), p.timeoutMs);
       pending.catch(() => {}); // reported by the callback that takes it
-      exchanges.set(`${x.url} ${body}`, pending);
+      exchanges.set(body, pending);
     }
     if (typeof p?.url === 'string' && typeof p.timeoutMs === 'number') prefetch(p.url, p.timeoutMs);
   } catch {
@@ -495,20 +500,21 @@ export function warmUp(href) {
 
 /** The code in `href` if the address is this transaction's success and nothing else: in the
  * query, only `code` and `state` (and `iss`, `session_state`), each once, by their names as
- * written; the state the transaction's, the code in characters that the form body carries as
- * they are (so the core's body for it is the same bytes), `iss` this issuer (required where the
- * provider promises it), no fragment, the transaction not expired: what the core checks before
- * it sends a code, which such an address passes. Any other address waits for the core. */
+ * written; every value but `iss` with nothing to decode (so the code is the same bytes in the
+ * core's form body), the state the transaction's, `iss` this issuer (required where the provider
+ * promises it), no fragment, the transaction far from expiry (the core's clock is the app's,
+ * and runs later): what the core checks before it sends a code, which such an address passes.
+ * Any other address waits for the core. */
 function plainCode(href, tx, issRequired) {
   const { hash, search } = new URL(href);
   const seen = {};
   for (const part of search.slice(1).split('&')) {
     const [name, value, more] = part.split('=');
-    if (!/^(code|state|iss|session_state)$/.test(name) || name in seen || value === undefined || more !== undefined) return;
+    if (!/^(code|state|iss|session_state)$/.test(name) || name in seen || value === undefined || more !== undefined || !/^[\w.*-]*$/.test(name === 'iss' ? '' : value)) return;
     seen[name] = value;
   }
   const { code, state, iss } = seen;
-  if (!hash && href.length < 4096 && tx.expires_at > Date.now() && state === tx.state && /^[\w.*-]+$/.test(code ?? '')
+  if (!hash && href.length < 4096 && tx.expires_at - 600_000 > Date.now() && state === tx.state && code
     && (iss === undefined ? !issRequired : !iss.includes('+') && decodeURIComponent(iss) === tx.issuer)) return code;
 }
 
@@ -629,9 +635,10 @@ export async function perform(effect, ctx = {}) {
       return body;
     }
     case 'post': {
-      const key = `${effect.url} ${effect.body}`;
-      const early = !effect.dpop && exchanges.get(key);
-      exchanges.delete(key);
+      // Taken whatever this POST would add (a DPoP proof the login's page did not have): the
+      // code in the body has been sent, and is good for one exchange.
+      const early = exchanges.get(effect.body);
+      exchanges.delete(effect.body);
       return JSON.stringify(await (early || request(effect.url, postInit(effect.body, effect.dpop), effect.timeoutMs)));
     }
     case 'dpopKey':

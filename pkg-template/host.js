@@ -26,8 +26,15 @@ function tagged(f) {
   }
 }
 
+/** Login transactions that the page which sent their code exchange (effects.js `warmUp`) took
+ * out of sessionStorage, by key: the core on this page still finds each, and uses it up; a
+ * reload or a duplicated tab finds none, as once the core has taken it (a code is good for one
+ * exchange). */
+export const held = new Map();
+
 export function storeGet(area, key) {
   return tagged(() => {
+    if (!area && held.has(key)) return `=${held.get(key)}`;
     const v = storage(area).getItem(key);
     return v === null ? '' : `=${v}`;
   });
@@ -38,7 +45,7 @@ export function storeSet(area, key, value) {
 }
 
 export function storeRemove(area, key) {
-  return tagged(() => (storage(area).removeItem(key), ''));
+  return tagged(() => (area || held.delete(key), storage(area).removeItem(key), ''));
 }
 
 /** Every key of the area, as a JSON array. */

@@ -6,7 +6,7 @@
 // understand.
 import * as W from './spa_login.js';
 import { perform, openPopup, isResponseWindow, handOver, forgetDpopKeys, warmUp, prefetch, localStorageOf } from './effects.js';
-import { clocks, replaceLocation, lent } from './host.js';
+import { clocks, replaceLocation, lent, held } from './host.js';
 
 // The wasm starts early requests through host.js, synchronously (src/web/storage.rs).
 lent.prefetch = prefetch;
@@ -533,5 +533,5 @@ export async function createAuth0Client(options) {
 // a redirect login comes back to, what the callback will fetch starts too.
 if (typeof window !== 'undefined' && typeof fetch === 'function') {
   compile().catch(() => {});
-  warmUp(window.location.href);
+  warmUp(window.location.href, held);
 }

@@ -336,12 +336,44 @@ defineE2E('the code flows (plain, React and Vue samples)', {
     assertCleanAddressBar(page, stack);
   });
 
+  // A reload of the callback page after its exchange left (and before the core took the
+  // response) finds no transaction: the code is not sent a second time.
+  it('a reload after the exchange left sends the code no second time: invalid_state', async () => {
+    const { page, stacks: { plain: stack } } = env;
+    stack.setConfig({ ...FLOWS.code });
+    const tokenRequests = recordTokenRequests(page, stack);
+    let held;
+    const isWasm = (url) => url.pathname.endsWith('.wasm');
+    await page.route(isWasm, async (route) => {
+      // The callback page's first module request waits for ever: its core never runs.
+      if (!held && new URL(route.request().frame().url()).searchParams.has('code')) {
+        held = route;
+        return;
+      }
+      await route.continue();
+    });
+    try {
+      await loginThroughProvider(page, stack);
+      await eventually(() => stack.grants.length, (n) => n === 1, { what: 'the exchange sent as the page loaded' });
+      await page.reload({ timeout: WAIT_MS });
+      held.abort().catch(() => {});
+      assert.match(await testIdText(page, 'error', /\S/), /^invalid_state: /);
+      assert.equal(await settledStatus(page), 'Logged out');
+    } finally {
+      await page.unroute(isWasm);
+    }
+    assert.equal(tokenRequests.length, 1, 'one POST from the page, before the reload');
+    assert.deepEqual(grantSummary(stack.grants), [['authorization_code', 'ok']], 'one code exchange');
+  });
+
   // What the page sends as it loads is only ever a plain success: a response the core refuses
   // sends no code anywhere, early or late.
   for (const [what, change, error] of [
     ['an access token beside the code (injection)', (url) => `${url}&access_token=injected`, /^invalid_response: /],
     ["another issuer's iss (mix-up)", (url) => replaceResponseParam(url, 'iss', () => encodeURIComponent('https://op.attacker.example')), /^invalid_response: /],
     ['the code twice', (url) => `${url}&code=again`, /^invalid_response: /],
+    ['a session_state that does not decode', (url) => `${url}&session_state=%ZZ`, /^invalid_response: /],
+    ['an iss without a value', (url) => `${url.replace(/&iss=[^&#]*/, '')}&iss`, /^invalid_response: /],
   ]) {
     it(`a callback with ${what} sends the code nowhere`, async () => {
       const { page, stacks: { plain: stack } } = env;
