@@ -209,7 +209,6 @@ fn same_subject(held: &Json, new: &Json, claims: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// base64url(SHA-256(text)): a PKCE challenge, a DPoP `ath`.
 /// The code exchange's grant (RFC 6749 4.1.3, RFC 7636 4.5) but for the code, which follows
 /// it last: a redirect login's page may send it before the module is ready, and the callback's
 /// own body must then be the same bytes (`early_exchange`).
@@ -226,6 +225,7 @@ fn code_grant<'a>(
     ]
 }
 
+/// base64url(SHA-256(text)): a PKCE challenge, a DPoP `ath`.
 fn sha256(text: &str) -> String {
     base64url::encode(&sha2::digest(HashAlg::Sha256, text.as_bytes()))
 }
@@ -540,11 +540,12 @@ impl<P: Ports> Client<P> {
     /// The code exchange of a redirect login's plain success, for the callback page to send as
     /// it loads, while the module that checks the response compiles (pkg-template/effects.js,
     /// `warmUp`): the token endpoint, and the form body the callback sends but for the code,
-    /// which comes last ([`code_grant`]). The page sends it only for a response that can be
-    /// nothing but this transaction's success (the code and the state alone in the query, `iss`
-    /// as checked below), and the callback's own POST of that same body takes it over. None
-    /// where the callback's request cannot be known in advance or a check comes before it: with
-    /// DPoP (a fresh proof per request), and for the hybrid flow (its front ID token first).
+    /// which comes last ([`code_grant`]). The page sends it only for an address that passes
+    /// every check this core makes before it sends a code (`plainCode` there: the code, the
+    /// state, `iss` as flagged below and `session_state`, nothing else), and the callback's own
+    /// POST of that body takes it over. None where the callback's request cannot be known in
+    /// advance or a check comes before it: with DPoP (a fresh proof per request), for the
+    /// hybrid flow (its front ID token first), and for a response asked for in the fragment.
     fn early_exchange(
         &self,
         md: &ProviderMetadata,
