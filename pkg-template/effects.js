@@ -483,7 +483,7 @@ export function warmUp(href, held) {
     const tx = JSON.parse(text);
     const p = tx?.prefetch;
     const x = p?.exchange;
-    const code = typeof x?.url === 'string' && typeof x.body === 'string' && plainCode(href, tx, x.iss === true);
+    const code = typeof x?.url === 'string' && typeof x.body === 'string' && plainCode(href, tx, x);
     if (code) {
       sessionStorage.removeItem(key);
       held.set(key, text);
@@ -499,22 +499,26 @@ export function warmUp(href, held) {
 }
 
 /** The code in `href` if the address is this transaction's success and nothing else: in the
- * query, only `code` and `state` (and `iss`, `session_state`), each once, by their names as
- * written; every value but `iss` with nothing to decode (so the code is the same bytes in the
+ * query, only `code` and `state` (and `iss`, `session_state`, and the redirect URI's own
+ * parameters), each once, by their names as written; every value but `iss` with nothing to decode (so the code is the same bytes in the
  * core's form body), the state the transaction's, `iss` this issuer (required where the provider
- * promises it), no fragment, the transaction far from expiry (the core's clock is the app's,
- * and runs later): what the core checks before it sends a code, which such an address passes.
- * Any other address waits for the core. */
-function plainCode(href, tx, issRequired) {
+ * promises it), no fragment, before `until` (the browser's clock, well before the transaction
+ * expires by the app's): what the core checks before it sends a code, which such an address
+ * passes. Any other address waits for the core. */
+function plainCode(href, tx, { iss: issRequired, until }) {
   const { hash, search } = new URL(href);
+  const own = new URL(tx.redirect_uri).search.slice(1).split('&');
   const seen = {};
   for (const part of search.slice(1).split('&')) {
     const [name, value, more] = part.split('=');
+    // The redirect URI's own parameters (`?mode=callback`), as written there: the core passes
+    // them by, unless they bear a response parameter's name.
+    if (own.includes(part) && !/^(state|code|iss|access_token|token_type|expires_in|id_token|error|error_description)$/.test(name) && /^[\w.*-]*$/.test(part.replace('=', ''))) continue;
     if (!/^(code|state|iss|session_state)$/.test(name) || name in seen || value === undefined || more !== undefined || !/^[\w.*-]*$/.test(name === 'iss' ? '' : value)) return;
     seen[name] = value;
   }
   const { code, state, iss } = seen;
-  if (!hash && href.length < 4096 && tx.expires_at - 600_000 > Date.now() && state === tx.state && code
+  if (!hash && href.length < 4096 && until > Date.now() && state === tx.state && code
     && (iss === undefined ? !issRequired : !iss.includes('+') && decodeURIComponent(iss) === tx.issuer)) return code;
 }
 

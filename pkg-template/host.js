@@ -54,6 +54,8 @@ export function storeKeys(area) {
     const s = storage(area);
     const keys = [];
     for (let i = 0; i < s.length; i++) keys.push(s.key(i));
+    // A held transaction is this page's too: a logout's sweep removes it.
+    if (!area) keys.push(...held.keys());
     return `=${JSON.stringify(keys)}`;
   });
 }

@@ -142,6 +142,9 @@ fn a_redirect_code_login_prepares_the_very_exchange_its_callback_sends() {
             None,
             "the provider does not promise iss"
         );
+        // By the browser's clock: ten minutes before the transaction expires.
+        let real = client.ports.real_time_ms.get();
+        assert_eq!(exchange["until"].as_f64(), Some(real + 3_000_000.0));
         let prepared = exchange["body"].as_str().unwrap().to_owned();
         assert!(prepared.ends_with("&code="), "{prepared}");
         assert!(!prepared.contains("code=&") && !prepared.contains(&state));

@@ -558,8 +558,12 @@ impl<P: Ports> Client<P> {
             return None;
         }
         let body = token::form(&code_grant(redirect_uri, &self.config.client_id, verifier?));
+        // Until when the page may send it, by the browser's own clock (the page has no other
+        // yet): ten minutes before the transaction expires by the app's, which may run apart.
+        let until = self.ports.real_time_ms() + TRANSACTION_TTL_MS - 600_000.0;
         let mut exchange = Members::new("url", md.token_endpoint.as_deref()?)
-            .str("body", &msg(&[&body, "&code="]));
+            .str("body", &msg(&[&body, "&code="]))
+            .ms("until", until);
         // RFC 9207: where the provider promises `iss`, a response without it is refused.
         if md.iss_parameter_supported {
             exchange = exchange.raw("iss", "true");

@@ -193,6 +193,24 @@ export function defineBindingsSuite(browser) {
       });
     }
 
+    // The transaction of an exchange sent as the page loaded is held by that page (host.js),
+    // out of sessionStorage: a logout before the app handles the response still removes it.
+    it('react: a logout before the app handles a response whose exchange left at load: the response is refused, nobody is logged in', async () => {
+      const { page, stacks: { react: stack } } = env;
+      stack.setConfig({ skipRedirectCallback: true });
+      await page.goto(`${stack.appUrl}/`, { timeout: WAIT_MS });
+      assert.equal(await settledStatus(page), 'Logged out');
+      await byTestId(page, 'login').click();
+      await signIn(page, stack);
+      await eventually(() => codeExchanges(stack).length, (n) => n === 1, { what: 'the exchange sent as the page loaded' });
+      await page.evaluate(() => window.auth.logout({ openUrl: false }));
+      const code = await page.evaluate(() => window.auth.handleRedirectCallback().then(() => 'handled', (e) => e.error));
+      assert.equal(code, 'invalid_state');
+      assert.equal(await settledStatus(page), 'Logged out');
+      assert.equal(await testIdText(page, 'profile', /^/), '', 'no profile is shown');
+      assert.equal(codeExchanges(stack).length, 1, 'the code was not sent again');
+    });
+
     it('react: a guard whose login cannot start shows the error, with no unhandled rejection', async () => {
       const { page, stacks: { react: stack } } = env;
       const uncaught = [];
