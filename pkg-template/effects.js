@@ -498,23 +498,28 @@ export function warmUp(href, held) {
   }
 }
 
+// The parameters the core reads in a response (src/core/response.rs, `ResponseParams::slot`).
+const RESPONSE_NAMES = /^(state|code|iss|access_token|token_type|expires_in|id_token|error|error_description)$/;
+// Text with nothing to decode: the same bytes in the address and, for the code, in the form body
+// the core writes (src/core/urls.rs, `encode_component`).
+const PLAIN = /^[\w.*-]*$/;
+
 /** The code in `href` if the address is this transaction's success and nothing else: in the
  * query, only `code` and `state` (and `iss`, `session_state`, and the redirect URI's own
- * parameters), each once, by their names as written; every value but `iss` with nothing to decode (so the code is the same bytes in the
- * core's form body), the state the transaction's, `iss` this issuer (required where the provider
- * promises it), no fragment, before `until` (the browser's clock, well before the transaction
- * expires by the app's): what the core checks before it sends a code, which such an address
- * passes. Any other address waits for the core. */
+ * parameters as written there), each once, by their names as written; every value but `iss`
+ * plain; the state the transaction's; `iss` this issuer (required where the provider promises
+ * it); no fragment; before `until` (the browser's clock, well before the transaction expires by
+ * the app's). That is what the core checks before it sends a code, and such an address passes
+ * it. Any other address waits for the core. */
 function plainCode(href, tx, { iss: issRequired, until }) {
   const { hash, search } = new URL(href);
   const own = new URL(tx.redirect_uri).search.slice(1).split('&');
   const seen = {};
   for (const part of search.slice(1).split('&')) {
     const [name, value, more] = part.split('=');
-    // The redirect URI's own parameters (`?mode=callback`), as written there: the core passes
-    // them by, unless they bear a response parameter's name.
-    if (own.includes(part) && !/^(state|code|iss|access_token|token_type|expires_in|id_token|error|error_description)$/.test(name) && /^[\w.*-]*$/.test(part.replace('=', ''))) continue;
-    if (!/^(code|state|iss|session_state)$/.test(name) || name in seen || value === undefined || more !== undefined || !/^[\w.*-]*$/.test(name === 'iss' ? '' : value)) return;
+    // The redirect URI's own (`?mode=callback`): the core passes them by.
+    if (own.includes(part) && !RESPONSE_NAMES.test(name) && PLAIN.test(part.replace('=', ''))) continue;
+    if (!/^(code|state|iss|session_state)$/.test(name) || name in seen || value === undefined || more !== undefined || !PLAIN.test(name === 'iss' ? '' : value)) return;
     seen[name] = value;
   }
   const { code, state, iss } = seen;
