@@ -1,7 +1,7 @@
 // `npm run bench`: spa-login side by side with its peers, in one run, in headless Chromium.
 // Installs bench/'s own dependencies and builds pkg/ when they are missing, measures size, cold
-// start, callback cost, cache-hit token reads, memory, the code flow (first callback and
-// refresh-token renewal) and DPoP (proofs, API calls, DPoP renewal) with the libraries
+// start, callback cost, cache-hit token reads, memory, the code flow (first callback, also with
+// the provider's answers 40 ms late, and refresh-token renewal) and DPoP (proofs, API calls, DPoP renewal) with the libraries
 // interleaved, writes BENCHMARKS.md at the repository root and prints a one-line summary.
 //   BENCH_QUICK=1      a few samples of each, to try the harness (the numbers mean little)
 //   BENCH_ONLY=dpop    only section 7, printed as markdown; BENCHMARKS.md and results.json are
@@ -90,6 +90,8 @@ const CODE_LIBS = ['ours', 'auth0-spa-js', 'oidc-client-ts'];
 const CODE_PAGE = { ours: 'ours-code', 'auth0-spa-js': 'auth0-spa-js-code', 'oidc-client-ts': 'oidc-client-ts' };
 // DPoP (RFC 9449): ours and the peer that has it, each on the code-flow page with useDpop.
 const DPOP_LIBS = ['ours', 'auth0-spa-js'];
+// Section 6's provider across a network: how late each of its answers comes.
+const FAR_MS = 40;
 const DPOP_PAGE = { ours: 'ours-dpop', 'auth0-spa-js': 'auth0-spa-js-dpop' };
 // The ways the DPoP section calls the API, by lib.api name (pages/ours.js, pages/auth0-spa-js.js).
 const API_CALLS = {
@@ -539,8 +541,8 @@ async function main() {
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const env = machine();
   const N = QUICK
-    ? { cold: 3, callback: 2, warm: 2, batch: 3, tokenRounds: 3, memEvery: 1, code: 2, renewals: 2, dpop: 2, proofs: 10, apiRounds: 2, apiCalls: 5 }
-    : { cold: 101, callback: 41, warm: 2, batch: 5, tokenRounds: 25, memEvery: 5, code: 31, renewals: 3, dpop: 21, proofs: 40, apiRounds: 2, apiCalls: 20 };
+    ? { cold: 3, callback: 2, warm: 2, batch: 3, tokenRounds: 3, memEvery: 1, code: 2, codeFar: 2, renewals: 2, dpop: 2, proofs: 10, apiRounds: 2, apiCalls: 5 }
+    : { cold: 101, callback: 41, warm: 2, batch: 5, tokenRounds: 25, memEvery: 5, code: 31, codeFar: 15, renewals: 3, dpop: 21, proofs: 40, apiRounds: 2, apiCalls: 20 };
 
   try {
     const phase = {};
@@ -595,6 +597,16 @@ async function main() {
     for (let i = 0; i < N.code; i++) for (const lib of rotate(CODE_LIBS, i)) code[lib].push(await codeSample(lib, N.renewals));
 
     lap('code flow');
+    log(`code flow, provider ${FAR_MS} ms away: ${N.codeFar} fresh contexts per library, interleaved`);
+    const codeFar = Object.fromEntries(CODE_LIBS.map((l) => [l, []]));
+    servers.provider.delayMs = FAR_MS;
+    try {
+      for (let i = 0; i < N.codeFar; i++) for (const lib of rotate(CODE_LIBS, i)) codeFar[lib].push(await codeSample(lib, 0));
+    } finally {
+      servers.provider.delayMs = 0;
+    }
+
+    lap('code flow, far provider');
     const { dpop } = await dpopPhase();
 
     log(`cache-hit token reads: ${N.tokenRounds} rounds, interleaved`);
@@ -615,7 +627,7 @@ async function main() {
     lap('token reads');
     env.phaseSeconds = phase;
     env.loadAfter = loadavg().map((x) => x.toFixed(2)).join(' ');
-    const results = summarize({ sizes, cold, cb, code, dpop, tokens, batch, N, env });
+    const results = summarize({ sizes, cold, cb, code, codeFar, dpop, tokens, batch, N, env });
     const elapsed = Math.round((Date.now() - started) / 1000);
     results.elapsedSeconds = elapsed;
     // The previous run's results become results-previous.json, for the agreement section.
@@ -638,7 +650,7 @@ async function main() {
 // ---------------------------------------------------------------------------------------------
 // Results
 
-function summarize({ sizes, cold, cb, code, dpop, tokens, batch, N, env }) {
+function summarize({ sizes, cold, cb, code, codeFar, dpop, tokens, batch, N, env }) {
   const out = { env, sizes, N, cold: {}, memory: {}, callback: {}, code: {}, tokens: {} };
   const withMem = (samples) => samples.filter((s) => s.mem);
   const floor = median(withMem(cold.none).map((s) => s.mem.js));
@@ -686,6 +698,7 @@ function summarize({ sizes, cold, cb, code, dpop, tokens, batch, N, env }) {
     };
   }
   for (const [lib, samples] of Object.entries(code)) out.code[lib] = summarizeCode(samples);
+  out.codeFar = Object.fromEntries(Object.entries(codeFar).map(([lib, samples]) => [lib, summarizeCode(samples).first]));
   for (const [lib, samples] of Object.entries(tokens)) {
     out.tokens[lib] = {
       ...stat(samples.map((s) => s.opsPerSec)),
@@ -695,7 +708,7 @@ function summarize({ sizes, cold, cb, code, dpop, tokens, batch, N, env }) {
   }
   out.dpop = summarizeDpop(dpop);
   out.memory.floor = floor;
-  out.raw = { cold, callback: cb, code, dpop, tokens };
+  out.raw = { cold, callback: cb, code, codeFar, dpop, tokens };
   return out;
 }
 
@@ -1029,8 +1042,10 @@ function codeSection(r, p) {
   p('- **spa-login**: `createClient({ issuer, clientId, authorizationParams: { response_type: \'code\' },');
   p('  useRefreshTokens: true, cacheLocation: \'memory\' })`; (a) `loginWithRedirect()`, then');
   p('  `handleRedirectCallback()` and `getUser()`: the code is POSTed (form) to the `token_endpoint`');
-  p('  of the discovery document the transaction carries, the ID token\'s signature verified with the');
-  p('  JWKS (asked for as the callback page loaded) and its claims, nonce and at_hash checked.');
+  p('  of the discovery document the transaction carries (sent as the callback page loads, while the');
+  p('  .wasm downloads and compiles, and taken over by the callback once it has checked the');
+  p('  response), the ID token\'s signature verified with the JWKS (asked for as the page loaded) and');
+  p('  its claims, nonce and at_hash checked.');
   p('  (b) `getAccessToken({ cacheMode: \'off\' })`:');
   p('  a refresh_token grant, and the returned ID token checked the same way.');
   p('- **auth0-spa-js**: `createAuth0Client({ domain: <provider origin>, clientId, useRefreshTokens: true,');
@@ -1056,6 +1071,20 @@ function codeSection(r, p) {
     p(`| ${LABEL[lib]} | ${ms(c.median)} | ${ms(c.p25)}–${ms(c.p75)} | ${lib === 'ours' ? '1.00×' : ratio(c.median, co.first.median)} | ${ms(c.cpuThread)} | ${ms(c.bootMs)} | ${c.n} |`);
   }
   p();
+  if (r.codeFar) {
+    const far = r.codeFar.ours;
+    p(`(a) again with every answer of the provider ${FAR_MS} ms late, as from a provider across a network (the`);
+    p(`loopback above has none): ${N.codeFar} fresh contexts per library, interleaved, after the others. The requests`);
+    p('a library makes one after the other each wait; those it makes side by side wait together.');
+    p();
+    p('| library | (a) first callback, provider far away, ms | p25–p75 | × ours | samples |');
+    p('|---|--:|--:|--:|--:|');
+    for (const lib of CODE_LIBS) {
+      const c = r.codeFar[lib];
+      p(`| ${LABEL[lib]} | ${ms(c.median)} | ${ms(c.p25)}–${ms(c.p75)} | ${lib === 'ours' ? '1.00×' : ratio(c.median, far.median)} | ${c.n} |`);
+    }
+    p();
+  }
   p('| library | (b) renewal, ms | p25–p75 | × ours | main-thread CPU ms | samples |');
   p('|---|--:|--:|--:|--:|--:|');
   for (const lib of CODE_LIBS) {
@@ -1174,6 +1203,11 @@ function targetsSection(r, p) {
       const x = c[lib].first.median / c.ours.first.median;
       rows.push([`Code flow, first callback in a fresh page: below ${LABEL[lib]}'s`, `${ms(c.ours.first.median)} ms against ${ms(c[lib].first.median)} ms (${LABEL[lib]} ${x.toFixed(2)}× ours)`, verdict(x > 1)]);
     }
+  }
+  if (r.codeFar) {
+    const f = r.codeFar;
+    const vs = ['auth0-spa-js', 'oidc-client-ts'].map((lib) => `${LABEL[lib]} ${ms(f[lib].median)} ms (${(f[lib].median / f.ours.median).toFixed(2)}× ours)`).join(', ');
+    rows.push([`Code flow, first callback, the provider ${FAR_MS} ms away (section 6; the targets above are on loopback)`, `${ms(f.ours.median)} ms; ${vs}`, 'no target set']);
   }
   const sameA = cb['auth0-js'].same.median / cb.ours.same.median;
   const sameO = cb['oidc-client'].same.median / cb.ours.same.median;

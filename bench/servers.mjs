@@ -87,6 +87,9 @@ export class FakeProvider {
     const { n, e } = publicKey.export({ format: 'jwk' });
     this.jwks = { keys: [{ kty: 'RSA', use: 'sig', alg: 'RS256', kid: this.kid, n, e }] };
     this.mode = 'redirect';
+    // How long each request waits before it is answered: 0 on loopback; more stands for a
+    // provider across a network (section 6, (a) with a provider far away).
+    this.delayMs = 0;
     this.requests = []; // every request the provider saw: { method, path, at }
     this.waiters = [];
     this.codes = new Map(); // code -> the authorization request it answers; used once
@@ -354,7 +357,8 @@ function startApi() {
 
 export async function startServers({ distDir, pkgDir }) {
   const provider = new FakeProvider();
-  const providerServer = createServer((req, res) => provider.handle(req, res));
+  const providerServer = createServer((req, res) =>
+    provider.delayMs ? setTimeout(() => provider.handle(req, res), provider.delayMs) : provider.handle(req, res));
   const providerPort = await listen(providerServer);
   provider.origin = `http://127.0.0.1:${providerPort}`;
   // Auth0-style issuer, with the trailing slash: auth0-js expects one.
