@@ -1,8 +1,9 @@
 // `npm run bench`: spa-login side by side with its peers, in one run, in headless Chromium.
 // Installs bench/'s own dependencies and builds pkg/ when they are missing, measures size, cold
 // start, callback cost, cache-hit token reads, memory, the code flow (first callback, also with
-// the provider's answers 40 ms late, and refresh-token renewal) and DPoP (proofs, API calls, DPoP renewal) with the libraries
-// interleaved, writes BENCHMARKS.md at the repository root and prints a one-line summary.
+// the provider's answers 40 ms late, and refresh-token renewal) and DPoP (proofs, API calls,
+// DPoP renewal) with the libraries interleaved, writes BENCHMARKS.md at the repository root and
+// prints a one-line summary.
 //   BENCH_QUICK=1      a few samples of each, to try the harness (the numbers mean little)
 //   BENCH_ONLY=dpop    only section 7, printed as markdown; BENCHMARKS.md and results.json are
 //                      left as they are (the results go to bench/dist/results-dpop.json)

@@ -24,6 +24,10 @@ const SHORT_LIVED = { provider: { accessTokenTTL: 30 } };
 const prompts = (requests) => requests.map((url) => url.searchParams.get('prompt'));
 const grantSummary = (grants) => grants.map((g) => [g.grantType, g.error ?? 'ok']);
 
+// The package's module, wherever the sample's build put it (page.unroute needs this very
+// function to find the route again).
+const isWasm = (url) => url.pathname.endsWith('.wasm');
+
 // What the app's page sent to the token endpoint: the form of each POST and its Cookie header.
 function recordTokenRequests(page, stack) {
   const seen = [];
@@ -317,7 +321,7 @@ defineE2E('the code flows (plain, React and Vue samples)', {
     stack.setConfig({ ...FLOWS.code });
     const tokenRequests = recordTokenRequests(page, stack);
     let exchangedWhileHeld;
-    await page.route((url) => url.pathname.endsWith('.wasm'), async (route) => {
+    await page.route(isWasm, async (route) => {
       // The callback page's: the provider's response is in its address.
       if (new URL(route.request().frame().url()).searchParams.has('code')) {
         exchangedWhileHeld = await eventually(() => stack.grants.length, (n) => n > 0, { timeout: 5000 }).then(() => true, () => false);
@@ -328,7 +332,7 @@ defineE2E('the code flows (plain, React and Vue samples)', {
       await loginThroughProvider(page, stack);
       assert.equal(await settledStatus(page), 'Logged in');
     } finally {
-      await page.unroute((url) => url.pathname.endsWith('.wasm'));
+      await page.unroute(isWasm);
     }
     assert.equal(exchangedWhileHeld, true, "the code reached the token endpoint before the callback page's module did");
     assert.deepEqual(grantSummary(stack.grants), [['authorization_code', 'ok']], 'one code exchange');
@@ -343,7 +347,6 @@ defineE2E('the code flows (plain, React and Vue samples)', {
     stack.setConfig({ ...FLOWS.code });
     const tokenRequests = recordTokenRequests(page, stack);
     let held;
-    const isWasm = (url) => url.pathname.endsWith('.wasm');
     await page.route(isWasm, async (route) => {
       // The callback page's first module request waits for ever: its core never runs.
       if (!held && new URL(route.request().frame().url()).searchParams.has('code')) {
