@@ -203,6 +203,8 @@ export function defineBindingsSuite(browser) {
       await byTestId(page, 'login').click();
       await signIn(page, stack);
       await eventually(() => codeExchanges(stack).length, (n) => n === 1, { what: 'the exchange sent as the page loaded' });
+      // The app has rendered (and set window.auth) once its status shows.
+      assert.equal(await settledStatus(page), 'Logged out', 'the binding left the response alone');
       await page.evaluate(() => window.auth.logout({ openUrl: false }));
       const code = await page.evaluate(() => window.auth.handleRedirectCallback().then(() => 'handled', (e) => e.error));
       assert.equal(code, 'invalid_state');
