@@ -629,3 +629,146 @@ fn malformed_provider_documents_have_their_own_codes() {
         "network_error"
     );
 }
+
+/// Tabs of one app with a localStorage cache share the stored session, and hear of each
+/// other's writes only later (a storage event, a channel message). A tab that stores what a
+/// flow brought must not undo what another tab stored meanwhile. Here this tab (`a`, alice)
+/// renews silently; `elsewhere` changes the shared storage while the frame is out, before
+/// this tab has heard of it; then the frame answers. Returns the renewal's result.
+fn renewal_while_another_tab_writes(
+    elsewhere: impl Fn(&Client<FakePorts>),
+) -> (
+    Client<FakePorts>,
+    Result<Option<String>, spa_login::core::error::AuthError>,
+) {
+    let mut o = options();
+    o["cacheLocation"] = json!("localstorage");
+    let a = client_with(o, FakePorts::new());
+    log_in(
+        &a,
+        "alice",
+        "at-alice-api",
+        Some(json!({ "audience": API })),
+    );
+    windows_answer_as(&a, "alice", "at-renewed");
+    a.ports.window_gate.set(false);
+    let params = j(json!({}));
+    let result = {
+        let mut renewal = pin!(a.renew_silently(&params, None));
+        assert!(poll_once(renewal.as_mut()).is_none(), "the frame is out");
+        elsewhere(&a);
+        a.ports.window_gate.set(true);
+        poll_once(renewal.as_mut()).expect("done")
+    };
+    (a, result)
+}
+
+/// Another tab of `a`'s app (same options, the same localStorage), starting from what `a`
+/// stored.
+fn other_tab(a: &Client<FakePorts>) -> Client<FakePorts> {
+    let mut o = options();
+    o["cacheLocation"] = json!("localstorage");
+    let b = client_with(o, FakePorts::new());
+    copy_store(&a.ports.tokens, &b.ports.tokens);
+    b.sync_from_storage(false).unwrap();
+    b
+}
+
+#[test]
+fn a_logout_in_another_tab_not_yet_heard_of_still_drops_what_a_renewal_brings() {
+    // The other tab's logout removed the stored session; its message has not arrived here.
+    // Storing the renewal's tokens now would log both tabs back in.
+    let (a, result) = renewal_while_another_tab_writes(|a| {
+        a.ports.tokens.inner.remove(&a.session_key()).unwrap();
+    });
+    let e = result.unwrap_err();
+    assert_eq!(e.code(), "login_required", "{e}");
+    assert_eq!(stored_session(&a), None, "the logout stays");
+    assert!(!a.is_authenticated(), "this tab follows it");
+    assert_eq!(cached(&a, Some(json!({ "audience": API }))), None);
+}
+
+#[test]
+fn another_users_login_in_another_tab_is_not_overwritten_by_a_renewal_of_the_previous_one() {
+    // The other tab logged out and bob logged in there, while alice's renewal was out here.
+    let (a, result) = renewal_while_another_tab_writes(|a| {
+        let b = other_tab(a);
+        log_in(&b, "bob", "at-bob", None);
+        copy_store(&b.ports.tokens, &a.ports.tokens);
+    });
+    let e = result.unwrap_err();
+    assert_eq!(e.code(), "login_required", "{e}");
+    let stored = stored_session(&a).unwrap();
+    assert!(stored.contains("at-bob"), "bob's session stays stored");
+    assert!(!stored.contains("at-renewed") && !stored.contains("at-alice-api"));
+    assert_eq!(
+        a.user().unwrap().get("sub").unwrap().as_str(),
+        Some("bob"),
+        "this tab now shows the session the storage holds"
+    );
+    assert_eq!(cached(&a, Some(json!({ "audience": API }))), None);
+}
+
+#[test]
+fn a_renewal_keeps_the_tokens_another_tab_of_the_same_user_stored_meanwhile() {
+    // The other tab got alice a token for a second API while this tab's renewal was out: both
+    // tabs' tokens stay (the renewal is added to what is stored, not to this tab's older copy).
+    const API2: &str = "https://api2.example";
+    let (a, result) = renewal_while_another_tab_writes(|a| {
+        let b = other_tab(a);
+        log_in(
+            &b,
+            "alice",
+            "at-alice-api2",
+            Some(json!({ "audience": API2 })),
+        );
+        copy_store(&b.ports.tokens, &a.ports.tokens);
+    });
+    assert_eq!(result.unwrap().as_deref(), Some("at-renewed"));
+    let stored = stored_session(&a).unwrap();
+    for token in ["at-renewed", "at-alice-api", "at-alice-api2"] {
+        assert!(stored.contains(token), "{token} is stored: {stored}");
+    }
+    assert_eq!(
+        cached(&a, Some(json!({ "audience": API2 }))).as_deref(),
+        Some("at-alice-api2")
+    );
+    assert_eq!(cached(&a, None).as_deref(), Some("at-renewed"));
+}
+
+#[test]
+fn a_renewal_waiting_for_its_lock_stops_when_another_tab_logged_out_meanwhile() {
+    // Once it has the lock it reads the stored session again: gone, so the session ended. It
+    // opens no frame (the provider's session may still be there and would log the user back
+    // in). A session of access tokens only (`response_type: 'token'`) has no user to compare:
+    // that it held one and storage holds none is what tells.
+    let mut o = options();
+    o["cacheLocation"] = json!("localstorage");
+    o["authorizationParams"]["response_type"] = json!("token");
+    let client = client_with(o, FakePorts::new());
+    let (state, _) = start_login(&client, None, None);
+    let url = format!(
+        "{REDIRECT_URI}#access_token=at-only&token_type=Bearer&expires_in=60&state={state}"
+    );
+    block_on(client.handle_callback(&url)).unwrap();
+    assert!(client.is_authenticated());
+    client.ports.lock_gate.set(false);
+    let params = j(json!({ "audience": API }));
+    let mut renewal = pin!(client.get_access_token(Some(&params), CacheMode::On, None));
+    assert!(
+        poll_once(renewal.as_mut()).is_none(),
+        "waiting for the lock"
+    );
+    client
+        .ports
+        .tokens
+        .inner
+        .remove(&client.session_key())
+        .unwrap();
+    client.ports.lock_gate.set(true);
+    let e = poll_once(renewal.as_mut()).expect("done").unwrap_err();
+    assert_eq!(e.code(), "login_required", "{e}");
+    assert_eq!(stored_session(&client), None);
+    assert!(!client.is_authenticated());
+    assert!(!client.ports.opened_a_window(), "no frame was opened");
+}

@@ -45,6 +45,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// Neither an ID token nor an access token: no session.
+    pub fn is_empty(&self) -> bool {
+        self.id_token.is_none() && self.access_tokens.is_empty()
+    }
+
     /// Stored as `{"id_token": raw, "access_tokens": [...]}`: the ID token's claims are read
     /// again from the (already verified) token on load.
     fn to_text(&self) -> String {

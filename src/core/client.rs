@@ -747,6 +747,7 @@ impl<P: Ports> Client<P> {
         scope: String,
         logouts: u32,
     ) -> Result<Option<String>> {
+        self.catch_up()?;
         self.still_logged_in(logouts)?;
         let clock = self.clock();
         let access_token = tokens.access_token.map(|token| AccessTokenEntry {
@@ -768,6 +769,18 @@ impl<P: Ports> Client<P> {
             self.session_ended();
         }
         Ok(token)
+    }
+
+    /// With a localStorage cache the app's tabs share one stored session, and each hears of
+    /// the others' writes only later (a storage event, a channel message). Before this tab
+    /// writes the session it takes in what is stored, so that its write never undoes another
+    /// tab's: a logout or another user's login there ends the session this tab's flows began
+    /// in (what they bring is dropped), and tokens another tab added for the same user stay.
+    fn catch_up(&self) -> Result<()> {
+        match self.uses_local_storage() {
+            true => self.sync_from_storage(false),
+            false => Ok(()),
+        }
     }
 
     /// The session held has ended (a logout, here or in another tab, or another user's session
@@ -1061,8 +1074,11 @@ impl<P: Ports> Client<P> {
 
     /// Forgets a refresh token that is spent or refused: at once in this client's memory, then
     /// in the session stored, which may fail.
-    fn drop_refresh_token(&self, refresh_token: &str) -> Result<()> {
+    fn drop_refresh_token(&self, refresh_token: &str, logouts: u32) -> Result<()> {
         self.spent.borrow_mut().push(refresh_token.to_owned());
+        // After a logout (here or in another tab) the session is gone: nothing to drop.
+        self.catch_up()?;
+        self.still_logged_in(logouts)?;
         self.cache.borrow_mut().drop_refresh_token(
             self.ports.tokens(),
             refresh_token,
@@ -1094,9 +1110,8 @@ impl<P: Ports> Client<P> {
                     .await
                 {
                     Err(e) if e.code() == "invalid_grant" => {
-                        // After a logout the session is gone: nothing to drop, no frame.
-                        self.still_logged_in(logouts)?;
-                        self.drop_refresh_token(&refresh_token)?;
+                        // After a logout: login_required, and no frame.
+                        self.drop_refresh_token(&refresh_token, logouts)?;
                         if !self.config.use_refresh_tokens_fallback {
                             return Err(e);
                         }
@@ -1143,9 +1158,9 @@ impl<P: Ports> Client<P> {
             .await?;
         // From here on, every failure goes through `refused`.
         let refused = |e: AuthError| {
-            if answer.is_success() && self.still_logged_in(logouts).is_ok() {
+            if answer.is_success() {
                 // The answer's failure is what the caller needs to hear, not a storage one.
-                let _ = self.drop_refresh_token(refresh_token);
+                let _ = self.drop_refresh_token(refresh_token, logouts);
             }
             e
         };
@@ -1611,7 +1626,9 @@ impl<P: Ports> Client<P> {
             Err(e) => return Err(e),
         };
         let mut cache = self.cache.borrow_mut();
-        if !logged_out && cache.user().is_some() && cache.user() != stored.user() {
+        // Another user, or no session at all, where this tab held one: it ended elsewhere.
+        let held = !cache.session().is_empty();
+        if !logged_out && held && (cache.user() != stored.user() || stored.session().is_empty()) {
             self.session_ended();
         }
         let version = cache.version.wrapping_add(1);
