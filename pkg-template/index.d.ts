@@ -385,8 +385,18 @@ export class PopupCancelledError extends FixedCodeError {
 /** `error === 'popup_blocked'` (auth0-spa-js: `'popup_open'`): the browser refused to open the popup. */
 export class PopupOpenError extends FixedCodeError {}
 /** `error === 'mfa_required'`, the token endpoint's answer when the provider wants a second factor. */
-export class MfaRequiredError extends FixedCodeError {}
+export class MfaRequiredError extends FixedCodeError {
+  /** The token endpoint's `mfa_token`, for the provider's MFA API (Auth0's), where it gave one. */
+  mfa_token?: string;
+  /** The token endpoint's `mfa_requirements` (Auth0: `{ challenge: [{ type: 'otp' }] }`), where it gave them. */
+  mfa_requirements?: unknown;
+}
 /** `error === 'missing_refresh_token'`: `useRefreshTokens` without a refresh token for that token, and no fallback. */
-export class MissingRefreshTokenError extends FixedCodeError {}
+export class MissingRefreshTokenError extends FixedCodeError {
+  /** The token's audience, `'default'` for none (as auth0-spa-js says it). */
+  audience: string;
+  /** The token's scope. */
+  scope: string;
+}
 /** `error === 'use_dpop_nonce'`: the server refused a DPoP proof for its nonce, and the retry too. */
 export class UseDpopNonceError extends FixedCodeError {}

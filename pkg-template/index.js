@@ -110,12 +110,13 @@ const byCode = {
   use_dpop_nonce: UseDpopNonceError,
 };
 
-// A failure step of the wasm side (see src/web/tasks.rs) as the matching error class; `popup`:
-// the window of the popup flow it ended, which its errors carry as auth0-spa-js's do.
-function fromStep({ error, error_description, state, appState }, popup) {
+// A failure step of the wasm side (see src/web/tasks.rs) as the matching error class, with what
+// else the core says it carries (`mfa_token`, ...); `popup`: the window of the popup flow it
+// ended, which its errors carry as auth0-spa-js's do.
+function fromStep({ error, error_description, state, appState, ...extra }, popup) {
   const Fixed = popup && error === 'timeout' ? PopupTimeoutError : byCode[error];
-  if (!Fixed) return new (state === undefined ? GenericError : AuthenticationError)(error, error_description, state, appState);
-  const e = new Fixed(error_description, state, appState);
+  if (!Fixed) return Object.assign(new (state === undefined ? GenericError : AuthenticationError)(error, error_description, state, appState), extra);
+  const e = Object.assign(new Fixed(error_description, state, appState), extra);
   if (popup) e.popup = popup;
   return e;
 }

@@ -677,6 +677,19 @@ fn a_refresh_answer_refused_after_rotation_spends_the_old_token_and_a_failed_req
     assert_eq!(e.code(), "invalid_id_token");
     let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
     assert_eq!(e.code(), "missing_refresh_token");
+    // Which token, as auth0-spa-js's MissingRefreshTokenError says it.
+    let extra: Vec<(&str, Option<&str>)> = e
+        .extra
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        extra,
+        [
+            ("audience", Some("default")),
+            ("scope", Some("openid profile email offline_access"))
+        ]
+    );
     assert_eq!(refresh_tokens_sent(&client), ["rt-1"]);
     assert!(!stored_session(&client).unwrap().contains("rt-2"));
     // A request that reached no token endpoint (a 503 from a proxy, no answer) spends nothing:

@@ -1119,10 +1119,19 @@ impl<P: Ports> Client<P> {
                     other => return other,
                 },
                 None if !self.config.use_refresh_tokens_fallback => {
-                    return Err(AuthError::new(
+                    let mut e = AuthError::new(
                         ErrorCode::MissingRefreshToken,
                         "no refresh token is held for this audience and scope; log in again (or set useRefreshTokensFallback)",
-                    ))
+                    );
+                    // Which token, as auth0-spa-js says it ("default": no audience).
+                    e.extra = vec![
+                        (
+                            "audience".into(),
+                            Json::str(audience.as_deref().unwrap_or("default")),
+                        ),
+                        ("scope".into(), Json::Str(scope)),
+                    ];
+                    return Err(e);
                 }
                 None => {}
             }

@@ -1,6 +1,7 @@
 //! Typed errors. Every failure the package reports is an `AuthError` whose `code` is one of the
 //! strings of docs/API.md; the browser shell turns it into the JS `AuthError` class.
 
+use super::json::Json;
 use std::fmt;
 
 /// The `AuthError.error` codes the core reports (`popup_blocked` and `wasm_unavailable` are the
@@ -62,10 +63,10 @@ impl ErrorCode {
 /// An error, boxed: a `Result` then carries one pointer instead of four fields, which every `?`
 /// and every move of a result would copy (several kilobytes of wasm over the core). Its fields
 /// read through `Deref` as if they were the error's own.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AuthError(Box<Details>);
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Details {
     pub code: ErrorCode,
     /// Human text, never HTML.
@@ -74,6 +75,10 @@ pub struct Details {
     pub state: Option<String>,
     /// The JSON text of the transaction's `appState`, where known.
     pub app_state: Option<String>,
+    /// What the error carries besides, as auth0-spa-js's errors do (`MfaRequiredError`'s
+    /// `mfa_token`, `MissingRefreshTokenError`'s `audience` and `scope`): the JS error gets each
+    /// as a property of that name.
+    pub extra: Vec<(String, Json)>,
 }
 
 impl AuthError {
@@ -83,6 +88,7 @@ impl AuthError {
             description: description.into(),
             state: None,
             app_state: None,
+            extra: Vec::new(),
         }))
     }
     pub fn config(description: impl Into<String>) -> Self {

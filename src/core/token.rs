@@ -80,7 +80,17 @@ pub fn parse_response(response: &HttpResponse, token_type: &str) -> Result<Token
     };
     if let Some(error) = body.get("error") {
         if let Some(code) = error.as_str() {
-            return Err(error_response(code, body.str_member("error_description")));
+            let mut e = error_response(code, body.str_member("error_description"));
+            // What the app needs for the second factor (Auth0's MFA API), as auth0-spa-js
+            // hands it on.
+            if code == "mfa_required" {
+                for name in ["mfa_token", "mfa_requirements"] {
+                    if let Some(value) = body.get(name) {
+                        e.extra.push((name.into(), value.clone()));
+                    }
+                }
+            }
+            return Err(e);
         }
         if ok {
             return Err(AuthError::response(
@@ -182,6 +192,34 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn mfa_required_carries_the_mfa_token_and_requirements_and_no_other_error_does() {
+        let body = r#"{"error":"mfa_required","error_description":"Multifactor authentication required","mfa_token":"Fe26.2*abc","mfa_requirements":{"challenge":[{"type":"otp"}]}}"#;
+        let e = parse(403, body).unwrap_err();
+        assert_eq!(e.code(), "mfa_required");
+        let extra: Vec<(&str, String)> = e
+            .extra
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.to_text()))
+            .collect();
+        assert_eq!(
+            extra,
+            [
+                ("mfa_token", r#""Fe26.2*abc""#.to_owned()),
+                (
+                    "mfa_requirements",
+                    r#"{"challenge":[{"type":"otp"}]}"#.to_owned()
+                )
+            ]
+        );
+        // Another error with the same members carries nothing besides.
+        let other = body.replace("mfa_required", "access_denied");
+        assert!(parse(403, &other).unwrap_err().extra.is_empty());
+        // Without them, mfa_required alone.
+        let bare = parse(403, r#"{"error":"mfa_required"}"#).unwrap_err();
+        assert_eq!((bare.code(), bare.extra.len()), ("mfa_required", 0));
     }
 
     #[test]

@@ -47,9 +47,12 @@ pub fn answer() -> Option<Result<String, String>> {
 
 /// The JSON text of an `AuthError` step.
 pub fn error_step(e: &AuthError) -> String {
-    let step = Members::new("error", e.code())
+    let mut step = Members::new("error", e.code())
         .str("error_description", &e.description)
         .some("state", e.state.as_deref());
+    for (name, value) in &e.extra {
+        step = step.json(name, value);
+    }
     app_state(step, e.app_state.as_deref()).end()
 }
 

@@ -28,6 +28,11 @@ function describeError(e) {
     appState: e?.appState,
     hasAppState: e != null && typeof e === 'object' && 'appState' in e,
     message: String(e?.message ?? e),
+    // What auth0-spa-js's MfaRequiredError and MissingRefreshTokenError carry besides.
+    mfa_token: e?.mfa_token,
+    mfa_requirements: e?.mfa_requirements,
+    audience: e?.audience,
+    scope: e?.scope,
   };
 }
 

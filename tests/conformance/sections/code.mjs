@@ -258,6 +258,8 @@ describe('The authorization code flow', { concurrency: CONCURRENCY }, () => {
     const cases = [
       ['an error body', () => ({ status: 400, body: { error: 'invalid_grant', error_description: 'the code was already used' } }),
         { error: 'invalid_grant', description: /^the code was already used$/ }],
+      ['mfa_required, with what the MFA API needs (Auth0)', () => ({ status: 403, body: { error: 'mfa_required', error_description: 'Multifactor authentication required', mfa_token: 'mfa-token-1', mfa_requirements: { challenge: [{ type: 'otp' }] } } }),
+        { error: 'mfa_required', description: /^Multifactor authentication required$/, carries: { mfa_token: 'mfa-token-1', mfa_requirements: { challenge: [{ type: 'otp' }] } } }],
       ['HTTP 500 with HTML', () => ({ status: 500, type: 'text/html', body: '<!doctype html><h1>Internal Server Error</h1>' }),
         { error: 'network_error' }],
       ['HTTP 200, not JSON (no token endpoint answered: a proxy, say)', () => ({ status: 200, type: 'text/html', body: '<!doctype html><p>hello' }),
@@ -291,6 +293,7 @@ describe('The authorization code flow', { concurrency: CONCURRENCY }, () => {
         const r = await s.callback(frontResponse(s, tx, newCode()));
         assert.equal(s.provider.tokenPosts.length, posts + 1, 'the code was not exchanged');
         await s.expectRejected(r, tx, expect);
+        for (const [name, value] of Object.entries(expect.carries ?? {})) assert.deepEqual(r[name], value, `the error's ${name}`);
         assertNoCodeInAddressBar(r.href);
         assert.equal(s.provider.tokenPosts.length, posts + 1, 'the same response again sent the code again');
       } catch (e) {
@@ -392,6 +395,9 @@ describe('The authorization code flow', { concurrency: CONCURRENCY }, () => {
     const again = await s.eval(() => window.T.renew('main'));
     assert.equal(again.ok, false);
     assert.equal(again.error, 'missing_refresh_token', again.error_description);
+    assert.equal(again.name, 'MissingRefreshTokenError');
+    // Which token, as auth0-spa-js says it.
+    assert.deepEqual([again.audience, again.scope], ['default', 'openid profile email offline_access']);
     assert.equal(s.provider.tokenPosts.length, 2, 'a POST without a refresh token to send');
     assert.equal(again.iframes, 0);
     assert.equal(s.provider.count('/authorize'), 0, 'no hidden iframe without useRefreshTokensFallback');
