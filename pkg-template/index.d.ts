@@ -104,7 +104,13 @@ export interface BaseClientOptions {
   useCookiesForTransactions?: boolean;
   /** auth0-spa-js's, accepted and ignored (no cookies are written). */
   legacySameSiteCookie?: boolean;
-  /** auth0-spa-js's, accepted and ignored (no session hint cookie is written: `checkSession` always asks the provider). */
+  /**
+   * `checkSession` asks the provider only in a browser where a login or renewal of this client
+   * stored a session within this many days (a hint in localStorage, never a token; removed at
+   * logout and when the provider answers "not logged in"). A held refresh token is used
+   * whatever the hint. Default: none, `checkSession` always asks; `Auth0Client`: 1, as
+   * auth0-spa-js's cookie.
+   */
   sessionCheckExpiryDays?: number;
   /** auth0-spa-js's, accepted and ignored (no cookies are written). */
   cookieDomain?: string;

@@ -478,7 +478,8 @@ export async function createClient(options) {
 // Client, and each method waits for it. Its defaults are auth0-spa-js's: the authorization code
 // flow with PKCE (the response in the query), where createClient's is the implicit flow; and
 // its scopes: `openid` always, and a call's scope added to the client's (createClient's call
-// scope replaces the client's, and a code flow without `openid` is plain OAuth).
+// scope replaces the client's, and a code flow without `openid` is plain OAuth); and its
+// `sessionCheckExpiryDays` of 1 (createClient's checkSession always asks).
 const clients = new WeakMap();
 const clientScopes = new WeakMap();
 
@@ -490,7 +491,9 @@ export class Auth0Client {
   constructor(options) {
     const params = { response_type: 'code', ...options?.authorizationParams };
     const scope = joinScopes('openid', params.scope ?? 'openid profile email') ?? params.scope;
-    const client = createClient({ ...options, authorizationParams: { ...params, scope } });
+    // auth0-spa-js's session hint: checkSession asks the provider only within a day of a login
+    // in this browser, unless the app says how many days.
+    const client = createClient({ sessionCheckExpiryDays: 1, ...options, authorizationParams: { ...params, scope } });
     client.catch(() => {}); // a bad option rejects the calls, not as an unhandled rejection
     clients.set(this, client);
     clientScopes.set(this, scope);

@@ -885,6 +885,30 @@ fn check_session_renews_with_a_held_refresh_token_and_settles_without_one() {
 }
 
 #[test]
+fn check_session_renews_with_a_held_refresh_token_whatever_the_session_hint() {
+    // sessionCheckExpiryDays keeps checkSession from asking the provider's session in a browser
+    // with no recent login; a refresh token held (here in memory) is asked about all the same.
+    let client = code_client(
+        json!({ "useRefreshTokens": true, "sessionCheckExpiryDays": 1 }),
+        json!({}),
+    );
+    let provider = Provider::install(&client);
+    log_in(&client, &provider);
+    let key = format!("spa-login.hint.{ISSUER} {CLIENT_ID}");
+    assert!(
+        client.ports.hints.inner.get(&key).unwrap().is_some(),
+        "the login left a hint"
+    );
+    client.ports.hints.inner.remove(&key).unwrap();
+    later(&client, 3600.0 + 61.0);
+    assert!(!client.is_authenticated());
+    block_on(client.check_session(&j(json!({})))).unwrap();
+    assert!(client.is_authenticated(), "renewed with the refresh token");
+    assert_eq!(refresh_tokens_sent(&client).len(), 1);
+    assert!(!client.ports.opened_a_window());
+}
+
+#[test]
 fn refresh_tokens_and_dpop_need_a_code_flow() {
     for (options, what) in [
         (json!({ "useRefreshTokens": true }), "useRefreshTokens"),

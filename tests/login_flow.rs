@@ -137,7 +137,6 @@ fn options_auth0_spa_js_only_options_are_accepted_and_change_nothing() {
         "clientId": "x",
         "useCookiesForTransactions": true,
         "legacySameSiteCookie": false,
-        "sessionCheckExpiryDays": 7,
         "cookieDomain": ".example.com",
         "useFormData": false,
         "workerUrl": "/worker.js",
@@ -145,6 +144,36 @@ fn options_auth0_spa_js_only_options_are_accepted_and_change_nothing() {
     }))
     .unwrap();
     assert_eq!(format!("{plain:?}"), format!("{with_ignored:?}"));
+}
+
+#[test]
+fn options_session_check_expiry_days_is_a_number_of_days() {
+    let days = |v: Value| {
+        let mut o = options();
+        o["sessionCheckExpiryDays"] = v;
+        Config::from_options(&j(o), "https://app.example").map(|c| c.session_check_days)
+    };
+    assert_eq!(days(json!(null)).unwrap(), None);
+    assert_eq!(days(json!(1)).unwrap(), Some(1.0));
+    assert_eq!(days(json!(0.5)).unwrap(), Some(0.5));
+    assert_eq!(days(json!(3650)).unwrap(), Some(3650.0));
+    for bad in [
+        json!(0),
+        json!(-1),
+        json!(3651),
+        json!(1e300),
+        json!("1"),
+        json!(true),
+        json!([1]),
+    ] {
+        let e = days(bad.clone()).unwrap_err();
+        assert_eq!(e.code(), "invalid_configuration", "{bad}");
+        assert!(
+            e.description.contains("sessionCheckExpiryDays"),
+            "{bad}: {}",
+            e.description
+        );
+    }
 }
 
 // ---- discovery -------------------------------------------------------------------------------

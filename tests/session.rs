@@ -5,8 +5,9 @@
 mod support;
 
 use serde_json::json;
+use spa_login::core::client::Client;
 use spa_login::core::client::{means_logged_out, CacheMode, Flow};
-use spa_login::core::ports::{Failure, FailureKind, KeyValueStore};
+use spa_login::core::ports::{Failure, FailureKind, KeyValueStore, WindowAnswer};
 use support::*;
 
 #[test]
@@ -313,4 +314,102 @@ fn check_session_rejects_when_the_page_blocks_its_frame() {
     assert_eq!(e.code(), "frame_blocked");
     assert!(e.description.contains("Content Security Policy"), "{e}");
     assert!(!client.is_authenticated());
+}
+
+const DAY_MS: f64 = 86_400_000.0;
+
+/// A client with `sessionCheckExpiryDays` (as `createAuth0Client` makes one) in a browser whose
+/// localStorage holds `hint` and whose machine clock reads `real_ms`; its frames answer with a
+/// valid response, or with `login_required` when `logged_out`.
+fn hinted_client(hint: Option<&str>, real_ms: f64, logged_out: bool) -> Client<FakePorts> {
+    let mut o = options();
+    o["sessionCheckExpiryDays"] = json!(1);
+    let client = client_with(o, FakePorts::new());
+    client.ports.real_time_ms.set(real_ms);
+    if let Some(hint) = hint {
+        client.ports.hints.inner.set(&hint_key(), hint).unwrap();
+    }
+    client.ports.answer_windows(move |ports, _, req| {
+        Ok(WindowAnswer::Url(match logged_out {
+            true => format!("{REDIRECT_URI}#error=login_required&state={}", req.state),
+            false => Response::valid(req.state, &ports.nonce_of(req.state)).url(),
+        }))
+    });
+    client
+}
+
+fn hint(client: &Client<FakePorts>) -> Option<String> {
+    client.ports.hints.inner.get(&hint_key()).unwrap()
+}
+
+fn hint_key() -> String {
+    format!("spa-login.hint.{ISSUER} {CLIENT_ID}")
+}
+
+#[test]
+fn with_session_check_expiry_days_check_session_asks_only_a_browser_that_logged_in_lately() {
+    let check = |client: &Client<FakePorts>| block_on(client.check_session(&j(json!({})))).unwrap();
+    let t0 = 1_000_000.0;
+    // A browser that never logged in here is not asked about.
+    let client = hinted_client(None, t0, false);
+    check(&client);
+    assert!(!client.ports.opened_a_window(), "no frame");
+    assert!(!client.is_authenticated());
+    // A login leaves the hint: until a day later by the machine's clock.
+    let (state, nonce) = start_login(&client, None, None);
+    block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    let until = hint(&client).expect("the hint");
+    assert_eq!(until, format!("{}", (t0 + DAY_MS) as u64));
+
+    // A reload within the day (memory cache: nothing held) asks, and the session comes back;
+    // that renewal moves the hint on.
+    let reloaded = hinted_client(Some(&until), t0 + DAY_MS - 1.0, false);
+    check(&reloaded);
+    assert!(reloaded.ports.opened_a_window(), "the frame asked");
+    assert!(reloaded.is_authenticated());
+    assert_eq!(
+        hint(&reloaded),
+        Some(format!("{}", (t0 + 2.0 * DAY_MS - 1.0) as u64))
+    );
+
+    // Past it, or with a hint that is no number: not asked.
+    for stale in [until.as_str(), "soon"] {
+        let later = hinted_client(Some(stale), t0 + DAY_MS, false);
+        check(&later);
+        assert!(!later.ports.opened_a_window(), "{stale}: no frame");
+    }
+
+    // The provider says "not logged in": the hint goes, and the next load does not ask.
+    let logged_out = hinted_client(Some(&until), t0, true);
+    check(&logged_out);
+    assert!(logged_out.ports.opened_a_window());
+    assert_eq!(hint(&logged_out), None);
+
+    // A logout removes it.
+    let leaving = hinted_client(Some(&until), t0, false);
+    check(&leaving);
+    assert!(leaving.is_authenticated());
+    block_on(leaving.logout(None, false)).unwrap();
+    assert_eq!(hint(&leaving), None);
+
+    // A localStorage that cannot be read: asked, as without the option.
+    let blocked = hinted_client(None, t0, false);
+    blocked.ports.hints.fail_reads.set(true);
+    check(&blocked);
+    assert!(blocked.ports.opened_a_window());
+
+    // Without the option (createClient's default) every browser is asked, and no hint is kept.
+    let plain = support::client();
+    plain.ports.answer_windows(|ports, _, req| {
+        Ok(WindowAnswer::Url(
+            Response::valid(req.state, &ports.nonce_of(req.state)).url(),
+        ))
+    });
+    check(&plain);
+    assert!(plain.ports.opened_a_window());
+    assert!(plain.is_authenticated());
+    assert_eq!(
+        plain.ports.hints.inner.keys().unwrap(),
+        Vec::<String>::new()
+    );
 }

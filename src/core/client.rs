@@ -768,7 +768,52 @@ impl<P: Ports> Client<P> {
         if replaced {
             self.session_ended();
         }
+        self.hint_session(true);
         Ok(token)
+    }
+
+    /// The session hint of `sessionCheckExpiryDays` (auth0-spa-js's "is authenticated"
+    /// cookie): set again, until that many days from now, whenever a flow stores a session;
+    /// removed when the session ends here. Best effort: a storage that refuses it only means
+    /// that `checkSession` asks the provider, as it does without the option.
+    fn hint_session(&self, logged_in: bool) {
+        let Some(days) = self.config.session_check_days else {
+            return;
+        };
+        let key = self.hint_key();
+        let _ = match logged_in {
+            true => {
+                let until = self.ports.real_time_ms() + days * 86_400_000.0;
+                self.ports.hints().set(&key, &json::decimal(until as u64))
+            }
+            false => self.ports.hints().remove(&key),
+        };
+    }
+
+    /// Whether `checkSession` may ask the provider: without `sessionCheckExpiryDays`, always;
+    /// with it, while the hint is there and not past its time (by the machine's clock, as a
+    /// cookie's expiry). A hint that cannot be read counts as there.
+    fn session_hinted(&self) -> bool {
+        if self.config.session_check_days.is_none() {
+            return true;
+        }
+        match self.ports.hints().get(&self.hint_key()) {
+            // Read as JSON: std's float parsing would bring kilobytes of tables into the wasm.
+            Ok(Some(until)) => Json::parse(until.as_bytes())
+                .and_then(|until| until.as_f64())
+                .is_some_and(|until| until > self.ports.real_time_ms()),
+            Ok(None) => false,
+            Err(_) => true,
+        }
+    }
+
+    fn hint_key(&self) -> String {
+        msg(&[
+            "spa-login.hint.",
+            &self.config.issuer,
+            " ",
+            &self.config.client_id,
+        ])
     }
 
     /// With a localStorage cache the app's tabs share one stored session, and each hears of
@@ -1307,6 +1352,12 @@ impl<P: Ports> Client<P> {
         if self.is_authenticated() {
             return Ok(());
         }
+        // With `sessionCheckExpiryDays`, a browser that has not logged in here lately is not
+        // asked about (a hidden frame for every visitor's every page load, most of them never
+        // logged in); a held refresh token still renews.
+        if !self.session_hinted() && self.cache.borrow().refresh_tokens().is_empty() {
+            return Ok(());
+        }
         // With refresh tokens, one that is held (localStorage, after a reload) renews first;
         // none held, or one refused, means "not logged in" as the provider's answers do.
         // Everything else rejects, `frame_blocked` included: a frame the page's CSP refused says
@@ -1323,8 +1374,14 @@ impl<P: Ports> Client<P> {
             Err(e) => Err(e),
         };
         match outcome {
-            Err(e) if means_logged_out(e.code()) => Ok(()),
-            Err(e) if matches!(e.code(), "missing_refresh_token" | "invalid_grant") => Ok(()),
+            Err(e)
+                if means_logged_out(e.code())
+                    || matches!(e.code(), "missing_refresh_token" | "invalid_grant") =>
+            {
+                // Not logged in there: the next page load need not ask again.
+                self.hint_session(false);
+                Ok(())
+            }
             other => other.map(|_| ()),
         }
     }
@@ -1791,6 +1848,7 @@ impl<P: Ports> Client<P> {
             &self.config.client_id,
         );
         self.cache.borrow_mut().clear(self.ports.tokens())?;
+        self.hint_session(false);
         Ok(LogoutPlan {
             return_to,
             extra_pairs,

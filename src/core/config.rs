@@ -15,7 +15,7 @@ pub const DEFAULT_HTTP_TIMEOUT_SECS: u64 = 10;
 /// The options `createClient` reads. Any other key is refused by name: a misspelt option
 /// (`cachelocation`, `useRefreshToken`) that is silently dropped is a default the app did not
 /// ask for.
-pub const KNOWN_OPTIONS: [&str; 14] = [
+pub const KNOWN_OPTIONS: [&str; 15] = [
     "domain",
     "issuer",
     "clientId",
@@ -30,6 +30,7 @@ pub const KNOWN_OPTIONS: [&str; 14] = [
     "useRefreshTokens",
     "useRefreshTokensFallback",
     "useDpop",
+    "sessionCheckExpiryDays",
 ];
 
 /// auth0-spa-js options that are accepted and do nothing, so that an app moving over keeps its
@@ -37,11 +38,10 @@ pub const KNOWN_OPTIONS: [&str; 14] = [
 /// (cookies, a worker, telemetry, form bodies), and none of them changes what a login yields
 /// here (transactions live in sessionStorage, token requests are always form-encoded, no
 /// worker, no telemetry).
-pub const IGNORED_OPTIONS: [&str; 7] = [
+pub const IGNORED_OPTIONS: [&str; 6] = [
     "auth0Client",
     "cookieDomain",
     "legacySameSiteCookie",
-    "sessionCheckExpiryDays",
     "useCookiesForTransactions",
     "useFormData",
     "workerUrl",
@@ -163,6 +163,10 @@ pub struct Config {
     pub use_refresh_tokens_fallback: bool,
     /// Code flows: DPoP-bound tokens (RFC 9449), every token request with a proof.
     pub use_dpop: bool,
+    /// `sessionCheckExpiryDays`: `checkSession` asks the provider only while a login in this
+    /// browser, or a renewal, is less than this many days old (auth0-spa-js's "is
+    /// authenticated" cookie). `None`: it always asks.
+    pub session_check_days: Option<f64>,
 }
 
 impl Config {
@@ -252,6 +256,16 @@ impl Config {
             .unwrap_or(DEFAULT_AUTHORIZE_TIMEOUT_SECS);
         let http_timeout_secs = opt_seconds(options, "httpTimeoutInSeconds", false)?
             .unwrap_or(DEFAULT_HTTP_TIMEOUT_SECS);
+        let session_check_days =
+            match options.get("sessionCheckExpiryDays") {
+                None | Some(Json::Null) => None,
+                Some(v) => match v.as_f64() {
+                    Some(days) if days > 0.0 && days <= 3650.0 => Some(days),
+                    _ => return Err(AuthError::config(
+                        "sessionCheckExpiryDays must be a number of days (above 0, at most 3650)",
+                    )),
+                },
+            };
         let metadata = match options.get("metadata") {
             None | Some(Json::Null) => MetadataOverride::default(),
             Some(m @ Json::Obj(_)) => MetadataOverride::from_json(m)?,
@@ -273,6 +287,7 @@ impl Config {
             use_refresh_tokens,
             use_refresh_tokens_fallback,
             use_dpop,
+            session_check_days,
         })
     }
 }

@@ -94,6 +94,9 @@ pub trait Ports {
     fn transactions(&self) -> &dyn KeyValueStore;
     /// Where tokens live (memory, or localStorage when asked for).
     fn tokens(&self) -> &dyn KeyValueStore;
+    /// What outlives the browser session whatever `cacheLocation` says (localStorage): the
+    /// session hint of `sessionCheckExpiryDays`, never a token.
+    fn hints(&self) -> &dyn KeyValueStore;
     /// Replaces the address bar's URL without a new history entry (`history.replaceState`).
     /// Synchronous, as the browser's call is: nothing can come between the response and its
     /// leaving the address bar.

@@ -35,6 +35,7 @@ struct WebPorts {
     now: Clock,
     transactions: WebStorage,
     tokens: Box<dyn KeyValueStore>,
+    hints: WebStorage,
 }
 
 impl Ports for WebPorts {
@@ -52,6 +53,9 @@ impl Ports for WebPorts {
     }
     fn tokens(&self) -> &dyn KeyValueStore {
         self.tokens.as_ref()
+    }
+    fn hints(&self) -> &dyn KeyValueStore {
+        &self.hints
     }
     fn replace_location(&self, url: &str) {
         storage::replace_location(url)
@@ -248,6 +252,7 @@ pub fn create_client(options: String, origin: &str, clock: u32) -> f64 {
         now: Clock(clock),
         transactions: WebStorage::session(),
         tokens,
+        hints: WebStorage::local(),
     };
     let client = Box::leak(Box::new(Client::new(config, ports, providers())));
     CLIENTS.with(|c| {

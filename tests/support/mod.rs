@@ -88,6 +88,8 @@ pub struct FakePorts {
     pub real_time_ms: Cell<f64>,
     pub transactions: FaultyStore,
     pub tokens: FaultyStore,
+    /// localStorage for the session hint (`sessionCheckExpiryDays`).
+    pub hints: FaultyStore,
     /// URL -> body; a missing URL is a network failure.
     pub documents: RefCell<HashMap<String, String>>,
     /// URLs that never answer: their fetch fails with a timeout.
@@ -168,6 +170,7 @@ impl FakePorts {
             real_time_ms: Cell::new(0.0),
             transactions: FaultyStore::default(),
             tokens: FaultyStore::default(),
+            hints: FaultyStore::default(),
             documents: RefCell::default(),
             hanging: RefCell::default(),
             fetched: RefCell::default(),
@@ -285,6 +288,9 @@ impl Ports for FakePorts {
     }
     fn tokens(&self) -> &dyn KeyValueStore {
         &self.tokens
+    }
+    fn hints(&self) -> &dyn KeyValueStore {
+        &self.hints
     }
     async fn fetch_text(&self, url: &str, timeout_ms: f64, fresh: bool) -> Result<String, Failure> {
         if fresh {
