@@ -81,9 +81,10 @@ async function ensurePackage() {
 
 const LIBS = ['ours', 'auth0-js', 'auth0-spa-js', 'oidc-client', 'oidc-client-ts'];
 const PEER_PACKAGE = { 'auth0-js': 'auth0-js', 'auth0-spa-js': '@auth0/auth0-spa-js', 'oidc-client': 'oidc-client', 'oidc-client-ts': 'oidc-client-ts' };
-const LABEL = { ours: 'spa-login (ours)', 'ours-esm': 'spa-login, unbundled', none: 'empty page (floor)', ...PEER_PACKAGE };
-// Cold start also measures ours as shipped (unbundled) and the empty page.
-const COLD_LIBS = ['ours', 'ours-esm', ...LIBS.slice(1), 'none'];
+const LABEL = { ours: 'spa-login (ours)', 'ours-esm': 'spa-login, unbundled', 'ours-auth0': 'spa-login, `createAuth0Client`', none: 'empty page (floor)', ...PEER_PACKAGE };
+// Cold start also measures ours as shipped (unbundled), ours through auth0-spa-js's call
+// (the drop-in, with the options of the auth0-spa-js page) and the empty page.
+const COLD_LIBS = ['ours', 'ours-esm', 'ours-auth0', ...LIBS.slice(1), 'none'];
 // The authorization code flow (with refresh tokens): ours and the peers that run it. A page
 // named '<lib>-code' is the bundle of pages/<lib>.js, which reads its name to switch to the
 // code flow with refresh tokens (kept apart so the other measures keep their options).
@@ -126,7 +127,7 @@ async function buildPages() {
     await esbuild.build({
       ...ESBUILD_BROWSER,
       write: true,
-      entryPoints: [join(BENCH, 'pages', `${lib === 'ours-esm' ? 'ours' : lib.replace(/-(code|dpop)$/, '')}.js`)],
+      entryPoints: [join(BENCH, 'pages', `${lib === 'ours-esm' ? 'ours' : lib.replace(/-(code|dpop|auth0)$/, '')}.js`)],
       outfile: join(DIST, `page-${lib}.js`),
       ...(lib === 'ours-esm' ? { external: ['spa-login', 'spa-login/*'] } : { plugins: [ourPackage] }),
       logOverride: { 'duplicate-object-key': 'silent' }, // wasm-bindgen's import object, harmless
@@ -845,6 +846,10 @@ function report(r, agreed) {
   p('  esbuild like the peers, the .wasm beside the bundle (what Vite or webpack emit). "Unbundled" is');
   p('  pkg/ as shipped, loaded through an import map (a plain `<script type="module">` app): the');
   p('  entry imports the glue: two module requests.');
+  p('  "`createAuth0Client`" is ours through auth0-spa-js\'s call, with the auth0-spa-js page\'s options');
+  p('  (`domain`, `clientId`, `cacheLocation: \'memory\'`) then `await isAuthenticated()`: its');
+  p('  `checkSession()` finds no session hint (`sessionCheckExpiryDays`, default 1 for it) and');
+  p('  returns without a silent request, as auth0-spa-js\'s does without its cookie.');
   p('- **auth0-js**: `new WebAuth({ domain, clientID, ... })` (synchronous; it has no session state).');
   p('- **auth0-spa-js**: `await createAuth0Client({ domain, clientId, cacheLocation: \'memory\' })` then');
   p('  `await isAuthenticated()`. `createAuth0Client` runs `checkSession()`, which finds no');
@@ -1275,8 +1280,8 @@ function agreement(r, prev) {
     const x = ours !== undefined && ours !== now ? [now / ours, before / oursBefore] : null;
     rows.push({ group, name, now, before, diff: (now - before) / before, ratio: x && { now: x[0], before: x[1], diff: (x[0] - x[1]) / x[1] } });
   };
-  for (const lib of COLD_LIBS) row('cold start, ms', LABEL[lib], r.cold[lib].median, prev.cold[lib].median, r.cold.ours.median, prev.cold.ours.median);
-  for (const lib of COLD_LIBS) row('cold start, main-thread CPU ms', LABEL[lib], r.cold[lib].cpuThread, prev.cold[lib].cpuThread, r.cold.ours.cpuThread, prev.cold.ours.cpuThread);
+  for (const lib of COLD_LIBS) row('cold start, ms', LABEL[lib], r.cold[lib].median, prev.cold[lib]?.median, r.cold.ours.median, prev.cold.ours.median);
+  for (const lib of COLD_LIBS) row('cold start, main-thread CPU ms', LABEL[lib], r.cold[lib].cpuThread, prev.cold[lib]?.cpuThread, r.cold.ours.cpuThread, prev.cold.ours.cpuThread);
   const parts = { first: '(a) first callback', fresh: '(b) new client', same: '(c) same client' };
   for (const [k, title] of Object.entries(parts)) {
     for (const lib of CALLBACK_LIBS) row(`${title}, ms`, LABEL[lib], r.callback[lib][k].median, prev.callback[lib][k].median, r.callback.ours[k].median, prev.callback.ours[k].median);
@@ -1296,7 +1301,7 @@ function agreement(r, prev) {
   }
   for (const lib of TOKEN_LIBS) row('token reads, ops/s', LABEL[lib], r.tokens[lib].median, prev.tokens[lib].median, r.tokens.ours.median, prev.tokens.ours.median);
   for (const lib of TOKEN_LIBS) row('token reads, ops per CPU s', LABEL[lib], r.tokens[lib].perCpuSec, prev.tokens[lib].perCpuSec, r.tokens.ours.perCpuSec, prev.tokens.ours.perCpuSec);
-  for (const lib of COLD_LIBS) row('JS heap after init, KiB', LABEL[lib], r.memory[lib].js.median / 1024, prev.memory[lib].js.median / 1024);
+  for (const lib of COLD_LIBS) row('JS heap after init, KiB', LABEL[lib], r.memory[lib].js.median / 1024, prev.memory[lib]?.js.median / 1024);
   return { rows, prevEnv: prev.env, prevElapsed: prev.elapsedSeconds };
 }
 

@@ -2,7 +2,7 @@
 // through the page's import map ('ours-esm'); 'ours-code' is the bundled page running the
 // authorization code flow with PKCE and refresh tokens, like the peers it is compared with there;
 // 'ours-dpop' is that with useDpop, and a second client without it for the API calls.
-import { createClient } from 'spa-login';
+import { createAuth0Client, createClient } from 'spa-login';
 import { boot } from './boot.js';
 
 // The wasm's linear memory, caught as the package instantiates its module (the entry compiles
@@ -31,10 +31,20 @@ const options = {
 // The same app with bearer tokens: its own client, logged in by the harness (DPoP pages).
 const bearerOptions = { ...options, useDpop: false };
 
+// 'ours-auth0': the drop-in, called as the auth0-spa-js page calls auth0-spa-js (cold start only).
+const AUTH0 = C.lib === 'ours-auth0';
+const auth0Options = {
+  domain: new URL(C.providerOrigin).host,
+  clientId: C.clientId,
+  authorizationParams: { redirect_uri: C.redirectUri, scope: C.scope },
+  cacheLocation: 'memory',
+};
+const make = () => (AUTH0 ? createAuth0Client(auth0Options) : createClient(options));
+
 boot({
-  create: () => createClient(options),
+  create: make,
   async ready() {
-    const c = await createClient(options);
+    const c = await make();
     await c.isAuthenticated();
     return c;
   },
