@@ -285,6 +285,8 @@ export interface ClientMethods {
    * Restores a session (after a reload, with the memory cache) through a hidden `prompt=none`
    * request when the provider session is alive. Settles quietly when the user is not logged in
    * there (`login_required`, `consent_required`, `interaction_required`); other failures reject.
+   * With `sessionCheckExpiryDays` it asks only in a browser where a login or renewal of this
+   * client stored a session within that many days (a held refresh token renews regardless).
    */
   checkSession(options?: CheckSessionOptions): Promise<void>;
   /**
@@ -324,8 +326,10 @@ export function createClient(options: ClientOptions): Promise<Client>;
  * and loads the WebAssembly module in the background; each method waits for it, and a bad
  * option rejects every call with `invalid_configuration`. Its defaults are auth0-spa-js's: the
  * authorization code flow with PKCE (`response_type: 'code'`, the response in the query),
- * `openid` always in the scope, a call's scope added to the client's, and a `checkSession`
- * that settles whatever the provider or the network says (a bad option still rejects).
+ * `openid` always in the scope, a call's scope added to the client's, `sessionCheckExpiryDays:
+ * 1` (auth0-spa-js's own "is authenticated" cookie counts as a recent login too), and a
+ * `checkSession` that settles whatever the provider or the network says (a bad option still
+ * rejects).
  */
 export interface Auth0Client extends ClientMethods {}
 export declare class Auth0Client {
@@ -395,7 +399,7 @@ export class MfaRequiredError extends FixedCodeError {
   /** The token endpoint's `mfa_token`, for the provider's MFA API (Auth0's), where it gave one. */
   mfa_token?: string;
   /** The token endpoint's `mfa_requirements` (Auth0: `{ challenge: [{ type: 'otp' }] }`), where it gave them. */
-  mfa_requirements?: unknown;
+  mfa_requirements?: { enroll?: Array<{ type: string }>; challenge?: Array<{ type: string }> };
 }
 /** `error === 'missing_refresh_token'`: `useRefreshTokens` without a refresh token for that token, and no fallback. */
 export class MissingRefreshTokenError extends FixedCodeError {

@@ -254,6 +254,20 @@ function makeClient(id) {
     return renewal;
   };
 
+  // checkSession; `hinted`: a login is known to have happened lately, whatever the session hint
+  // of sessionCheckExpiryDays says (another tab's message, which may come before its
+  // localStorage write does; auth0-spa-js's own cookie).
+  const checkSession = (options, hinted) => track(async () => {
+    if (isResponseWindow()) return;
+    // It renews under the renewal lock, held until the flow ends.
+    const ctx = {};
+    try {
+      await run(W.flow(id, /* check session */ 3, json(options?.authorizationParams, 'authorizationParams'), undefined, undefined, hinted), ctx);
+    } finally {
+      ctx.unlock?.();
+    }
+  });
+
   const client = {
     async loginWithRedirect(options) {
       const openUrl = openUrlOf(options);
@@ -358,18 +372,7 @@ function makeClient(id) {
       return client.getAccessToken(options);
     },
 
-    checkSession(options) {
-      return track(async () => {
-        if (isResponseWindow()) return;
-        // It renews under the renewal lock, held until the flow ends.
-        const ctx = {};
-        try {
-          await run(W.flow(id, /* check session */ 3, json(options?.authorizationParams, 'authorizationParams')), ctx);
-        } finally {
-          ctx.unlock?.();
-        }
-      });
-    },
+    checkSession: (options) => checkSession(options, false),
 
     loginWithPopup(options, config) {
       // One at a time: a second call while one runs (a double click) joins it, rather than
@@ -447,7 +450,7 @@ function makeClient(id) {
       quietly(() => emit());
       // A memory cache cannot share tokens: fetch this tab's own from the provider session.
       // (A localStorage cache gets them from the storage event below, which may come later.)
-      if (e.data === 'login' && !storageKey && !W.number(id, /* is authenticated */ 0)) client.checkSession().catch(() => {});
+      if (e.data === 'login' && !storageKey && !W.number(id, /* is authenticated */ 0)) checkSession(undefined, true).catch(() => {});
     };
   }
   if (storageKey && typeof window !== 'undefined') {
@@ -459,8 +462,13 @@ function makeClient(id) {
     });
   }
   quietly(() => emit());
+  hintedChecks.set(client, checkSession);
   return client;
 }
+
+// Each client's checkSession that asks whatever the session hint says (see makeClient), for the
+// Auth0Client of an app that moved over from auth0-spa-js.
+const hintedChecks = new WeakMap();
 
 /** Validates the options and makes a client; loads the WebAssembly module on first use. */
 export async function createClient(options) {
@@ -482,6 +490,13 @@ export async function createClient(options) {
 // `sessionCheckExpiryDays` of 1 (createClient's checkSession always asks).
 const clients = new WeakMap();
 const clientScopes = new WeakMap();
+const clientIds = new WeakMap();
+
+// auth0-spa-js's own "is authenticated" cookie for this client id (its name, its legacy
+// SameSite copy, or its v1 name): an app that moved over keeps its users' recent logins, which
+// this package's session hint cannot know of yet.
+const auth0Cookie = (clientId) => typeof document !== 'undefined' &&
+  document.cookie.split(/; */).some((c) => [`auth0.${clientId}.is.authenticated=`, `_legacy_auth0.${clientId}.is.authenticated=`, 'auth0.is.authenticated='].some((n) => c.startsWith(n)));
 
 // Space-separated scope lists joined, each scope once; `undefined` for a list that is no string
 // (the core says what is wrong with it).
@@ -492,11 +507,13 @@ export class Auth0Client {
     const params = { response_type: 'code', ...options?.authorizationParams };
     const scope = joinScopes('openid', params.scope ?? 'openid profile email') ?? params.scope;
     // auth0-spa-js's session hint: checkSession asks the provider only within a day of a login
-    // in this browser, unless the app says how many days.
-    const client = createClient({ sessionCheckExpiryDays: 1, ...options, authorizationParams: { ...params, scope } });
+    // in this browser, unless the app says how many days (as auth0-spa-js reads it: 0 or none
+    // is 1).
+    const client = createClient({ ...options, sessionCheckExpiryDays: options?.sessionCheckExpiryDays || 1, authorizationParams: { ...params, scope } });
     client.catch(() => {}); // a bad option rejects the calls, not as an unhandled rejection
     clients.set(this, client);
     clientScopes.set(this, scope);
+    clientIds.set(this, options?.clientId);
   }
 }
 
@@ -518,7 +535,8 @@ for (const name of ['loginWithRedirect', 'handleRedirectCallback', 'getAccessTok
     // createAuth0Client gives the app its client; a client that could not be made (a bad
     // option, no WebAssembly, a server) still rejects.
     const quiet = name === 'checkSession' ? () => {} : undefined;
-    return clients.get(this).then((client) => client[name](...args).catch(quiet), (e) => {
+    const hinted = quiet && auth0Cookie(clientIds.get(this));
+    return clients.get(this).then((client) => (hinted ? hintedChecks.get(client)(args[0], true) : client[name](...args)).catch(quiet), (e) => {
       if (popup && !popup.closed) popup.close();
       throw e;
     });

@@ -811,6 +811,35 @@ fn a_logout_during_a_refresh_drops_what_it_brings() {
 }
 
 #[test]
+fn a_logout_in_another_tab_during_a_refused_refresh_writes_nothing_back() {
+    // localStorage: the other tab's logout removed the stored session (and revoked the refresh
+    // token, so the provider refuses it) while this tab's refresh was out; this tab has not
+    // heard of it. Dropping the refused token must not write the session back.
+    let client = code_client(
+        json!({ "useRefreshTokens": true, "cacheLocation": "localstorage" }),
+        json!({}),
+    );
+    let provider = Provider::install(&client);
+    log_in(&client, &provider);
+    later(&client, 600.0);
+    client.ports.answer_posts(|_, _, _| invalid_grant());
+    client.ports.fetch_gate.set(false); // the token endpoint does not answer yet
+    let mut renewal = std::pin::pin!(client.get_access_token(None, CacheMode::On, None));
+    assert!(poll_once(renewal.as_mut()).is_none(), "the refresh is out");
+    client
+        .ports
+        .tokens
+        .inner
+        .remove(&client.session_key())
+        .unwrap();
+    client.ports.fetch_gate.set(true);
+    let e = poll_once(renewal.as_mut()).expect("done").unwrap_err();
+    assert_eq!(e.code(), "login_required", "{e}");
+    assert_eq!(stored_session(&client), None, "nothing written back");
+    assert!(!client.is_authenticated());
+}
+
+#[test]
 fn a_logout_during_a_refused_refresh_writes_nothing_back_and_opens_no_frame() {
     let (client, provider) = refreshing_client(true);
     log_in(&client, &provider);
@@ -875,12 +904,12 @@ fn check_session_renews_with_a_held_refresh_token_and_settles_without_one() {
     log_in(&client, &provider);
     later(&client, 3600.0 + 61.0); // the ID token too is past its leeway
     assert!(!client.is_authenticated());
-    block_on(client.check_session(&j(json!({})))).unwrap();
+    block_on(client.check_session(&j(json!({})), false)).unwrap();
     assert!(client.is_authenticated(), "renewed with the refresh token");
     assert!(!client.ports.opened_a_window());
 
     let (client, _) = refreshing_client(false);
-    block_on(client.check_session(&j(json!({})))).unwrap();
+    block_on(client.check_session(&j(json!({})), false)).unwrap();
     assert!(!client.is_authenticated());
 }
 
@@ -902,7 +931,7 @@ fn check_session_renews_with_a_held_refresh_token_whatever_the_session_hint() {
     client.ports.hints.inner.remove(&key).unwrap();
     later(&client, 3600.0 + 61.0);
     assert!(!client.is_authenticated());
-    block_on(client.check_session(&j(json!({})))).unwrap();
+    block_on(client.check_session(&j(json!({})), false)).unwrap();
     assert!(client.is_authenticated(), "renewed with the refresh token");
     assert_eq!(refresh_tokens_sent(&client).len(), 1);
     assert!(!client.ports.opened_a_window());
@@ -1006,7 +1035,7 @@ fn check_session_renews_under_the_renewal_lock_so_a_refresh_token_is_sent_once()
     // The renewal holds the lock: checkSession waits for it (the fake lock's gate closed).
     client.ports.lock_gate.set(false);
     let params = j(json!({}));
-    let mut check = std::pin::pin!(client.check_session(&params));
+    let mut check = std::pin::pin!(client.check_session(&params, false));
     assert!(poll_once(check.as_mut()).is_none());
     assert_eq!(
         refresh_tokens_sent(&client),
@@ -1037,7 +1066,7 @@ fn check_session_renews_under_the_renewal_lock_so_a_refresh_token_is_sent_once()
     log_in(&client, &provider);
     later(&client, 3600.0 + 61.0);
     client.ports.lock_gate.set(false);
-    let mut check = std::pin::pin!(client.check_session(&params));
+    let mut check = std::pin::pin!(client.check_session(&params, false));
     assert!(poll_once(check.as_mut()).is_none());
     client.sync_from_storage(true).unwrap();
     client.ports.lock_gate.set(true);

@@ -358,12 +358,12 @@ fn check_session_settles_on_logged_out_answers_and_reports_the_rest() {
             req.state
         )))
     });
-    block_on(client.check_session(&j(json!({})))).unwrap();
+    block_on(client.check_session(&j(json!({})), false)).unwrap();
     client
         .ports
         .answer_windows(|_, _, _| Err(Failure::new(FailureKind::Timeout, "")));
     assert_eq!(
-        block_on(client.check_session(&j(json!({}))))
+        block_on(client.check_session(&j(json!({})), false))
             .unwrap_err()
             .code(),
         "timeout"

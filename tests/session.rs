@@ -5,8 +5,8 @@
 mod support;
 
 use serde_json::json;
-use spa_login::core::client::Client;
-use spa_login::core::client::{means_logged_out, CacheMode, Flow};
+use spa_login::core::client::{means_logged_out, CacheMode, Client, Flow};
+use spa_login::core::jws::{HashAlg, JwsAlg};
 use spa_login::core::ports::{Failure, FailureKind, KeyValueStore, WindowAnswer};
 use support::*;
 
@@ -310,7 +310,7 @@ fn check_session_rejects_when_the_page_blocks_its_frame() {
     client
         .ports
         .answer_windows(|_, _, _| Err(Failure::new(FailureKind::FrameBlocked, "frame-src")));
-    let e = block_on(client.check_session(&j(json!({})))).unwrap_err();
+    let e = block_on(client.check_session(&j(json!({})), false)).unwrap_err();
     assert_eq!(e.code(), "frame_blocked");
     assert!(e.description.contains("Content Security Policy"), "{e}");
     assert!(!client.is_authenticated());
@@ -348,13 +348,19 @@ fn hint_key() -> String {
 
 #[test]
 fn with_session_check_expiry_days_check_session_asks_only_a_browser_that_logged_in_lately() {
-    let check = |client: &Client<FakePorts>| block_on(client.check_session(&j(json!({})))).unwrap();
+    let check =
+        |client: &Client<FakePorts>| block_on(client.check_session(&j(json!({})), false)).unwrap();
     let t0 = 1_000_000.0;
     // A browser that never logged in here is not asked about.
     let client = hinted_client(None, t0, false);
     check(&client);
     assert!(!client.ports.opened_a_window(), "no frame");
     assert!(!client.is_authenticated());
+    // Unless a login is known to have happened (another tab's message, which may come before
+    // its localStorage write; auth0-spa-js's cookie): then it asks whatever the hint says.
+    let told = hinted_client(None, t0, true);
+    block_on(told.check_session(&j(json!({})), true)).unwrap();
+    assert!(told.ports.opened_a_window(), "asked");
     // A login leaves the hint: until a day later by the machine's clock.
     let (state, nonce) = start_login(&client, None, None);
     block_on(client.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
@@ -412,4 +418,51 @@ fn with_session_check_expiry_days_check_session_asks_only_a_browser_that_logged_
         plain.ports.hints.inner.keys().unwrap(),
         Vec::<String>::new()
     );
+}
+
+#[test]
+fn a_session_that_ends_here_while_check_session_runs_keeps_the_hint() {
+    // localStorage cache: alice's ID token here has expired; another tab has logged bob in
+    // (this tab has not heard yet). checkSession finds bob's session under its lock, so alice's
+    // ended: login_required, settled quietly, but not the provider's answer: the hint (the
+    // browser did log in lately) stays, and no frame is opened.
+    let local = |now_ms: f64| {
+        let mut o = options();
+        o["sessionCheckExpiryDays"] = json!(1);
+        o["cacheLocation"] = json!("localstorage");
+        let c = client_with(o, FakePorts::new());
+        c.ports.now_ms.set(now_ms);
+        c
+    };
+    let alice = local(NOW_MS);
+    let (state, nonce) = start_login(&alice, None, None);
+    block_on(alice.handle_callback(&Response::valid(&state, &nonce).url())).unwrap();
+    let bob = local(NOW_MS);
+    let (state, nonce) = start_login(&bob, None, None);
+    let mut r = Response::with_id_token(&state, {
+        let mut c = claims(&nonce);
+        c.insert("sub".into(), json!("bob"));
+        c.insert("at_hash".into(), json!(at_hash(HashAlg::Sha256, "at-bob")));
+        sign(
+            "rsa1",
+            JwsAlg::RS256,
+            Some("k1"),
+            &serde_json::Value::Object(c),
+        )
+    });
+    r.access_token = "at-bob".into();
+    block_on(bob.handle_callback(&r.url())).unwrap();
+    let key = bob.session_key();
+    alice
+        .ports
+        .tokens
+        .inner
+        .set(&key, &bob.ports.tokens.inner.get(&key).unwrap().unwrap())
+        .unwrap();
+    alice.ports.now_ms.set(NOW_MS + 2.0 * 3_600_000.0);
+    assert!(!alice.is_authenticated(), "alice's ID token has expired");
+    assert!(hint(&alice).is_some());
+    block_on(alice.check_session(&j(json!({})), false)).unwrap();
+    assert!(!alice.ports.opened_a_window());
+    assert!(hint(&alice).is_some(), "the hint stays");
 }

@@ -1347,15 +1347,17 @@ impl<P: Ports> Client<P> {
     }
 
     /// `checkSession`: a silent request when no session is held; the provider's "not logged
-    /// in" answers settle quietly, anything else is reported.
-    pub async fn check_session(&self, params: &Json) -> Result<()> {
+    /// in" answers settle quietly, anything else is reported. `hinted`: a login is known to
+    /// have happened lately whatever the session hint says (another tab's message, which may
+    /// come before its localStorage write does; auth0-spa-js's own cookie).
+    pub async fn check_session(&self, params: &Json, hinted: bool) -> Result<()> {
         if self.is_authenticated() {
             return Ok(());
         }
         // With `sessionCheckExpiryDays`, a browser that has not logged in here lately is not
         // asked about (a hidden frame for every visitor's every page load, most of them never
         // logged in); a held refresh token still renews.
-        if !self.session_hinted() && self.cache.borrow().refresh_tokens().is_empty() {
+        if !hinted && !self.session_hinted() && self.cache.borrow().refresh_tokens().is_empty() {
             return Ok(());
         }
         // With refresh tokens, one that is held (localStorage, after a reload) renews first;
@@ -1374,14 +1376,15 @@ impl<P: Ports> Client<P> {
             Err(e) => Err(e),
         };
         match outcome {
-            Err(e)
-                if means_logged_out(e.code())
-                    || matches!(e.code(), "missing_refresh_token" | "invalid_grant") =>
-            {
-                // Not logged in there: the next page load need not ask again.
-                self.hint_session(false);
+            Err(e) if means_logged_out(e.code()) => {
+                // The provider's "not logged in" (not a session that ended here meanwhile, for
+                // another user's, say): the next page load need not ask again.
+                if self.logouts.get() == logouts {
+                    self.hint_session(false);
+                }
                 Ok(())
             }
+            Err(e) if matches!(e.code(), "missing_refresh_token" | "invalid_grant") => Ok(()),
             other => other.map(|_| ()),
         }
     }

@@ -82,10 +82,20 @@ pub fn parse_response(response: &HttpResponse, token_type: &str) -> Result<Token
         if let Some(code) = error.as_str() {
             let mut e = error_response(code, body.str_member("error_description"));
             // What the app needs for the second factor (Auth0's MFA API), as auth0-spa-js
-            // hands it on.
+            // hands it on: the token as a string, the requirements as an object.
             if code == "mfa_required" {
-                for name in ["mfa_token", "mfa_requirements"] {
-                    if let Some(value) = body.get(name) {
+                for (name, value) in [
+                    (
+                        "mfa_token",
+                        body.get("mfa_token").filter(|v| v.as_str().is_some()),
+                    ),
+                    (
+                        "mfa_requirements",
+                        body.get("mfa_requirements")
+                            .filter(|v| v.as_object().is_some()),
+                    ),
+                ] {
+                    if let Some(value) = value {
                         e.extra.push((name.into(), value.clone()));
                     }
                 }
@@ -217,9 +227,18 @@ mod tests {
         // Another error with the same members carries nothing besides.
         let other = body.replace("mfa_required", "access_denied");
         assert!(parse(403, &other).unwrap_err().extra.is_empty());
-        // Without them, mfa_required alone.
-        let bare = parse(403, r#"{"error":"mfa_required"}"#).unwrap_err();
-        assert_eq!((bare.code(), bare.extra.len()), ("mfa_required", 0));
+        // Without them, or of other types, mfa_required alone.
+        for body in [
+            r#"{"error":"mfa_required"}"#,
+            r#"{"error":"mfa_required","mfa_token":7,"mfa_requirements":"otp"}"#,
+        ] {
+            let bare = parse(403, body).unwrap_err();
+            assert_eq!(
+                (bare.code(), bare.extra.len()),
+                ("mfa_required", 0),
+                "{body}"
+            );
+        }
     }
 
     #[test]

@@ -315,10 +315,11 @@ pub fn flow(
                     .await?;
                 return Ok(token_json(token));
             }
-            // checkSession(authorizationParams): "not logged in" settles quietly.
+            // checkSession(authorizationParams, asked whatever the session hint says): "not
+            // logged in" settles quietly.
             3 => {
                 client
-                    .check_session(&json_arg(a, "authorizationParams")?)
+                    .check_session(&json_arg(a, "authorizationParams")?, flag)
                     .no_drop()
                     .await?
             }

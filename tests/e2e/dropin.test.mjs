@@ -106,6 +106,13 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
     await page.goto(`${appUrl}/`, { timeout: WAIT_MS });
     await testIdText(page, 'status', 'Logged out');
     assert.deepEqual(authorize, [], 'no request to the provider');
+    // An app that moved over from auth0-spa-js: its own cookie of a recent login makes
+    // checkSession ask (here the provider has no session yet).
+    await page.evaluate((id) => { document.cookie = `auth0.${id}.is.authenticated=true; path=/`; }, CLIENT_ID);
+    await page.reload({ timeout: WAIT_MS });
+    await testIdText(page, 'status', 'Logged out');
+    assert.deepEqual(authorize.map((u) => u.searchParams.get('prompt')), ['none'], "auth0-spa-js's cookie: asked silently");
+    await page.evaluate((id) => { document.cookie = `auth0.${id}.is.authenticated=; path=/; max-age=0`; }, CLIENT_ID);
 
     // The login: auth0-spa-js's defaults, the code flow with PKCE and the answer in the query.
     await byTestId(page, 'login').click();
