@@ -490,13 +490,23 @@ export async function createClient(options) {
 // `sessionCheckExpiryDays` of 1 (createClient's checkSession always asks).
 const clients = new WeakMap();
 const clientScopes = new WeakMap();
-const clientIds = new WeakMap();
+const cookieOptions = new WeakMap();
 
-// auth0-spa-js's own "is authenticated" cookie for this client id (its name, its legacy
-// SameSite copy, or its v1 name): an app that moved over keeps its users' recent logins, which
-// this package's session hint cannot know of yet.
-const auth0Cookie = (clientId) => typeof document !== 'undefined' &&
-  document.cookie.split(/; */).some((c) => [`auth0.${clientId}.is.authenticated=`, `_legacy_auth0.${clientId}.is.authenticated=`, 'auth0.is.authenticated='].some((n) => c.startsWith(n)));
+// Whether auth0-spa-js's own "is authenticated" cookie is there for this client id (its name or
+// its v1 name, each with its legacy SameSite copy): an app that moved over keeps its users'
+// recent logins, which this package's session hint cannot know of yet. Read once and removed
+// (as auth0-spa-js removes it at logout): from then on the hint answers. (No document on a
+// server; a sandboxed frame's `document.cookie` throws.)
+function takeAuth0Cookie([clientId, domain]) {
+  try {
+    const names = [`auth0.${clientId}.is.authenticated`, 'auth0.is.authenticated'].flatMap((n) => [n, `_legacy_${n}`]);
+    const found = document.cookie.split(/; */).some((c) => names.some((n) => c.startsWith(`${n}=`)));
+    if (found) for (const n of names) for (const d of domain ? ['', `; domain=${domain}`] : ['']) document.cookie = `${n}=; max-age=0; path=/${d}`;
+    return found;
+  } catch {
+    return false;
+  }
+}
 
 // Space-separated scope lists joined, each scope once; `undefined` for a list that is no string
 // (the core says what is wrong with it).
@@ -513,7 +523,7 @@ export class Auth0Client {
     client.catch(() => {}); // a bad option rejects the calls, not as an unhandled rejection
     clients.set(this, client);
     clientScopes.set(this, scope);
-    clientIds.set(this, options?.clientId);
+    cookieOptions.set(this, [options?.clientId, options?.cookieDomain]);
   }
 }
 
@@ -535,8 +545,10 @@ for (const name of ['loginWithRedirect', 'handleRedirectCallback', 'getAccessTok
     // createAuth0Client gives the app its client; a client that could not be made (a bad
     // option, no WebAssembly, a server) still rejects.
     const quiet = name === 'checkSession' ? () => {} : undefined;
-    const hinted = quiet && auth0Cookie(clientIds.get(this));
-    return clients.get(this).then((client) => (hinted ? hintedChecks.get(client)(args[0], true) : client[name](...args)).catch(quiet), (e) => {
+    // auth0-spa-js's cookie: a recent login to checkSession, and gone at a logout.
+    const cookie = (quiet || name === 'logout') && takeAuth0Cookie(cookieOptions.get(this));
+    const call = (client) => (quiet && cookie ? hintedChecks.get(client)(args[0], true) : client[name](...args));
+    return clients.get(this).then((client) => call(client).catch(quiet), (e) => {
       if (popup && !popup.closed) popup.close();
       throw e;
     });

@@ -938,6 +938,33 @@ fn check_session_renews_with_a_held_refresh_token_whatever_the_session_hint() {
 }
 
 #[test]
+fn no_refresh_token_or_one_refused_is_no_answer_of_the_provider_session_and_keeps_the_hint() {
+    let key = format!("spa-login.hint.{ISSUER} {CLIENT_ID}");
+    let hinted = |client: &Client<FakePorts>| client.ports.hints.inner.get(&key).unwrap();
+    // None held (a reload with the memory cache): missing_refresh_token, settled.
+    let client = code_client(
+        json!({ "useRefreshTokens": true, "sessionCheckExpiryDays": 1 }),
+        json!({}),
+    );
+    client.ports.hints.inner.set(&key, "9999999999999").unwrap();
+    block_on(client.check_session(&j(json!({})), false)).unwrap();
+    assert_eq!(hinted(&client).as_deref(), Some("9999999999999"));
+    // One refused: invalid_grant, settled.
+    let client = code_client(
+        json!({ "useRefreshTokens": true, "sessionCheckExpiryDays": 1 }),
+        json!({}),
+    );
+    let provider = Provider::install(&client);
+    log_in(&client, &provider);
+    let set = hinted(&client).expect("the login's hint");
+    later(&client, 3600.0 + 61.0);
+    client.ports.answer_posts(|_, _, _| invalid_grant());
+    block_on(client.check_session(&j(json!({})), false)).unwrap();
+    assert_eq!(refresh_tokens_sent(&client).len(), 1);
+    assert_eq!(hinted(&client), Some(set));
+}
+
+#[test]
 fn refresh_tokens_and_dpop_need_a_code_flow() {
     for (options, what) in [
         (json!({ "useRefreshTokens": true }), "useRefreshTokens"),

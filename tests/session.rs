@@ -466,3 +466,39 @@ fn a_session_that_ends_here_while_check_session_runs_keeps_the_hint() {
     assert!(!alice.ports.opened_a_window());
     assert!(hint(&alice).is_some(), "the hint stays");
 }
+
+#[test]
+fn the_session_hint_stays_or_goes_by_what_happened() {
+    let t0 = 1_000_000.0;
+    let until = format!("{}", (t0 + DAY_MS) as u64);
+    let check =
+        |client: &Client<FakePorts>| block_on(client.check_session(&j(json!({})), false)).unwrap();
+    // A localStorage that cannot keep a hint (full): every check asks, as without the option.
+    let full = hinted_client(None, t0, true);
+    full.ports.hints.fail_writes.set(true);
+    check(&full);
+    assert!(full.ports.opened_a_window(), "asked");
+
+    // Another tab's login sets the hint while this frame is out, which then says "not logged
+    // in": that login's hint stays.
+    let raced = hinted_client(Some(&until), t0, true);
+    raced.ports.answer_windows(|ports, _, req| {
+        ports.hints.inner.set(&hint_key(), "9999999999999").unwrap();
+        Ok(WindowAnswer::Url(format!(
+            "{REDIRECT_URI}#error=login_required&state={}",
+            req.state
+        )))
+    });
+    check(&raced);
+    assert_eq!(hint(&raced).as_deref(), Some("9999999999999"));
+
+    // A client without the option (createClient on another page of the app) removes the hint
+    // an Auth0Client page set when it logs out; so does a logout told by another tab.
+    let plain = support::client();
+    plain.ports.hints.inner.set(&hint_key(), &until).unwrap();
+    block_on(plain.logout(None, false)).unwrap();
+    assert_eq!(hint(&plain), None);
+    let told = hinted_client(Some(&until), t0, false);
+    told.sync_from_storage(true).unwrap();
+    assert_eq!(hint(&told), None);
+}

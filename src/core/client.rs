@@ -768,41 +768,57 @@ impl<P: Ports> Client<P> {
         if replaced {
             self.session_ended();
         }
-        self.hint_session(true);
+        self.set_hint();
         Ok(token)
     }
 
     /// The session hint of `sessionCheckExpiryDays` (auth0-spa-js's "is authenticated"
-    /// cookie): set again, until that many days from now, whenever a flow stores a session;
-    /// removed when the session ends here. Best effort: a storage that refuses it only means
-    /// that `checkSession` asks the provider, as it does without the option.
-    fn hint_session(&self, logged_in: bool) {
-        let Some(days) = self.config.session_check_days else {
-            return;
-        };
-        let key = self.hint_key();
-        let _ = match logged_in {
-            true => {
-                let until = self.ports.real_time_ms() + days * 86_400_000.0;
-                self.ports.hints().set(&key, &json::decimal(until as u64))
-            }
-            false => self.ports.hints().remove(&key),
-        };
+    /// cookie), a localStorage entry: until when `checkSession` may ask the provider. Set again,
+    /// that many days from now, whenever a flow stores a session. Best effort: a storage that
+    /// refuses it costs a request, no more (see `session_hinted`).
+    fn set_hint(&self) {
+        if let Some(days) = self.config.session_check_days {
+            let until = self.ports.real_time_ms() + days * 86_400_000.0;
+            let _ = self
+                .ports
+                .hints()
+                .set(&self.hint_key(), &json::decimal(until as u64));
+        }
     }
 
-    /// Whether `checkSession` may ask the provider: without `sessionCheckExpiryDays`, always;
-    /// with it, while the hint is there and not past its time (by the machine's clock, as a
-    /// cookie's expiry). A hint that cannot be read counts as there.
-    fn session_hinted(&self) -> bool {
+    /// Removes the hint as the session ends here, whatever this client's options: another
+    /// client of the same issuer and client id (an `Auth0Client` page) may have set it.
+    fn drop_hint(&self) {
+        let _ = self.ports.hints().remove(&self.hint_key());
+    }
+
+    /// The hint as stored (`Err`: the storage cannot be read).
+    fn hint(&self) -> std::result::Result<Option<String>, String> {
+        self.ports.hints().get(&self.hint_key())
+    }
+
+    /// Whether `checkSession` may ask the provider, `hint` being the stored one: without
+    /// `sessionCheckExpiryDays`, always; with it, while the hint is not past its time (by the
+    /// machine's clock, as a cookie's expiry). A storage that cannot keep a hint (it throws,
+    /// or it is full) is no reason not to ask: then every check asks, as without the option.
+    fn session_hinted(&self, hint: &std::result::Result<Option<String>, String>) -> bool {
         if self.config.session_check_days.is_none() {
             return true;
         }
-        match self.ports.hints().get(&self.hint_key()) {
+        match hint {
             // Read as JSON: std's float parsing would bring kilobytes of tables into the wasm.
             Ok(Some(until)) => Json::parse(until.as_bytes())
                 .and_then(|until| until.as_f64())
                 .is_some_and(|until| until > self.ports.real_time_ms()),
-            Ok(None) => false,
+            // None kept: none was set, or none could be. A probe tells (an expired hint).
+            Ok(None) => {
+                let store = self.ports.hints();
+                let key = self.hint_key();
+                store
+                    .set(&key, "0")
+                    .and_then(|()| store.remove(&key))
+                    .is_err()
+            }
             Err(_) => true,
         }
     }
@@ -1357,7 +1373,9 @@ impl<P: Ports> Client<P> {
         // With `sessionCheckExpiryDays`, a browser that has not logged in here lately is not
         // asked about (a hidden frame for every visitor's every page load, most of them never
         // logged in); a held refresh token still renews.
-        if !hinted && !self.session_hinted() && self.cache.borrow().refresh_tokens().is_empty() {
+        let hint = self.hint();
+        if !hinted && !self.session_hinted(&hint) && self.cache.borrow().refresh_tokens().is_empty()
+        {
             return Ok(());
         }
         // With refresh tokens, one that is held (localStorage, after a reload) renews first;
@@ -1377,10 +1395,11 @@ impl<P: Ports> Client<P> {
         };
         match outcome {
             Err(e) if means_logged_out(e.code()) => {
-                // The provider's "not logged in" (not a session that ended here meanwhile, for
-                // another user's, say): the next page load need not ask again.
-                if self.logouts.get() == logouts {
-                    self.hint_session(false);
+                // The provider's "not logged in": the next page load need not ask again. Not
+                // after a session ended here meanwhile (another user's stored by another tab,
+                // say), nor when another tab's login has set the hint since.
+                if self.logouts.get() == logouts && self.hint() == hint {
+                    self.drop_hint();
                 }
                 Ok(())
             }
@@ -1681,6 +1700,8 @@ impl<P: Ports> Client<P> {
     pub fn sync_from_storage(&self, logged_out: bool) -> Result<()> {
         if logged_out {
             self.session_ended();
+            // A renewal here may have set it again after that tab's logout removed it.
+            self.drop_hint();
         }
         if !self.uses_local_storage() {
             if logged_out {
@@ -1851,7 +1872,7 @@ impl<P: Ports> Client<P> {
             &self.config.client_id,
         );
         self.cache.borrow_mut().clear(self.ports.tokens())?;
-        self.hint_session(false);
+        self.drop_hint();
         Ok(LogoutPlan {
             return_to,
             extra_pairs,

@@ -107,12 +107,17 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
     await testIdText(page, 'status', 'Logged out');
     assert.deepEqual(authorize, [], 'no request to the provider');
     // An app that moved over from auth0-spa-js: its own cookie of a recent login makes
-    // checkSession ask (here the provider has no session yet).
-    await page.evaluate((id) => { document.cookie = `auth0.${id}.is.authenticated=true; path=/`; }, CLIENT_ID);
+    // checkSession ask (here the provider has no session yet), once: the cookie is gone after.
+    const auth0Cookie = `auth0.${CLIENT_ID}.is.authenticated`;
+    const cookies = () => page.evaluate(() => document.cookie);
+    await page.evaluate((name) => { document.cookie = `${name}=true; path=/`; }, auth0Cookie);
     await page.reload({ timeout: WAIT_MS });
     await testIdText(page, 'status', 'Logged out');
     assert.deepEqual(authorize.map((u) => u.searchParams.get('prompt')), ['none'], "auth0-spa-js's cookie: asked silently");
-    await page.evaluate((id) => { document.cookie = `auth0.${id}.is.authenticated=; path=/; max-age=0`; }, CLIENT_ID);
+    assert.ok(!(await cookies()).includes(auth0Cookie), 'the cookie is used once');
+    await page.reload({ timeout: WAIT_MS });
+    await testIdText(page, 'status', 'Logged out');
+    assert.equal(authorize.length, 1, 'the next load asks nothing');
 
     // The login: auth0-spa-js's defaults, the code flow with PKCE and the answer in the query.
     await byTestId(page, 'login').click();
@@ -156,7 +161,9 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
     assert.deepEqual(authorize.slice(before).map((u) => u.searchParams.get('prompt')), ['none']);
     assert.equal(JSON.parse(await testIdText(page, 'profile', /alice/)).name, 'Alice Liddell');
 
-    // Logout: Auth0's /v2/logout with returnTo, back at the app, logged out there and here.
+    // Logout: Auth0's /v2/logout with returnTo, back at the app, logged out there and here. An
+    // auth0-spa-js cookie goes too (as auth0-spa-js's logout removes it).
+    await page.evaluate((name) => { document.cookie = `${name}=true; path=/`; }, auth0Cookie);
     const toLogout = page.waitForRequest((r) => r.url().startsWith(`${providerOrigin}/v2/logout?`), { timeout: WAIT_MS });
     await byTestId(page, 'logout').click();
     const logout = new URL((await toLogout).url()).searchParams;
@@ -165,6 +172,7 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
     await page.waitForURL((url) => url.origin === appUrl, { timeout: WAIT_MS });
     await testIdText(page, 'status', 'Logged out');
     const afterLogout = authorize.length;
+    assert.ok(!(await cookies()).includes(auth0Cookie), "the logout removed auth0-spa-js's cookie");
     await page.reload({ timeout: WAIT_MS });
     await testIdText(page, 'status', 'Logged out');
     assert.equal(authorize.length, afterLogout, 'the logout removed the hint: the reload asks the provider nothing');
