@@ -810,11 +810,8 @@ fn a_logout_during_a_refresh_drops_what_it_brings() {
     assert_eq!(stored_session(&client), None);
 }
 
-#[test]
-fn a_logout_in_another_tab_during_a_refused_refresh_writes_nothing_back() {
-    // localStorage: the other tab's logout removed the stored session (and revoked the refresh
-    // token, so the provider refuses it) while this tab's refresh was out; this tab has not
-    // heard of it. Dropping the refused token must not write the session back.
+/// A localStorage client with refresh tokens, logged in, its access token past its time.
+fn local_refreshing_client_past_its_token() -> Client<FakePorts> {
     let client = code_client(
         json!({ "useRefreshTokens": true, "cacheLocation": "localstorage" }),
         json!({}),
@@ -822,21 +819,22 @@ fn a_logout_in_another_tab_during_a_refused_refresh_writes_nothing_back() {
     let provider = Provider::install(&client);
     log_in(&client, &provider);
     later(&client, 600.0);
+    client
+}
+
+#[test]
+fn a_logout_in_another_tab_during_a_refused_refresh_writes_nothing_back() {
+    // localStorage: the other tab's logout removed the stored session (and revoked the refresh
+    // token, so the provider refuses it) while this tab's refresh was out; this tab has not
+    // heard of it. Dropping the refused token must not write the session back.
+    let client = local_refreshing_client_past_its_token();
     client.ports.answer_posts(|_, _, _| invalid_grant());
     client.ports.fetch_gate.set(false); // the token endpoint does not answer yet
     let mut renewal = std::pin::pin!(client.get_access_token(None, CacheMode::On, None));
     assert!(poll_once(renewal.as_mut()).is_none(), "the refresh is out");
-    client
-        .ports
-        .tokens
-        .inner
-        .remove(&client.session_key())
-        .unwrap();
+    another_tab_logs_out(&client);
     client.ports.fetch_gate.set(true);
-    let e = poll_once(renewal.as_mut()).expect("done").unwrap_err();
-    assert_eq!(e.code(), "login_required", "{e}");
-    assert_eq!(stored_session(&client), None, "nothing written back");
-    assert!(!client.is_authenticated());
+    assert_dropped(&client, poll_once(renewal.as_mut()).expect("done"));
 }
 
 #[test]
@@ -1150,13 +1148,7 @@ fn a_refresh_for_the_previous_user_never_lands_in_the_next_users_session() {
 
 #[test]
 fn a_storage_that_cannot_be_read_under_the_lock_is_storage_unavailable_and_the_session_stays() {
-    let client = code_client(
-        json!({ "useRefreshTokens": true, "cacheLocation": "localstorage" }),
-        json!({}),
-    );
-    let provider = Provider::install(&client);
-    log_in(&client, &provider);
-    later(&client, 600.0);
+    let client = local_refreshing_client_past_its_token();
     let before = stored_session(&client);
     client.ports.tokens.fail_reads.set(true);
     let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();

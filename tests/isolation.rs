@@ -51,6 +51,16 @@ fn log_in(client: &Client<FakePorts>, sub: &str, access_token: &str, params: Opt
     block_on(client.handle_callback(&r.url())).expect("login");
 }
 
+/// Logs alice in by redirect with `at-alice-api`, a token for `API`.
+fn alice_with_an_api_token(client: &Client<FakePorts>) {
+    log_in(
+        client,
+        "alice",
+        "at-alice-api",
+        Some(json!({ "audience": API })),
+    );
+}
+
 /// Frames and popups answer with a valid response of `sub` landing on the redirect URI.
 fn windows_answer_as(client: &Client<FakePorts>, sub: &'static str, access_token: &'static str) {
     client.ports.answer_windows(move |ports, _, req| {
@@ -108,6 +118,19 @@ fn a_logout_cancels_a_renewal_still_waiting_for_its_lock() {
     let client = client();
     log_in(&client, "alice", "at-alice", None);
     windows_answer_as(&client, "alice", "at-renewed");
+    let result = renewal_after_waiting_for_its_lock(&client, |client| {
+        block_on(client.logout(None, false)).unwrap();
+    });
+    assert_dropped(&client, result);
+    assert!(!client.ports.opened_a_window(), "no frame was opened");
+}
+
+/// getAccessToken for `API` waits for the renewal lock (another renewal holds it) while
+/// `meanwhile` runs, then gets it. Its result.
+fn renewal_after_waiting_for_its_lock(
+    client: &Client<FakePorts>,
+    meanwhile: impl FnOnce(&Client<FakePorts>),
+) -> Result<Option<String>, spa_login::core::error::AuthError> {
     client.ports.lock_gate.set(false);
     let params = j(json!({ "audience": API }));
     let mut renewal = pin!(client.get_access_token(Some(&params), CacheMode::On, None));
@@ -115,13 +138,9 @@ fn a_logout_cancels_a_renewal_still_waiting_for_its_lock() {
         poll_once(renewal.as_mut()).is_none(),
         "waiting for the lock"
     );
-    block_on(client.logout(None, false)).unwrap();
+    meanwhile(client);
     client.ports.lock_gate.set(true);
-    let e = poll_once(renewal.as_mut()).expect("done").unwrap_err();
-    assert_eq!(e.code(), "login_required", "{e}");
-    assert!(!client.is_authenticated());
-    assert_eq!(stored_session(&client), None);
-    assert!(!client.ports.opened_a_window(), "no frame was opened");
+    poll_once(renewal.as_mut()).expect("done")
 }
 
 #[test]
@@ -160,12 +179,7 @@ fn a_callback_that_outlives_a_logout_stores_nothing_though_it_held_its_transacti
 #[test]
 fn another_users_login_replaces_the_whole_session() {
     let client = client();
-    log_in(
-        &client,
-        "alice",
-        "at-alice-api",
-        Some(json!({ "audience": API })),
-    );
+    alice_with_an_api_token(&client);
     let api = j(json!({ "audience": API }));
     assert_eq!(
         cached(&client, Some(json!({ "audience": API }))).as_deref(),
@@ -191,12 +205,7 @@ fn another_users_login_replaces_the_whole_session() {
 fn another_user_by_silent_renewal_or_popup_replaces_the_whole_session_too() {
     for kind in [WindowKind::Frame, WindowKind::Popup] {
         let client = client();
-        log_in(
-            &client,
-            "alice",
-            "at-alice-api",
-            Some(json!({ "audience": API })),
-        );
+        alice_with_an_api_token(&client);
         windows_answer_as(&client, "bob", "at-bob");
         match kind {
             WindowKind::Frame => {
@@ -227,12 +236,7 @@ fn another_user_by_silent_renewal_or_popup_replaces_the_whole_session_too() {
 #[test]
 fn the_same_user_keeps_the_tokens_of_other_apis() {
     let client = client();
-    log_in(
-        &client,
-        "alice",
-        "at-alice-api",
-        Some(json!({ "audience": API })),
-    );
+    alice_with_an_api_token(&client);
     log_in(&client, "alice", "at-alice", None);
     assert_eq!(
         cached(&client, Some(json!({ "audience": API }))).as_deref(),
@@ -644,12 +648,7 @@ fn renewal_while_another_tab_writes(
     let mut o = options();
     o["cacheLocation"] = json!("localstorage");
     let a = client_with(o, FakePorts::new());
-    log_in(
-        &a,
-        "alice",
-        "at-alice-api",
-        Some(json!({ "audience": API })),
-    );
+    alice_with_an_api_token(&a);
     windows_answer_as(&a, "alice", "at-renewed");
     a.ports.window_gate.set(false);
     let params = j(json!({}));
@@ -679,12 +678,9 @@ fn a_logout_in_another_tab_not_yet_heard_of_still_drops_what_a_renewal_brings() 
     // The other tab's logout removed the stored session; its message has not arrived here.
     // Storing the renewal's tokens now would log both tabs back in.
     let (a, result) = renewal_while_another_tab_writes(|a| {
-        a.ports.tokens.inner.remove(&a.session_key()).unwrap();
+        another_tab_logs_out(a);
     });
-    let e = result.unwrap_err();
-    assert_eq!(e.code(), "login_required", "{e}");
-    assert_eq!(stored_session(&a), None, "the logout stays");
-    assert!(!a.is_authenticated(), "this tab follows it");
+    assert_dropped(&a, result);
     assert_eq!(cached(&a, Some(json!({ "audience": API }))), None);
 }
 
@@ -752,23 +748,7 @@ fn a_renewal_waiting_for_its_lock_stops_when_another_tab_logged_out_meanwhile() 
     );
     block_on(client.handle_callback(&url)).unwrap();
     assert!(client.is_authenticated());
-    client.ports.lock_gate.set(false);
-    let params = j(json!({ "audience": API }));
-    let mut renewal = pin!(client.get_access_token(Some(&params), CacheMode::On, None));
-    assert!(
-        poll_once(renewal.as_mut()).is_none(),
-        "waiting for the lock"
-    );
-    client
-        .ports
-        .tokens
-        .inner
-        .remove(&client.session_key())
-        .unwrap();
-    client.ports.lock_gate.set(true);
-    let e = poll_once(renewal.as_mut()).expect("done").unwrap_err();
-    assert_eq!(e.code(), "login_required", "{e}");
-    assert_eq!(stored_session(&client), None);
-    assert!(!client.is_authenticated());
+    let result = renewal_after_waiting_for_its_lock(&client, another_tab_logs_out);
+    assert_dropped(&client, result);
     assert!(!client.ports.opened_a_window(), "no frame was opened");
 }

@@ -572,6 +572,28 @@ pub fn two_tabs_one_logged_in() -> (Client<FakePorts>, Client<FakePorts>) {
     (logged_in, other)
 }
 
+/// Another tab of the app (localStorage cache) logs out: the stored session goes, and this tab
+/// has not heard of it yet.
+pub fn another_tab_logs_out(client: &Client<FakePorts>) {
+    client
+        .ports
+        .tokens
+        .inner
+        .remove(&client.session_key())
+        .unwrap();
+}
+
+/// A flow cut by a session that ended meanwhile: `login_required`, nothing stored, logged out.
+pub fn assert_dropped(
+    client: &Client<FakePorts>,
+    result: Result<Option<String>, spa_login::core::error::AuthError>,
+) {
+    let e = result.unwrap_err();
+    assert_eq!(e.code(), "login_required", "{e}");
+    assert_eq!(stored_session(client), None, "nothing stored");
+    assert!(!client.is_authenticated());
+}
+
 /// Copies `from`'s stored session into `to`'s token storage.
 pub fn share_tokens(from: &Client<FakePorts>, to: &Client<FakePorts>) {
     to.ports
