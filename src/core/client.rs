@@ -797,14 +797,11 @@ impl<P: Ports> Client<P> {
         self.ports.hints().get(&self.hint_key())
     }
 
-    /// Whether `checkSession` may ask the provider, `hint` being the stored one: without
-    /// `sessionCheckExpiryDays`, always; with it, while the hint is not past its time (by the
-    /// machine's clock, as a cookie's expiry). A storage that cannot keep a hint (it throws,
-    /// or it is full) is no reason not to ask: then every check asks, as without the option.
+    /// Whether `checkSession` may ask the provider, `hint` being the stored one (with
+    /// `sessionCheckExpiryDays`): while it is not past its time (by the machine's clock, as a
+    /// cookie's expiry). A storage that cannot keep a hint (it throws, or it is full) is no
+    /// reason not to ask: then every check asks, as without the option.
     fn session_hinted(&self, hint: &std::result::Result<Option<String>, String>) -> bool {
-        if self.config.session_check_days.is_none() {
-            return true;
-        }
         match hint {
             // Read as JSON: std's float parsing would bring kilobytes of tables into the wasm.
             Ok(Some(until)) => Json::parse(until.as_bytes())
@@ -1373,8 +1370,12 @@ impl<P: Ports> Client<P> {
         // With `sessionCheckExpiryDays`, a browser that has not logged in here lately is not
         // asked about (a hidden frame for every visitor's every page load, most of them never
         // logged in); a held refresh token still renews.
-        let hint = self.hint();
-        if !hinted && !self.session_hinted(&hint) && self.cache.borrow().refresh_tokens().is_empty()
+        // Read only with the option: without it, checkSession touches no localStorage (the
+        // document's first access of it costs milliseconds).
+        let hint = self.config.session_check_days.map(|_| self.hint());
+        if !hinted
+            && hint.as_ref().is_some_and(|h| !self.session_hinted(h))
+            && self.cache.borrow().refresh_tokens().is_empty()
         {
             return Ok(());
         }
@@ -1398,7 +1399,7 @@ impl<P: Ports> Client<P> {
                 // The provider's "not logged in": the next page load need not ask again. Not
                 // after a session ended here meanwhile (another user's stored by another tab,
                 // say), nor when another tab's login has set the hint since.
-                if self.logouts.get() == logouts && self.hint() == hint {
+                if self.logouts.get() == logouts && hint.is_some_and(|h| self.hint() == h) {
                     self.drop_hint();
                 }
                 Ok(())
