@@ -1202,7 +1202,12 @@ function targetsSection(r, p) {
   const coldCpu = r.cold.ours.cpuThread / r.cold['auth0-spa-js'].cpuThread;
   rows.push(['Ready client: main-thread CPU at most auth0-spa-js\'s', `${ms(r.cold.ours.cpuThread)} ms against ${ms(r.cold['auth0-spa-js'].cpuThread)} ms (ours ${coldCpu.toFixed(2)}× theirs)`, verdict(r.cold.ours.cpuThread <= r.cold['auth0-spa-js'].cpuThread)]);
   const firstRatio = cb['auth0-js'].first.median / cb.ours.first.median;
-  rows.push(['Implicit flow, first callback in a fresh page: at most half of auth0-js\'s', `${ms(cb.ours.first.median)} ms against ${ms(cb['auth0-js'].first.median)} ms (auth0-js ${firstRatio.toFixed(2)}× ours)`, verdict(firstRatio >= 2)]);
+  // Half of auth0-js's time against when each callback page's own code started running (its
+  // load, from the HTTP cache, came before): a library cannot be done before its code runs.
+  const half = cb['auth0-js'].first.median / 2;
+  const started = CALLBACK_LIBS.map((l) => `${LABEL[l]} ${ms(cb[l].first.bootMs)}`).join(', ');
+  const belowLoad = Math.min(...CALLBACK_LIBS.map((l) => cb[l].first.bootMs)) >= half;
+  rows.push(['Implicit flow, first callback in a fresh page: at most half of auth0-js\'s', `${ms(cb.ours.first.median)} ms against ${ms(cb['auth0-js'].first.median)} ms (auth0-js ${firstRatio.toFixed(2)}× ours); half of auth0-js's time is ${ms(half)} ms, and the callback pages' code started at ${started} ms`, firstRatio >= 2 ? 'met' : `**missed**${belowLoad ? ': half of auth0-js\'s time is over before any of these pages\' code has started' : ''}`]);
   if (r.code) {
     const c = r.code;
     for (const lib of ['auth0-spa-js', 'oidc-client-ts']) {

@@ -19,7 +19,7 @@ import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 const GRAM = 4;
 const WINDOW = 8;
 
-function readLeb(bytes, at) {
+export function readLeb(bytes, at) {
   let value = 0;
   let shift = 0;
   for (;;) {
@@ -40,8 +40,9 @@ function leb(value) {
   return out;
 }
 
-/** The number of imported functions and the bodies of the defined ones, in order. */
-function functions(bytes) {
+/** The number of imported functions and the bodies of the defined ones, in order (each a view
+ * into `bytes`). */
+export function functions(bytes) {
   let imported = 0;
   const bodies = [];
   for (let at = 8; at < bytes.length; ) {
