@@ -884,7 +884,10 @@ function report(r, agreed) {
   p('  `authorize()`, `signinRedirect()`), the provider redirects back with the response, and the');
   p('  callback page creates a client and processes `location`. Time from the callback page\'s');
   p('  `fetchStart` (after the redirect) to done: page load from the HTTP cache, library start (for');
-  p('  ours, wasm compile and instantiate), discovery and JWKS fetches, validation.');
+  p('  ours, wasm compile and instantiate), discovery and JWKS fetches, validation, and the');
+  p('  response out of the address bar. Ours takes it out itself; for a library that leaves it');
+  p('  there, the page does what its apps do (react-oidc-context\'s `onSigninCallback`,');
+  p('  auth0-react\'s `onRedirectCallback`, oidc-client\'s samples): `history.replaceState` to the path.');
   p('- **(b) new client, warm page**: in that page, a login started with the page\'s client (the');
   p('  provider answers 204, so the page stays) and a **new** client processes the response URL.');
   p('- **(c) same client**: the same, processed by the page\'s client, which has handled a response');
@@ -1036,7 +1039,7 @@ function codeSection(r, p) {
   p('  library\'s promise resolving with the user logged in, as in section 3 (a): page load from the');
   p('  HTTP cache, library start, discovery and JWKS where the library fetches them, the code');
   p('  exchange (a POST with its CORS preflight where the library sends a header that needs one),');
-  p('  the ID token checks.');
+  p('  the ID token checks, and the response out of the address bar (as in section 3 (a)).');
   p('- **(b) refresh-token renewal**: in that page, after the callback, a renewal that skips the');
   p('  cache, timed in the page from the call to its promise resolving with the new access token.');
   p(`  ${N.renewals} renewals one after the other per context, each a sample (the first of a page`);

@@ -12,6 +12,9 @@
 // The page's mode (query `mode`) says what it does on load; the harness drives the rest with
 // page.evaluate(). Times are performance.now() from the navigation's fetchStart (which, on the
 // callback page, is after the provider's redirect).
+// A response's parameters, in the query or the fragment.
+const RESPONSE_IN_ADDRESS = /[?#&](code|state|id_token|access_token|error)=/;
+
 export function boot(lib) {
   globalThis.lib = lib;
   const mode = new URLSearchParams(location.search).get('mode');
@@ -115,6 +118,11 @@ export function boot(lib) {
     } else if (mode === 'callback') {
       const c = await lib.create();
       const sub = await lib.callback(c);
+      // A callback is done when the response has left the address bar, so that a reload or a
+      // bookmark does not hand it over again. Ours takes it out itself; where a library leaves
+      // it there, its apps do it, as their guides say (react-oidc-context's onSigninCallback,
+      // auth0-react's onRedirectCallback, oidc-client's samples): replaceState to the path.
+      if (RESPONSE_IN_ADDRESS.test(location.href)) history.replaceState({}, document.title, location.pathname);
       window.client = c;
       done({ ms: performance.now() - t0, sub });
     }
