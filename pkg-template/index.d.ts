@@ -12,7 +12,7 @@ export interface AuthorizationParams {
   response_type?: 'id_token token' | 'id_token' | 'token' | 'code' | 'code id_token';
   /** Where the response comes back. Default `'query'` for `'code'`, `'fragment'` otherwise; only `'code'` may use `'query'`. */
   response_mode?: 'query' | 'fragment';
-  /** Space-separated scopes. Default `'openid profile email'`; `openid` is added whenever an ID token is asked for. */
+  /** Space-separated scopes. Default `'openid profile email'`; `openid` is added whenever an ID token is asked for, and to a code flow's call scope when the client's own scope has it. */
   scope?: string;
   /** The API the access token is for (Auth0 and others use it to pick the API). Sent as-is. */
   audience?: string;
@@ -214,7 +214,8 @@ export interface User {
   email_verified?: boolean;
   locale?: string;
   updated_at?: string | number;
-  [claim: string]: unknown;
+  /** Any other claim of the provider's (`user['https://example.com/roles']`), typed as auth0-spa-js types it. */
+  [claim: string]: any;
 }
 
 /** Every claim of the validated ID token, plus the token itself as `__raw`. */
@@ -362,8 +363,8 @@ export class AuthError extends Error {
   error_description: string;
   /** The state of the response, where there was one. */
   state?: string;
-  /** The appState of that transaction, where known. */
-  appState?: unknown;
+  /** The appState of that transaction, where known (typed as auth0-spa-js types it). */
+  appState?: any;
   constructor(error: string, error_description?: string, state?: string, appState?: unknown);
 }
 

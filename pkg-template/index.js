@@ -486,7 +486,8 @@ export async function createClient(options) {
 // Client, and each method waits for it. Its defaults are auth0-spa-js's: the authorization code
 // flow with PKCE (the response in the query), where createClient's is the implicit flow; and
 // its scopes: `openid` always, and a call's scope added to the client's (createClient's call
-// scope replaces the client's, and a code flow without `openid` is plain OAuth); and its
+// scope replaces the client's, though a code flow keeps `openid` where the client's own scope
+// has it, and a client whose scope has none is plain OAuth); and its
 // `sessionCheckExpiryDays` of 1 (createClient's checkSession always asks).
 const clients = new WeakMap();
 const clientScopes = new WeakMap();

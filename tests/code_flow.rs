@@ -11,6 +11,8 @@ use spa_login::core::base64url;
 use spa_login::core::client::{CacheMode, Client};
 use spa_login::core::ports::{Failure, FailureKind, KeyValueStore, WindowAnswer};
 use spa_login::core::token::HttpResponse;
+use std::cell::RefCell;
+use std::rc::Rc;
 use support::code::*;
 use support::*;
 
@@ -662,6 +664,127 @@ fn a_refreshed_id_token_of_another_subject_or_audience_is_refused_and_nothing_is
     }
 }
 
+/// Logs in with the code flow (as `log_in`), the ID token's claims changed by `edit`.
+fn log_in_with(client: &Client<FakePorts>, edit: fn(&mut Map<String, Value>)) {
+    let url = block_on(client.login_url(None, None)).unwrap();
+    let state = param(&url, "state").unwrap();
+    let nonce = param(&url, "nonce").unwrap();
+    client.ports.answer_posts(move |_, _, _| {
+        ok(
+            json!({ "access_token": "at-1", "token_type": "Bearer", "expires_in": 600,
+            "refresh_token": "rt-1", "id_token": id_token(Some(&nonce), edit) }),
+        )
+    });
+    block_on(client.handle_callback(&format!("{REDIRECT_URI}?code=the-code&state={state}")))
+        .unwrap();
+}
+
+#[test]
+fn a_refreshed_id_token_keeps_the_first_ones_audiences_azp_and_auth_time() {
+    // Core 12.2. The audiences compare as a set: one may be a string or a list of one, and a
+    // list may come in another order. Where the first token had no auth_time, the new one's
+    // cannot be compared with anything.
+    const AUTH_TIME: u64 = 1_700_000_000;
+    type Edit = fn(&mut Map<String, Value>);
+    let one: Edit = |c| {
+        c.insert("azp".into(), json!(CLIENT_ID));
+        c.insert("auth_time".into(), json!(AUTH_TIME));
+    };
+    let two: Edit = |c| {
+        c.insert("aud".into(), json!([CLIENT_ID, "api"]));
+        c.insert("azp".into(), json!(CLIENT_ID));
+    };
+    let cases: [(Edit, Edit, Option<&str>); 7] = [
+        (
+            one,
+            |c| {
+                c.insert("aud".into(), json!([CLIENT_ID]));
+                c.insert("azp".into(), json!(CLIENT_ID));
+                c.insert("auth_time".into(), json!(AUTH_TIME));
+            },
+            None,
+        ),
+        (
+            two,
+            |c| {
+                c.insert("aud".into(), json!(["api", CLIENT_ID]));
+                c.insert("azp".into(), json!(CLIENT_ID));
+                c.insert("auth_time".into(), json!(AUTH_TIME));
+            },
+            None,
+        ),
+        (
+            one,
+            |c| {
+                c.insert("azp".into(), json!(CLIENT_ID));
+                c.insert("auth_time".into(), json!(AUTH_TIME + 600));
+            },
+            Some("auth_time"),
+        ),
+        (
+            one,
+            |c| {
+                c.insert("auth_time".into(), json!(AUTH_TIME));
+            },
+            Some("azp"),
+        ),
+        (
+            |_| {},
+            |c| {
+                c.insert("azp".into(), json!(CLIENT_ID));
+            },
+            Some("azp"),
+        ),
+        (
+            two,
+            |c| {
+                c.insert("aud".into(), json!([CLIENT_ID]));
+                c.insert("azp".into(), json!(CLIENT_ID));
+            },
+            Some("aud"),
+        ),
+        (
+            two,
+            |c| {
+                c.insert("aud".into(), json!([CLIENT_ID, "api", "other"]));
+                c.insert("azp".into(), json!(CLIENT_ID));
+            },
+            Some("aud"),
+        ),
+    ];
+    for (i, (first, refreshed, refused)) in cases.into_iter().enumerate() {
+        let (client, _) = refreshing_client(false);
+        log_in_with(&client, first);
+        later(&client, 600.0);
+        client.ports.answer_posts(move |_, _, _| {
+            ok(
+                json!({ "access_token": "at-2", "token_type": "Bearer", "expires_in": 600,
+                "refresh_token": "rt-2", "id_token": id_token(None, refreshed) }),
+            )
+        });
+        let result = block_on(client.get_access_token(None, CacheMode::On, None));
+        let stored = stored_session(&client).unwrap();
+        match refused {
+            None => {
+                assert_eq!(result.unwrap().as_deref(), Some("at-2"), "case {i}");
+                assert!(
+                    stored.contains("rt-2"),
+                    "case {i}: the rotated token is kept"
+                );
+            }
+            Some(claim) => {
+                let e = result.unwrap_err();
+                assert_eq!(e.code(), "invalid_id_token", "case {i}: {e}");
+                assert!(e.to_string().contains(claim), "case {i}: {e}");
+                assert!(
+                    !stored.contains("at-2") && !stored.contains("rt-2"),
+                    "case {i}: {stored}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn a_refresh_answer_refused_after_rotation_spends_the_old_token_and_a_failed_request_does_not() {
     // The provider rotates rt-1 and answers with an ID token that fails its time check: the
@@ -785,6 +908,58 @@ fn invalid_grant_drops_the_refresh_token_and_then_it_is_missing_unless_the_frame
     let e = block_on(client.get_access_token(None, CacheMode::On, None)).unwrap_err();
     assert_eq!(e.code(), "login_required", "the frame was tried: {e}");
     assert!(client.ports.opened_a_window());
+}
+
+#[test]
+fn a_calls_scope_without_openid_still_asks_for_an_id_token_so_another_user_cannot_join_the_session()
+{
+    // createClient's call scope replaces the client's. A client whose own scope has openid
+    // keeps asking for it in a code flow: an access token that came with no ID token could not
+    // say whose it is, and would join the session of whoever is logged in here.
+    for sub in ["alice", "bob"] {
+        let client = code_client(json!({}), json!({}));
+        let provider = Provider::install(&client);
+        let alices = log_in(&client, &provider);
+        let nonce = Rc::new(RefCell::new(String::new()));
+        let (asked, seen) = (Rc::new(RefCell::new(String::new())), nonce.clone());
+        let scope = asked.clone();
+        client.ports.answer_windows(move |ports, _, req| {
+            *seen.borrow_mut() = ports.nonce_of(req.state);
+            *scope.borrow_mut() = param(req.url, "scope").unwrap();
+            Ok(WindowAnswer::Url(format!(
+                "{REDIRECT_URI}?code=c2&state={}",
+                req.state
+            )))
+        });
+        client.ports.answer_posts(move |_, _, _| {
+            ok(json!({ "access_token": "at-read", "token_type": "Bearer", "expires_in": 600,
+                "id_token": id_token(Some(&nonce.borrow()), |c| { c.insert("sub".into(), json!(sub)); }) }))
+        });
+        let call = j(json!({ "scope": "read:x" }));
+        let token = block_on(client.get_access_token(Some(&call), CacheMode::On, None)).unwrap();
+        assert_eq!(token.as_deref(), Some("at-read"), "{sub}");
+        assert_eq!(*asked.borrow(), "openid read:x", "{sub}: openid asked for");
+        assert_eq!(
+            client.user().unwrap().get("sub").unwrap().as_str(),
+            Some(sub)
+        );
+        let first = client
+            .cached_access_token(None, CacheMode::CacheOnly)
+            .unwrap();
+        match sub {
+            "alice" => assert_eq!(first, Some(alices), "the same user keeps her tokens"),
+            _ => assert_eq!(first, None, "alice's tokens are never returned to bob"),
+        }
+    }
+    // A client whose own scope has no openid is plain OAuth, and its calls too.
+    let mut options = options_for("code");
+    options["authorizationParams"]["scope"] = json!("read:x");
+    let client = code_client(
+        json!({ "authorizationParams": options["authorizationParams"] }),
+        json!({}),
+    );
+    let url = block_on(client.login_url(None, Some(&j(json!({ "scope": "write:x" }))))).unwrap();
+    assert_eq!(param(&url, "scope").as_deref(), Some("write:x"));
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub fn request_params<'a>(
     if config.use_refresh_tokens {
         with_offline_access(&mut params);
     }
-    Ok(Cow::Owned(with_openid(params)))
+    Ok(Cow::Owned(with_openid(params, config.params.at("scope"))))
 }
 
 /// Builds the URL of `/authorize` for a transaction whose state and nonce were drawn already.

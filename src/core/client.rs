@@ -194,16 +194,39 @@ impl<'a> Checks<'a> {
     }
 }
 
-/// Two ID tokens name the same subject: these claims are equal (Core 3.3.2.12 for the hybrid
-/// flow's two tokens, 12.2 for a refreshed one).
-fn same_subject(held: &Json, new: &Json, claims: &[&str]) -> Result<()> {
-    for claim in claims {
+/// Two ID tokens name the same subject: the same `iss` and `sub` (Core 3.3.2.12, the hybrid
+/// flow's two tokens). `refreshed`: the new one came from a refresh, and Core 12.2 asks more of
+/// it: the same audiences (one may be written as a string or as a list of one, RFC 7519
+/// 4.1.3), the same `azp` or none where the first had none, and `auth_time`, where both have
+/// it, still the time of the first authentication. Both have passed `validate_claims`.
+fn same_subject(held: &Json, new: &Json, refreshed: bool) -> Result<()> {
+    let differs = |claim: &str| {
+        Err(AuthError::id_token(msg(&[
+            "the new ID token's ",
+            claim,
+            " differs from the one held",
+        ])))
+    };
+    for claim in ["iss", "sub"] {
         if held.get(claim).is_none() || held.get(claim) != new.get(claim) {
-            return Err(AuthError::id_token(msg(&[
-                "the new ID token's ",
-                claim,
-                " differs from the one held",
-            ])));
+            return differs(claim);
+        }
+    }
+    if refreshed {
+        // As sets: each list within the other (a few audiences; no sort, whose code is large).
+        let (first, now) = (id_token::audiences(held)?, id_token::audiences(new)?);
+        let within = |a: &[String], b: &[String]| a.iter().all(|x| b.contains(x));
+        if !within(&first, &now) || !within(&now, &first) {
+            return differs("aud");
+        }
+        if held.get("azp") != new.get("azp") {
+            return differs("azp");
+        }
+        let auth_time = |claims: &Json| claims.get("auth_time").and_then(Json::as_f64);
+        if let (Some(first), Some(now)) = (auth_time(held), auth_time(new)) {
+            if first != now {
+                return differs("auth_time");
+            }
         }
     }
     Ok(())
@@ -931,7 +954,7 @@ impl<P: Ports> Client<P> {
             (None, false) => None,
         };
         if let (Some(front), Some(back)) = (&front, &id_token) {
-            same_subject(&front.claims, &back.claims, &["iss", "sub"])?;
+            same_subject(&front.claims, &back.claims, false)?;
         }
         Ok(Tokens {
             id_token: id_token.or(front),
@@ -1255,8 +1278,7 @@ impl<P: Ports> Client<P> {
                     .map_err(refused)?;
                 let held = self.cache.borrow().session().id_token.clone();
                 if let Some(held) = held {
-                    same_subject(&held.claims, &entry.claims, &["iss", "sub", "aud"])
-                        .map_err(refused)?;
+                    same_subject(&held.claims, &entry.claims, true).map_err(refused)?;
                 }
                 Some(entry)
             }

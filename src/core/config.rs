@@ -276,7 +276,7 @@ impl Config {
             issuer,
             domain,
             client_id,
-            request_defaults: with_openid(params.clone()),
+            request_defaults: with_openid(params.clone(), ""),
             params,
             silent_redirect_uri,
             cache_location,
@@ -419,10 +419,16 @@ pub fn with_offline_access(params: &mut AuthParams) {
 }
 
 /// `openid` added to the scope whenever an ID token is asked for (Core 3.1.2.1: without it the
-/// request is not an OpenID Connect request).
-pub fn with_openid(mut params: AuthParams) -> AuthParams {
-    let wants_id_token =
-        ResponseType::parse(params.at("response_type")).is_some_and(ResponseType::wants_id_token);
+/// request is not an OpenID Connect request), and in a code flow whenever the client's own
+/// scope (`client_scope`) has it: a call's scope replaces the client's, and a login or renewal
+/// of an OpenID Connect client that brought an access token with no ID token could not say
+/// whose it is; it would join the session of whoever is logged in here, even after the
+/// provider's session became another user's. A client whose own scope has no `openid` is plain
+/// OAuth and stays so.
+pub fn with_openid(mut params: AuthParams, client_scope: &str) -> AuthParams {
+    let oidc_client = client_scope.split(' ').any(|s| s == "openid");
+    let wants_id_token = ResponseType::parse(params.at("response_type"))
+        .is_some_and(|t| t.wants_id_token() || (oidc_client && t.has_code()));
     let scope = params.at("scope");
     if wants_id_token && !scope.split(' ').any(|s| s == "openid") {
         let scope = if scope.bytes().all(|b| b == b' ') {

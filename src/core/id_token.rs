@@ -36,6 +36,17 @@ fn required_number(claims: &Json, name: &str) -> Result<f64> {
     number(claims, name)?.ok_or_else(|| AuthError::id_token(msg(&["the ID token has no ", name])))
 }
 
+/// The audiences of `aud`: one string, or a non-empty list of them (RFC 7519 4.1.3).
+pub fn audiences(claims: &Json) -> Result<Vec<String>> {
+    match claims.get("aud") {
+        Some(Json::Str(aud)) => Ok(vec![aud.clone()]),
+        Some(list @ Json::Arr(items)) if !items.is_empty() => list.strings().ok_or_else(|| {
+            AuthError::id_token("the ID token's aud has a member that is not a string")
+        }),
+        _ => Err(AuthError::id_token("the ID token has no aud")),
+    }
+}
+
 pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
     // 3.1.3.7 step 2: the issuer, exactly (a trailing slash matters).
     match claims.get("iss") {
@@ -62,13 +73,7 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
         _ => return Err(AuthError::id_token("the ID token has no sub")),
     }
     // Step 3: aud is or contains the client id; step 4: several audiences need azp.
-    let audiences: Vec<String> = match claims.get("aud") {
-        Some(Json::Str(aud)) => vec![aud.clone()],
-        Some(list @ Json::Arr(items)) if !items.is_empty() => list.strings().ok_or_else(|| {
-            AuthError::id_token("the ID token's aud has a member that is not a string")
-        })?,
-        _ => return Err(AuthError::id_token("the ID token has no aud")),
-    };
+    let audiences = audiences(claims)?;
     if !audiences.iter().any(|aud| aud == expected.client_id) {
         return Err(AuthError::id_token(
             "the ID token's aud does not contain this client's id",

@@ -30,6 +30,19 @@ export async function check(): Promise<void> {
   // @ts-expect-error the type argument is what getUser gives
   const wrong: number | undefined = user?.roles;
 
+  // A custom claim, read as auth0-spa-js apps read one (its User allows any member).
+  const profile = await client.getUser();
+  const roles2: string[] = profile?.['https://example.com/roles'] ?? [];
+  try {
+    await client.handleRedirectCallback();
+  } catch (e) {
+    // auth0-spa-js's appState is `any`: an app reads its members.
+    if (e instanceof AuthError) {
+      const returnTo: string | undefined = e.appState?.returnTo;
+      void returnTo;
+    }
+  }
+
   const { appState } = await client.handleRedirectCallback<{ targetUrl: string }>();
   const target: string | undefined = appState?.targetUrl;
 
@@ -57,5 +70,5 @@ export async function check(): Promise<void> {
   const where: CacheLocation = 'localstorage';
   // @ts-expect-error only the two locations
   const nowhere: CacheLocation = 'cookies';
-  void [token, details, notAString, maybe, maybeToo, maybeDetails, roles, wrong, target, popupToken, verbose, popupOptions, claims, logoutOptions, where, nowhere];
+  void [token, details, notAString, maybe, maybeToo, maybeDetails, roles, roles2, wrong, target, popupToken, verbose, popupOptions, claims, logoutOptions, where, nowhere];
 }
