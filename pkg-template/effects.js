@@ -517,8 +517,13 @@ function plainCode(href, tx, { iss: issRequired, until }) {
   const seen = {};
   for (const part of search.slice(1).split('&')) {
     const [name, value, more] = part.split('=');
-    // The redirect URI's own (`?mode=callback`): the core passes them by.
-    if (own.includes(part) && !RESPONSE_NAMES.test(name) && PLAIN.test(part.replace('=', ''))) continue;
+    // The redirect URI's own (`?mode=callback`): the core passes them by. Each once, as the
+    // address of the login's own success has them (the core refuses one of over 100 parameters).
+    if (own.includes(part) && !RESPONSE_NAMES.test(name) && PLAIN.test(part.replace('=', ''))) {
+      if (seen[`?${part}`]) return;
+      seen[`?${part}`] = 1;
+      continue;
+    }
     if (!/^(code|state|iss|session_state)$/.test(name) || name in seen || value === undefined || more !== undefined || !PLAIN.test(name === 'iss' ? '' : value)) return;
     seen[name] = value;
   }

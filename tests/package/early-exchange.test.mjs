@@ -87,6 +87,9 @@ test('an address the core could refuse sends nothing, and leaves the transaction
     ['a session_state that does not decode', at(`${ok}&session_state=%ZZ`)],
     ['a parameter of no one', at(`${ok}&other=1`)],
     ['the redirect URI parameter changed', at(`mode=other&code=abc&state=${STATE}`)],
+    // The core refuses an address of over 100 parameters, however they repeat.
+    ['the redirect URI parameter twice', at(`mode=callback&${ok}`)],
+    ['the redirect URI parameter 101 times', at(`${'mode=callback&'.repeat(100)}${ok}`)],
     ['an empty part', at(`mode=callback&&code=abc&state=${STATE}`)],
     ['a fragment', at(ok, '#x')],
     ['tokens in the fragment', at(ok, `#access_token=x&state=${STATE}`)],
