@@ -335,6 +335,8 @@ export function createClient(options: ClientOptions): Promise<Client>;
 export interface Auth0Client extends ClientMethods {}
 export declare class Auth0Client {
   constructor(options: ClientOptions);
+  /** The `domain` and `clientId` it was made with (auth0-spa-js's `getConfiguration`). */
+  getConfiguration(): Readonly<{ domain: string; clientId: string }>;
 }
 
 /** auth0-spa-js's entry: an `Auth0Client` whose session is restored (`checkSession`) before it resolves. */

@@ -492,6 +492,7 @@ export async function createClient(options) {
 const clients = new WeakMap();
 const clientScopes = new WeakMap();
 const cookieOptions = new WeakMap();
+const configurations = new WeakMap();
 
 // Whether auth0-spa-js's own "is authenticated" cookie is there for this client id (its name or
 // its v1 name, each with its legacy SameSite copy): an app that moved over keeps its users'
@@ -525,6 +526,11 @@ export class Auth0Client {
     clients.set(this, client);
     clientScopes.set(this, scope);
     cookieOptions.set(this, [options?.clientId, options?.cookieDomain]);
+    configurations.set(this, Object.freeze({ domain: options?.domain, clientId: options?.clientId }));
+  }
+
+  getConfiguration() {
+    return configurations.get(this);
   }
 }
 

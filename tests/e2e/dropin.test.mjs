@@ -241,9 +241,11 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
         noRefreshToken: await outcome(() => new m.Auth0Client({ ...base, useRefreshTokens: true }).getTokenSilently()),
         federated: await outcome(() => client.logout({ logoutParams: { federated: true, returnTo: location.origin }, openUrl: (url) => { federatedUrl = url; } })),
         federatedUrl,
+        configuration: client.getConfiguration(),
       };
     }, providerOrigin);
     assert.deepEqual(r.scopes, ['openid profile email', 'openid read:orders', 'openid read:orders write:orders']);
+    assert.deepEqual(r.configuration, { domain: providerOrigin, clientId: 'spa-demo' }, "auth0-spa-js's getConfiguration");
     assert.deepEqual(r.unreachable, { resolved: 'function' }, "createAuth0Client resolves whatever checkSession met");
     assert.equal(r.badOption.error, 'invalid_configuration', 'a bad option still rejects');
     assert.ok(r.clientMethods.includes('generateDpopProof') && r.clientMethods.length >= 13, r.clientMethods.join(', '));
