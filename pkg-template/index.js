@@ -462,13 +462,13 @@ function makeClient(id) {
     });
   }
   quietly(() => emit());
-  hintedChecks.set(client, checkSession);
+  internals.set(client, { checkSession, version: () => W.number(id, /* session version */ 1) });
   return client;
 }
 
-// Each client's checkSession that asks whatever the session hint says (see makeClient), for the
-// Auth0Client of an app that moved over from auth0-spa-js.
-const hintedChecks = new WeakMap();
+// What the Auth0Client of an app that moved over from auth0-spa-js needs of each client: its
+// checkSession that asks whatever the session hint says, and its session's version.
+const internals = new WeakMap();
 
 /** Validates the options and makes a client; loads the WebAssembly module on first use. */
 export async function createClient(options) {
@@ -554,7 +554,21 @@ for (const name of ['loginWithRedirect', 'handleRedirectCallback', 'getAccessTok
     const quiet = name === 'checkSession' ? () => {} : undefined;
     // auth0-spa-js's cookie: a recent login to checkSession, and gone at a logout.
     const cookie = (quiet || name === 'logout') && takeAuth0Cookie(cookieOptions.get(this));
-    const call = (client) => (quiet && cookie ? hintedChecks.get(client)(args[0], true) : client[name](...args));
+    const call = (client) => {
+      const { checkSession, version } = internals.get(client);
+      if (quiet && cookie) return checkSession(args[0], true);
+      if (name !== 'getTokenSilently' && name !== 'getAccessToken') return client[name](...args);
+      // auth0-spa-js ends the local session when a silent renewal hears the provider's
+      // login_required (logged out there, or its session expired): the app's isAuthenticated()
+      // then says so. Only while the session is the one the call began with: the core's own
+      // login_required (a logout, or another user's login, meanwhile) has ended that already,
+      // and a logout now could end the next user's.
+      const before = version();
+      return client[name](...args).catch(async (e) => {
+        if (e?.error === 'login_required' && version() === before) await client.logout({ openUrl: false }).catch(() => {});
+        throw e;
+      });
+    };
     return clients.get(this).then((client) => call(client).catch(quiet), (e) => {
       if (popup && !popup.closed) popup.close();
       throw e;

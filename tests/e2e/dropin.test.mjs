@@ -183,6 +183,38 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
     assert.deepEqual(problems, [], 'the page threw nothing');
   });
 
+  test("a silent renewal that the provider answers with login_required ends the session here too, as auth0-spa-js's does", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${appUrl}/`, { timeout: WAIT_MS });
+    await testIdText(page, 'status', 'Logged out');
+    await byTestId(page, 'login').click();
+    await page.waitForURL((url) => url.href.startsWith(`${providerOrigin}/interaction/`), { timeout: WAIT_MS });
+    await signInAtProvider(page, page.waitForURL((url) => url.origin === appUrl, { timeout: WAIT_MS }));
+    await testIdText(page, 'status', 'Logged in');
+    // A client made as the app makes its own: the login's hint has it restore the session from
+    // the provider's.
+    const authenticated = await page.evaluate(async ([domain, clientId, audience]) => {
+      const m = await import('spa-login');
+      window.second = await m.createAuth0Client({ domain, clientId, authorizationParams: { redirect_uri: location.origin, audience } });
+      return window.second.isAuthenticated();
+    }, [providerOrigin, CLIENT_ID, AUDIENCE]);
+    assert.equal(authenticated, true);
+    // The provider's session ends (its cookie gone, as after a logout elsewhere or its expiry).
+    await context.clearCookies();
+    const r = await page.evaluate(async () => {
+      let error;
+      try {
+        await window.second.getTokenSilently({ cacheMode: 'off' });
+      } catch (e) {
+        error = e.error;
+      }
+      return { error, authenticated: await window.second.isAuthenticated(), user: (await window.second.getUser()) ?? null };
+    });
+    assert.deepEqual(r, { error: 'login_required', authenticated: false, user: null });
+    await context.close();
+  });
+
   test("auth0-spa-js's options and error classes, as its apps use them", async () => {
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${appUrl}/`, { timeout: WAIT_MS });
