@@ -430,6 +430,7 @@ fn deliberate_json_numbers_beyond_f64_are_kept_as_text() {
             leeway_ms: 60_000.0,
         },
         max_age: None,
+        organization: None,
     };
     let error = spa_login::core::id_token::validate_claims(
         &Json::parse(token.as_bytes()).unwrap(),

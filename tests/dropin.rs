@@ -4,9 +4,10 @@
 
 mod support;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use spa_login::core::client::{CacheMode, Client};
 use spa_login::core::config::{self, DEFAULT_AUTHORIZE_TIMEOUT_SECS};
+use spa_login::core::jws::{HashAlg, JwsAlg};
 use spa_login::core::ports::{Failure, FailureKind, WindowKind};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -156,4 +157,51 @@ fn federated_logout_of_an_issuer_client_is_refused_before_anything_is_forgotten(
     let e = logout_url(&client, Some(json!({ "federated": "yes" })), true).unwrap_err();
     assert!(e.description.contains("true or false"), "{}", e.description);
     assert!(client.is_authenticated());
+}
+
+#[test]
+fn an_organizations_login_takes_an_id_token_of_that_organization_only() {
+    // Auth0 Organizations, as auth0-spa-js checks them: an id (`org_…`) is the token's org_id,
+    // a name its org_name (Auth0 writes it in lower case); a request that names none checks
+    // nothing.
+    type Case = (
+        Option<&'static str>,
+        Option<(&'static str, &'static str)>,
+        bool,
+    );
+    let cases: [Case; 8] = [
+        (Some("org_abc"), Some(("org_id", "org_abc")), true),
+        (Some("org_abc"), Some(("org_id", "org_other")), false),
+        (Some("org_abc"), None, false),
+        (Some("org_abc"), Some(("org_name", "org_abc")), false),
+        (Some("Acme"), Some(("org_name", "acme")), true),
+        (Some("acme"), Some(("org_name", "other")), false),
+        (Some("acme"), Some(("org_id", "acme")), false),
+        (None, Some(("org_id", "org_abc")), true),
+    ];
+    for (i, (organization, claim, accepted)) in cases.into_iter().enumerate() {
+        let client = client();
+        let params = organization.map(|o| json!({ "organization": o }));
+        let (state, nonce) = start_login(&client, None, params);
+        let mut c = claims(&nonce);
+        c.insert(
+            "at_hash".into(),
+            json!(at_hash(HashAlg::Sha256, "at-0123456789")),
+        );
+        if let Some((name, value)) = claim {
+            c.insert(name.into(), json!(value));
+        }
+        let token = sign("rsa1", JwsAlg::RS256, Some("k1"), &Value::Object(c));
+        let result =
+            block_on(client.handle_callback(&Response::with_id_token(&state, token).url()));
+        match accepted {
+            true => assert!(result.is_ok(), "case {i}: {result:?}"),
+            false => {
+                let e = result.unwrap_err();
+                assert_eq!(e.code(), "invalid_id_token", "case {i}");
+                assert!(e.to_string().contains("organization"), "case {i}: {e}");
+                assert!(!client.is_authenticated(), "case {i}");
+            }
+        }
+    }
 }

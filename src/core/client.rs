@@ -163,6 +163,9 @@ pub struct Checks<'a> {
     /// The login's nonce; `None` for a refresh.
     pub nonce: Option<&'a str>,
     pub max_age: Option<u64>,
+    /// Auth0 Organizations: the `organization` the request named, which the ID token's
+    /// `org_id` or `org_name` must be.
+    pub organization: Option<&'a str>,
     /// The access token `at_hash` is over, and whether the claim must be there (implicit) or
     /// is checked where present (token endpoint).
     pub at_hash: Option<(&'a str, bool)>,
@@ -188,6 +191,7 @@ impl<'a> Checks<'a> {
         Checks {
             nonce: Some(nonce),
             max_age,
+            organization: None,
             at_hash: access_token.map(|t| (t, true)),
             c_hash: None,
         }
@@ -530,6 +534,7 @@ impl<P: Ports> Client<P> {
             scope: params.at("scope").into(),
             audience: params.get("audience").map(str::to_owned),
             max_age: params.get("max_age").and_then(json::parse_decimal),
+            organization: params.get("organization").map(str::to_owned),
             app_state,
             // For the page the provider sends the browser back to; frames and popups answer to
             // this page, which holds the document already and fetches the keys itself.
@@ -740,7 +745,14 @@ impl<P: Ports> Client<P> {
                 Some(raw) => Some(
                     self.verify_id_token(
                         raw,
-                        &Checks::implicit(&tx.nonce, tx.max_age, tokens.access_token.as_deref()),
+                        &Checks {
+                            organization: tx.organization.as_deref(),
+                            ..Checks::implicit(
+                                &tx.nonce,
+                                tx.max_age,
+                                tokens.access_token.as_deref(),
+                            )
+                        },
                         &md,
                     )
                     .no_drop()
@@ -901,6 +913,7 @@ impl<P: Ports> Client<P> {
                     &Checks {
                         nonce: Some(&tx.nonce),
                         max_age: tx.max_age,
+                        organization: tx.organization.as_deref(),
                         at_hash: None,
                         c_hash: Some(&answer.code),
                     },
@@ -938,6 +951,7 @@ impl<P: Ports> Client<P> {
                     &Checks {
                         nonce: Some(&tx.nonce),
                         max_age: tx.max_age,
+                        organization: tx.organization.as_deref(),
                         at_hash: Some((&set.access_token, false)),
                         c_hash: None,
                     },
@@ -1268,6 +1282,8 @@ impl<P: Ports> Client<P> {
                         &Checks {
                             nonce: None,
                             max_age: None,
+                            // The client's own: a refresh answers no request that named one.
+                            organization: self.config.params.get("organization"),
                             at_hash: Some((&set.access_token, false)),
                             c_hash: None,
                         },
@@ -1471,6 +1487,7 @@ impl<P: Ports> Client<P> {
                 nonce: checks.nonce,
                 clock: self.clock(),
                 max_age: checks.max_age,
+                organization: checks.organization,
             },
         )?;
         let hash = jws.alg.hash();

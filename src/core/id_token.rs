@@ -17,6 +17,8 @@ pub struct Expected<'a> {
     pub nonce: Option<&'a str>,
     pub clock: Clock,
     pub max_age: Option<u64>,
+    /// Auth0 Organizations: the `organization` the request named.
+    pub organization: Option<&'a str>,
 }
 
 fn number(claims: &Json, name: &str) -> Result<Option<f64>> {
@@ -121,6 +123,24 @@ pub fn validate_claims(claims: &Json, expected: &Expected) -> Result<()> {
                 ))
             }
             None => return Err(AuthError::id_token("the ID token has no nonce")),
+        }
+    }
+    // Auth0 Organizations, as auth0-spa-js checks them: an organization's id (`org_…`) is the
+    // token's `org_id`, its name the token's `org_name` (which Auth0 writes in lower case).
+    if let Some(organization) = expected.organization {
+        let organization = organization.trim_matches(' ');
+        let (claim, wanted) = match organization.starts_with("org_") {
+            true => ("org_id", organization.to_owned()),
+            false => ("org_name", organization.to_ascii_lowercase()),
+        };
+        if claims.str_member(claim) != Some(&wanted) {
+            return Err(AuthError::id_token(msg(&[
+                "the ID token's ",
+                claim,
+                " is not the organization '",
+                organization,
+                "' the request named",
+            ])));
         }
     }
     // Step 13: with max_age, auth_time must be there and recent enough.

@@ -29,6 +29,8 @@ pub struct Transaction {
     pub scope: String,
     pub audience: Option<String>,
     pub max_age: Option<u64>,
+    /// Auth0 Organizations: the `organization` the request named.
+    pub organization: Option<String>,
     /// JSON text of the app's `appState`.
     pub app_state: Option<String>,
     /// The discovery document the login's page resolved its metadata from, for a login that
@@ -62,6 +64,7 @@ impl Transaction {
             o = o.json("max_age", &Json::int(m));
         }
         o = o
+            .some("organization", self.organization.as_deref())
             .some("app_state", self.app_state.as_deref())
             .some("discovery", self.discovery.as_deref());
         if let Some(p) = &self.prefetch {
@@ -84,6 +87,7 @@ impl Transaction {
             scope: s("scope")?,
             audience: s("audience"),
             max_age: v.get("max_age").and_then(Json::as_f64).map(|m| m as u64),
+            organization: s("organization"),
             app_state: s("app_state"),
             discovery: s("discovery"),
             prefetch: v.get("prefetch").map(Json::to_text),
