@@ -29,6 +29,8 @@ const OFFER = 'spa-login:response';
 const TAKEN = 'spa-login:taken';
 // How long a window with a response of another window's flow waits for that window to take it.
 const HANDOVER_MS = 1000;
+// A response that carries tokens (the implicit and hybrid flows' fragment).
+const TOKENS = /[#&?](access_token|id_token)=/;
 // How long the hidden iframe may still bring a response once it loaded a page that is not one:
 // a provider's web_message page posts it as it loads. (A redirect chain fires `load` once, for
 // its last page, so the provider's own redirects do not start this.)
@@ -334,7 +336,11 @@ export function handOver(state, url) {
     if (channel) {
       channel.postMessage(offer);
       channel.close();
-    } else if (!signal(OFFER, offer)) {
+    } else if (TOKENS.test(url) || !signal(OFFER, offer)) {
+      // Without BroadcastChannel the offer goes through localStorage (written and removed at
+      // once, but it may reach the disk and every tab): a code may (it is nothing without the
+      // verifier the other window holds), tokens may not (the memory cache keeps them out of
+      // Web Storage). The response is then handled, and refused, here.
       return finish(false);
     }
     timer = setTimeout(() => finish(false), HANDOVER_MS);
