@@ -520,8 +520,13 @@ export class Auth0Client {
     const scope = joinScopes('openid', params.scope ?? 'openid profile email') ?? params.scope;
     // auth0-spa-js's session hint: checkSession asks the provider only within a day of a login
     // in this browser, unless the app says how many days (as auth0-spa-js reads it: 0 or none
-    // is 1).
-    const client = createClient({ ...options, sessionCheckExpiryDays: options?.sessionCheckExpiryDays || 1, authorizationParams: { ...params, scope } });
+    // is 1). Its httpTimeoutInSeconds of 0 is its default too.
+    const client = createClient({
+      ...options,
+      sessionCheckExpiryDays: options?.sessionCheckExpiryDays || 1,
+      httpTimeoutInSeconds: options?.httpTimeoutInSeconds === 0 ? undefined : options?.httpTimeoutInSeconds,
+      authorizationParams: { ...params, scope },
+    });
     client.catch(() => {}); // a bad option rejects the calls, not as an unhandled rejection
     clients.set(this, client);
     clientScopes.set(this, scope);

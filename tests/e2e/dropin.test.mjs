@@ -267,6 +267,8 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
         garbage: await outcome(() => client.handleRedirectCallback('garbage')),
         // The constructor returns at once; a bad option rejects the calls.
         misspelt: await outcome(() => new m.Auth0Client({ ...base, cachelocation: 'localstorage' }).getUser()),
+        // auth0-spa-js reads 0 as its default.
+        zeroHttpTimeout: await outcome(() => new m.Auth0Client({ ...base, httpTimeoutInSeconds: 0 }).isAuthenticated()),
         badTimeout: await outcome(() => client.getTokenSilently({ timeoutInSeconds: 0 })),
         loggedOut: await outcome(() => client.getTokenSilently({ timeoutInSeconds: 5 })),
         cacheOnly: await outcome(() => client.getTokenSilently({ cacheMode: 'cache-only', detailedResponse: true })),
@@ -292,6 +294,7 @@ describe('an auth0-spa-js app with only its import changed', { timeout: 180_000 
     assert.deepEqual(r.misspelt.classes, ['AuthError', 'GenericError', 'InvalidConfigurationError']);
     assert.equal(r.misspelt.name, 'InvalidConfigurationError');
     assert.match(r.misspelt.description, /unknown option 'cachelocation'/);
+    assert.deepEqual(r.zeroHttpTimeout, { resolved: false });
     assert.deepEqual(r.badTimeout.classes, ['AuthError', 'GenericError', 'InvalidConfigurationError']);
     assert.match(r.badTimeout.description, /timeoutInSeconds/);
     // The provider's answer to the silent request, with the request's state.
