@@ -352,7 +352,7 @@ export function handOver(state, url) {
 const SETTLE_MS = 1000;
 
 // Takes the Web Lock `name` (renewals in other tabs wait) and keeps it until the flow calls
-// `ctx.unlock`; where the browser has no Web Locks, goes on at once.
+// `ctx.unlock`; where the browser has no Web Locks (or refuses them), a lock of this tab's.
 //
 // `watch` names the localStorage entry of the session the lock guards. Chromium delivers one
 // tab's localStorage writes to another tab some time after they are made, so a tab that gets
@@ -361,7 +361,7 @@ const SETTLE_MS = 1000;
 // tab that had to wait for the lock, and still sees the session as it was when it asked, waits
 // for the holder's write to arrive (a storage event) before its flow goes on.
 async function lock(name, ctx, watch) {
-  if (typeof navigator === 'undefined' || !navigator.locks) return '';
+  if (typeof navigator === 'undefined' || !navigator.locks) return tabLock(name, ctx);
   const storage = watch ? localStorageOf() : undefined;
   const before = storage?.getItem(watch);
   const take = (options) => new Promise((settled) => {
@@ -371,16 +371,35 @@ async function lock(name, ctx, watch) {
       return new Promise((release) => {
         ctx.unlock = release;
       });
-    // A request the browser refuses (a SecurityError in an opaque origin): on without the
-    // lock, as where there are no Web Locks.
-    }).catch(() => settled(true));
+    // A request the browser refuses (a SecurityError in an opaque origin): as where there are
+    // no Web Locks.
+    }).catch(() => settled(undefined));
   });
-  if (await take({ ifAvailable: true })) return '';
+  const first = await take({ ifAvailable: true });
+  if (first === undefined) return tabLock(name, ctx);
+  if (first) return '';
   const changed = storage ? storageChange(watch) : undefined;
   await take({});
   if (changed && storage.getItem(watch) === before) await changed.wait(SETTLE_MS);
   changed?.stop();
   return '';
+}
+
+// The flows of this tab that hold or wait for each lock, by name: without Web Locks, the
+// renewals of one tab still take turns (a checkSession and a getAccessToken at a page's start
+// would otherwise send one refresh token twice, and a provider that sees one reused revokes
+// the whole grant). Other tabs are not held back.
+const tabLocks = new Map();
+
+function tabLock(name, ctx) {
+  const before = tabLocks.get(name) ?? Promise.resolve();
+  const held = new Promise((release) => {
+    ctx.unlock = release;
+  });
+  const mine = before.then(() => held);
+  tabLocks.set(name, mine);
+  mine.then(() => tabLocks.get(name) === mine && tabLocks.delete(name));
+  return before.then(() => '');
 }
 
 // Resolves `wait(ms)` when a storage event for `key` arrives (or after `ms`).
