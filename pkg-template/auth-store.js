@@ -18,20 +18,24 @@ export function isRedirectCallback(url) {
   return /[#&](state|error)=/.test(hash) || (/[?&](code|error)=/.test(search) && /[?&]state=/.test(search));
 }
 
-// Responses being handled, by URL. A response can be used once, and a framework may start a
-// binding twice for one page load (a remount before the first start was over, two providers):
-// the second gets the first one's client and outcome instead of a second, failing, exchange.
+// Responses being handled, by URL and client. A response can be used once, and a framework may
+// start a binding twice for one page load (a remount before the first start was over): the
+// second gets the first one's client and outcome instead of a second, failing, exchange. A
+// provider of another client (another issuer or client id) on the same page makes its own.
 const callbacks = new Map();
 
+const callbackKey = (options, href) => JSON.stringify([href, options?.issuer ?? options?.domain, options?.clientId]);
+
 function startCallback(options, href) {
-  let started = callbacks.get(href);
+  const key = callbackKey(options, href);
+  let started = callbacks.get(key);
   if (!started) {
     const client = createClient(options);
     started = { client, outcome: client.then((c) => c.handleRedirectCallback()) };
     // Awaited by the start once the client exists; a client that could not be made is the
     // start's failure, not a rejection of this too that nobody handles.
     started.outcome.catch(() => {});
-    callbacks.set(href, started);
+    callbacks.set(key, started);
   }
   return started;
 }
@@ -129,7 +133,7 @@ export function createAuthStore({ onRedirectCallback, skipRedirectCallback, ...o
         // No client (no module: offline, say; or a bad option): the next call of a method
         // tries again, with the response still in the URL.
         client = clientPromise = undefined;
-        if (callback) callbacks.delete(href);
+        if (callback) callbacks.delete(callbackKey(options, href));
         latest = { isAuthenticated: false, isLoading: false };
         starting = false;
         fail(e);

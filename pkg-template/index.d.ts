@@ -195,6 +195,7 @@ export interface LogoutOptions {
     returnTo?: string;
     /** Auth0: log out of the upstream identity provider too (`federated` on the logout URL). A client made with `issuer` refuses it (`invalid_configuration`): no standard logout has it. */
     federated?: boolean;
+    /** Any other parameter of the logout request, as a string (TypeScript cannot type the others apart from `federated`: a boolean here is refused with `invalid_configuration`). */
     [other: string]: string | boolean | undefined;
   };
   /** `false`: clear the local session only. A function: how to go to the provider. Default: `window.location.assign`. */
@@ -335,8 +336,8 @@ export function createClient(options: ClientOptions): Promise<Client>;
 export interface Auth0Client extends ClientMethods {}
 export declare class Auth0Client {
   constructor(options: ClientOptions);
-  /** The `domain` and `clientId` it was made with (auth0-spa-js's `getConfiguration`). */
-  getConfiguration(): Readonly<{ domain: string; clientId: string }>;
+  /** The `domain` and `clientId` it was made with (auth0-spa-js's `getConfiguration`); no `domain` for a client made with `issuer` alone. */
+  getConfiguration(): Readonly<{ domain: string | undefined; clientId: string }>;
 }
 
 /** auth0-spa-js's entry: an `Auth0Client` whose session is restored (`checkSession`) before it resolves. */
