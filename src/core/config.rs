@@ -276,6 +276,7 @@ impl Config {
             issuer,
             domain,
             client_id,
+            // `params` is the client's own: where its scope has openid, nothing is added.
             request_defaults: with_openid(params.clone(), ""),
             params,
             silent_redirect_uri,
