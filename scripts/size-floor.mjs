@@ -13,7 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { functions, readLeb } from './wasm-order.mjs';
+import { functions, readLeb, sections } from './wasm-order.mjs';
 import { shippedBytes, PKG } from './size.mjs';
 
 export const NAMED = fileURLToPath(new URL('../target/spa-login-names.wasm', import.meta.url));
@@ -43,7 +43,7 @@ export function sizeFloor(named, shipped) {
   const bytes = withoutCustomSections(named);
   const { imported, bodies } = functions(bytes);
   const names = functionNames(named);
-  const data = section(bytes, 11);
+  const data = [...sections(bytes)].find((s) => s.id === 11);
   const base = gz(bytes);
   const partAt = bodies.map((_, f) => partOf(names.get(imported + f) ?? ''));
 
@@ -99,54 +99,34 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log(out.join('\n'));
 }
 
-/** Where the payload of the section with this id lies in `b`. */
-function section(b, id) {
-  for (let at = 8; at < b.length; ) {
-    const [size, body] = readLeb(b, at + 1);
-    if (b[at] === id) return { start: body, end: body + size };
-    at = body + size;
-  }
-  throw new Error(`the module has no section ${id}`);
-}
-
 function withoutCustomSections(b) {
-  const kept = [b.subarray(0, 8)];
-  for (let at = 8; at < b.length; ) {
-    const [size, body] = readLeb(b, at + 1);
-    if (b[at] !== 0) kept.push(b.subarray(at, body + size));
-    at = body + size;
-  }
-  return Buffer.concat(kept);
+  const kept = [...sections(b)].filter((s) => s.id !== 0).map((s) => b.subarray(s.at, s.end));
+  return Buffer.concat([b.subarray(0, 8), ...kept]);
 }
 
 // The "name" custom section's function names (subsection 1), by function index.
 function functionNames(b) {
   const out = new Map();
-  for (let at = 8; at < b.length; ) {
-    const [size, body] = readLeb(b, at + 1);
-    const end = body + size;
-    if (b[at] === 0) {
-      let [length, p] = readLeb(b, body);
-      if (b.toString('utf8', p, p + length) === 'name') {
-        for (p += length; p < end; ) {
-          const sub = b[p];
-          let subSize;
-          [subSize, p] = readLeb(b, p + 1);
-          if (sub === 1) {
-            let [count, q] = readLeb(b, p);
-            for (; count > 0; count--) {
-              let index, len;
-              [index, q] = readLeb(b, q);
-              [len, q] = readLeb(b, q);
-              out.set(index, b.toString('utf8', q, q + len));
-              q += len;
-            }
-          }
-          p += subSize;
+  for (const { id, start, end } of sections(b)) {
+    if (id !== 0) continue;
+    let [length, p] = readLeb(b, start);
+    if (b.toString('utf8', p, p + length) !== 'name') continue;
+    for (p += length; p < end; ) {
+      const sub = b[p];
+      let subSize;
+      [subSize, p] = readLeb(b, p + 1);
+      if (sub === 1) {
+        let [count, q] = readLeb(b, p);
+        for (; count > 0; count--) {
+          let index, len;
+          [index, q] = readLeb(b, q);
+          [len, q] = readLeb(b, q);
+          out.set(index, b.toString('utf8', q, q + len));
+          q += len;
         }
       }
+      p += subSize;
     }
-    at = end;
   }
   return out;
 }

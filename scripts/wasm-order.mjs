@@ -40,19 +40,25 @@ function leb(value) {
   return out;
 }
 
+/** The module's sections, in order: `id`, where the section begins (`at`, its id byte), and
+ * where its payload begins and ends. */
+export function* sections(bytes) {
+  for (let at = 8; at < bytes.length; ) {
+    const [size, start] = readLeb(bytes, at + 1);
+    yield { id: bytes[at], at, start, end: start + size };
+    at = start + size;
+  }
+}
+
 /** The number of imported functions and the bodies of the defined ones, in order (each a view
  * into `bytes`). */
 export function functions(bytes) {
   let imported = 0;
   const bodies = [];
-  for (let at = 8; at < bytes.length; ) {
-    const id = bytes[at];
-    let size;
-    [size, at] = readLeb(bytes, at + 1);
-    const end = at + size;
-    if (id === 2) imported = importedFunctions(bytes, at);
+  for (const { id, start } of sections(bytes)) {
+    if (id === 2) imported = importedFunctions(bytes, start);
     if (id === 10) {
-      let [count, p] = readLeb(bytes, at);
+      let [count, p] = readLeb(bytes, start);
       for (; count > 0; count--) {
         let length;
         [length, p] = readLeb(bytes, p);
@@ -60,7 +66,6 @@ export function functions(bytes) {
         p += length;
       }
     }
-    at = end;
   }
   return { imported, bodies };
 }
